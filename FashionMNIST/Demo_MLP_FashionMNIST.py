@@ -1,0 +1,86 @@
+"""The main job (``make demo``): Fashion-MNIST MLP 400-400, k=1, end to end.
+
+Train the quantized ANN (a reduced epoch count that fits in about ten minutes on
+two CPU cores; resumed if a checkpoint exists), evaluate it, convert it,
+simulate the full test set, write the logs to figs/k<K>/, draw the three
+figures, and print the ANN/SNN table beside the paper's 88.79 % / 11 steps.
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, os.pardir))
+
+from tensorlayer_patches.errors import run_cli  # noqa: E402
+
+ARCH = 'mlp_fashionmnist'
+DEMO_EPOCHS = 100
+
+
+def main(argv):
+    import argparse
+
+    import spiking_utils
+    from figs import accuracy_speed, sops, sparsity
+    from figs.logs import figure_cli
+    from tensorlayer_patches import architectures
+    from tensorlayer_patches.ann import default_model_file, run_ann
+    from tensorlayer_patches.datasets import load_dataset
+
+    arch = architectures.get(ARCH)
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    p.add_argument('--k', type=int, default=1)
+    p.add_argument('--epochs', type=int, default=DEMO_EPOCHS,
+                   help='training epochs (default %(default)s; the paper used 150)')
+    p.add_argument('--time_steps', type=int, default=arch.defaults['time_steps'])
+    p.add_argument('--data_dir', default=None)
+    p.add_argument('--num_test', type=int, default=None, help='first N test images only (default: all)')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--debug', action='store_true')
+    a = p.parse_args(argv)
+
+    model_file = default_model_file(HERE, arch, a.k)
+    print('== 1/4 train the quantized ANN (%d epochs; resumes %s if present)' % (a.epochs, os.path.basename(model_file)))
+    run_ann(arch, a.k, model_file, 'training', epochs=a.epochs, data_dir=a.data_dir, num_test=a.num_test,
+            resume=os.path.isfile(model_file), seed=a.seed)
+    print('== 2/4 ANN inference on the test set')
+    ann_acc = run_ann(arch, a.k, model_file, 'inference', data_dir=a.data_dir, num_test=a.num_test)
+
+    print('== 3/4 convert and simulate the SNN (T=%d)' % a.time_steps)
+    net = spiking_utils.SpikingNetwork.from_checkpoint(model_file, ARCH, k=a.k)
+    x, y = load_dataset(arch.dataset, splits=('test',), data_dir=a.data_dir)['test']
+    if a.num_test:
+        x, y = x[:a.num_test], y[:a.num_test]
+    log_dir = os.path.join(HERE, 'figs', 'k%d' % a.k)
+    batch = arch.defaults['sim_batch_size']
+    res = spiking_utils.run_test_set(net, x, y, a.time_steps, batch, log_dir=log_dir)
+    snn_acc = 100.0 * res['correct'] / res['n']
+    spiking_utils.write_run_info(log_dir, arch, a.k, a.time_steps, batch, res['n'], model_file, 'exact',
+                                 snn_accuracy=float(snn_acc[-1]), ann_accuracy=100.0 * ann_acc,
+                                 steps_run=res['steps_run'])
+
+    print('== 4/4 figures')
+    out = os.path.join(HERE, 'figs')
+    for module, name in ((accuracy_speed, 'accuracy_speed'), (sparsity, 'sparsity'), (sops, 'sops')):
+        figure_cli('', None, module.draw, argv=['%s=k=%d' % (log_dir, a.k), '--out', os.path.join(out, name)])
+
+    ann_correct = int(round(ann_acc * res['n']))
+    match = spiking_utils.first_matching_step(res['correct'], ann_correct)
+    paper = arch.paper
+    print('')
+    print('Fashion-MNIST MLP %s, k=%d, %d test images' % (arch.string, a.k, res['n']))
+    print('%-34s %12s %12s' % ('', 'this run', 'paper'))
+    print('%-34s %11.2f%% %11.2f%%' % ('ANN (quantized) test accuracy', 100.0 * ann_acc, paper['ann']))
+    print('%-34s %11.2f%% %11.2f%%' % ('SNN test accuracy at T=%d' % a.time_steps, snn_acc[-1], paper['snn']))
+    print('%-34s %12s %12d' % ('first step where SNN = ANN', match if match else 'never', paper['steps']))
+    print('%-34s %12d %12s' % ('training epochs', a.epochs, '150'))
+    print('SNN accuracy per step (%%): %s' % ' '.join('%.2f' % v for v in snn_acc))
+    if match is None:
+        print('WARNING: the SNN did not reach the ANN accuracy within %d steps' % a.time_steps)
+        return 1
+    print('lossless: SNN accuracy equals ANN accuracy from step %d on' % match)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(run_cli(main))

@@ -1,0 +1,163 @@
+"""Reading SNN log folders (ours and the authors' published ones) and the statistics the figures plot.
+
+A log folder holds ``accuracy.txt``, ``spike_num.txt``, ``sop_num.txt`` and
+(negative-spike family) ``spike_collect.txt``: one line per (batch, t), batches
+outer.  Our folders also hold ``run.json`` (time steps, images, neurons, ...);
+for the authors' folders the time steps are inferred from where the cumulative
+counters restart (or given with ``--time_steps``), the image count defaults to
+10,000 (every test set here), and the neuron count comes from ``--arch``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from tensorlayer_patches import architectures  # noqa: E402
+from tensorlayer_patches.errors import UserError, run_cli  # noqa: E402
+
+__all__ = ['LogRun', 'read_log_dir', 'infer_time_steps', 'figure_cli', 'save_figure']
+
+DEFAULT_IMAGES = 10000
+
+
+def _read_column(path, kind):
+    try:
+        with open(path) as f:
+            text = f.read().split()
+    except IOError as e:
+        raise UserError('cannot read %s (%s)' % (path, e.strerror or e))
+    try:
+        return np.array([float(v) for v in text], dtype=np.float64)
+    except ValueError:
+        raise UserError('%s is not a %s log: every line must be a number' % (path, kind))
+
+
+def infer_time_steps(cumulative):
+    """The time steps T of a log: the largest divisor of its length such that the cumulative
+    counter never decreases within a block of T lines (it restarts at every batch)."""
+    n = len(cumulative)
+    drops = np.flatnonzero(np.diff(cumulative) < 0) + 1  # indices where a new batch starts
+    for t in sorted((d for d in range(1, n + 1) if n % d == 0), reverse=True):
+        if np.all(drops % t == 0):
+            return t
+    return 1
+
+
+class LogRun(object):
+    """One log folder, reshaped to [batches, T]."""
+
+    def __init__(self, path, label=None, time_steps=None, num_images=None, arch=None):
+        self.path = path
+        info = {}
+        info_path = os.path.join(path, 'run.json')
+        if os.path.isfile(info_path):
+            with open(info_path) as f:
+                info = json.load(f)
+        self.info = info
+        if not os.path.isdir(path):
+            raise UserError('log folder %s does not exist' % path)
+        cols = {}
+        for name in ('accuracy', 'spike_num', 'sop_num', 'spike_collect'):
+            p = os.path.join(path, name + '.txt')
+            if os.path.isfile(p):
+                cols[name] = _read_column(p, name)
+            elif name != 'spike_collect':
+                raise UserError('%s has no %s.txt: not an SNN log folder' % (path, name))
+        lengths = {len(v) for v in cols.values()}
+        if len(lengths) != 1 or 0 in lengths:
+            raise UserError('%s: log files have different or zero lengths %s' % (path, sorted(lengths)))
+        t = time_steps or info.get('time_steps') or infer_time_steps(cols['spike_num'])
+        n_lines = lengths.pop()
+        if n_lines % t:
+            raise UserError('%s: %d lines is not a multiple of T=%d time steps' % (path, n_lines, t))
+        self.time_steps = int(t)
+        self.n_batches = n_lines // self.time_steps
+        self.cols = {key: v.reshape(self.n_batches, self.time_steps) for key, v in cols.items()}
+        self.num_images = int(num_images or info.get('num_images') or DEFAULT_IMAGES)
+        arch_name = arch or info.get('architecture')
+        self.arch = architectures.get(arch_name) if arch_name else None
+        self.neurons = info.get('neurons') or (self.arch.n_neurons if self.arch else None)
+        self.ann_macs = info.get('ann_macs') or (self.arch.ann_macs() if self.arch else None)
+        self.label = label or info.get('label') or _default_label(path, info)
+        if self.cols['accuracy'].sum(axis=0).max() > self.num_images:
+            raise UserError('%s: more correct predictions than %d images; pass --num_images'
+                            % (path, self.num_images))
+
+    def _per_image(self, key):
+        return self.cols[key].sum(axis=0) / float(self.num_images)
+
+    def accuracy(self):
+        """[T] accuracy in percent at each step."""
+        return 100.0 * self._per_image('accuracy')
+
+    def spikes_per_image(self):
+        return self._per_image('spike_num')
+
+    def signed_spikes_per_image(self):
+        return self._per_image('spike_collect') if 'spike_collect' in self.cols else None
+
+    def spikes_per_neuron(self):
+        return None if not self.neurons else self.spikes_per_image() / float(self.neurons)
+
+    def sops_per_image(self):
+        return self._per_image('sop_num')
+
+
+def _default_label(path, info):
+    if 'k' in info:
+        return 'k=%d' % info['k']
+    return os.path.basename(os.path.normpath(path))
+
+
+def read_log_dir(spec, **kw):
+    """``spec`` is ``DIR`` or ``DIR=LABEL``."""
+    path, _, label = spec.partition('=')
+    return LogRun(path, label=label or None, **kw)
+
+
+def save_figure(fig, out):
+    """Save ``fig`` as ``out``.png and ``out``.svg; returns the two paths."""
+    d = os.path.dirname(os.path.abspath(out))
+    try:
+        if not os.path.isdir(d):
+            os.makedirs(d)
+        paths = [out + '.png', out + '.svg']
+        fig.savefig(paths[0], dpi=150, bbox_inches='tight')
+        fig.savefig(paths[1], bbox_inches='tight')
+    except (IOError, OSError) as e:
+        raise UserError('cannot write the figure %s (%s)' % (out, e))
+    return paths
+
+
+def figure_cli(description, default_out, draw, argv=None):
+    """Shared command line of the figure scripts: ``draw(runs, args) -> (figure, table_lines)``."""
+    def main(args):
+        import matplotlib
+        matplotlib.use('Agg')
+        p = argparse.ArgumentParser(description=description)
+        p.add_argument('logs', nargs='+', metavar='DIR[=LABEL]', help='SNN log folders (e.g. FashionMNIST/figs/k1)')
+        p.add_argument('--out', default=default_out, help='output path without extension (default %(default)s)')
+        p.add_argument('--time_steps', type=int, default=None, help='T (default: run.json, else inferred)')
+        p.add_argument('--num_images', type=int, default=None, help='images simulated (default: run.json, else 10000)')
+        p.add_argument('--arch', default=None, choices=architectures.names(),
+                       help='architecture of logs without run.json (neuron and ANN operation counts)')
+        p.add_argument('--title', default=None)
+        p.add_argument('--debug', action='store_true')
+        a = p.parse_args(args)
+        runs = [read_log_dir(spec, time_steps=a.time_steps, num_images=a.num_images, arch=a.arch) for spec in a.logs]
+        fig, lines = draw(runs, a)
+        for line in lines:
+            print(line)
+        for path in save_figure(fig, a.out):
+            print('wrote %s' % path)
+        return 0
+    return run_cli(main, argv)

@@ -1,0 +1,521 @@
+"""Spiking side of the ANN->SNN conversion: build, simulate, count, log.
+
+Negative-spike family (SPEC sections 3-4).  A quantized ANN hidden block
+``y = q_k(ReLU(BN(W * x)))`` with ``q_k(v) = round(2^k v + 1e-5) / 2^k`` becomes
+a layer of signed integrate-and-fire neurons with a shadow potential:
+
+* input encoding: the preprocessed ANN input times 2^k is injected at t = 0 only;
+* membrane ``m`` accumulates ``W * s`` of the incoming signed spikes ``s``;
+* BN is folded exactly into a per-channel threshold step ``theta = sigma / gamma``
+  and base ``b``; the neuron's spike count ``n`` (the shadow potential is
+  ``b + n * theta``) rises by one when ``m > b + (n + 1) theta`` and falls by one
+  when ``n > 0`` and ``m <= b + n theta`` -- at most one spike per step;
+* once quiescent, ``n = round(2^k y)``: the count equals 2^k times the ANN's
+  quantized activation, and the readout ``W_out . counts`` equals 2^k times the
+  ANN logits (lossless conversion).
+
+``rule='exact'`` (default) compares against thresholds recomputed from the
+integer count and shifts the base by ``-1e-5 theta`` to mirror the ANN's
+``+1e-5`` rounding offset, which makes every neuron equal to the ANN except
+within floating-point noise of a rounding tie.  ``rule='authors'`` is the
+original update (float shadow potential, ``-1e-5`` tolerance, unshifted base),
+kept for comparison.
+
+Counters and log files follow the authors' formats: one line per (batch, t),
+``accuracy.txt`` (correct predictions at t), ``spike_num.txt`` (cumulative
+|spikes| over all spiking layers), ``spike_collect.txt`` (cumulative signed
+spikes, written as a float like the original), ``sop_num.txt`` (cumulative
+synaptic operations: for every spiking layer but the input-encoding one,
+|input events| x fan-out, plus last-layer spikes x classes).
+
+Programmatic use::
+
+    net = SpikingNetwork.from_checkpoint('mlp_fashionmnist_k1.npz', arch='mlp_fashionmnist', k=1)
+    trace = net.simulate(x, time_steps=40)     # x: NHWC float input batch, as fed to the ANN
+    trace.logits        # [T, N, classes]
+    trace.spike_num     # [T] cumulative, also trace.spike_collect, trace.sop_num
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import json
+import os
+import sys
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+_ROOT = os.path.dirname(os.path.abspath(__file__))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from tensorlayer_patches import architectures  # noqa: E402  (pure python, no TensorFlow)
+from tensorlayer_patches.checkpoint import CheckpointError, check_params, load_checkpoint  # noqa: E402
+from tensorlayer_patches.errors import UserError, run_cli  # noqa: E402
+
+__all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantized_forward', 'conv2d_nhwc',
+           'run_test_set', 'write_logs', 'snn_main', 'RULES']
+
+BN_EPS = 1e-5
+ROUND_OFFSET = 1e-5  # the ANN quantizer's round(2^k x + 1e-5)
+RULES = ('exact', 'authors')
+LOG_FILES = ('accuracy.txt', 'spike_num.txt', 'spike_collect.txt', 'sop_num.txt')
+
+
+class ConversionError(CheckpointError):
+    """Parameters that cannot be converted faithfully (one-line message)."""
+
+
+def conv2d_nhwc(x, w, stride, pads):
+    """Cross-correlation of NHWC ``x`` with HWIO ``w`` (TensorFlow's conv2d) in x's dtype.
+
+    ``pads`` = ((top, bottom), (left, right)).
+    """
+    (pt, pb), (pl, pr) = pads
+    if pt or pb or pl or pr:
+        x = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), mode='constant')
+    n, h, wd, c = x.shape
+    kh, kw, _, o = w.shape
+    ho = (h - kh) // stride + 1
+    wo = (wd - kw) // stride + 1
+    if kh == h and kw == wd:  # kernel covers the input: a dense layer
+        return np.dot(x.reshape(n, -1), w.reshape(-1, o)).reshape(n, 1, 1, o)
+    if kh == 1 and kw == 1:
+        return np.dot(x[:, ::stride, ::stride, :].reshape(-1, c), w[0, 0]).reshape(n, ho, wo, o)
+    s0, s1, s2, s3 = x.strides
+    win = as_strided(x, (n, ho, wo, kh, kw, c), (s0, s1 * stride, s2 * stride, s1, s2, s3), writeable=False)
+    return np.dot(win.reshape(n * ho * wo, kh * kw * c), w.reshape(-1, o)).reshape(n, ho, wo, o)
+
+
+def _fold_bn(w, beta, gamma, mean, var, k, label):
+    """Fold BN into (w, theta, base) in membrane units (the membrane holds 2^k W x).
+
+    A channel with gamma < 0 is folded into the weights (W -> -W, mean -> -mean),
+    which is exact; gamma == 0 (a constant neuron) is refused.
+    """
+    w = np.array(w, dtype=np.float64)
+    beta, gamma, mean, var = (np.asarray(a, dtype=np.float64) for a in (beta, gamma, mean, var))
+    if np.any(var < 0):
+        raise ConversionError('%s: BN moving_variance has negative entries' % label)
+    if np.any(gamma == 0):
+        bad = np.flatnonzero(gamma == 0)
+        raise ConversionError('%s: BN gamma is 0 for channel(s) %s; such a neuron is constant and has no '
+                              'spiking equivalent' % (label, bad[:8].tolist()))
+    neg = gamma < 0
+    if np.any(neg):
+        w[..., neg] = -w[..., neg]
+        mean = np.where(neg, -mean, mean)
+        gamma = np.abs(gamma)
+    sigma = np.sqrt(var + BN_EPS)
+    theta = sigma / gamma
+    scale = 2.0 ** k
+    # the j-th threshold sits where 2^k * BN(z) crosses j - 1/2:  T_j = 2^k mu + theta (j - 1/2 - 2^k beta)
+    base = scale * mean + theta * (-0.5 - scale * beta)
+    return w, theta, base
+
+
+class SpikingConv(object):
+    """One hidden block as a layer of negative-spike neurons (convolution or, with a full kernel, dense)."""
+
+    def __init__(self, w, stride, padding, in_shape, theta, base, rule='exact', name='layer'):
+        if rule not in RULES:
+            raise ValueError('rule must be one of %s' % (RULES,))
+        self.name = name
+        self.w = np.asarray(w, dtype=np.float64)
+        kh, kw, cin, cout = self.w.shape
+        h, wd, c = in_shape
+        if c != cin:
+            raise ValueError('%s: input has %d channels, weights expect %d' % (name, c, cin))
+        self.stride = int(stride)
+        self.pads = (architectures.same_padding(h, kh, stride, padding),
+                     architectures.same_padding(wd, kw, stride, padding))
+        self.out_shape = (architectures.conv_output_size(h, kh, stride, padding),
+                          architectures.conv_output_size(wd, kw, stride, padding), cout)
+        self.theta = np.asarray(theta, dtype=np.float64)
+        self.rule = rule
+        if rule == 'exact':
+            self.base = np.asarray(base, dtype=np.float64) - ROUND_OFFSET * self.theta
+        else:
+            self.base = np.asarray(base, dtype=np.float64)
+        self.fanout = self._fanout_map(h, wd, kh, kw, cout)
+
+    def _fanout_map(self, h, wd, kh, kw, cout):
+        """fanout[i, j]: synapses driven by one event at input pixel (i, j) (all output channels)."""
+        def per_axis(size, k, pad, out):
+            cnt = np.zeros(size, dtype=np.int64)
+            for o in range(out):
+                lo = o * self.stride - pad
+                cnt[max(lo, 0):min(lo + k, size)] += 1
+            return cnt
+        ch = per_axis(h, kh, self.pads[0][0], self.out_shape[0])
+        cw = per_axis(wd, kw, self.pads[1][0], self.out_shape[1])
+        return np.outer(ch, cw) * cout
+
+    def reset(self, n):
+        self.m = np.zeros((n,) + self.out_shape, dtype=np.float64)
+        self.count = np.zeros((n,) + self.out_shape, dtype=np.int32)
+        if self.rule == 'authors':
+            self.m_q = np.broadcast_to(self.base, self.m.shape).copy()
+
+    def step(self, x):
+        """Advance one time step with input events ``x`` (None means no input); returns int8 spikes."""
+        if x is not None:
+            self.m += conv2d_nhwc(x, self.w, self.stride, self.pads)
+        if self.rule == 'exact':
+            up = self.m > self.base + (self.count + 1) * self.theta
+            down = (self.count > 0) & (self.m <= self.base + self.count * self.theta)
+        else:
+            d = np.maximum(self.m, self.base) - self.m_q
+            up = d > self.theta
+            down = d < -1e-5
+            self.m_q += np.where(up, self.theta, np.where(down, -self.theta, 0.0))
+        s = up.astype(np.int8) - down.astype(np.int8)
+        self.count += s
+        return s
+
+    def sops(self, x):
+        """Synaptic operations caused by input events ``x`` (|x| times each event's fan-out)."""
+        if x is None:
+            return 0
+        return int(np.tensordot(np.abs(x).sum(axis=(0, 3)), self.fanout, axes=2))
+
+
+class Trace(object):
+    """Result of :meth:`SpikingNetwork.simulate` for one batch.
+
+    logits [T, N, classes]; spike_num, spike_collect, sop_num [T] cumulative;
+    counts: final per-layer spike counts (int arrays, NHWC); steps_run: steps
+    actually computed (the rest were filled after quiescence); converged: whether
+    the network became quiescent within T steps.
+    """
+
+    def __init__(self, logits, spike_num, spike_collect, sop_num, counts, steps_run, converged):
+        self.logits = logits
+        self.spike_num = spike_num
+        self.spike_collect = spike_collect
+        self.sop_num = sop_num
+        self.counts = counts
+        self.steps_run = steps_run
+        self.converged = converged
+
+    def predictions(self):
+        return np.argmax(self.logits, axis=2)
+
+    def correct(self, labels):
+        """[T] number of correct predictions at each step."""
+        return (self.predictions() == np.asarray(labels)[None, :]).sum(axis=1)
+
+
+class SpikingNetwork(object):
+    """A converted network: hidden :class:`SpikingConv` layers and a dense readout on accumulated counts."""
+
+    def __init__(self, arch, layers, w_out, k, family='negative'):
+        self.arch = arch
+        self.layers = layers
+        self.w_out = np.asarray(w_out, dtype=np.float64)
+        self.k = int(k)
+        self.family = family
+
+    @classmethod
+    def from_params(cls, arch, params, k, rule='exact', source='parameters'):
+        """Convert a parameter list in the authors' order for architecture ``arch`` (name or object)."""
+        if isinstance(arch, str):
+            arch = architectures.get(arch)
+        if arch.family != 'negative':
+            raise ConversionError('%s belongs to the %s family, which this simulator does not handle yet'
+                                  % (arch.name, arch.family))
+        if int(k) < 0:
+            raise ConversionError('k must be >= 0, got %d' % k)
+        check_params(arch, params, source)
+        layers = []
+        for i, blk in enumerate(arch.blocks):
+            w, beta, gamma, mean, var = params[5 * i:5 * i + 5]
+            label = '%s block %d' % (source, i + 1)
+            w, theta, base = _fold_bn(w, beta, gamma, mean, var, k, label)
+            layers.append(SpikingConv(w, blk.stride, blk.padding, arch.block_input_shape(i), theta, base,
+                                      rule=rule, name='block%d' % (i + 1)))
+        return cls(arch, layers, params[-1], k)
+
+    @classmethod
+    def from_checkpoint(cls, path, arch, k=None, rule='exact'):
+        """Load ``path`` and convert it; refuses checkpoints whose metadata disagree with ``arch``/``k``."""
+        params, meta = load_checkpoint(path)
+        arch_obj = architectures.get(arch) if isinstance(arch, str) else arch
+        if meta['architecture'] is not None and meta['architecture'] != arch_obj.name:
+            raise CheckpointError('%s was trained as %s, not %s' % (path, meta['architecture'], arch_obj.name))
+        if meta['format'] is not None and meta['k'] is None:
+            raise CheckpointError('%s is a full-precision (FP32) checkpoint: only quantized ANNs convert '
+                                  'losslessly; train with the Quant_ script' % path)
+        if k is None:
+            k = meta['k'] if meta['k'] is not None else arch_obj.defaults['k']
+        elif meta['k'] is not None and int(meta['k']) != int(k):
+            raise CheckpointError('%s was trained with k=%s but k=%s was requested' % (path, meta['k'], k))
+        net = cls.from_params(arch_obj, params, int(k), rule=rule, source=os.path.basename(path))
+        net.meta = meta
+        return net
+
+    def simulate(self, x, time_steps):
+        """Simulate one batch ``x`` (NHWC float, the ANN's preprocessed input) for ``time_steps`` steps.
+
+        Stops computing as soon as no neuron spiked during a step (nothing can change
+        afterwards: the input is zero after t = 0) and fills the remaining steps with
+        the converged values, so the trace equals that of a full run.
+        """
+        if time_steps < 1:
+            raise ValueError('time_steps must be >= 1')
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[1:] != self.arch.input_shape:
+            raise ValueError('input batch has shape %s, %s expects (N,)+%s'
+                             % (x.shape, self.arch.name, self.arch.input_shape))
+        n = x.shape[0]
+        for layer in self.layers:
+            layer.reset(n)
+        logits = np.zeros((time_steps, n, self.arch.n_classes), dtype=np.float64)
+        spike_num = np.zeros(time_steps, dtype=np.int64)
+        spike_collect = np.zeros(time_steps, dtype=np.int64)
+        sop_num = np.zeros(time_steps, dtype=np.int64)
+        n_abs = n_sig = n_sop = 0
+        encoded = x * (2.0 ** self.k)
+        last = len(self.layers) - 1
+        converged = False
+        t = 0
+        for t in range(time_steps):
+            inp = encoded if t == 0 else None
+            active = False
+            for i, layer in enumerate(self.layers):
+                if i > 0:
+                    n_sop += layer.sops(inp)
+                s = layer.step(inp)
+                n_nonzero = int(np.count_nonzero(s))
+                if n_nonzero:
+                    active = True
+                    n_abs += n_nonzero
+                    n_sig += int(s.sum(dtype=np.int64))
+                    if i == last:
+                        n_sop += n_nonzero * self.arch.n_classes
+                    inp = s
+                else:
+                    inp = None
+            logits[t] = np.dot(self.layers[-1].count.reshape(n, -1).astype(np.float64), self.w_out)
+            spike_num[t], spike_collect[t], sop_num[t] = n_abs, n_sig, n_sop
+            if not active:
+                converged = True
+                break
+        steps_run = t + 1
+        if steps_run < time_steps:
+            for arr in (logits, spike_num, spike_collect, sop_num):
+                arr[steps_run:] = arr[steps_run - 1]
+        counts = [layer.count.copy() for layer in self.layers]
+        return Trace(logits, spike_num, spike_collect, sop_num, counts, steps_run, converged)
+
+
+def quantized_forward(arch, params, x, k):
+    """Float64 numpy forward of the quantized ANN.
+
+    Returns ``(levels, logits)``: per hidden block the integer levels
+    ``round(2^k y + 1e-5)`` (the SNN's target counts, NHWC) and the ANN logits.
+    """
+    if isinstance(arch, str):
+        arch = architectures.get(arch)
+    check_params(arch, params)
+    a = np.asarray(x, dtype=np.float64)
+    levels = []
+    for i, blk in enumerate(arch.blocks):
+        w, beta, gamma, mean, var = (np.asarray(p, dtype=np.float64) for p in params[5 * i:5 * i + 5])
+        h, wd, _ = arch.block_input_shape(i)
+        pads = (architectures.same_padding(h, blk.kernel, blk.stride, blk.padding),
+                architectures.same_padding(wd, blk.kernel, blk.stride, blk.padding))
+        z = conv2d_nhwc(a, w, blk.stride, pads)
+        y = np.maximum(gamma * (z - mean) / np.sqrt(var + BN_EPS) + beta, 0.0)
+        lv = np.round(y * 2.0 ** k + ROUND_OFFSET)
+        levels.append(lv.astype(np.int64))
+        a = lv / 2.0 ** k
+    logits = np.dot(a.reshape(a.shape[0], -1), np.asarray(params[-1], dtype=np.float64))
+    return levels, logits
+
+
+def random_calibrated_params(arch, x, rng, k=1, gamma_range=(0.5, 1.5), ternary=False):
+    """Random parameters for ``arch`` with BN statistics calibrated on the batch ``x``.
+
+    Weights are He-normal (ternarized when ``ternary``), gamma ~ U(gamma_range),
+    beta ~ N(0, 0.5), and the BN moving statistics are the mean/variance of each
+    block's pre-activations over ``x`` (fed through the quantized layers below), so
+    the activations are in a realistic range.  For tests and benchmarks.
+    """
+    if isinstance(arch, str):
+        arch = architectures.get(arch)
+    a = np.asarray(x, dtype=np.float64)
+    params = []
+    for i, blk in enumerate(arch.blocks):
+        h, wd, cin = arch.block_input_shape(i)
+        w = rng.normal(0.0, np.sqrt(2.0 / (blk.kernel * blk.kernel * cin)), (blk.kernel, blk.kernel, cin, blk.filters))
+        if ternary and i > 0:
+            delta = 0.7 * np.mean(np.abs(w))
+            w = np.sign(np.sign(w + delta) + np.sign(w - delta))
+        pads = (architectures.same_padding(h, blk.kernel, blk.stride, blk.padding),
+                architectures.same_padding(wd, blk.kernel, blk.stride, blk.padding))
+        z = conv2d_nhwc(a, w, blk.stride, pads)
+        mean, var = z.mean(axis=(0, 1, 2)), z.var(axis=(0, 1, 2)) + 1e-3
+        gamma = rng.uniform(gamma_range[0], gamma_range[1], blk.filters)
+        beta = rng.normal(0.0, 0.5, blk.filters)
+        params += [w.astype(np.float32), beta.astype(np.float32), gamma.astype(np.float32),
+                   mean.astype(np.float32), var.astype(np.float32)]
+        y = np.maximum(gamma * (z - mean) / np.sqrt(var + BN_EPS) + beta, 0.0)
+        a = np.round(y * 2.0 ** k + ROUND_OFFSET) / 2.0 ** k
+    params.append(rng.normal(0.0, np.sqrt(1.0 / arch.flat_features), (arch.flat_features, arch.n_classes))
+                  .astype(np.float32))
+    return params
+
+
+# ----------------------------------------------------------------------------- test-set runs and logs
+
+def format_log_lines(trace, labels):
+    """The four log files' lines for one batch, in the authors' formats."""
+    correct = trace.correct(labels)
+    return {
+        'accuracy.txt': ['%d' % v for v in correct],
+        'spike_num.txt': ['%d' % v for v in trace.spike_num],
+        'spike_collect.txt': [repr(float(v)) for v in trace.spike_collect],
+        'sop_num.txt': ['%d' % v for v in trace.sop_num],
+    }
+
+
+def write_logs(log_dir, lines_per_file, mode='a'):
+    for name, lines in lines_per_file.items():
+        with open(os.path.join(log_dir, name), mode) as f:
+            f.write(''.join(line + '\n' for line in lines))
+
+
+def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True):
+    """Simulate the whole (streamed) test set batch by batch; optionally write the four logs.
+
+    Returns a dict: ``correct`` [T] (total correct at each step), ``n`` (images),
+    ``spike_num``/``spike_collect``/``sop_num`` [T] summed over batches,
+    ``steps_run`` (max over batches), ``unconverged`` (batches still active at T).
+    """
+    n = len(x)
+    if log_dir is not None:
+        _ensure_writable_dir(log_dir)
+        for name in LOG_FILES:
+            open(os.path.join(log_dir, name), 'w').close()
+    total = {key: np.zeros(time_steps, dtype=np.int64) for key in ('correct', 'spike_num', 'spike_collect', 'sop_num')}
+    steps_run, unconverged = 0, 0
+    starts = range(0, n, batch_size)
+    if progress:
+        from tqdm import tqdm
+        starts = tqdm(starts, desc='SNN %s k=%d' % (net.arch.name, net.k), unit='batch', file=sys.stderr,
+                      mininterval=0.5 if sys.stderr.isatty() else 30)
+    for s in starts:
+        xb, yb = x[s:s + batch_size], y[s:s + batch_size]
+        trace = net.simulate(xb, time_steps)
+        total['correct'] += trace.correct(yb)
+        total['spike_num'] += trace.spike_num
+        total['spike_collect'] += trace.spike_collect
+        total['sop_num'] += trace.sop_num
+        steps_run = max(steps_run, trace.steps_run)
+        unconverged += 0 if trace.converged else 1
+        if log_dir is not None:
+            write_logs(log_dir, format_log_lines(trace, yb))
+    total.update(n=n, steps_run=steps_run, unconverged=unconverged)
+    return total
+
+
+def _ensure_writable_dir(path):
+    try:
+        if not os.path.isdir(path):
+            os.makedirs(path)
+        probe = os.path.join(path, '.write-test-%d' % os.getpid())
+        open(probe, 'w').close()
+        os.remove(probe)
+    except OSError as e:
+        raise UserError('cannot write logs to %s (%s)' % (path, e.strerror or e))
+
+
+def first_matching_step(correct, target_correct):
+    """1-based first step whose correct count equals ``target_correct`` and stays equal; None if never."""
+    correct = np.asarray(correct)
+    ok = correct == target_correct
+    if not ok[-1]:
+        return None
+    bad = np.flatnonzero(~ok)
+    return 1 if bad.size == 0 else int(bad[-1]) + 2
+
+
+# ----------------------------------------------------------------------------- command line
+
+def snn_main(arch_name, script_file, argv=None):
+    """Command line of the ``Spiking_*`` workspace scripts (thin wrappers call this)."""
+    return run_cli(lambda args: _snn_cli(arch_name, script_file, args), argv)
+
+
+def _snn_cli(arch_name, script_file, argv):
+    import argparse
+
+    arch = architectures.get(arch_name)
+    workspace = os.path.dirname(os.path.abspath(script_file))
+    p = argparse.ArgumentParser(
+        description='Convert the quantized %s (%s, %s) to a spiking network, simulate the test set and write the '
+                    'logs accuracy.txt, spike_num.txt, spike_collect.txt, sop_num.txt to figs/k<K>/.'
+                    % (arch.name, arch.string, arch.dataset))
+    p.add_argument('--k', type=int, default=None,
+                   help='quantization level (default: the checkpoint\'s, else %d)' % arch.defaults['k'])
+    p.add_argument('--time_steps', type=int, default=arch.defaults['time_steps'], help='simulation steps T')
+    p.add_argument('--batch_size', type=int, default=arch.defaults['sim_batch_size'], help='images per batch')
+    p.add_argument('--num_test', type=int, default=None, help='simulate only the first N test images')
+    p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
+    p.add_argument('--model_file', default=None, help='checkpoint (default: %s_k<K>.npz in the workspace)' % arch.name)
+    p.add_argument('--log_dir', default=None, help='log folder (default: figs/k<K>/ in the workspace)')
+    p.add_argument('--rule', choices=RULES, default='exact',
+                   help="neuron update: 'exact' (neuron-exact, default) or the authors' original rule")
+    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
+    return _snn_run(arch, workspace, p.parse_args(argv))
+
+
+def _snn_run(arch, workspace, a):
+    from tensorlayer_patches.datasets import load_dataset
+
+    for flag, value in (('--time_steps', a.time_steps), ('--batch_size', a.batch_size), ('--num_test', a.num_test)):
+        if value is not None and value < 1:
+            raise UserError('%s must be >= 1, got %d' % (flag, value))
+    if a.k is not None and a.k < 0:
+        raise UserError('--k must be >= 0, got %d' % a.k)
+    k_guess = a.k if a.k is not None else arch.defaults['k']
+    model_file = a.model_file or os.path.join(workspace, '%s_k%d.npz' % (arch.name, k_guess))
+    net = SpikingNetwork.from_checkpoint(model_file, arch.name, k=a.k, rule=a.rule)
+    log_dir = a.log_dir or os.path.join(workspace, 'figs', 'k%d' % net.k)
+    x, y = load_dataset(arch.dataset, splits=('test',), data_dir=a.data_dir)['test']
+    if a.num_test is not None:
+        x, y = x[:a.num_test], y[:a.num_test]
+    print('SNN: %s (%s), k=%d, %d test images, T=%d, batch %d, rule=%s, checkpoint %s'
+          % (arch.name, arch.string, net.k, len(x), a.time_steps, a.batch_size, a.rule, model_file))
+    res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir)
+    acc = 100.0 * res['correct'] / res['n']
+    write_run_info(log_dir, arch, net.k, a.time_steps, a.batch_size, res['n'], model_file, a.rule,
+                   snn_accuracy=float(acc[-1]), steps_run=res['steps_run'])
+    print('SNN accuracy per step (%%): %s' % ' '.join('%.2f' % v for v in acc))
+    print('SNN accuracy at T=%d: %.2f%%  (network quiescent after %d steps%s)'
+          % (a.time_steps, acc[-1], res['steps_run'],
+             '' if not res['unconverged'] else '; %d batches still spiking at T' % res['unconverged']))
+    ann = getattr(net, 'meta', {}).get('ann_accuracy')
+    if ann is not None and a.num_test is None:
+        print('ANN test accuracy recorded in the checkpoint: %.2f%%' % (100.0 * float(ann)))
+    print('logs written to %s' % log_dir)
+    return res
+
+
+def write_run_info(log_dir, arch, k, time_steps, batch_size, n_images, model_file, rule, **extra):
+    """``run.json`` beside the logs: what the figure scripts need and where the run came from."""
+    from tensorlayer_patches.checkpoint import git_revision
+    import datetime
+
+    info = dict(architecture=arch.name, network=arch.string, dataset=arch.dataset, family=arch.family, k=int(k),
+                time_steps=int(time_steps), batch_size=int(batch_size), num_images=int(n_images),
+                neurons=int(arch.n_neurons), neurons_per_layer=arch.neurons_per_layer(), ann_macs=int(arch.ann_macs()),
+                checkpoint=os.path.abspath(model_file), rule=rule, command=' '.join([sys.executable] + sys.argv),
+                numpy=np.__version__, python=sys.version.split()[0], git_revision=git_revision(),
+                date=datetime.datetime.now().isoformat(timespec='seconds'))
+    info.update(extra)
+    tmp = os.path.join(log_dir, 'run.json.tmp')
+    with open(tmp, 'w') as f:
+        json.dump(info, f, indent=1, sort_keys=True)
+    os.replace(tmp, os.path.join(log_dir, 'run.json'))

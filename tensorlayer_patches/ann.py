@@ -1,0 +1,254 @@
+"""Training and inference of the quantized (or FP32) ANNs: the ``Quant_*`` / ``FP32_*`` scripts call :func:`ann_main`.
+
+Checkpoints (every epoch, atomically):
+
+* ``<model>.npz``: the parameters in the authors' TensorLayer order plus
+  metadata (see :mod:`tensorlayer_patches.checkpoint`) -- the file the spiking
+  simulator converts;
+* ``<model>.train_state.npz``: every graph variable by name (latent float
+  weights, BN statistics, Adam moments), the finished epoch and the learning
+  rate, for ``--resume True``.
+
+``--resume True`` with the learning rate of the interrupted run continues that
+run up to ``--epochs``; with a different ``--learning_rate`` (the authors' second
+phase at 1e-4) it starts a new phase of ``--epochs`` epochs from the saved state.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import ast
+import os
+import sys
+import time
+
+import numpy as np
+
+from tensorlayer_patches import architectures
+from tensorlayer_patches.checkpoint import atomic_savez, check_params, load_checkpoint, save_checkpoint
+from tensorlayer_patches.datasets import load_dataset
+from tensorlayer_patches.errors import UserError, run_cli
+
+__all__ = ['ann_main', 'train', 'evaluate', 'default_model_file']
+
+
+def default_model_file(workspace, arch, k, full_precision=False):
+    return os.path.join(workspace, '%s_%s.npz' % (arch.name, 'fp32' if full_precision else 'k%d' % k))
+
+
+def _bool(text):
+    try:
+        value = ast.literal_eval(str(text))
+    except (ValueError, SyntaxError):
+        value = None
+    if not isinstance(value, bool):
+        raise ValueError('expected True or False, got %r' % text)
+    return value
+
+
+def _train_state_path(model_file):
+    return model_file[:-4] + '.train_state.npz' if model_file.endswith('.npz') else model_file + '.train_state.npz'
+
+
+class _Trainer(object):
+    """The training and inference graphs of one architecture in one session."""
+
+    def __init__(self, arch, k, learning_rate, seed, full_precision):
+        import tensorlayer_patches
+        from tensorlayer_patches.model import build_network
+
+        tf = tensorlayer_patches.quiet_tensorflow()
+        self.arch, self.k, self.full_precision = arch, k, full_precision
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            tf.set_random_seed(seed)
+            self.x = tf.placeholder(tf.float32, (None,) + arch.input_shape, name='x')
+            self.y = tf.placeholder(tf.int64, (None,), name='y')
+            train_net = build_network(arch, self.x, k, is_train=True, reuse=False, full_precision=full_precision)
+            self.net = build_network(arch, self.x, k, is_train=False, reuse=True, full_precision=full_precision)
+            self.cost = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=self.y,
+                                                                                      logits=train_net.logits))
+            self.correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(self.net.logits, 1), self.y), tf.int64))
+            self.train_op = tf.train.AdamOptimizer(learning_rate).minimize(self.cost, var_list=tf.trainable_variables())
+            self.variables = tf.global_variables()
+            self.sess = tf.Session(graph=self.graph, config=tf.ConfigProto(allow_soft_placement=True))
+            self.sess.run(tf.global_variables_initializer())
+
+    def count_correct(self, x, y, batch_size=1000):
+        n = 0
+        for s in range(0, len(x), batch_size):
+            n += int(self.sess.run(self.correct, {self.x: x[s:s + batch_size], self.y: y[s:s + batch_size]}))
+        return n
+
+    def export_params(self):
+        return self.sess.run(self.net.export)
+
+    def assign_params(self, params):
+        with self.graph.as_default():
+            for var, value in zip(self.net.assignable, params):
+                var.load(np.asarray(value, dtype=np.float32), self.sess)
+
+    def state(self):
+        values = self.sess.run(self.variables)
+        return {v.name: val for v, val in zip(self.variables, values)}
+
+    def load_state(self, state, source):
+        with self.graph.as_default():
+            for v in self.variables:
+                if v.name not in state:
+                    raise UserError('%s lacks variable %s: it belongs to another architecture or optimizer'
+                                    % (source, v.name))
+                if tuple(state[v.name].shape) != tuple(v.shape.as_list()):
+                    raise UserError('%s: variable %s has shape %s, expected %s'
+                                    % (source, v.name, state[v.name].shape, tuple(v.shape.as_list())))
+                v.load(state[v.name], self.sess)
+
+
+def _meta(arch, k, full_precision):
+    return dict(architecture=arch.name, k=None if full_precision else int(k), B=None, weight_quant='none',
+                dataset=arch.dataset)
+
+
+def _check_checkpoint_meta(meta, arch, k, full_precision, path):
+    if meta['architecture'] is not None and meta['architecture'] != arch.name:
+        raise UserError('%s was trained as %s, not %s' % (path, meta['architecture'], arch.name))
+    if meta['format'] is not None:
+        if full_precision and meta['k'] is not None:
+            raise UserError('%s is a quantized (k=%s) checkpoint, not an FP32 one' % (path, meta['k']))
+        if not full_precision and meta['k'] is None:
+            raise UserError('%s is a full-precision checkpoint; the quantized script needs a k=%d one' % (path, k))
+        if not full_precision and int(meta['k']) != int(k):
+            raise UserError('%s was trained with k=%s but --k %d was given' % (path, meta['k'], k))
+
+
+def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=False, seed=0,
+          full_precision=False, progress=True):
+    """Train, checkpointing every epoch; returns the trainer (its session holds the final weights)."""
+    from tqdm import tqdm
+
+    trainer = _Trainer(arch, k, learning_rate, seed, full_precision)
+    state_file = _train_state_path(model_file)
+    start = 0
+    if resume:
+        if os.path.isfile(state_file):
+            with np.load(state_file, allow_pickle=False) as z:
+                state = {key: z[key] for key in z.files}
+            trainer.load_state({key: v for key, v in state.items() if ':' in key}, state_file)
+            done, lr_done = int(state['__epoch__']), float(state['__learning_rate__'])
+            start = done if np.isclose(lr_done, learning_rate) else 0
+            print('resumed %s: %d epoch(s) done at learning rate %g%s' % (
+                state_file, done, lr_done, '' if start else '; new phase of %d epochs at %g' % (epochs, learning_rate)))
+        else:
+            params, meta = load_checkpoint(model_file)
+            _check_checkpoint_meta(meta, arch, k, full_precision, model_file)
+            check_params(arch, params, model_file)
+            trainer.assign_params(params)
+            print('resumed weights from %s (no %s: optimizer state starts fresh)' % (model_file, state_file))
+    (x_tr, y_tr), (x_val, y_val) = data['train'], data['val']
+    for epoch in range(start, epochs):
+        t0 = time.time()
+        order = np.random.RandomState((seed * 100003 + epoch) % (2 ** 31)).permutation(len(x_tr))
+        starts = range(0, len(x_tr), batch_size)
+        bar = tqdm(starts, desc='epoch %d/%d' % (epoch + 1, epochs), unit='batch', file=sys.stderr,
+                   disable=not progress, leave=False, mininterval=0.5 if sys.stderr.isatty() else 30)
+        loss_sum, n_batches = 0.0, 0
+        for s in bar:
+            idx = order[s:s + batch_size]
+            loss, _ = trainer.sess.run([trainer.cost, trainer.train_op], {trainer.x: x_tr[idx], trainer.y: y_tr[idx]})
+            loss_sum += loss
+            n_batches += 1
+        bar.close()
+        val_acc = trainer.count_correct(x_val, y_val) / float(len(x_val))
+        meta = _meta(arch, k, full_precision)
+        save_checkpoint(model_file, trainer.export_params(), epoch=epoch + 1, learning_rate=learning_rate, **meta)
+        state = trainer.state()
+        state['__epoch__'] = np.array(epoch + 1)
+        state['__learning_rate__'] = np.array(learning_rate)
+        atomic_savez(state_file, **state)
+        print('epoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
+              % (epoch + 1, epochs, time.time() - t0, loss_sum / max(n_batches, 1), 100 * val_acc, model_file))
+    return trainer
+
+
+def evaluate(trainer, data, model_file, record=True):
+    """Test accuracy of the trainer's inference graph; optionally record it in the checkpoint."""
+    x, y = data['test']
+    acc = trainer.count_correct(x, y) / float(len(x))
+    if record:
+        params, meta = load_checkpoint(model_file)
+        keep = {key: meta[key] for key in ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'epoch',
+                                           'learning_rate')}
+        save_checkpoint(model_file, params, ann_accuracy=acc, **keep)
+    return acc
+
+
+def ann_main(arch_name, script_file, full_precision=False, argv=None):
+    """Command line of the ``Quant_*`` (and, with ``full_precision``, ``FP32_*``) workspace scripts."""
+    return run_cli(lambda args: _ann_cli(arch_name, script_file, full_precision, args), argv)
+
+
+def _ann_cli(arch_name, script_file, full_precision, argv):
+    import argparse
+
+    arch = architectures.get(arch_name)
+    workspace = os.path.dirname(os.path.abspath(script_file))
+    d = arch.defaults
+    what = 'full-precision' if full_precision else 'quantized'
+    p = argparse.ArgumentParser(description='Train or evaluate the %s ANN %s (%s) on %s.'
+                                            % (what, arch.name, arch.string, arch.dataset))
+    if not full_precision:
+        p.add_argument('--k', type=int, default=d['k'], help='activation quantization level (default %(default)s)')
+    p.add_argument('--resume', type=_bool, default=False, help='True: continue from the checkpoint')
+    p.add_argument('--learning_rate', type=float, default=d['learning_rate'], help='Adam learning rate')
+    p.add_argument('--mode', choices=('training', 'inference'), default='training')
+    p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs (default: the authors\' %(default)s)')
+    p.add_argument('--batch_size', type=int, default=d['batch_size'])
+    p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
+    p.add_argument('--download', action='store_true', help='download the dataset if it is not found locally')
+    p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
+    p.add_argument('--num_test', type=int, default=None, help='evaluate on the first N test images only')
+    p.add_argument('--seed', type=int, default=0, help='random seed (initialisation and data order)')
+    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
+    a = p.parse_args(argv)
+    k = 0 if full_precision else a.k
+    if k < 0:
+        raise UserError('--k must be >= 0, got %d' % k)
+    for flag, value in (('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_test', a.num_test)):
+        if value is not None and value < 1:
+            raise UserError('%s must be >= 1, got %d' % (flag, value))
+    if not a.learning_rate > 0:
+        raise UserError('--learning_rate must be > 0, got %g' % a.learning_rate)
+    model_file = a.model_file or default_model_file(workspace, arch, k, full_precision)
+    return run_ann(arch, k, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
+                   batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
+                   resume=a.resume, seed=a.seed, full_precision=full_precision)
+
+
+def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_size=None, data_dir=None,
+            download=False, num_test=None, resume=False, seed=0, full_precision=False):
+    """Train (``mode='training'``) or evaluate (``'inference'``), printing the ANN test accuracy; returns it."""
+    d = arch.defaults
+    epochs, learning_rate = epochs or d['epochs'], learning_rate or d['learning_rate']
+    batch_size = batch_size or d['batch_size']
+    splits = ('train', 'val', 'test') if mode == 'training' else ('test',)
+    data = load_dataset(arch.dataset, splits=splits, data_dir=data_dir, download=download)
+    if num_test is not None:
+        data['test'] = tuple(v[:num_test] for v in data['test'])
+    label = '%s %s' % (arch.name, 'FP32' if full_precision else 'k=%d' % k)
+    if mode == 'training':
+        print('training %s: %d epochs, batch %d, Adam lr %g, seed %d -> %s'
+              % (label, epochs, batch_size, learning_rate, seed, model_file))
+        trainer = train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=resume,
+                        seed=seed, full_precision=full_precision)
+        if not os.path.isfile(model_file):
+            raise UserError('nothing was trained and %s does not exist' % model_file)
+        acc = evaluate(trainer, data, model_file, record=num_test is None)
+    else:
+        params, meta = load_checkpoint(model_file)
+        _check_checkpoint_meta(meta, arch, k, full_precision, model_file)
+        check_params(arch, params, model_file)
+        trainer = _Trainer(arch, k, learning_rate, seed, full_precision)
+        trainer.assign_params(params)
+        acc = evaluate(trainer, data, model_file, record=False)
+    trainer.sess.close()
+    print('ANN test accuracy (%s, %d images): %.2f%%' % (label, len(data['test'][0]), 100 * acc))
+    return acc

@@ -1,0 +1,176 @@
+"""The single description of every network, shared by the ANN and the SNN.
+
+Both the TensorLayer graph (``tensorlayer_patches.model``) and the spiking
+network (``spiking_utils``) are built from the :class:`Architecture` objects
+registered here, so an architecture is written down exactly once.
+
+A network is a stack of *hidden blocks* followed by a bias-free dense readout.
+Every hidden block is ``Conv (no bias) -> BatchNorm(ReLU) -> quantizer``.  The
+"P2" of the papers' network strings is not pooling but a 2x2 stride-2 SAME
+convolution block of its own, and fully connected hidden layers are written as
+convolutions whose kernel covers the whole input (VALID), as the authors did.
+
+This module is pure Python: importing it does not import TensorFlow.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import collections
+
+__all__ = ['ConvBlock', 'Architecture', 'register', 'get', 'names', 'conv_output_size', 'same_padding']
+
+
+class ConvBlock(collections.namedtuple('ConvBlock', 'filters kernel stride padding')):
+    """One hidden block: ``filters`` channels, square ``kernel``, ``stride``, 'SAME' or 'VALID'."""
+
+    __slots__ = ()
+
+    def __new__(cls, filters, kernel, stride=1, padding='VALID'):
+        if padding not in ('SAME', 'VALID'):
+            raise ValueError("padding must be 'SAME' or 'VALID', got %r" % (padding,))
+        return super(ConvBlock, cls).__new__(cls, int(filters), int(kernel), int(stride), padding)
+
+
+def conv_output_size(size, kernel, stride, padding):
+    """Output length of a TensorFlow convolution along one axis."""
+    if padding == 'SAME':
+        return -(-size // stride)
+    return (size - kernel) // stride + 1
+
+
+def same_padding(size, kernel, stride, padding):
+    """(pad_before, pad_after) exactly as TensorFlow pads along one axis."""
+    if padding == 'VALID':
+        return 0, 0
+    out = conv_output_size(size, kernel, stride, padding)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class Architecture(object):
+    """A registered network.
+
+    Attributes:
+        name: registry key, e.g. ``'mlp_fashionmnist'``.
+        dataset: dataset key understood by ``tensorlayer_patches.datasets``.
+        input_shape: (H, W, C) of the preprocessed input.
+        n_classes: number of output classes.
+        blocks: tuple of :class:`ConvBlock` (hidden layers, in order).
+        family: conversion family ('negative', later 'scatter_gather', 'all_int').
+        defaults: the authors' settings (k, time_steps, epochs, batch_size, learning_rate, sim_batch_size).
+        paper: the paper's numbers (ann, snn, steps) for the default k.
+        string: the network string of the paper.
+    """
+
+    def __init__(self, name, dataset, input_shape, n_classes, blocks, family, defaults, paper, string):
+        self.name = name
+        self.dataset = dataset
+        self.input_shape = tuple(int(v) for v in input_shape)
+        self.n_classes = int(n_classes)
+        self.blocks = tuple(blocks)
+        self.family = family
+        self.defaults = dict(defaults)
+        self.paper = dict(paper)
+        self.string = string
+        shapes = [self.input_shape]
+        for i, blk in enumerate(self.blocks):
+            h, w, _ = shapes[-1]
+            ho = conv_output_size(h, blk.kernel, blk.stride, blk.padding)
+            wo = conv_output_size(w, blk.kernel, blk.stride, blk.padding)
+            if ho < 1 or wo < 1:
+                raise ValueError('%s: block %d (%s) does not fit its %dx%d input' % (name, i + 1, blk, h, w))
+            shapes.append((ho, wo, blk.filters))
+        self._shapes = shapes
+
+    def __repr__(self):
+        return 'Architecture(%r, %s)' % (self.name, self.string)
+
+    def block_input_shape(self, i):
+        """(H, W, C) entering hidden block ``i`` (0-based)."""
+        return self._shapes[i]
+
+    def block_output_shape(self, i):
+        """(H, W, C) leaving hidden block ``i`` (0-based)."""
+        return self._shapes[i + 1]
+
+    @property
+    def flat_features(self):
+        h, w, c = self._shapes[-1]
+        return h * w * c
+
+    def neurons_per_layer(self):
+        """Number of spiking neurons of each hidden block."""
+        return [h * w * c for (h, w, c) in self._shapes[1:]]
+
+    @property
+    def n_neurons(self):
+        return sum(self.neurons_per_layer())
+
+    def param_shapes(self):
+        """Shapes of the checkpoint's ``params`` list, in the authors' order.
+
+        Per block: W (HWIO), beta, gamma, moving_mean, moving_variance; then the
+        readout W (features, classes).  Returns a list of (label, shape).
+        """
+        out = []
+        for i, blk in enumerate(self.blocks):
+            cin = self._shapes[i][2]
+            label = 'block %d' % (i + 1)
+            out.append((label + ' W', (blk.kernel, blk.kernel, cin, blk.filters)))
+            for part in ('beta', 'gamma', 'moving_mean', 'moving_variance'):
+                out.append(('%s BN %s' % (label, part), (blk.filters,)))
+        out.append(('readout W', (self.flat_features, self.n_classes)))
+        return out
+
+    def ann_macs(self):
+        """Multiply-accumulates of one ANN inference, excluding the input (first) layer.
+
+        This is the ANN counterpart of the SNN's synaptic-operation count
+        (the papers exclude the input-encoding layer for both).
+        """
+        total = 0
+        for i, blk in enumerate(self.blocks):
+            if i == 0:
+                continue
+            ho, wo, co = self._shapes[i + 1]
+            total += ho * wo * co * blk.kernel * blk.kernel * self._shapes[i][2]
+        total += self.flat_features * self.n_classes
+        return total
+
+
+_REGISTRY = collections.OrderedDict()
+
+
+def register(arch):
+    if arch.name in _REGISTRY:
+        raise ValueError('architecture %r registered twice' % arch.name)
+    _REGISTRY[arch.name] = arch
+    return arch
+
+
+def names():
+    return list(_REGISTRY)
+
+
+def get(name):
+    """The registered architecture ``name``; a clear error listing the known ones otherwise."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError('unknown architecture %r (known: %s)' % (name, ', '.join(_REGISTRY)))
+
+
+C = ConvBlock
+
+# Negative-spike family (NeurIPS'21 submission, seed 001): authors' settings from their scripts.
+register(Architecture(
+    name='mlp_fashionmnist', dataset='fashion_mnist', input_shape=(28, 28, 1), n_classes=10,
+    blocks=[C(400, 28), C(400, 1)], family='negative',
+    defaults=dict(k=1, time_steps=40, epochs=150, batch_size=200, learning_rate=1e-4, sim_batch_size=50),
+    paper=dict(ann=88.79, snn=88.79, steps=11, fp32=89.83), string='400-400'))
+
+register(Architecture(
+    name='lenet_fashionmnist', dataset='fashion_mnist', input_shape=(28, 28, 1), n_classes=10,
+    blocks=[C(32, 5), C(32, 2, 2, 'SAME'), C(64, 5), C(64, 2, 2, 'SAME'), C(1024, 4)], family='negative',
+    defaults=dict(k=1, time_steps=20, epochs=100, batch_size=200, learning_rate=1e-4, sim_batch_size=50),
+    paper=dict(ann=89.99, snn=89.99, steps=17, fp32=90.01), string='32C5-P2-64C5-P2-1024'))

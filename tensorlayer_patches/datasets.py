@@ -1,0 +1,265 @@
+"""Offline-first dataset loaders (pure numpy; no TensorFlow import).
+
+Search order for the files of a dataset (the first folder that has them wins):
+
+1. the ``--data_dir`` flag (``data_dir=`` argument),
+2. the environment variable ``$SNN_DATA_DIR``,
+3. ``./data`` (relative to the current directory, i.e. the workspace),
+4. the Debian dataset folder (``/usr/share/datasets/<name>``, e.g. from the
+   package ``dataset-fashion-mnist``).
+
+Inside each of these folders the files may sit directly or in the dataset's
+sub-folder (``fashion_mnist/``, ``fashion-mnist/``, ``mnist/``,
+``cifar-10-batches-py/``, ``cifar-100-python/``).  Nothing is downloaded unless
+``download=True`` is passed (``--download`` on the command line).
+
+Returned arrays follow TensorLayer 1.11.1's loaders: MNIST-like images are
+float32 in [0, 1) (pixels / 256) shaped (N, 28, 28, 1) and the 60,000 training
+images are split into 50,000 train + 10,000 validation; CIFAR images are raw
+0-255 float32 NHWC.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import gzip
+import os
+import pickle
+import struct
+import tarfile
+
+import numpy as np
+
+from tensorlayer_patches.errors import UserError
+
+__all__ = ['DatasetError', 'load_dataset', 'find_dataset_dir', 'candidate_dirs', 'DATASETS', 'fetch']
+
+DEBIAN_ROOT = '/usr/share/datasets'
+
+
+class DatasetError(UserError):
+    """Missing or corrupt dataset files; the message is one line, meant for the user."""
+
+
+_IDX = {
+    'train': ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
+    'test': ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'),
+}
+
+DATASETS = {
+    'mnist': dict(kind='idx', subdirs=('mnist', 'MNIST'), debian='mnist',
+                  url='https://storage.googleapis.com/cvdf-datasets/mnist/'),
+    'fashion_mnist': dict(kind='idx', subdirs=('fashion_mnist', 'fashion-mnist', 'FashionMNIST'),
+                          debian='fashion-mnist',
+                          url='http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'),
+    'cifar10': dict(kind='cifar10', subdirs=('cifar-10-batches-py', 'cifar10'), debian='cifar-10',
+                    url='https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'),
+    'cifar100': dict(kind='cifar100', subdirs=('cifar-100-python', 'cifar100'), debian='cifar-100',
+                     url='https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz'),
+}
+
+
+def _required_files(name, splits):
+    kind = DATASETS[name]['kind']
+    if kind == 'idx':
+        return [f for s in splits for f in _IDX['test' if s == 'test' else 'train']]
+    if kind == 'cifar10':
+        files = []
+        if any(s != 'test' for s in splits):
+            files += ['data_batch_%d' % i for i in range(1, 6)]
+        if 'test' in splits:
+            files.append('test_batch')
+        return files
+    return [s if s == 'test' else 'train' for s in sorted(set('test' if s == 'test' else 'train' for s in splits))]
+
+
+def candidate_dirs(name, data_dir=None):
+    """Folders searched for dataset ``name``, in order (see the module docstring)."""
+    spec = DATASETS[name]
+    bases = []
+    if data_dir:
+        bases.append(data_dir)
+    if os.environ.get('SNN_DATA_DIR'):
+        bases.append(os.environ['SNN_DATA_DIR'])
+    bases.append(os.path.join(os.getcwd(), 'data'))
+    out = []
+    for base in bases:
+        out.append(base)
+        out.extend(os.path.join(base, sub) for sub in spec['subdirs'])
+    out.append(os.path.join(DEBIAN_ROOT, spec['debian']))
+    seen, uniq = set(), []
+    for d in out:
+        key = os.path.abspath(d)
+        if key not in seen:
+            seen.add(key)
+            uniq.append(d)
+    return uniq
+
+
+def find_dataset_dir(name, splits=('train', 'test'), data_dir=None):
+    """The first candidate folder holding every file the splits need, else a one-line DatasetError."""
+    if name not in DATASETS:
+        raise DatasetError('unknown dataset %r (known: %s)' % (name, ', '.join(sorted(DATASETS))))
+    need = _required_files(name, splits)
+    looked = candidate_dirs(name, data_dir)
+    for d in looked:
+        if all(os.path.isfile(os.path.join(d, f)) for f in need):
+            return d
+    hint = ''
+    if name == 'fashion_mnist':
+        hint = ' (Debian: apt-get install dataset-fashion-mnist)'
+    raise DatasetError('%s files %s not found; looked in: %s. Put them in one of these folders, pass --data_dir, '
+                       'or add --download%s' % (name, ', '.join(need), ', '.join(looked), hint))
+
+
+def _read_gz(path):
+    try:
+        with gzip.open(path, 'rb') as f:
+            return f.read()
+    except (OSError, EOFError, IOError) as e:
+        raise DatasetError('%s is not a readable gzip file (%s); delete it and fetch it again' % (path, e))
+
+
+def read_idx(path):
+    """Read one gzip-compressed idx file (images or labels) into a uint8 array."""
+    raw = _read_gz(path)
+    if len(raw) < 8:
+        raise DatasetError('%s is too short to be an idx file' % path)
+    zero, dtype, ndim = struct.unpack('>HBB', raw[:4])
+    if zero != 0 or dtype != 0x08 or ndim not in (1, 3):
+        raise DatasetError('%s has a bad idx magic number (expected unsigned-byte data with 1 or 3 dimensions)' % path)
+    dims = struct.unpack('>' + 'I' * ndim, raw[4:4 + 4 * ndim])
+    count = int(np.prod(dims))
+    body = raw[4 + 4 * ndim:]
+    if len(body) != count:
+        raise DatasetError('%s is truncated or padded: header says %d values, file holds %d' % (path, count, len(body)))
+    return np.frombuffer(body, dtype=np.uint8).reshape(dims)
+
+
+def _load_idx_split(d, split):
+    img_f, lab_f = _IDX[split]
+    x = read_idx(os.path.join(d, img_f))
+    y = read_idx(os.path.join(d, lab_f))
+    if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+        raise DatasetError('%s: images %s and labels %s do not match' % (d, x.shape, y.shape))
+    x = (x.astype(np.float32) / np.float32(256.0)).reshape(-1, x.shape[1], x.shape[2], 1)
+    return x, y.astype(np.int64)
+
+
+def _unpickle(path):
+    try:
+        with open(path, 'rb') as f:
+            return pickle.load(f, encoding='latin1')
+    except Exception as e:  # corrupt pickle: many exception types are possible
+        raise DatasetError('%s is not a readable CIFAR python pickle (%s: %s)' % (path, type(e).__name__, e))
+
+
+def _cifar_arrays(path, label_key):
+    d = _unpickle(path)
+    if not isinstance(d, dict) or 'data' not in d or label_key not in d:
+        raise DatasetError('%s is not a CIFAR batch (no %r/%r entries)' % (path, 'data', label_key))
+    data = np.asarray(d['data'], dtype=np.uint8)
+    labels = np.asarray(d[label_key], dtype=np.int64)
+    if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
+        raise DatasetError('%s: data %s / labels %s are not CIFAR-shaped (N x 3072)' % (path, data.shape, labels.shape))
+    x = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).astype(np.float32)
+    return x, labels
+
+
+def load_dataset(name, splits=('train', 'val', 'test'), data_dir=None, download=False):
+    """Load ``name`` ('mnist', 'fashion_mnist', 'cifar10', 'cifar100').
+
+    Returns a dict ``{split: (x, y)}`` for the requested splits.  For MNIST-like
+    sets 'val' is the last 10,000 training images and 'train' the first 50,000
+    (TensorLayer's split); CIFAR sets have no 'val' (it maps to the test set).
+    """
+    if name not in DATASETS:
+        raise DatasetError('unknown dataset %r (known: %s)' % (name, ', '.join(sorted(DATASETS))))
+    splits = tuple(splits)
+    try:
+        d = find_dataset_dir(name, splits, data_dir)
+    except DatasetError:
+        if not download:
+            raise
+        d = fetch(name, data_dir or os.path.join(os.getcwd(), 'data'))
+    kind = DATASETS[name]['kind']
+    out = {}
+    if kind == 'idx':
+        if 'test' in splits:
+            out['test'] = _load_idx_split(d, 'test')
+        if 'train' in splits or 'val' in splits:
+            x, y = _load_idx_split(d, 'train')
+            n_val = 10000 if len(x) > 10000 else max(1, len(x) // 6)
+            out['train'] = (x[:-n_val], y[:-n_val])
+            out['val'] = (x[-n_val:], y[-n_val:])
+    elif kind == 'cifar10':
+        if 'train' in splits:
+            parts = [_cifar_arrays(os.path.join(d, 'data_batch_%d' % i), 'labels') for i in range(1, 6)]
+            out['train'] = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+        if 'test' in splits or 'val' in splits:
+            out['test'] = _cifar_arrays(os.path.join(d, 'test_batch'), 'labels')
+            out['val'] = out['test']
+    else:
+        if 'train' in splits:
+            out['train'] = _cifar_arrays(os.path.join(d, 'train'), 'fine_labels')
+        if 'test' in splits or 'val' in splits:
+            out['test'] = _cifar_arrays(os.path.join(d, 'test'), 'fine_labels')
+            out['val'] = out['test']
+    return {s: out[s] for s in splits}
+
+
+def fetch(name, target_dir):
+    """Fetch dataset ``name`` into ``target_dir/<subdir>`` (only ever called when asked to)."""
+    from six.moves.urllib.request import urlretrieve  # six ships with TensorFlow's requirements
+
+    spec = DATASETS[name]
+    dest = os.path.join(target_dir, spec['subdirs'][0])
+    if not os.path.isdir(dest):
+        os.makedirs(dest)
+    try:
+        if spec['kind'] == 'idx':
+            for f in _IDX['train'] + _IDX['test']:
+                path = os.path.join(dest, f)
+                if not os.path.isfile(path):
+                    print('downloading %s%s -> %s' % (spec['url'], f, path))
+                    urlretrieve(spec['url'] + f, path + '.part')
+                    os.replace(path + '.part', path)
+            return dest
+        archive = os.path.join(target_dir, os.path.basename(spec['url']))
+        if not os.path.isfile(archive):
+            print('downloading %s -> %s' % (spec['url'], archive))
+            urlretrieve(spec['url'], archive + '.part')
+            os.replace(archive + '.part', archive)
+        with tarfile.open(archive) as tar:
+            tar.extractall(target_dir)
+        return dest
+    except Exception as e:
+        raise DatasetError('download of %s failed (%s); fetch %s by hand into %s' % (name, e, spec['url'], dest))
+
+
+def main(argv=None):
+    """``python -m tensorlayer_patches.datasets NAME [--data_dir D] [--download]``: locate (or fetch) a dataset."""
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument('name', choices=sorted(DATASETS))
+    p.add_argument('--data_dir', default=None)
+    p.add_argument('--download', action='store_true', help='download into --data_dir (default ./data) if missing')
+    a = p.parse_args(argv)
+    try:
+        d = find_dataset_dir(a.name, ('train', 'test'), a.data_dir)
+    except DatasetError as e:
+        if not a.download:
+            sys.stderr.write('error: %s\n' % e)
+            return 1
+        try:
+            d = fetch(a.name, a.data_dir or os.path.join(os.getcwd(), 'data'))
+        except DatasetError as e2:
+            sys.stderr.write('error: %s\n' % e2)
+            return 1
+    print(d)
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

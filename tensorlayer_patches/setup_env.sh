@@ -1,0 +1,91 @@
+#!/bin/sh
+# Environment and data set-up for the project (called by the Makefile; safe to run again).
+#
+#   sh tensorlayer_patches/setup_env.sh venv            create .venv (Python 3.7) with requirements.txt
+#   sh tensorlayer_patches/setup_env.sh fashion-mnist   make sure Fashion-MNIST can be found
+#
+# Python 3.7 is required by TensorFlow 1.15. It is looked for in this order: $PYTHON, python3.7 on
+# the PATH, the newest 3.7.x installed by pyenv. $VENV overrides the environment folder (default .venv).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV=${VENV:-$ROOT/.venv}
+
+is_py37() {
+    "$1" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 7) else 1)' >/dev/null 2>&1
+}
+
+find_python37() {
+    if [ -n "${PYTHON:-}" ]; then
+        if is_py37 "$PYTHON"; then echo "$PYTHON"; return 0; fi
+        echo "error: \$PYTHON=$PYTHON is not a working Python 3.7 (TensorFlow 1.15 needs 3.7)" >&2
+        return 1
+    fi
+    if command -v python3.7 >/dev/null 2>&1 && is_py37 python3.7; then
+        command -v python3.7; return 0
+    fi
+    if command -v pyenv >/dev/null 2>&1; then
+        v=$(pyenv versions --bare 2>/dev/null | grep -E '^3\.7\.[0-9]+$' | sort -t. -k3,3n | tail -n 1)
+        if [ -n "$v" ] && is_py37 "$(pyenv root)/versions/$v/bin/python"; then
+            echo "$(pyenv root)/versions/$v/bin/python"; return 0
+        fi
+    fi
+    cat >&2 <<'EOF'
+error: Python 3.7 not found (TensorFlow 1.15 runs only on Python 3.7).
+  Install it, then run the command again, e.g. one of:
+    pyenv install 3.7.17                 (https://github.com/pyenv/pyenv)
+    conda create -n py37 python=3.7 && conda activate py37
+    apt-get install python3.7 python3.7-venv   (distributions that still ship it)
+  or point PYTHON at an existing interpreter:  PYTHON=/path/to/python3.7 make test
+EOF
+    return 1
+}
+
+make_venv() {
+    stamp="$VENV/.requirements.sha256"
+    want=$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)
+    if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && is_py37 "$VENV/bin/python"; then
+        return 0
+    fi
+    py=$(find_python37)
+    echo "setting up $VENV with $py ($("$py" --version 2>&1))"
+    if [ ! -x "$VENV/bin/python" ] || ! is_py37 "$VENV/bin/python"; then
+        rm -rf "$VENV"
+        "$py" -m venv "$VENV"
+    fi
+    # Closed, fully pinned set: see the comment at the top of requirements.txt for why --no-deps.
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install --no-deps -q -r "$ROOT/requirements.txt"
+    TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" -c 'import tensorflow, tensorlayer, numpy, scipy, matplotlib, tqdm, pytest' \
+        || { echo "error: the packages installed but do not import; see the messages above" >&2; exit 1; }
+    echo "$want" > "$stamp"
+}
+
+fashion_mnist() {
+    if "$VENV/bin/python" -m tensorlayer_patches.datasets fashion_mnist >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing the Debian package dataset-fashion-mnist (-> /usr/share/datasets/fashion-mnist)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 \
+            || { apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null; } || true
+    fi
+    if ! "$VENV/bin/python" -m tensorlayer_patches.datasets fashion_mnist; then
+        cat >&2 <<'EOF'
+Fashion-MNIST is needed. Either
+  sudo apt-get install dataset-fashion-mnist          (Debian/Ubuntu: /usr/share/datasets/fashion-mnist)
+or download the four *-ubyte.gz files into FashionMNIST/data/ with
+  cd FashionMNIST && ../.venv/bin/python -m tensorlayer_patches.datasets fashion_mnist --download
+or put them anywhere and set SNN_DATA_DIR to that folder.
+EOF
+        exit 1
+    fi
+}
+
+cd "$ROOT"
+case "${1:-venv}" in
+    venv) make_venv ;;
+    fashion-mnist) make_venv; fashion_mnist ;;
+    find-python) find_python37 ;;
+    *) echo "usage: $0 [venv|fashion-mnist|find-python]" >&2; exit 2 ;;
+esac

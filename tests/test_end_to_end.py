@@ -1,0 +1,124 @@
+"""The workspace scripts as a user runs them: train -> infer -> simulate -> plot on tiny generated data."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+WS = os.path.join(ROOT, 'FashionMNIST')
+
+
+def run(script, *args, cwd=WS, ok=True):
+    p = subprocess.run([sys.executable, script] + list(args), cwd=cwd, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
+    if ok:
+        assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+    return p
+
+
+@pytest.mark.parametrize('name', ['MLP', 'LeNet'])
+def test_train_infer_simulate_plot(tmp_path, tiny_fashion, name):
+    model = str(tmp_path / 'model.npz')
+    logs = str(tmp_path / 'logs')
+    common = ['--k', '1', '--data_dir', tiny_fashion, '--model_file', model]
+    out = run('Quant_%s_FashionMNIST.py' % name, *common, '--epochs', '1', '--batch_size', '50', '--mode', 'training')
+    assert 'ANN test accuracy' in out.stdout and os.path.isfile(model)
+    # resume continues at the right epoch
+    out = run('Quant_%s_FashionMNIST.py' % name, *common, '--epochs', '2', '--batch_size', '50', '--resume', 'True')
+    assert '1 epoch(s) done' in out.stdout and 'epoch 2/2' in out.stdout and 'epoch 1/2' not in out.stdout
+    out = run('Quant_%s_FashionMNIST.py' % name, *common, '--mode', 'inference')
+    ann = float(out.stdout.split('ANN test accuracy')[1].split(':')[1].split('%')[0])
+    out = run('Spiking_%s_FashionMNIST.py' % name, *common, '--time_steps', '30', '--batch_size', '40',
+              '--log_dir', logs)
+    snn = float(out.stdout.split('SNN accuracy at T=30:')[1].split('%')[0])
+    assert snn == pytest.approx(ann, abs=1e-9), out.stdout  # lossless on a real trained checkpoint
+    lines = {f: open(os.path.join(logs, f)).read().splitlines() for f in
+             ('accuracy.txt', 'spike_num.txt', 'spike_collect.txt', 'sop_num.txt')}
+    assert all(len(v) == 3 * 30 for v in lines.values())  # 100 images / batch 40 = 3 batches x T
+    assert all(v.isdigit() for v in lines['accuracy.txt'] + lines['spike_num.txt'] + lines['sop_num.txt'])
+    assert all(v.endswith('.0') for v in lines['spike_collect.txt'])
+    info = json.load(open(os.path.join(logs, 'run.json')))
+    assert info['num_images'] == 100 and info['time_steps'] == 30 and info['k'] == 1
+    for fig in ('accuracy_speed', 'sparsity', 'sops'):
+        out = run(os.path.join(ROOT, 'figs', fig + '.py'), logs, '--out', str(tmp_path / fig), cwd=str(tmp_path))
+        assert os.path.getsize(str(tmp_path / (fig + '.png'))) > 1000
+        assert os.path.isfile(str(tmp_path / (fig + '.svg')))
+    assert '%.2f' % snn in run(os.path.join(ROOT, 'figs', 'accuracy_speed.py'), logs, '--out',
+                               str(tmp_path / 'a')).stdout
+
+
+def test_default_paths_and_k_mismatch(tmp_path, tiny_fashion):
+    """Without --model_file / --log_dir the scripts use <arch>_k<K>.npz and figs/k<K>/ of the workspace."""
+    ws = tmp_path / 'FashionMNIST'
+    ws.mkdir()
+    for script in ('Quant_MLP_FashionMNIST.py', 'Spiking_MLP_FashionMNIST.py'):
+        src = open(os.path.join(WS, script)).read().replace("os.pardir", repr(ROOT))
+        (ws / script).write_text(src)
+    run('Quant_MLP_FashionMNIST.py', '--k', '0', '--epochs', '1', '--data_dir', tiny_fashion, cwd=str(ws))
+    assert (ws / 'mlp_fashionmnist_k0.npz').exists()
+    run('Spiking_MLP_FashionMNIST.py', '--k', '0', '--data_dir', tiny_fashion, '--num_test', '20', cwd=str(ws))
+    assert len((ws / 'figs' / 'k0' / 'accuracy.txt').read_text().splitlines()) == 40  # 1 batch x T=40
+    bad = run('Spiking_MLP_FashionMNIST.py', '--k', '2', '--data_dir', tiny_fashion,
+              '--model_file', str(ws / 'mlp_fashionmnist_k0.npz'), cwd=str(ws), ok=False)
+    assert bad.returncode == 2 and bad.stderr.strip().count('\n') == 0 and 'trained with k=0' in bad.stderr
+    assert 'Traceback' not in bad.stderr
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--k', '-1'], '--k must be >= 0'),
+    (['--time_steps', '0'], '--time_steps must be >= 1'),
+    (['--model_file', 'does_not_exist.npz'], 'not found'),
+])
+def test_spiking_bad_input_one_line(tmp_path, args, message):
+    from tensorlayer_patches import architectures
+    from tensorlayer_patches.checkpoint import save_checkpoint
+    model = str(tmp_path / 'm.npz')
+    arch = architectures.get('mlp_fashionmnist')
+    save_checkpoint(model, [np.ones(s, np.float32) for _, s in arch.param_shapes()], k=1)
+    args = [a.replace('__MODEL__', model) for a in args]
+    env = dict(os.environ, SNN_DATA_DIR=str(tmp_path / 'none'))
+    p = subprocess.run([sys.executable, os.path.join(WS, 'Spiking_MLP_FashionMNIST.py')] + args, cwd=str(tmp_path),
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert p.returncode == 2, p.stderr
+    assert message in p.stderr and 'Traceback' not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize('script', ['Quant_MLP_FashionMNIST.py', 'Quant_LeNet_FashionMNIST.py',
+                                    'FP32_MLP_FashionMNIST.py', 'FP32_LeNet_FashionMNIST.py',
+                                    'Spiking_MLP_FashionMNIST.py', 'Spiking_LeNet_FashionMNIST.py',
+                                    'Demo_MLP_FashionMNIST.py'])
+def test_help(script):
+    out = run(os.path.join(WS, script), '--help', cwd=str(ROOT))
+    assert 'usage' in out.stdout
+
+
+def test_fp32_baseline_trains_and_is_not_convertible(tmp_path, tiny_fashion):
+    model = str(tmp_path / 'fp.npz')
+    out = run('FP32_MLP_FashionMNIST.py', '--epochs', '1', '--data_dir', tiny_fashion, '--model_file', model)
+    assert 'FP32' in out.stdout
+    bad = run('Spiking_MLP_FashionMNIST.py', '--data_dir', tiny_fashion, '--model_file', model, ok=False)
+    assert bad.returncode == 2 and 'full-precision' in bad.stderr
+
+
+def test_missing_dataset_one_line(tmp_path, monkeypatch, capsys):
+    """In-process (so the Debian folder can be hidden): the error lists every place looked, exit code 2."""
+    import spiking_utils
+    from tensorlayer_patches import architectures, datasets
+    from tensorlayer_patches.checkpoint import save_checkpoint
+    monkeypatch.setattr(datasets, 'DEBIAN_ROOT', str(tmp_path / 'debian'))
+    monkeypatch.delenv('SNN_DATA_DIR', raising=False)
+    monkeypatch.chdir(str(tmp_path))
+    model = str(tmp_path / 'm.npz')
+    save_checkpoint(model, [np.ones(s, np.float32) for _, s in architectures.get('mlp_fashionmnist').param_shapes()],
+                    k=1)
+    with pytest.raises(SystemExit) as e:
+        spiking_utils.snn_main('mlp_fashionmnist', os.path.join(WS, 'x.py'),
+                               ['--data_dir', str(tmp_path / 'nowhere'), '--model_file', model])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and 'looked in: %s' % (tmp_path / 'nowhere') in err
+    assert str(tmp_path / 'debian') in err and 'dataset-fashion-mnist' in err

@@ -1,0 +1,145 @@
+"""The lossless property, neuron by neuron: SNN spike counts = 2^k x the quantized ANN's activations.
+
+Compared with the real TensorLayer graph (float32) and with an independent float64 numpy forward.
+A neuron may differ only when the ANN's value 2^k*y + 1e-5 lies within 1e-6 of a rounding boundary
+(float32 against float64 arithmetic); those neurons are counted and must be rare.
+"""
+import numpy as np
+import pytest
+
+import spiking_utils
+from spiking_utils import SpikingNetwork, quantized_forward, random_calibrated_params
+from tensorlayer_patches import architectures
+from tensorlayer_patches.model import QuantANN
+
+ARCHS = ['mlp_fashionmnist', 'lenet_fashionmnist']
+
+
+def _setup(name, k, seed, n=24):
+    rng = np.random.RandomState(seed)
+    x = rng.rand(n, 28, 28, 1).astype(np.float32)
+    params = random_calibrated_params(name, x, rng, k=k)
+    return x, params
+
+
+def _tie_distance(ann_activation, k):
+    """Distance of 2^k*y + 1e-5 (float) from the nearest rounding boundary (half-integer)."""
+    v = ann_activation * 2.0 ** k + 1e-5
+    return np.abs(v - np.floor(v) - 0.5)
+
+
+@pytest.mark.parametrize('name', ARCHS)
+@pytest.mark.parametrize('k', [0, 1, 2])
+def test_snn_counts_equal_tensorlayer_ann(name, k):
+    x, params = _setup(name, k, seed=10 * k + len(name))
+    ann = QuantANN(name, k).assign(params)
+    hidden, logits = ann.hidden(x), ann.logits(x)
+    ann.close()
+    trace = SpikingNetwork.from_params(name, params, k).simulate(x, time_steps=300)
+    assert trace.converged
+    ties = 0
+    for layer, (count, act) in enumerate(zip(trace.counts, hidden)):
+        wrong = count != np.round(act * 2.0 ** k).astype(np.int64)
+        if not wrong.any():
+            continue
+        # The first layer that differs from the float32 graph may differ only at rounding ties of the
+        # ANN value (the SNN, fed its own input, is exact: test_snn_counts_equal_float64_reference_exactly).
+        # Layers after it receive different inputs in the two networks, so they are not compared.
+        pre = _pre_activation(name, params, k, layer, trace.counts, x)
+        assert np.all(_tie_distance(pre[wrong], k) < 1e-6), 'layer %d: non-tie mismatches' % (layer + 1)
+        ties = int(wrong.sum())
+        print('%s k=%d: %d rounding-tie neuron(s) in layer %d' % (name, k, ties, layer + 1))
+        break
+    assert ties <= 2, '%d tie neurons: should be rare' % ties
+    if ties == 0:  # every layer equal: the readout is 2^k times the ANN logits
+        np.testing.assert_allclose(trace.logits[-1], 2.0 ** k * logits, rtol=1e-5, atol=1e-4)
+
+
+def _pre_activation(name, params, k, layer, counts, x):
+    """ReLU(BN(W * input)) of ``layer`` in float64, fed with the SNN's own input to that layer."""
+    arch = architectures.get(name)
+    inp = x.astype(np.float64) if layer == 0 else counts[layer - 1] / 2.0 ** k
+    blk = arch.blocks[layer]
+    w, beta, gamma, mean, var = (np.asarray(p, np.float64) for p in params[5 * layer:5 * layer + 5])
+    h, wd, _ = arch.block_input_shape(layer)
+    pads = (architectures.same_padding(h, blk.kernel, blk.stride, blk.padding),
+            architectures.same_padding(wd, blk.kernel, blk.stride, blk.padding))
+    z = spiking_utils.conv2d_nhwc(inp, w, blk.stride, pads)
+    return np.maximum(gamma * (z - mean) / np.sqrt(var + 1e-5) + beta, 0)
+
+
+@pytest.mark.parametrize('name', ARCHS)
+@pytest.mark.parametrize('k', [0, 1, 2])
+def test_snn_counts_equal_float64_reference_exactly(name, k):
+    x, params = _setup(name, k, seed=100 + k)
+    levels, logits = quantized_forward(name, params, x, k)
+    trace = SpikingNetwork.from_params(name, params, k).simulate(x, time_steps=300)
+    for count, level in zip(trace.counts, levels):
+        np.testing.assert_array_equal(count, level)
+    np.testing.assert_allclose(trace.logits[-1], 2.0 ** k * logits, rtol=1e-9, atol=1e-9)
+    # the readout at every step is the dense layer applied to the accumulated counts so far
+    assert (trace.predictions()[-1] == np.argmax(logits, 1)).all()
+
+
+def test_negative_gamma_is_folded_exactly():
+    x, params = _setup('mlp_fashionmnist', 1, seed=5)
+    params[2] = params[2] * np.where(np.arange(400) % 3 == 0, -1, 1).astype(np.float32)
+    levels, _ = quantized_forward('mlp_fashionmnist', params, x, 1)
+    assert levels[0].max() > 0
+    trace = SpikingNetwork.from_params('mlp_fashionmnist', params, 1).simulate(x, time_steps=300)
+    for count, level in zip(trace.counts, levels):
+        np.testing.assert_array_equal(count, level)
+
+
+def test_early_stop_equals_full_run_and_counters():
+    x, params = _setup('lenet_fashionmnist', 1, seed=7, n=8)
+    net = SpikingNetwork.from_params('lenet_fashionmnist', params, 1)
+    short = net.simulate(x, time_steps=60)
+    assert short.converged and short.steps_run < 60
+    # after quiescence every counter is constant: the filled tail equals what more steps would compute
+    for arr in (short.logits, short.spike_num, short.spike_collect, short.sop_num):
+        assert (arr[short.steps_run - 1:] == arr[-1]).all()
+    longer = net.simulate(x, time_steps=90)
+    np.testing.assert_array_equal(longer.spike_num[:60], short.spike_num)
+    np.testing.assert_array_equal(longer.sop_num[:60], short.sop_num)
+    # counters: cumulative, |signed| <= total, and consistent with the final counts
+    assert np.all(np.diff(short.spike_num) >= 0) and np.all(np.diff(short.sop_num) >= 0)
+    assert short.spike_collect[-1] == sum(int(c.sum()) for c in short.counts)
+    assert short.spike_num[-1] >= short.spike_collect[-1]
+
+
+def test_sop_counts_fan_out_per_event():
+    """SOPs = |input events| x fan-out for all layers but the first, plus last-layer spikes x classes."""
+    x, params = _setup('mlp_fashionmnist', 1, seed=3, n=5)
+    net = SpikingNetwork.from_params('mlp_fashionmnist', params, 1)
+    trace = net.simulate(x, time_steps=100)
+    # MLP: block 2 is a 1x1 conv on 400 inputs (fan-out 400 per event); readout 10 classes.
+    # Recompute directly: events of layer 1 drive 400 synapses, events of layer 2 drive 10.
+    s1, s2 = _event_totals(net, x, 100)
+    assert trace.sop_num[-1] == 400 * s1 + 10 * s2
+    assert trace.spike_num[-1] == s1 + s2
+
+
+def _event_totals(net, x, steps):
+    for layer in net.layers:
+        layer.reset(len(x))
+    totals = [0, 0]
+    inp = x * 2.0 ** net.k
+    for t in range(steps):
+        for i, layer in enumerate(net.layers):
+            s = layer.step(inp if (i > 0 or t == 0) else None)
+            totals[i] += int(np.abs(s).sum())
+            inp = s
+        inp = None
+    return totals
+
+
+def test_authors_rule_available_for_comparison():
+    x, params = _setup('lenet_fashionmnist', 1, seed=11, n=16)
+    levels, _ = quantized_forward('lenet_fashionmnist', params, x, 1)
+    trace = SpikingNetwork.from_params('lenet_fashionmnist', params, 1, rule='authors').simulate(x, 300)
+    assert trace.converged and trace.counts[0].shape == levels[0].shape
+    exact = SpikingNetwork.from_params('lenet_fashionmnist', params, 1).simulate(x, 300)
+    assert sum(int((c != l).sum()) for c, l in zip(exact.counts, levels)) == 0
+    # the original rule drifts only around rounding ties: its counts differ from the ANN's by at most a few
+    assert all(np.abs(c - l).max() <= 2 for c, l in zip(trace.counts, levels))
