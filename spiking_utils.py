@@ -21,6 +21,12 @@ within floating-point noise of a rounding tie.  ``rule='authors'`` is the
 original update (float shadow potential, ``-1e-5`` tolerance, unshifted base),
 kept for comparison.
 
+Scatter-and-gather family (Frontiers 2021): the same thresholds ``b + j theta``
+(j = 1..2^k B) are all compared in one step and the neuron emits a graded spike
+``n = #{j : m > b + j theta}`` in {0..2^k B}: the ANN's level of
+``round(2^k clip(y, B) + 1e-5)`` in a single time step.  ``noise_ratio`` drops
+each threshold comparison of the first layer with that probability.
+
 Counters and log files follow the authors' formats: one line per (batch, t),
 ``accuracy.txt`` (correct predictions at t), ``spike_num.txt`` (cumulative
 |spikes| over all spiking layers), ``spike_collect.txt`` (cumulative signed
@@ -180,6 +186,31 @@ class SpikingConv(object):
         return int(np.tensordot(np.abs(x).sum(axis=(0, 3)), self.fanout, axes=2))
 
 
+class ScatterGatherConv(SpikingConv):
+    """One hidden block as multi-threshold neurons: a graded spike 0..levels in a single step."""
+
+    def __init__(self, w, stride, padding, in_shape, theta, base, levels, rule='exact', noise_ratio=0.0, rng=None,
+                 name='layer'):
+        super(ScatterGatherConv, self).__init__(w, stride, padding, in_shape, theta, base, rule=rule, name=name)
+        self.levels = int(levels)
+        self.noise_ratio = float(noise_ratio)
+        self.rng = rng if rng is not None else np.random.RandomState(0)
+
+    def step(self, x):
+        """Integrate ``x`` and emit ``#{j <= levels : m > b + j theta}`` (``>=`` and no shift for rule='authors')."""
+        if x is not None:
+            self.m += conv2d_nhwc(x, self.w, self.stride, self.pads)
+        out = np.zeros(self.m.shape, dtype=np.int16)
+        for j in range(1, self.levels + 1):
+            threshold = self.base + j * self.theta
+            fire = self.m > threshold if self.rule == 'exact' else self.m >= threshold
+            if self.noise_ratio > 0:
+                fire &= self.rng.random_sample(self.m.shape) >= self.noise_ratio
+            out += fire
+        self.count = out.astype(np.int32)
+        return out
+
+
 class Trace(object):
     """Result of :meth:`SpikingNetwork.simulate` for one batch.
 
@@ -209,36 +240,64 @@ class Trace(object):
 class SpikingNetwork(object):
     """A converted network: hidden :class:`SpikingConv` layers and a dense readout on accumulated counts."""
 
-    def __init__(self, arch, layers, w_out, k, family='negative'):
+    def __init__(self, arch, layers, w_out, k, B=None):
         self.arch = arch
         self.layers = layers
         self.w_out = np.asarray(w_out, dtype=np.float64)
         self.k = int(k)
-        self.family = family
+        self.B = None if B is None else int(B)
+        self.family = arch.family
+        self.meta = {}
+        if self.family == 'scatter_gather':
+            self.log_files = ('accuracy.txt', 'spike_num.txt', 'sop_num.txt')
+            self.sop_factor = 2 * (2 ** self.k) * self.B  # the authors' convention for graded spikes
+        else:
+            self.log_files = LOG_FILES
+            self.sop_factor = 1
+
+    @property
+    def config_tag(self):
+        return self.arch.config_tag(self.k, self.B)
 
     @classmethod
-    def from_params(cls, arch, params, k, rule='exact', source='parameters'):
-        """Convert a parameter list in the authors' order for architecture ``arch`` (name or object)."""
+    def from_params(cls, arch, params, k, B=None, rule='exact', noise_ratio=0.0, seed=0, source='parameters'):
+        """Convert a parameter list in the authors' order for architecture ``arch`` (name or object).
+
+        ``B`` (scatter-and-gather only): activation bound; ``noise_ratio`` (scatter-and-gather only):
+        probability of dropping each first-layer threshold comparison, drawn from ``seed``.
+        """
         if isinstance(arch, str):
             arch = architectures.get(arch)
-        if arch.family != 'negative':
-            raise ConversionError('%s belongs to the %s family, which this simulator does not handle yet'
-                                  % (arch.name, arch.family))
         if int(k) < 0:
             raise ConversionError('k must be >= 0, got %d' % k)
+        if arch.uses_B:
+            if B is None or int(B) < 1:
+                raise ConversionError('%s (scatter-and-gather) needs B >= 1, got %s' % (arch.name, B))
+        elif B is not None:
+            raise ConversionError('B applies to the scatter-and-gather family only; %s is %s' % (arch.name, arch.family))
+        if not 0.0 <= float(noise_ratio) <= 1.0:
+            raise ConversionError('noise_ratio must be in [0, 1], got %g' % noise_ratio)
+        if noise_ratio and not arch.uses_B:
+            raise ConversionError('noise_ratio applies to the scatter-and-gather family only')
         check_params(arch, params, source)
+        rng = np.random.RandomState(seed)
         layers = []
         for i, blk in enumerate(arch.blocks):
             w, beta, gamma, mean, var = params[5 * i:5 * i + 5]
             label = '%s block %d' % (source, i + 1)
             w, theta, base = _fold_bn(w, beta, gamma, mean, var, k, label)
-            layers.append(SpikingConv(w, blk.stride, blk.padding, arch.block_input_shape(i), theta, base,
-                                      rule=rule, name='block%d' % (i + 1)))
-        return cls(arch, layers, params[-1], k)
+            geometry = (w, blk.stride, blk.padding, arch.block_input_shape(i), theta, base)
+            if arch.uses_B:
+                layers.append(ScatterGatherConv(*geometry, levels=(2 ** int(k)) * int(B), rule=rule,
+                                                noise_ratio=noise_ratio if i == 0 else 0.0, rng=rng,
+                                                name='block%d' % (i + 1)))
+            else:
+                layers.append(SpikingConv(*geometry, rule=rule, name='block%d' % (i + 1)))
+        return cls(arch, layers, params[-1], k, B)
 
     @classmethod
-    def from_checkpoint(cls, path, arch, k=None, rule='exact'):
-        """Load ``path`` and convert it; refuses checkpoints whose metadata disagree with ``arch``/``k``."""
+    def from_checkpoint(cls, path, arch, k=None, B=None, rule='exact', noise_ratio=0.0, seed=0):
+        """Load ``path`` and convert it; refuses checkpoints whose metadata disagree with ``arch``/``k``/``B``."""
         params, meta = load_checkpoint(path)
         arch_obj = architectures.get(arch) if isinstance(arch, str) else arch
         if meta['architecture'] is not None and meta['architecture'] != arch_obj.name:
@@ -246,11 +305,11 @@ class SpikingNetwork(object):
         if meta['format'] is not None and meta['k'] is None:
             raise CheckpointError('%s is a full-precision (FP32) checkpoint: only quantized ANNs convert '
                                   'losslessly; train with the Quant_ script' % path)
-        if k is None:
-            k = meta['k'] if meta['k'] is not None else arch_obj.defaults['k']
-        elif meta['k'] is not None and int(meta['k']) != int(k):
-            raise CheckpointError('%s was trained with k=%s but k=%s was requested' % (path, meta['k'], k))
-        net = cls.from_params(arch_obj, params, int(k), rule=rule, source=os.path.basename(path))
+        k = _agree(path, 'k', k, meta['k'], arch_obj.defaults['k'])
+        if arch_obj.uses_B:
+            B = _agree(path, 'B', B, meta['B'], arch_obj.defaults['B'])
+        net = cls.from_params(arch_obj, params, k, B=B, rule=rule, noise_ratio=noise_ratio, seed=seed,
+                              source=os.path.basename(path))
         net.meta = meta
         return net
 
@@ -277,6 +336,7 @@ class SpikingNetwork(object):
         n_abs = n_sig = n_sop = 0
         encoded = x * (2.0 ** self.k)
         last = len(self.layers) - 1
+        single_step = self.family == 'scatter_gather'
         converged = False
         t = 0
         for t in range(time_steps):
@@ -284,21 +344,21 @@ class SpikingNetwork(object):
             active = False
             for i, layer in enumerate(self.layers):
                 if i > 0:
-                    n_sop += layer.sops(inp)
+                    n_sop += layer.sops(inp) * self.sop_factor
                 s = layer.step(inp)
-                n_nonzero = int(np.count_nonzero(s))
-                if n_nonzero:
+                if s.any():
                     active = True
-                    n_abs += n_nonzero
+                    layer_abs = int(np.abs(s).sum(dtype=np.int64))
+                    n_abs += layer_abs
                     n_sig += int(s.sum(dtype=np.int64))
-                    if i == last:
-                        n_sop += n_nonzero * self.arch.n_classes
+                    if i == last and not single_step:  # readout accumulation (negative-spike convention)
+                        n_sop += layer_abs * self.arch.n_classes
                     inp = s
                 else:
                     inp = None
             logits[t] = np.dot(self.layers[-1].count.reshape(n, -1).astype(np.float64), self.w_out)
             spike_num[t], spike_collect[t], sop_num[t] = n_abs, n_sig, n_sop
-            if not active:
+            if not active or single_step:  # scatter-and-gather: one step is the whole computation
                 converged = True
                 break
         steps_run = t + 1
@@ -309,8 +369,18 @@ class SpikingNetwork(object):
         return Trace(logits, spike_num, spike_collect, sop_num, counts, steps_run, converged)
 
 
-def quantized_forward(arch, params, x, k):
-    """Float64 numpy forward of the quantized ANN.
+def _agree(path, name, requested, recorded, default):
+    """The value of ``name`` to use: the request, which must agree with the checkpoint's record."""
+    if requested is None:
+        return int(recorded) if recorded is not None else int(default)
+    if recorded is not None and int(recorded) != int(requested):
+        raise CheckpointError('%s was trained with %s=%s but %s=%s was requested' % (path, name, recorded, name,
+                                                                                     requested))
+    return int(requested)
+
+
+def quantized_forward(arch, params, x, k, B=None):
+    """Float64 numpy forward of the quantized ANN (activations clipped to B first when given).
 
     Returns ``(levels, logits)``: per hidden block the integer levels
     ``round(2^k y + 1e-5)`` (the SNN's target counts, NHWC) and the ANN logits.
@@ -327,6 +397,8 @@ def quantized_forward(arch, params, x, k):
                 architectures.same_padding(wd, blk.kernel, blk.stride, blk.padding))
         z = conv2d_nhwc(a, w, blk.stride, pads)
         y = np.maximum(gamma * (z - mean) / np.sqrt(var + BN_EPS) + beta, 0.0)
+        if B is not None:
+            y = np.minimum(y, float(B))
         lv = np.round(y * 2.0 ** k + ROUND_OFFSET)
         levels.append(lv.astype(np.int64))
         a = lv / 2.0 ** k
@@ -334,10 +406,10 @@ def quantized_forward(arch, params, x, k):
     return levels, logits
 
 
-def random_calibrated_params(arch, x, rng, k=1, gamma_range=(0.5, 1.5), ternary=False):
+def random_calibrated_params(arch, x, rng, k=1, gamma_range=(0.5, 1.5), B=None):
     """Random parameters for ``arch`` with BN statistics calibrated on the batch ``x``.
 
-    Weights are He-normal (ternarized when ``ternary``), gamma ~ U(gamma_range),
+    Weights are He-normal (ternarized as ``arch.weight_quant`` says), gamma ~ U(gamma_range),
     beta ~ N(0, 0.5), and the BN moving statistics are the mean/variance of each
     block's pre-activations over ``x`` (fed through the quantized layers below), so
     the activations are in a realistic range.  For tests and benchmarks.
@@ -349,7 +421,7 @@ def random_calibrated_params(arch, x, rng, k=1, gamma_range=(0.5, 1.5), ternary=
     for i, blk in enumerate(arch.blocks):
         h, wd, cin = arch.block_input_shape(i)
         w = rng.normal(0.0, np.sqrt(2.0 / (blk.kernel * blk.kernel * cin)), (blk.kernel, blk.kernel, cin, blk.filters))
-        if ternary and i > 0:
+        if arch.weight_quant == 'ternary' and i > 0:
             delta = 0.7 * np.mean(np.abs(w))
             w = np.sign(np.sign(w + delta) + np.sign(w - delta))
         pads = (architectures.same_padding(h, blk.kernel, blk.stride, blk.padding),
@@ -361,6 +433,8 @@ def random_calibrated_params(arch, x, rng, k=1, gamma_range=(0.5, 1.5), ternary=
         params += [w.astype(np.float32), beta.astype(np.float32), gamma.astype(np.float32),
                    mean.astype(np.float32), var.astype(np.float32)]
         y = np.maximum(gamma * (z - mean) / np.sqrt(var + BN_EPS) + beta, 0.0)
+        if B is not None:
+            y = np.minimum(y, float(B))
         a = np.round(y * 2.0 ** k + ROUND_OFFSET) / 2.0 ** k
     params.append(rng.normal(0.0, np.sqrt(1.0 / arch.flat_features), (arch.flat_features, arch.n_classes))
                   .astype(np.float32))
@@ -369,15 +443,16 @@ def random_calibrated_params(arch, x, rng, k=1, gamma_range=(0.5, 1.5), ternary=
 
 # ----------------------------------------------------------------------------- test-set runs and logs
 
-def format_log_lines(trace, labels):
-    """The four log files' lines for one batch, in the authors' formats."""
+def format_log_lines(trace, labels, files=LOG_FILES):
+    """The log files' lines for one batch, in the authors' formats (``files`` selects which)."""
     correct = trace.correct(labels)
-    return {
+    lines = {
         'accuracy.txt': ['%d' % v for v in correct],
         'spike_num.txt': ['%d' % v for v in trace.spike_num],
         'spike_collect.txt': [repr(float(v)) for v in trace.spike_collect],
         'sop_num.txt': ['%d' % v for v in trace.sop_num],
     }
+    return {name: lines[name] for name in files}
 
 
 def write_logs(log_dir, lines_per_file, mode='a'):
@@ -396,14 +471,14 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True)
     n = len(x)
     if log_dir is not None:
         _ensure_writable_dir(log_dir)
-        for name in LOG_FILES:
+        for name in net.log_files:
             open(os.path.join(log_dir, name), 'w').close()
     total = {key: np.zeros(time_steps, dtype=np.int64) for key in ('correct', 'spike_num', 'spike_collect', 'sop_num')}
     steps_run, unconverged = 0, 0
     starts = range(0, n, batch_size)
     if progress:
         from tqdm import tqdm
-        starts = tqdm(starts, desc='SNN %s k=%d' % (net.arch.name, net.k), unit='batch', file=sys.stderr,
+        starts = tqdm(starts, desc='SNN %s %s' % (net.arch.name, net.config_tag), unit='batch', file=sys.stderr,
                       mininterval=0.5 if sys.stderr.isatty() else 30)
     for s in starts:
         xb, yb = x[s:s + batch_size], y[s:s + batch_size]
@@ -415,7 +490,7 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True)
         steps_run = max(steps_run, trace.steps_run)
         unconverged += 0 if trace.converged else 1
         if log_dir is not None:
-            write_logs(log_dir, format_log_lines(trace, yb))
+            write_logs(log_dir, format_log_lines(trace, yb, net.log_files))
     total.update(n=n, steps_run=steps_run, unconverged=unconverged)
     return total
 
@@ -459,12 +534,21 @@ def _snn_cli(arch_name, script_file, argv):
                     % (arch.name, arch.string, arch.dataset))
     p.add_argument('--k', type=int, default=None,
                    help='quantization level (default: the checkpoint\'s, else %d)' % arch.defaults['k'])
+    if arch.uses_B:
+        p.add_argument('--B', type=int, default=None,
+                       help='activation upper bound (default: the checkpoint\'s, else %d)' % arch.defaults['B'])
+        p.add_argument('--noise_ratio', type=float, default=0.0,
+                       help='probability of dropping each first-layer threshold comparison (default 0)')
+        p.add_argument('--seed', type=int, default=0, help='random seed of the noise')
     p.add_argument('--time_steps', type=int, default=arch.defaults['time_steps'], help='simulation steps T')
     p.add_argument('--batch_size', type=int, default=arch.defaults['sim_batch_size'], help='images per batch')
     p.add_argument('--num_test', type=int, default=None, help='simulate only the first N test images')
     p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
-    p.add_argument('--model_file', default=None, help='checkpoint (default: %s_k<K>.npz in the workspace)' % arch.name)
-    p.add_argument('--log_dir', default=None, help='log folder (default: figs/k<K>/ in the workspace)')
+    tag = arch.config_tag(0, 0).replace('0', '<%s>')
+    tag = tag % (('K', 'B') if arch.uses_B else ('K',))
+    p.add_argument('--model_file', default=None, help='checkpoint (default: %s_%s.npz in the workspace)'
+                   % (arch.name, tag))
+    p.add_argument('--log_dir', default=None, help='log folder (default: figs/%s/ in the workspace)' % tag)
     p.add_argument('--rule', choices=RULES, default='exact',
                    help="neuron update: 'exact' (neuron-exact, default) or the authors' original rule")
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
@@ -479,24 +563,31 @@ def _snn_run(arch, workspace, a):
             raise UserError('%s must be >= 1, got %d' % (flag, value))
     if a.k is not None and a.k < 0:
         raise UserError('--k must be >= 0, got %d' % a.k)
+    B, noise, seed = getattr(a, 'B', None), getattr(a, 'noise_ratio', 0.0), getattr(a, 'seed', 0)
+    if B is not None and B < 1:
+        raise UserError('--B must be >= 1, got %d' % B)
+    if not 0.0 <= noise <= 1.0:
+        raise UserError('--noise_ratio must be in [0, 1], got %g' % noise)
     k_guess = a.k if a.k is not None else arch.defaults['k']
-    model_file = a.model_file or os.path.join(workspace, '%s_k%d.npz' % (arch.name, k_guess))
-    net = SpikingNetwork.from_checkpoint(model_file, arch.name, k=a.k, rule=a.rule)
-    log_dir = a.log_dir or os.path.join(workspace, 'figs', 'k%d' % net.k)
+    B_guess = (B if B is not None else arch.defaults['B']) if arch.uses_B else None
+    model_file = a.model_file or os.path.join(workspace, '%s_%s.npz' % (arch.name, arch.config_tag(k_guess, B_guess)))
+    net = SpikingNetwork.from_checkpoint(model_file, arch.name, k=a.k, B=B, rule=a.rule, noise_ratio=noise,
+                                         seed=seed)
+    log_dir = a.log_dir or os.path.join(workspace, 'figs', net.config_tag)
     x, y = load_dataset(arch.dataset, splits=('test',), data_dir=a.data_dir)['test']
     if a.num_test is not None:
         x, y = x[:a.num_test], y[:a.num_test]
-    print('SNN: %s (%s), k=%d, %d test images, T=%d, batch %d, rule=%s, checkpoint %s'
-          % (arch.name, arch.string, net.k, len(x), a.time_steps, a.batch_size, a.rule, model_file))
+    print('SNN: %s (%s), %s, %d test images, T=%d, batch %d, rule=%s, checkpoint %s'
+          % (arch.name, arch.string, net.config_tag, len(x), a.time_steps, a.batch_size, a.rule, model_file))
     res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir)
     acc = 100.0 * res['correct'] / res['n']
     write_run_info(log_dir, arch, net.k, a.time_steps, a.batch_size, res['n'], model_file, a.rule,
-                   snn_accuracy=float(acc[-1]), steps_run=res['steps_run'])
+                   B=net.B, noise_ratio=noise, seed=seed, snn_accuracy=float(acc[-1]), steps_run=res['steps_run'])
     print('SNN accuracy per step (%%): %s' % ' '.join('%.2f' % v for v in acc))
     print('SNN accuracy at T=%d: %.2f%%  (network quiescent after %d steps%s)'
           % (a.time_steps, acc[-1], res['steps_run'],
              '' if not res['unconverged'] else '; %d batches still spiking at T' % res['unconverged']))
-    ann = getattr(net, 'meta', {}).get('ann_accuracy')
+    ann = net.meta.get('ann_accuracy')
     if ann is not None and a.num_test is None:
         print('ANN test accuracy recorded in the checkpoint: %.2f%%' % (100.0 * float(ann)))
     print('logs written to %s' % log_dir)
@@ -509,6 +600,7 @@ def write_run_info(log_dir, arch, k, time_steps, batch_size, n_images, model_fil
     import datetime
 
     info = dict(architecture=arch.name, network=arch.string, dataset=arch.dataset, family=arch.family, k=int(k),
+                label=arch.config_tag(k, extra.get('B')).replace('k', 'k=').replace('B', ', B='),
                 time_steps=int(time_steps), batch_size=int(batch_size), num_images=int(n_images),
                 neurons=int(arch.n_neurons), neurons_per_layer=arch.neurons_per_layer(), ann_macs=int(arch.ann_macs()),
                 checkpoint=os.path.abspath(model_file), rule=rule, command=' '.join([sys.executable] + sys.argv),

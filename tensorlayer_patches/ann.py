@@ -31,8 +31,8 @@ from tensorlayer_patches.errors import UserError, run_cli
 __all__ = ['ann_main', 'train', 'evaluate', 'default_model_file']
 
 
-def default_model_file(workspace, arch, k, full_precision=False):
-    return os.path.join(workspace, '%s_%s.npz' % (arch.name, 'fp32' if full_precision else 'k%d' % k))
+def default_model_file(workspace, arch, k, full_precision=False, B=None):
+    return os.path.join(workspace, '%s_%s.npz' % (arch.name, 'fp32' if full_precision else arch.config_tag(k, B)))
 
 
 def _bool(text):
@@ -52,7 +52,7 @@ def _train_state_path(model_file):
 class _Trainer(object):
     """The training and inference graphs of one architecture in one session."""
 
-    def __init__(self, arch, k, learning_rate, seed, full_precision):
+    def __init__(self, arch, k, learning_rate, seed, full_precision, B=None):
         import tensorlayer_patches
         from tensorlayer_patches.model import build_network
 
@@ -63,8 +63,8 @@ class _Trainer(object):
             tf.set_random_seed(seed)
             self.x = tf.placeholder(tf.float32, (None,) + arch.input_shape, name='x')
             self.y = tf.placeholder(tf.int64, (None,), name='y')
-            train_net = build_network(arch, self.x, k, is_train=True, reuse=False, full_precision=full_precision)
-            self.net = build_network(arch, self.x, k, is_train=False, reuse=True, full_precision=full_precision)
+            train_net = build_network(arch, self.x, k, is_train=True, reuse=False, B=B, full_precision=full_precision)
+            self.net = build_network(arch, self.x, k, is_train=False, reuse=True, B=B, full_precision=full_precision)
             self.cost = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=self.y,
                                                                                       logits=train_net.logits))
             self.correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(self.net.logits, 1), self.y), tf.int64))
@@ -103,12 +103,12 @@ class _Trainer(object):
                 v.load(state[v.name], self.sess)
 
 
-def _meta(arch, k, full_precision):
-    return dict(architecture=arch.name, k=None if full_precision else int(k), B=None, weight_quant='none',
-                dataset=arch.dataset)
+def _meta(arch, k, full_precision, B=None):
+    return dict(architecture=arch.name, k=None if full_precision else int(k), B=None if full_precision else B,
+                weight_quant='none' if full_precision else (arch.weight_quant or 'none'), dataset=arch.dataset)
 
 
-def _check_checkpoint_meta(meta, arch, k, full_precision, path):
+def _check_checkpoint_meta(meta, arch, k, full_precision, path, B=None):
     if meta['architecture'] is not None and meta['architecture'] != arch.name:
         raise UserError('%s was trained as %s, not %s' % (path, meta['architecture'], arch.name))
     if meta['format'] is not None:
@@ -118,14 +118,16 @@ def _check_checkpoint_meta(meta, arch, k, full_precision, path):
             raise UserError('%s is a full-precision checkpoint; the quantized script needs a k=%d one' % (path, k))
         if not full_precision and int(meta['k']) != int(k):
             raise UserError('%s was trained with k=%s but --k %d was given' % (path, meta['k'], k))
+        if not full_precision and B is not None and meta['B'] is not None and int(meta['B']) != int(B):
+            raise UserError('%s was trained with B=%s but --B %d was given' % (path, meta['B'], B))
 
 
 def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=False, seed=0,
-          full_precision=False, progress=True):
+          full_precision=False, progress=True, B=None):
     """Train, checkpointing every epoch; returns the trainer (its session holds the final weights)."""
     from tqdm import tqdm
 
-    trainer = _Trainer(arch, k, learning_rate, seed, full_precision)
+    trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B)
     state_file = _train_state_path(model_file)
     start = 0
     if resume:
@@ -139,7 +141,7 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
                 state_file, done, lr_done, '' if start else '; new phase of %d epochs at %g' % (epochs, learning_rate)))
         else:
             params, meta = load_checkpoint(model_file)
-            _check_checkpoint_meta(meta, arch, k, full_precision, model_file)
+            _check_checkpoint_meta(meta, arch, k, full_precision, model_file, B)
             check_params(arch, params, model_file)
             trainer.assign_params(params)
             print('resumed weights from %s (no %s: optimizer state starts fresh)' % (model_file, state_file))
@@ -158,7 +160,7 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
             n_batches += 1
         bar.close()
         val_acc = trainer.count_correct(x_val, y_val) / float(len(x_val))
-        meta = _meta(arch, k, full_precision)
+        meta = _meta(arch, k, full_precision, B)
         save_checkpoint(model_file, trainer.export_params(), epoch=epoch + 1, learning_rate=learning_rate, **meta)
         state = trainer.state()
         state['__epoch__'] = np.array(epoch + 1)
@@ -197,6 +199,8 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
                                             % (what, arch.name, arch.string, arch.dataset))
     if not full_precision:
         p.add_argument('--k', type=int, default=d['k'], help='activation quantization level (default %(default)s)')
+        if arch.uses_B:
+            p.add_argument('--B', type=int, default=d['B'], help='activation upper bound (default %(default)s)')
     p.add_argument('--resume', type=_bool, default=False, help='True: continue from the checkpoint')
     p.add_argument('--learning_rate', type=float, default=d['learning_rate'], help='Adam learning rate')
     p.add_argument('--mode', choices=('training', 'inference'), default='training')
@@ -210,21 +214,24 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
     k = 0 if full_precision else a.k
+    B = getattr(a, 'B', None) if not full_precision else None
     if k < 0:
         raise UserError('--k must be >= 0, got %d' % k)
+    if B is not None and B < 1:
+        raise UserError('--B must be >= 1, got %d' % B)
     for flag, value in (('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_test', a.num_test)):
         if value is not None and value < 1:
             raise UserError('%s must be >= 1, got %d' % (flag, value))
     if not a.learning_rate > 0:
         raise UserError('--learning_rate must be > 0, got %g' % a.learning_rate)
-    model_file = a.model_file or default_model_file(workspace, arch, k, full_precision)
+    model_file = a.model_file or default_model_file(workspace, arch, k, full_precision, B)
     return run_ann(arch, k, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
                    batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
-                   resume=a.resume, seed=a.seed, full_precision=full_precision)
+                   resume=a.resume, seed=a.seed, full_precision=full_precision, B=B)
 
 
 def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_size=None, data_dir=None,
-            download=False, num_test=None, resume=False, seed=0, full_precision=False):
+            download=False, num_test=None, resume=False, seed=0, full_precision=False, B=None):
     """Train (``mode='training'``) or evaluate (``'inference'``), printing the ANN test accuracy; returns it."""
     d = arch.defaults
     epochs, learning_rate = epochs or d['epochs'], learning_rate or d['learning_rate']
@@ -233,20 +240,20 @@ def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_si
     data = load_dataset(arch.dataset, splits=splits, data_dir=data_dir, download=download)
     if num_test is not None:
         data['test'] = tuple(v[:num_test] for v in data['test'])
-    label = '%s %s' % (arch.name, 'FP32' if full_precision else 'k=%d' % k)
+    label = '%s %s' % (arch.name, 'FP32' if full_precision else arch.config_tag(k, B))
     if mode == 'training':
         print('training %s: %d epochs, batch %d, Adam lr %g, seed %d -> %s'
               % (label, epochs, batch_size, learning_rate, seed, model_file))
         trainer = train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=resume,
-                        seed=seed, full_precision=full_precision)
+                        seed=seed, full_precision=full_precision, B=B)
         if not os.path.isfile(model_file):
             raise UserError('nothing was trained and %s does not exist' % model_file)
         acc = evaluate(trainer, data, model_file, record=num_test is None)
     else:
         params, meta = load_checkpoint(model_file)
-        _check_checkpoint_meta(meta, arch, k, full_precision, model_file)
+        _check_checkpoint_meta(meta, arch, k, full_precision, model_file, B)
         check_params(arch, params, model_file)
-        trainer = _Trainer(arch, k, learning_rate, seed, full_precision)
+        trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B)
         trainer.assign_params(params)
         acc = evaluate(trainer, data, model_file, record=False)
     trainer.sess.close()

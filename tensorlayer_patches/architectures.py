@@ -17,7 +17,9 @@ from __future__ import absolute_import, division, print_function
 
 import collections
 
-__all__ = ['ConvBlock', 'Architecture', 'register', 'get', 'names', 'conv_output_size', 'same_padding']
+FAMILIES = ('negative', 'scatter_gather')
+
+__all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'register', 'get', 'names', 'conv_output_size', 'same_padding']
 
 
 class ConvBlock(collections.namedtuple('ConvBlock', 'filters kernel stride padding')):
@@ -56,14 +58,22 @@ class Architecture(object):
         input_shape: (H, W, C) of the preprocessed input.
         n_classes: number of output classes.
         blocks: tuple of :class:`ConvBlock` (hidden layers, in order).
-        family: conversion family ('negative', later 'scatter_gather', 'all_int').
-        defaults: the authors' settings (k, time_steps, epochs, batch_size, learning_rate, sim_batch_size).
+        family: conversion family: 'negative' (signed spikes over many steps) or 'scatter_gather'
+            (graded spikes 0..2^k*B in a single step; activations clipped to B in the ANN).
+        weight_quant: weight quantization of the hidden blocks after the first (None or 'ternary');
+            the first block and the readout are always full precision.
+        defaults: the authors' settings (k, B for scatter-and-gather, time_steps, epochs, batch_size,
+            learning_rate, sim_batch_size).
         paper: the paper's numbers (ann, snn, steps) for the default k.
         string: the network string of the paper.
     """
 
-    def __init__(self, name, dataset, input_shape, n_classes, blocks, family, defaults, paper, string):
+    def __init__(self, name, dataset, input_shape, n_classes, blocks, family, defaults, paper, string,
+                 weight_quant=None):
+        if family not in FAMILIES:
+            raise ValueError('%s: family must be one of %s' % (name, FAMILIES))
         self.name = name
+        self.weight_quant = weight_quant
         self.dataset = dataset
         self.input_shape = tuple(int(v) for v in input_shape)
         self.n_classes = int(n_classes)
@@ -84,6 +94,15 @@ class Architecture(object):
 
     def __repr__(self):
         return 'Architecture(%r, %s)' % (self.name, self.string)
+
+    @property
+    def uses_B(self):
+        """Whether the family has an activation upper bound B (scatter-and-gather)."""
+        return self.family == 'scatter_gather'
+
+    def config_tag(self, k, B=None):
+        """'k1' or, for scatter-and-gather, 'k1B2': names checkpoints and log folders (figs/<tag>/)."""
+        return 'k%dB%d' % (k, B) if self.uses_B else 'k%d' % k
 
     def block_input_shape(self, i):
         """(H, W, C) entering hidden block ``i`` (0-based)."""
@@ -174,3 +193,11 @@ register(Architecture(
     blocks=[C(32, 5), C(32, 2, 2, 'SAME'), C(64, 5), C(64, 2, 2, 'SAME'), C(1024, 4)], family='negative',
     defaults=dict(k=1, time_steps=20, epochs=100, batch_size=200, learning_rate=1e-4, sim_batch_size=50),
     paper=dict(ann=89.99, snn=89.99, steps=17, fp32=90.01), string='32C5-P2-64C5-P2-1024'))
+
+# Scatter-and-gather family (Frontiers 2021, seed 003): the LeNet of the authors' released checkpoint.
+register(Architecture(
+    name='lenet_mnist_sg', dataset='mnist', input_shape=(28, 28, 1), n_classes=10,
+    blocks=[C(16, 5, 1, 'SAME'), C(16, 5), C(16, 2, 2, 'SAME'), C(32, 5), C(32, 2, 2, 'SAME'), C(256, 4)],
+    family='scatter_gather', weight_quant='ternary',
+    defaults=dict(k=1, B=2, time_steps=1, epochs=200, batch_size=128, learning_rate=1e-3, sim_batch_size=200),
+    paper=dict(ann=99.37, snn=99.37, steps=1, fp32=99.52), string='16C5-P2-16C5-P2-256'))

@@ -28,12 +28,12 @@ class Network(object):
         self.assignable = assignable
 
 
-def build_network(arch, x, k=1, is_train=False, reuse=False, weight_quant=None, B=None, full_precision=False):
+def build_network(arch, x, k=1, is_train=False, reuse=False, B=None, full_precision=False):
     """Build ``arch`` on input tensor ``x``.
 
-    Hidden block: Quant_Conv2d (no bias; weights quantized with ``weight_quant``
-    except in the first block) -> BatchNorm(ReLU, decay 0.9, eps 1e-5) ->
-    Quant_Layer(k, B) (omitted when ``full_precision``).  Readout: flatten ->
+    Hidden block: Quant_Conv2d (no bias; weights quantized as ``arch.weight_quant``
+    says, except in the first block) -> BatchNorm(ReLU, decay 0.9, eps 1e-5) ->
+    Quant_Layer(k, B) (``full_precision``: neither weight nor activation quantization).  Readout: flatten ->
     bias-free dense, full precision.  Call once with ``reuse=False`` (training
     graph) and again with ``reuse=True`` (inference graph) to share variables.
     """
@@ -43,6 +43,7 @@ def build_network(arch, x, k=1, is_train=False, reuse=False, weight_quant=None, 
     if isinstance(arch, str):
         arch = architectures.get(arch)
     hidden, export, assignable = [], [], []
+    weight_quant = None if full_precision else arch.weight_quant
     with tf.variable_scope(SCOPE, reuse=reuse):
         net = tl.layers.InputLayer(x, name='input')
         for i, blk in enumerate(arch.blocks):
@@ -73,15 +74,15 @@ class QuantANN(object):
     order; ``logits(x)`` and ``hidden(x)`` evaluate the graph.
     """
 
-    def __init__(self, arch, k=1, weight_quant=None, B=None, full_precision=False):
+    def __init__(self, arch, k=1, B=None, full_precision=False):
         tf = tensorlayer_patches.quiet_tensorflow()
 
         self.arch = architectures.get(arch) if isinstance(arch, str) else arch
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.x = tf.placeholder(tf.float32, (None,) + self.arch.input_shape, name='x')
-            self.network = build_network(self.arch, self.x, k, is_train=False, reuse=False, weight_quant=weight_quant,
-                                         B=B, full_precision=full_precision)
+            self.network = build_network(self.arch, self.x, k, is_train=False, reuse=False, B=B,
+                                         full_precision=full_precision)
             self.sess = tf.Session(graph=self.graph)
             self.sess.run(tf.global_variables_initializer())
 
