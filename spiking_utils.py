@@ -50,6 +50,7 @@ import sys
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+from scipy import sparse
 
 _ROOT = os.path.dirname(os.path.abspath(__file__))
 if _ROOT not in sys.path:
@@ -65,6 +66,8 @@ __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantiz
 BN_EPS = 1e-5
 ROUND_OFFSET = 1e-5  # the ANN quantizer's round(2^k x + 1e-5)
 RULES = ('exact', 'authors')
+ENGINES = ('sparse', 'dense')
+DENSE_INPUT_FRACTION = 0.05  # above this fraction of non-zero inputs a dense convolution is cheaper
 LOG_FILES = ('accuracy.txt', 'spike_num.txt', 'spike_collect.txt', 'sop_num.txt')
 
 
@@ -120,8 +123,35 @@ def _fold_bn(w, beta, gamma, mean, var, k, label):
     return w, theta, base
 
 
+class Events(object):
+    """Non-zero spikes of one step: parallel index arrays (n, h, w, c) and their values."""
+
+    __slots__ = ('n', 'h', 'w', 'c', 'v')
+
+    def __init__(self, n, h, w, c, v):
+        self.n, self.h, self.w, self.c, self.v = n, h, w, c, v
+
+    @classmethod
+    def from_dense(cls, x):
+        idx = np.nonzero(x)
+        return cls(idx[0], idx[1], idx[2], idx[3], x[idx])
+
+    def __len__(self):
+        return len(self.v)
+
+    def to_dense(self, shape):
+        out = np.zeros(shape, dtype=np.float64)
+        out[self.n, self.h, self.w, self.c] = self.v
+        return out
+
+
 class SpikingConv(object):
-    """One hidden block as a layer of negative-spike neurons (convolution or, with a full kernel, dense)."""
+    """One hidden block as a layer of negative-spike neurons (convolution or, with a full kernel, dense).
+
+    Two interchangeable engines: :meth:`step` (dense: convolve the whole input, update every neuron) and
+    :meth:`step_events` (event-driven: only the synapses of the input events are touched, and only the
+    neurons that received input or spiked at the previous step are examined -- the others cannot spike).
+    """
 
     def __init__(self, w, stride, padding, in_shape, theta, base, rule='exact', name='layer'):
         if rule not in RULES:
@@ -144,6 +174,7 @@ class SpikingConv(object):
         else:
             self.base = np.asarray(base, dtype=np.float64)
         self.fanout = self._fanout_map(h, wd, kh, kw, cout)
+        self.in_shape = (h, wd, c)
 
     def _fanout_map(self, h, wd, kh, kw, cout):
         """fanout[i, j]: synapses driven by one event at input pixel (i, j) (all output channels)."""
@@ -162,6 +193,77 @@ class SpikingConv(object):
         self.count = np.zeros((n,) + self.out_shape, dtype=np.int32)
         if self.rule == 'authors':
             self.m_q = np.broadcast_to(self.base, self.m.shape).copy()
+        # rows (n, h, w) to examine even without input: those that spiked at the previous step; at the first
+        # step all of them (a neuron whose BN bias alone exceeds a threshold fires without any input)
+        self._pending = np.arange(n * self.out_shape[0] * self.out_shape[1])
+
+    def _rows(self, x):
+        """Output rows (flat n, h, w) touched by events ``x`` and their input increments (sparse im2col)."""
+        kh, kw, cin, cout = self.w.shape
+        ho, wo, _ = self.out_shape
+        hp = x.h + self.pads[0][0]
+        wp = x.w + self.pads[1][0]
+        oh = hp[:, None] - np.arange(kh)[None, :]          # (E, kh): output row * stride
+        ow = wp[:, None] - np.arange(kw)[None, :]
+        okh = (oh >= 0) & (oh % self.stride == 0) & (oh // self.stride < ho)
+        okw = (ow >= 0) & (ow % self.stride == 0) & (ow // self.stride < wo)
+        valid = okh[:, :, None] & okw[:, None, :]         # (E, kh, kw)
+        e, i, j = np.nonzero(valid)
+        row = (x.n[e] * ho + oh[e, i] // self.stride) * wo + ow[e, j] // self.stride
+        col = (i * kw + j) * cin + x.c[e]
+        rows, inv = np.unique(row, return_inverse=True)
+        im2col = sparse.csr_matrix((x.v[e].astype(np.float64), (inv, col)), shape=(len(rows), kh * kw * cin))
+        return rows, im2col.dot(self.w.reshape(kh * kw * cin, cout))
+
+    def step_events(self, x, dense_input=None):
+        """Event-driven step: ``x`` is :class:`Events` (or None), ``dense_input`` a dense batch (first layer).
+
+        Returns the output :class:`Events`; identical spikes to :meth:`step` (tests).
+        """
+        cout = self.out_shape[2]
+        m2 = self.m.reshape(-1, cout)
+        rows = self._pending
+        if dense_input is not None:
+            self.m += conv2d_nhwc(dense_input, self.w, self.stride, self.pads)
+            rows = np.arange(m2.shape[0])
+        elif x is not None and len(x):
+            h, w, c = self.in_shape
+            if len(x) > DENSE_INPUT_FRACTION * self.m.shape[0] * h * w * c:  # busy step: BLAS beats scatter
+                self.m += conv2d_nhwc(x.to_dense((self.m.shape[0], h, w, c)), self.w, self.stride, self.pads)
+                rows = np.arange(m2.shape[0])
+            else:
+                touched, delta = self._rows(x)
+                m2[touched] += delta
+                rows = np.union1d(touched, rows)
+        if not len(rows):
+            return None
+        c2 = self.count.reshape(-1, cout)
+        m_r, c_r = m2[rows], c2[rows]
+        if self.rule == 'exact':
+            up = m_r > self.base + (c_r + 1) * self.theta
+            down = (c_r > 0) & (m_r <= self.base + c_r * self.theta)
+        else:
+            q2 = self.m_q.reshape(-1, cout)
+            d = np.maximum(m_r, self.base) - q2[rows]
+            up, down = d > self.theta, d < -1e-5
+            q2[rows] += np.where(up, self.theta, np.where(down, -self.theta, 0.0))
+        s = up.astype(np.int8) - down.astype(np.int8)
+        c2[rows] = c_r + s
+        r, ch = np.nonzero(s)
+        self._pending = rows[np.unique(r)]
+        if not len(r):
+            return None
+        flat = rows[r]
+        ho, wo, _ = self.out_shape
+        n_idx, rem = np.divmod(flat, ho * wo)
+        h_idx, w_idx = np.divmod(rem, wo)
+        return Events(n_idx, h_idx, w_idx, ch, s[r, ch])
+
+    def sops_events(self, x):
+        """Synaptic operations caused by events ``x`` (|value| times each event's fan-out)."""
+        if x is None or not len(x):
+            return 0
+        return int(np.dot(np.abs(x.v).astype(np.int64), self.fanout[x.h, x.w]))
 
     def step(self, x):
         """Advance one time step with input events ``x`` (None means no input); returns int8 spikes."""
@@ -240,7 +342,10 @@ class Trace(object):
 class SpikingNetwork(object):
     """A converted network: hidden :class:`SpikingConv` layers and a dense readout on accumulated counts."""
 
-    def __init__(self, arch, layers, w_out, k, B=None):
+    def __init__(self, arch, layers, w_out, k, B=None, engine='sparse'):
+        if engine not in ENGINES:
+            raise ValueError('engine must be one of %s' % (ENGINES,))
+        self.engine = engine
         self.arch = arch
         self.layers = layers
         self.w_out = np.asarray(w_out, dtype=np.float64)
@@ -260,7 +365,8 @@ class SpikingNetwork(object):
         return self.arch.config_tag(self.k, self.B)
 
     @classmethod
-    def from_params(cls, arch, params, k, B=None, rule='exact', noise_ratio=0.0, seed=0, source='parameters'):
+    def from_params(cls, arch, params, k, B=None, rule='exact', noise_ratio=0.0, seed=0, source='parameters',
+                    engine='sparse'):
         """Convert a parameter list in the authors' order for architecture ``arch`` (name or object).
 
         ``B`` (scatter-and-gather only): activation bound; ``noise_ratio`` (scatter-and-gather only):
@@ -293,10 +399,10 @@ class SpikingNetwork(object):
                                                 name='block%d' % (i + 1)))
             else:
                 layers.append(SpikingConv(*geometry, rule=rule, name='block%d' % (i + 1)))
-        return cls(arch, layers, params[-1], k, B)
+        return cls(arch, layers, params[-1], k, B, engine=engine)
 
     @classmethod
-    def from_checkpoint(cls, path, arch, k=None, B=None, rule='exact', noise_ratio=0.0, seed=0):
+    def from_checkpoint(cls, path, arch, k=None, B=None, rule='exact', noise_ratio=0.0, seed=0, engine='sparse'):
         """Load ``path`` and convert it; refuses checkpoints whose metadata disagree with ``arch``/``k``/``B``."""
         params, meta = load_checkpoint(path)
         arch_obj = architectures.get(arch) if isinstance(arch, str) else arch
@@ -309,7 +415,7 @@ class SpikingNetwork(object):
         if arch_obj.uses_B:
             B = _agree(path, 'B', B, meta['B'], arch_obj.defaults['B'])
         net = cls.from_params(arch_obj, params, k, B=B, rule=rule, noise_ratio=noise_ratio, seed=seed,
-                              source=os.path.basename(path))
+                              source=os.path.basename(path), engine=engine)
         net.meta = meta
         return net
 
@@ -339,7 +445,36 @@ class SpikingNetwork(object):
         single_step = self.family == 'scatter_gather'
         converged = False
         t = 0
+        event_driven = self.engine == 'sparse' and not single_step
         for t in range(time_steps):
+            if event_driven:
+                inp = None
+                active = False
+                for i, layer in enumerate(self.layers):
+                    if i > 0:
+                        n_sop += layer.sops_events(inp)
+                    if i == 0:
+                        dense = encoded if t == 0 else None
+                        if dense is not None and np.count_nonzero(dense) > DENSE_INPUT_FRACTION * dense.size:
+                            out = layer.step_events(None, dense_input=dense)
+                        else:
+                            out = layer.step_events(None if dense is None else Events.from_dense(dense))
+                    else:
+                        out = layer.step_events(inp)
+                    if out is not None:
+                        active = True
+                        layer_abs = len(out)
+                        n_abs += layer_abs
+                        n_sig += int(out.v.sum(dtype=np.int64))
+                        if i == last:
+                            n_sop += layer_abs * self.arch.n_classes
+                    inp = out
+                logits[t] = np.dot(self.layers[-1].count.reshape(n, -1).astype(np.float64), self.w_out)
+                spike_num[t], spike_collect[t], sop_num[t] = n_abs, n_sig, n_sop
+                if not active:
+                    converged = True
+                    break
+                continue
             inp = encoded if t == 0 else None
             active = False
             for i, layer in enumerate(self.layers):
@@ -551,6 +686,8 @@ def _snn_cli(arch_name, script_file, argv):
     p.add_argument('--log_dir', default=None, help='log folder (default: figs/%s/ in the workspace)' % tag)
     p.add_argument('--rule', choices=RULES, default='exact',
                    help="neuron update: 'exact' (neuron-exact, default) or the authors' original rule")
+    p.add_argument('--engine', choices=ENGINES, default='sparse',
+                   help="'sparse' (event-driven where the input is sparse, default) or 'dense' (reference)")
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     return _snn_run(arch, workspace, p.parse_args(argv))
 
@@ -572,7 +709,7 @@ def _snn_run(arch, workspace, a):
     B_guess = (B if B is not None else arch.defaults['B']) if arch.uses_B else None
     model_file = a.model_file or os.path.join(workspace, '%s_%s.npz' % (arch.name, arch.config_tag(k_guess, B_guess)))
     net = SpikingNetwork.from_checkpoint(model_file, arch.name, k=a.k, B=B, rule=a.rule, noise_ratio=noise,
-                                         seed=seed)
+                                         seed=seed, engine=a.engine)
     log_dir = a.log_dir or os.path.join(workspace, 'figs', net.config_tag)
     x, y = load_dataset(arch.dataset, splits=('test',), data_dir=a.data_dir)['test']
     if a.num_test is not None:

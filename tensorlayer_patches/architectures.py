@@ -201,3 +201,20 @@ register(Architecture(
     family='scatter_gather', weight_quant='ternary',
     defaults=dict(k=1, B=2, time_steps=1, epochs=200, batch_size=128, learning_rate=1e-3, sim_batch_size=200),
     paper=dict(ann=99.37, snn=99.37, steps=1, fp32=99.52), string='16C5-P2-16C5-P2-256'))
+
+# CIFAR-10 negative-spike VGG-style networks (seed 001); input: the 24x24 central crop, per-image standardized.
+def _cifar_vgg(name, w, paper, string):
+    """wC3-wC3-P2-wC3-P2-wC3-wC3-P2-wC3(VALID)-wC1 with the widths ``w`` (10 hidden blocks)."""
+    blocks = [C(w[0], 3, 1, 'SAME'), C(w[1], 3, 1, 'SAME'), C(w[2], 2, 2, 'SAME'), C(w[3], 3, 1, 'SAME'),
+              C(w[4], 2, 2, 'SAME'), C(w[5], 3, 1, 'SAME'), C(w[6], 3, 1, 'SAME'), C(w[7], 2, 2, 'SAME'),
+              C(w[8], 3), C(w[9], 1)]
+    return register(Architecture(
+        name=name, dataset='cifar10', input_shape=(24, 24, 3), n_classes=10, blocks=blocks, family='negative',
+        defaults=dict(k=1, time_steps=100, epochs=200, batch_size=200, learning_rate=1e-3, sim_batch_size=50),
+        paper=paper, string=string))
+
+
+_cifar_vgg('cnn1_cifar10', (96, 256, 256, 384, 384, 384, 256, 256, 1024, 1024),
+           dict(ann=92.77, snn=92.77, steps=57, fp32=92.66), '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024')
+_cifar_vgg('cnn2_cifar10', (128, 256, 256, 512, 512, 1024, 512, 512, 1024, 512),
+           dict(ann=93.35, snn=93.35, steps=40, fp32=93.20), '128C3-256C3-P2-512C3-P2-1024C3-512C3-P2-1024-512')

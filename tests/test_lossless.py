@@ -143,3 +143,31 @@ def test_authors_rule_available_for_comparison():
     assert sum(int((c != l).sum()) for c, l in zip(exact.counts, levels)) == 0
     # the original rule drifts only around rounding ties: its counts differ from the ANN's by at most a few
     assert all(np.abs(c - l).max() <= 2 for c, l in zip(trace.counts, levels))
+
+
+@pytest.mark.parametrize('name', ARCHS + ['cnn1_cifar10'])
+@pytest.mark.parametrize('rule', ['exact', 'authors'])
+def test_event_driven_engine_equals_dense_engine(name, rule):
+    """The event-driven engine gives the same spikes, counters and logits as the dense per-step one,
+    including neurons that fire from their BN bias alone (no input reaches them)."""
+    arch = architectures.get(name)
+    rng = np.random.RandomState(4)
+    x = rng.rand(6, *arch.input_shape).astype(np.float32)
+    x[:2] = 0.0  # blank images: only bias-driven neurons can fire
+    params = random_calibrated_params(name, x[2:], rng, k=1)
+    for i in range(len(arch.blocks)):
+        params[5 * i + 1] = params[5 * i + 1] + np.float32(0.4)  # beta: many neurons active at rest
+    silent = [p.copy() for p in params]
+    silent[1] = silent[1] - np.float32(50.0)  # block 1 never fires: block 2 can fire from its bias only
+    T = 60 if name == 'cnn1_cifar10' else 200
+    for p in (params, silent):
+        dense = SpikingNetwork.from_params(name, p, 1, rule=rule, engine='dense').simulate(x, T)
+        events = SpikingNetwork.from_params(name, p, 1, rule=rule, engine='sparse').simulate(x, T)
+        assert dense.counts[-1][:2].any()  # the blank images do produce spikes
+        for a, b in zip(dense.counts, events.counts):
+            np.testing.assert_array_equal(a, b)
+        for key in ('spike_num', 'spike_collect', 'sop_num'):
+            np.testing.assert_array_equal(getattr(dense, key), getattr(events, key))
+        np.testing.assert_allclose(dense.logits, events.logits, rtol=1e-12, atol=1e-9)
+        assert dense.steps_run == events.steps_run
+    assert not dense.counts[0].any() and dense.counts[1].any()
