@@ -353,6 +353,7 @@ class SpikingNetwork(object):
         self.B = None if B is None else int(B)
         self.family = arch.family
         self.meta = {}
+        self.seed = 0
         if self.family == 'scatter_gather':
             self.log_files = ('accuracy.txt', 'spike_num.txt', 'sop_num.txt')
             self.sop_factor = 2 * (2 ** self.k) * self.B  # the authors' convention for graded spikes
@@ -363,6 +364,12 @@ class SpikingNetwork(object):
     @property
     def config_tag(self):
         return self.arch.config_tag(self.k, self.B)
+
+    def reseed(self, batch_index):
+        """Seed the layers' random draws (scatter-and-gather noise) from (seed, batch index)."""
+        for layer in self.layers:
+            if hasattr(layer, 'rng'):
+                layer.rng = np.random.RandomState([self.seed, int(batch_index)])
 
     @classmethod
     def from_params(cls, arch, params, k, B=None, rule='exact', noise_ratio=0.0, seed=0, source='parameters',
@@ -399,7 +406,9 @@ class SpikingNetwork(object):
                                                 name='block%d' % (i + 1)))
             else:
                 layers.append(SpikingConv(*geometry, rule=rule, name='block%d' % (i + 1)))
-        return cls(arch, layers, params[-1], k, B, engine=engine)
+        net = cls(arch, layers, params[-1], k, B, engine=engine)
+        net.seed = int(seed)
+        return net
 
     @classmethod
     def from_checkpoint(cls, path, arch, k=None, B=None, rule='exact', noise_ratio=0.0, seed=0, engine='sparse'):
@@ -596,27 +605,57 @@ def write_logs(log_dir, lines_per_file, mode='a'):
             f.write(''.join(line + '\n' for line in lines))
 
 
-def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True):
-    """Simulate the whole (streamed) test set batch by batch; optionally write the four logs.
+def shard_batches(n_images, batch_size, shard=None):
+    """Batch indices of ``shard`` = (i, n), 1-based: the i-th of n contiguous, batch-aligned slices."""
+    n_batches = -(-n_images // batch_size)
+    if shard is None:
+        return range(n_batches)
+    i, n = shard
+    if not (n >= 1 and 1 <= i <= n):
+        raise UserError('--shard must be I/N with 1 <= I <= N, got %s/%s' % (i, n))
+    return range((i - 1) * n_batches // n, i * n_batches // n)
+
+
+def parse_shard(text):
+    """'I/N' -> (I, N), refusing anything else with a one-line error."""
+    try:
+        i, n = (int(v) for v in text.split('/'))
+    except ValueError:
+        raise UserError('--shard must look like I/N (e.g. 2/4), got %r' % text)
+    shard_batches(n, 1, (i, n))  # validates
+    return i, n
+
+
+def shard_dir(log_dir, shard):
+    return os.path.join(log_dir, 'shard-%d-of-%d' % shard)
+
+
+def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True, shard=None):
+    """Simulate the (streamed) test set batch by batch; optionally write the log files.
+
+    ``shard`` = (i, n) simulates only the i-th of n contiguous batch-aligned slices; :func:`merge_shards`
+    concatenates the shards' logs into files identical to an unsharded run.  Every batch's random draws
+    (scatter-and-gather noise) are seeded by (seed, batch index), so sharding does not change them.
 
     Returns a dict: ``correct`` [T] (total correct at each step), ``n`` (images),
     ``spike_num``/``spike_collect``/``sop_num`` [T] summed over batches,
-    ``steps_run`` (max over batches), ``unconverged`` (batches still active at T).
+    ``steps_run`` (max over batches), ``unconverged`` (batches still active at T), ``batches`` (range).
     """
-    n = len(x)
+    batches = shard_batches(len(x), batch_size, shard)
     if log_dir is not None:
         _ensure_writable_dir(log_dir)
         for name in net.log_files:
             open(os.path.join(log_dir, name), 'w').close()
     total = {key: np.zeros(time_steps, dtype=np.int64) for key in ('correct', 'spike_num', 'spike_collect', 'sop_num')}
-    steps_run, unconverged = 0, 0
-    starts = range(0, n, batch_size)
+    steps_run, unconverged, n = 0, 0, 0
+    it = batches
     if progress:
         from tqdm import tqdm
-        starts = tqdm(starts, desc='SNN %s %s' % (net.arch.name, net.config_tag), unit='batch', file=sys.stderr,
-                      mininterval=0.5 if sys.stderr.isatty() else 30)
-    for s in starts:
-        xb, yb = x[s:s + batch_size], y[s:s + batch_size]
+        it = tqdm(batches, desc='SNN %s %s' % (net.arch.name, net.config_tag), unit='batch', file=sys.stderr,
+                  mininterval=0.5 if sys.stderr.isatty() else 30)
+    for b in it:
+        xb, yb = x[b * batch_size:(b + 1) * batch_size], y[b * batch_size:(b + 1) * batch_size]
+        net.reseed(b)
         trace = net.simulate(xb, time_steps)
         total['correct'] += trace.correct(yb)
         total['spike_num'] += trace.spike_num
@@ -624,10 +663,59 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True)
         total['sop_num'] += trace.sop_num
         steps_run = max(steps_run, trace.steps_run)
         unconverged += 0 if trace.converged else 1
+        n += len(xb)
         if log_dir is not None:
             write_logs(log_dir, format_log_lines(trace, yb, net.log_files))
-    total.update(n=n, steps_run=steps_run, unconverged=unconverged)
+    total.update(n=n, steps_run=steps_run, unconverged=unconverged, batches=batches)
     return total
+
+
+def merge_shards(log_dir):
+    """Concatenate ``log_dir/shard-I-of-N/*.txt`` (all N present and finished) into ``log_dir``.
+
+    The result is byte-identical to an unsharded run's logs; returns the merged ``run.json`` dict.
+    """
+    names = sorted(d for d in (os.listdir(log_dir) if os.path.isdir(log_dir) else []) if d.startswith('shard-'))
+    if not names:
+        raise UserError('no shard-I-of-N folders in %s: run with --shard I/N first' % log_dir)
+    counts = {int(d.rsplit('-', 1)[1]) for d in names}
+    if len(counts) != 1:
+        raise UserError('%s mixes shard counts %s; remove the stale shard folders' % (log_dir, sorted(counts)))
+    n = counts.pop()
+    infos = []
+    for i in range(1, n + 1):
+        d = shard_dir(log_dir, (i, n))
+        info_path = os.path.join(d, 'run.json')
+        if not os.path.isfile(info_path):
+            raise UserError('shard %d/%d is missing or unfinished (no %s)' % (i, n, info_path))
+        with open(info_path) as f:
+            infos.append(json.load(f))
+    keys = ('architecture', 'k', 'B', 'time_steps', 'batch_size', 'checkpoint', 'rule', 'noise_ratio', 'seed')
+    for info in infos[1:]:
+        diff = [key for key in keys if info.get(key) != infos[0].get(key)]
+        if diff:
+            raise UserError('shards of %s disagree on %s: they are not parts of one run' % (log_dir, ', '.join(diff)))
+    files = [f for f in LOG_FILES if os.path.isfile(os.path.join(shard_dir(log_dir, (1, n)), f))]
+    for name in files:
+        tmp = os.path.join(log_dir, name + '.tmp')
+        with open(tmp, 'w') as out:
+            for i in range(1, n + 1):
+                with open(os.path.join(shard_dir(log_dir, (i, n)), name)) as f:
+                    out.write(f.read())
+        os.replace(tmp, os.path.join(log_dir, name))
+    merged = dict(infos[0])
+    merged.pop('shard', None)
+    merged['num_images'] = sum(info['num_images'] for info in infos)
+    merged['steps_run'] = max(info['steps_run'] for info in infos)
+    with open(os.path.join(log_dir, 'accuracy.txt')) as f:
+        correct = np.array([int(v) for v in f.read().split()]).reshape(-1, merged['time_steps']).sum(axis=0)
+    merged['snn_accuracy'] = float(100.0 * correct[-1] / merged['num_images'])
+    merged['merged_from'] = n
+    tmp = os.path.join(log_dir, 'run.json.tmp')
+    with open(tmp, 'w') as f:
+        json.dump(merged, f, indent=1, sort_keys=True)
+    os.replace(tmp, os.path.join(log_dir, 'run.json'))
+    return merged
 
 
 def _ensure_writable_dir(path):
@@ -686,6 +774,10 @@ def _snn_cli(arch_name, script_file, argv):
     p.add_argument('--log_dir', default=None, help='log folder (default: figs/%s/ in the workspace)' % tag)
     p.add_argument('--rule', choices=RULES, default='exact',
                    help="neuron update: 'exact' (neuron-exact, default) or the authors' original rule")
+    p.add_argument('--shard', default=None, metavar='I/N',
+                   help='simulate only the I-th of N contiguous slices of the test set (logs in <log_dir>/shard-I-of-N)')
+    p.add_argument('--merge', action='store_true',
+                   help='merge the finished shard-I-of-N logs of <log_dir> into one run (identical to an unsharded one)')
     p.add_argument('--engine', choices=ENGINES, default='sparse',
                    help="'sparse' (event-driven where the input is sparse, default) or 'dense' (reference)")
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
@@ -711,23 +803,35 @@ def _snn_run(arch, workspace, a):
     net = SpikingNetwork.from_checkpoint(model_file, arch.name, k=a.k, B=B, rule=a.rule, noise_ratio=noise,
                                          seed=seed, engine=a.engine)
     log_dir = a.log_dir or os.path.join(workspace, 'figs', net.config_tag)
+    if a.merge:
+        merged = merge_shards(log_dir)
+        print('merged %d shards into %s: %d images, SNN accuracy at T=%d: %.2f%%'
+              % (merged['merged_from'], log_dir, merged['num_images'], merged['time_steps'], merged['snn_accuracy']))
+        return merged
+    shard = parse_shard(a.shard) if a.shard else None
+    if shard:
+        log_dir = shard_dir(log_dir, shard)
     x, y = load_dataset(arch.dataset, splits=('test',), data_dir=a.data_dir)['test']
     if a.num_test is not None:
         x, y = x[:a.num_test], y[:a.num_test]
     print('SNN: %s (%s), %s, %d test images, T=%d, batch %d, rule=%s, checkpoint %s'
           % (arch.name, arch.string, net.config_tag, len(x), a.time_steps, a.batch_size, a.rule, model_file))
-    res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir)
+    res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir, shard=shard)
+    if not res['n']:
+        raise UserError('shard %s holds no batch: use at most %d shards' % (a.shard, -(-len(x) // a.batch_size)))
     acc = 100.0 * res['correct'] / res['n']
+    extra = dict(shard='%d/%d' % shard, batches=[res['batches'].start, res['batches'].stop]) if shard else {}
     write_run_info(log_dir, arch, net.k, a.time_steps, a.batch_size, res['n'], model_file, a.rule,
-                   B=net.B, noise_ratio=noise, seed=seed, snn_accuracy=float(acc[-1]), steps_run=res['steps_run'])
+                   B=net.B, noise_ratio=noise, seed=seed, snn_accuracy=float(acc[-1]), steps_run=res['steps_run'],
+                   **extra)
     print('SNN accuracy per step (%%): %s' % ' '.join('%.2f' % v for v in acc))
     print('SNN accuracy at T=%d: %.2f%%  (network quiescent after %d steps%s)'
           % (a.time_steps, acc[-1], res['steps_run'],
              '' if not res['unconverged'] else '; %d batches still spiking at T' % res['unconverged']))
     ann = net.meta.get('ann_accuracy')
-    if ann is not None and a.num_test is None:
+    if ann is not None and a.num_test is None and not shard:
         print('ANN test accuracy recorded in the checkpoint: %.2f%%' % (100.0 * float(ann)))
-    print('logs written to %s' % log_dir)
+    print('logs written to %s%s' % (log_dir, '; when all shards are done, run again with --merge' if shard else ''))
     return res
 
 

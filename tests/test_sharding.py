@@ -1,0 +1,81 @@
+"""--shard I/N and --merge: the merged logs are byte-identical to an unsharded run."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from spiking_utils import SpikingNetwork, merge_shards, random_calibrated_params, run_test_set, shard_batches, shard_dir
+from tensorlayer_patches import architectures
+from tensorlayer_patches.checkpoint import save_checkpoint
+from tensorlayer_patches.errors import UserError
+
+SCRIPT = os.path.join(ROOT, 'FashionMNIST', 'Spiking_MLP_FashionMNIST.py')
+
+
+def _read(d):
+    return {f: open(os.path.join(d, f), 'rb').read() for f in sorted(os.listdir(d)) if f.endswith('.txt')}
+
+
+def test_shard_batches_cover_every_batch_once():
+    for n_images, bs, n in ((10000, 50, 7), (100, 40, 2), (5, 1, 5)):
+        seen = [b for i in range(1, n + 1) for b in shard_batches(n_images, bs, (i, n))]
+        assert seen == list(range(-(-n_images // bs)))
+    for bad in ((3, 2), (0, 2), (1, 0)):
+        with pytest.raises(UserError, match='1 <= I <= N'):
+            shard_batches(100, 10, bad)
+
+
+def test_cli_shards_merge_byte_identical(tmp_path, tiny_fashion):
+    arch = architectures.get('mlp_fashionmnist')
+    rng = np.random.RandomState(0)
+    x = rng.rand(32, 28, 28, 1).astype(np.float32)
+    model = str(tmp_path / 'm.npz')
+    save_checkpoint(model, random_calibrated_params(arch, x, rng, k=1), architecture=arch.name, k=1)
+    common = [sys.executable, SCRIPT, '--model_file', model, '--data_dir', tiny_fashion, '--batch_size', '30']
+
+    def run(*args, ok=True):
+        p = subprocess.run(common + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        assert (p.returncode == 0) == ok, p.stderr[-2000:]
+        return p
+
+    run('--log_dir', str(tmp_path / 'full'))
+    for i in (1, 2, 3):  # 100 images / 30 = 4 batches over 3 shards
+        run('--log_dir', str(tmp_path / 'sharded'), '--shard', '%d/3' % i)
+    out = run('--log_dir', str(tmp_path / 'sharded'), '--merge')
+    assert 'merged 3 shards' in out.stdout
+    full, merged = _read(str(tmp_path / 'full')), _read(str(tmp_path / 'sharded'))
+    assert set(full) == {'accuracy.txt', 'sop_num.txt', 'spike_collect.txt', 'spike_num.txt'}
+    assert full == merged
+    bad = run('--log_dir', str(tmp_path / 'x'), '--shard', '3/2', ok=False)
+    assert bad.returncode == 2 and '1 <= I <= N' in bad.stderr and 'Traceback' not in bad.stderr
+    os.makedirs(str(tmp_path / 'partial'))
+    run('--log_dir', str(tmp_path / 'partial'), '--shard', '1/2')
+    bad = run('--log_dir', str(tmp_path / 'partial'), '--merge', ok=False)
+    assert 'shard 2/2 is missing or unfinished' in bad.stderr
+
+
+def test_noise_does_not_depend_on_sharding(tmp_path):
+    arch = architectures.get('lenet_mnist_sg')
+    rng = np.random.RandomState(1)
+    x = rng.rand(50, 28, 28, 1).astype(np.float32)
+    y = rng.randint(0, 10, 50)
+    params = random_calibrated_params(arch, x, rng, k=1, B=2)
+
+    def net():
+        return SpikingNetwork.from_params(arch, params, 1, B=2, noise_ratio=0.2, seed=3)
+
+    run_test_set(net(), x, y, 1, 10, log_dir=str(tmp_path / 'full'), progress=False)
+    base = str(tmp_path / 'sharded')
+    for i in (1, 2):
+        d = shard_dir(base, (i, 2))
+        run_test_set(net(), x, y, 1, 10, log_dir=d, progress=False, shard=(i, 2))
+        with open(os.path.join(d, 'run.json'), 'w') as f:
+            f.write('{"architecture": "lenet_mnist_sg", "time_steps": 1, "num_images": 25, "steps_run": 1}')
+    merge_shards(base)
+    assert _read(str(tmp_path / 'full')) == _read(base)
+    other = SpikingNetwork.from_params(arch, params, 1, B=2, noise_ratio=0.2, seed=4)
+    run_test_set(other, x, y, 1, 10, log_dir=str(tmp_path / 'seed4'), progress=False)
+    assert _read(str(tmp_path / 'seed4')) != _read(str(tmp_path / 'full'))  # the seed matters
