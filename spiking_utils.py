@@ -57,7 +57,7 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from tensorlayer_patches import architectures  # noqa: E402  (pure python, no TensorFlow)
-from tensorlayer_patches.checkpoint import CheckpointError, check_params, load_checkpoint  # noqa: E402
+from tensorlayer_patches.checkpoint import CheckpointError, check_params, load_checkpoint, resolve_config  # noqa: E402
 from tensorlayer_patches.errors import UserError, run_cli  # noqa: E402
 
 __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantized_forward', 'conv2d_nhwc',
@@ -215,26 +215,30 @@ class SpikingConv(object):
         im2col = sparse.csr_matrix((x.v[e].astype(np.float64), (inv, col)), shape=(len(rows), kh * kw * cin))
         return rows, im2col.dot(self.w.reshape(kh * kw * cin, cout))
 
-    def step_events(self, x, dense_input=None):
-        """Event-driven step: ``x`` is :class:`Events` (or None), ``dense_input`` a dense batch (first layer).
+    def step_events(self, x):
+        """Event-driven step; ``x`` is None, :class:`Events` or a dense NHWC batch (the encoded input).
 
-        Returns the output :class:`Events`; identical spikes to :meth:`step` (tests).
+        A busy input is convolved densely (BLAS beats scattering), a sparse one through the sparse
+        im2col of its events.  Returns the output :class:`Events` (or None); identical spikes to :meth:`step`.
         """
         cout = self.out_shape[2]
         m2 = self.m.reshape(-1, cout)
         rows = self._pending
-        if dense_input is not None:
-            self.m += conv2d_nhwc(dense_input, self.w, self.stride, self.pads)
+        dense = None
+        if isinstance(x, np.ndarray):
+            if np.count_nonzero(x) > DENSE_INPUT_FRACTION * x.size:
+                dense = x
+            else:
+                x = Events.from_dense(x)
+        elif x is not None and len(x) > DENSE_INPUT_FRACTION * self.m.shape[0] * int(np.prod(self.in_shape)):
+            dense = x.to_dense((self.m.shape[0],) + self.in_shape)
+        if dense is not None:
+            self.m += conv2d_nhwc(dense, self.w, self.stride, self.pads)
             rows = np.arange(m2.shape[0])
         elif x is not None and len(x):
-            h, w, c = self.in_shape
-            if len(x) > DENSE_INPUT_FRACTION * self.m.shape[0] * h * w * c:  # busy step: BLAS beats scatter
-                self.m += conv2d_nhwc(x.to_dense((self.m.shape[0], h, w, c)), self.w, self.stride, self.pads)
-                rows = np.arange(m2.shape[0])
-            else:
-                touched, delta = self._rows(x)
-                m2[touched] += delta
-                rows = np.union1d(touched, rows)
+            touched, delta = self._rows(x)
+            m2[touched] += delta
+            rows = np.union1d(touched, rows)
         if not len(rows):
             return None
         c2 = self.count.reshape(-1, cout)
@@ -415,14 +419,7 @@ class SpikingNetwork(object):
         """Load ``path`` and convert it; refuses checkpoints whose metadata disagree with ``arch``/``k``/``B``."""
         params, meta = load_checkpoint(path)
         arch_obj = architectures.get(arch) if isinstance(arch, str) else arch
-        if meta['architecture'] is not None and meta['architecture'] != arch_obj.name:
-            raise CheckpointError('%s was trained as %s, not %s' % (path, meta['architecture'], arch_obj.name))
-        if meta['format'] is not None and meta['k'] is None:
-            raise CheckpointError('%s is a full-precision (FP32) checkpoint: only quantized ANNs convert '
-                                  'losslessly; train with the Quant_ script' % path)
-        k = _agree(path, 'k', k, meta['k'], arch_obj.defaults['k'])
-        if arch_obj.uses_B:
-            B = _agree(path, 'B', B, meta['B'], arch_obj.defaults['B'])
+        k, B = resolve_config(meta, arch_obj, path, k=k, B=B)
         net = cls.from_params(arch_obj, params, k, B=B, rule=rule, noise_ratio=noise_ratio, seed=seed,
                               source=os.path.basename(path), engine=engine)
         net.meta = meta
@@ -455,51 +452,33 @@ class SpikingNetwork(object):
         converged = False
         t = 0
         event_driven = self.engine == 'sparse' and not single_step
-        for t in range(time_steps):
+
+        def advance(i, layer, inp):
+            """One layer, one step: (output spikes or None, their |sum|, their signed sum, input SOPs)."""
             if event_driven:
-                inp = None
-                active = False
-                for i, layer in enumerate(self.layers):
-                    if i > 0:
-                        n_sop += layer.sops_events(inp)
-                    if i == 0:
-                        dense = encoded if t == 0 else None
-                        if dense is not None and np.count_nonzero(dense) > DENSE_INPUT_FRACTION * dense.size:
-                            out = layer.step_events(None, dense_input=dense)
-                        else:
-                            out = layer.step_events(None if dense is None else Events.from_dense(dense))
-                    else:
-                        out = layer.step_events(inp)
-                    if out is not None:
-                        active = True
-                        layer_abs = len(out)
-                        n_abs += layer_abs
-                        n_sig += int(out.v.sum(dtype=np.int64))
-                        if i == last:
-                            n_sop += layer_abs * self.arch.n_classes
-                    inp = out
-                logits[t] = np.dot(self.layers[-1].count.reshape(n, -1).astype(np.float64), self.w_out)
-                spike_num[t], spike_collect[t], sop_num[t] = n_abs, n_sig, n_sop
-                if not active:
-                    converged = True
-                    break
-                continue
+                sops = layer.sops_events(inp) if i > 0 else 0
+                out = layer.step_events(inp)
+                if out is None:
+                    return None, 0, 0, sops
+                return out, len(out), int(out.v.sum(dtype=np.int64)), sops
+            sops = layer.sops(inp) * self.sop_factor if i > 0 else 0
+            out = layer.step(inp)
+            if not out.any():
+                return None, 0, 0, sops
+            return out, int(np.abs(out).sum(dtype=np.int64)), int(out.sum(dtype=np.int64)), sops
+
+        for t in range(time_steps):
             inp = encoded if t == 0 else None
             active = False
             for i, layer in enumerate(self.layers):
-                if i > 0:
-                    n_sop += layer.sops(inp) * self.sop_factor
-                s = layer.step(inp)
-                if s.any():
+                inp, layer_abs, layer_sig, sops = advance(i, layer, inp)
+                n_sop += sops
+                if inp is not None:
                     active = True
-                    layer_abs = int(np.abs(s).sum(dtype=np.int64))
                     n_abs += layer_abs
-                    n_sig += int(s.sum(dtype=np.int64))
+                    n_sig += layer_sig
                     if i == last and not single_step:  # readout accumulation (negative-spike convention)
                         n_sop += layer_abs * self.arch.n_classes
-                    inp = s
-                else:
-                    inp = None
             logits[t] = np.dot(self.layers[-1].count.reshape(n, -1).astype(np.float64), self.w_out)
             spike_num[t], spike_collect[t], sop_num[t] = n_abs, n_sig, n_sop
             if not active or single_step:  # scatter-and-gather: one step is the whole computation
@@ -511,16 +490,6 @@ class SpikingNetwork(object):
                 arr[steps_run:] = arr[steps_run - 1]
         counts = [layer.count.copy() for layer in self.layers]
         return Trace(logits, spike_num, spike_collect, sop_num, counts, steps_run, converged)
-
-
-def _agree(path, name, requested, recorded, default):
-    """The value of ``name`` to use: the request, which must agree with the checkpoint's record."""
-    if requested is None:
-        return int(recorded) if recorded is not None else int(default)
-    if recorded is not None and int(recorded) != int(requested):
-        raise CheckpointError('%s was trained with %s=%s but %s=%s was requested' % (path, name, recorded, name,
-                                                                                     requested))
-    return int(requested)
 
 
 def quantized_forward(arch, params, x, k, B=None):
@@ -767,8 +736,7 @@ def _snn_cli(arch_name, script_file, argv):
     p.add_argument('--batch_size', type=int, default=arch.defaults['sim_batch_size'], help='images per batch')
     p.add_argument('--num_test', type=int, default=None, help='simulate only the first N test images')
     p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
-    tag = arch.config_tag(0, 0).replace('0', '<%s>')
-    tag = tag % (('K', 'B') if arch.uses_B else ('K',))
+    tag = 'k<K>B<B>' if arch.uses_B else 'k<K>'
     p.add_argument('--model_file', default=None, help='checkpoint (default: %s_%s.npz in the workspace)'
                    % (arch.name, tag))
     p.add_argument('--log_dir', default=None, help='log folder (default: figs/%s/ in the workspace)' % tag)
@@ -841,7 +809,7 @@ def write_run_info(log_dir, arch, k, time_steps, batch_size, n_images, model_fil
     import datetime
 
     info = dict(architecture=arch.name, network=arch.string, dataset=arch.dataset, family=arch.family, k=int(k),
-                label=arch.config_tag(k, extra.get('B')).replace('k', 'k=').replace('B', ', B='),
+                label='k=%d' % k + (', B=%d' % extra['B'] if extra.get('B') is not None else ''),
                 time_steps=int(time_steps), batch_size=int(batch_size), num_images=int(n_images),
                 neurons=int(arch.n_neurons), neurons_per_layer=arch.neurons_per_layer(), ann_macs=int(arch.ann_macs()),
                 checkpoint=os.path.abspath(model_file), rule=rule, command=' '.join([sys.executable] + sys.argv),

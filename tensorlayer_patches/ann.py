@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from tensorlayer_patches import architectures
-from tensorlayer_patches.checkpoint import atomic_savez, check_params, load_checkpoint, save_checkpoint
+from tensorlayer_patches.checkpoint import atomic_savez, check_params, load_checkpoint, resolve_config, save_checkpoint
 from tensorlayer_patches.datasets import load_dataset
 from tensorlayer_patches.errors import UserError, run_cli
 
@@ -108,20 +108,6 @@ def _meta(arch, k, full_precision, B=None):
                 weight_quant='none' if full_precision else (arch.weight_quant or 'none'), dataset=arch.dataset)
 
 
-def _check_checkpoint_meta(meta, arch, k, full_precision, path, B=None):
-    if meta['architecture'] is not None and meta['architecture'] != arch.name:
-        raise UserError('%s was trained as %s, not %s' % (path, meta['architecture'], arch.name))
-    if meta['format'] is not None:
-        if full_precision and meta['k'] is not None:
-            raise UserError('%s is a quantized (k=%s) checkpoint, not an FP32 one' % (path, meta['k']))
-        if not full_precision and meta['k'] is None:
-            raise UserError('%s is a full-precision checkpoint; the quantized script needs a k=%d one' % (path, k))
-        if not full_precision and int(meta['k']) != int(k):
-            raise UserError('%s was trained with k=%s but --k %d was given' % (path, meta['k'], k))
-        if not full_precision and B is not None and meta['B'] is not None and int(meta['B']) != int(B):
-            raise UserError('%s was trained with B=%s but --B %d was given' % (path, meta['B'], B))
-
-
 def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=False, seed=0,
           full_precision=False, progress=True, B=None):
     """Train, checkpointing every epoch; returns the trainer (its session holds the final weights)."""
@@ -141,7 +127,7 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
                 state_file, done, lr_done, '' if start else '; new phase of %d epochs at %g' % (epochs, learning_rate)))
         else:
             params, meta = load_checkpoint(model_file)
-            _check_checkpoint_meta(meta, arch, k, full_precision, model_file, B)
+            resolve_config(meta, arch, model_file, k=k, B=B, full_precision=full_precision)
             check_params(arch, params, model_file)
             trainer.assign_params(params)
             print('resumed weights from %s (no %s: optimizer state starts fresh)' % (model_file, state_file))
@@ -251,7 +237,7 @@ def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_si
         acc = evaluate(trainer, data, model_file, record=num_test is None)
     else:
         params, meta = load_checkpoint(model_file)
-        _check_checkpoint_meta(meta, arch, k, full_precision, model_file, B)
+        resolve_config(meta, arch, model_file, k=k, B=B, full_precision=full_precision)
         check_params(arch, params, model_file)
         trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B)
         trainer.assign_params(params)

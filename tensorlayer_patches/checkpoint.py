@@ -26,7 +26,7 @@ import numpy as np
 
 from tensorlayer_patches.errors import UserError
 
-__all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'git_revision',
+__all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config', 'git_revision',
            'object_array', 'META_KEYS']
 
 META_KEYS = ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'ann_accuracy', 'date', 'git_revision',
@@ -137,3 +137,35 @@ def check_params(arch, params, source='checkpoint'):
                                   % (source, arch.name, i, label, tuple(a.shape), tuple(shape)))
         if not np.all(np.isfinite(a)):
             raise CheckpointError('%s: params[%d] (%s) contains NaN or Inf' % (source, i, label))
+
+
+def _agree(path, name, requested, recorded, default):
+    """The value of ``name`` to use: the request, which must agree with the checkpoint's record."""
+    if requested is None:
+        return int(recorded) if recorded is not None else int(default)
+    if recorded is not None and int(recorded) != int(requested):
+        raise CheckpointError('%s was trained with %s=%s but %s=%s was requested' % (path, name, recorded, name,
+                                                                                     requested))
+    return int(requested)
+
+
+def resolve_config(meta, arch, path, k=None, B=None, full_precision=False):
+    """Check a checkpoint's metadata against the request; returns the ``(k, B)`` to use.
+
+    Refuses another architecture, an FP32 checkpoint where a quantized one is needed (and the reverse),
+    and a k or B other than the recorded one.  ``None`` requests take the recorded value, else the
+    architecture's default.  The authors' files (no metadata) accept any request.
+    """
+    if meta['architecture'] is not None and meta['architecture'] != arch.name:
+        raise CheckpointError('%s was trained as %s, not %s' % (path, meta['architecture'], arch.name))
+    ours = meta['format'] is not None
+    if full_precision:
+        if ours and meta['k'] is not None:
+            raise CheckpointError('%s is a quantized (k=%s) checkpoint, not an FP32 one' % (path, meta['k']))
+        return None, None
+    if ours and meta['k'] is None:
+        raise CheckpointError('%s is a full-precision (FP32) checkpoint: only quantized ANNs convert losslessly; '
+                              'train with the Quant_ script' % path)
+    k = _agree(path, 'k', k, meta['k'], arch.defaults['k'])
+    B = _agree(path, 'B', B, meta['B'], arch.defaults['B']) if arch.uses_B else None
+    return k, B
