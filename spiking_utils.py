@@ -27,6 +27,24 @@ Scatter-and-gather family (Frontiers 2021): the same thresholds ``b + j theta``
 ``round(2^k clip(y, B) + 1e-5)`` in a single time step.  ``noise_ratio`` drops
 each threshold comparison of the first layer with that probability.
 
+All-integer family (Frontiers 2024): the first block's ANN quantizer is
+``round(2^k0 clip(y, B0) + 1e-5)`` (k0 = 0, B0 = 4); the SNN's encoding layer
+integrates the input once and, over its first 2^k0 B0 steps, emits a spike of
+amplitude 2^(k-k0) whenever its membrane exceeds a threshold that rises by
+``theta_1 = 2^(k-k0) sigma / gamma`` per step (dynamic threshold): the number of
+spikes is the ANN's level.  Hidden layers are negative-spike neurons; with
+``use_int`` they are all-integer: ternary weights, the membrane holds
+``10^4 (W . s)`` as an int64, and ``theta`` and the first threshold are each
+rounded once, after scaling by 10^4, to the nearest integer (numpy's round half
+to even); the j-th threshold is ``F + (j - 1) theta`` exactly, and a neuron's count
+is ``#{j : m >= F + (j - 1) theta}`` -- ``>=`` mirrors the ANN's round-half-up.
+This is the integer-threshold ANN of :func:`quantized_forward` (``use_int=True``)
+neuron for neuron; it differs from the float ANN only where a float threshold lies
+within about ``j * 0.5e-4`` of the (integer) membrane.  ``noise_ratio`` r perturbs
+the input: ``x (1 + (U[0,1) - 0.5) r)``.  The encoding layer's spikes are left out
+of the counters (the authors' convention for this family), which add per-step
+``abs_spike.txt`` and ``sum_spike.txt``.
+
 Counters and log files follow the authors' formats: one line per (batch, t),
 ``accuracy.txt`` (correct predictions at t), ``spike_num.txt`` (cumulative
 |spikes| over all spiking layers), ``spike_collect.txt`` (cumulative signed
@@ -57,11 +75,12 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from tensorlayer_patches import architectures  # noqa: E402  (pure python, no TensorFlow)
-from tensorlayer_patches.checkpoint import CheckpointError, check_params, load_checkpoint, resolve_config  # noqa: E402
-from tensorlayer_patches.errors import UserError, run_cli  # noqa: E402
+from tensorlayer_patches.checkpoint import (CheckpointError, check_params, load_checkpoint, resolve_config,  # noqa: E402
+                                            resolve_ternary)
+from tensorlayer_patches.errors import UserError, parse_bool, run_cli  # noqa: E402
 
 __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantized_forward', 'conv2d_nhwc',
-           'run_test_set', 'write_logs', 'snn_main', 'RULES']
+           'run_test_set', 'write_logs', 'snn_main', 'RULES', 'DynamicThresholdConv', 'ternarize']
 
 BN_EPS = 1e-5
 ROUND_OFFSET = 1e-5  # the ANN quantizer's round(2^k x + 1e-5)
@@ -69,6 +88,9 @@ RULES = ('exact', 'authors')
 ENGINES = ('sparse', 'dense')
 DENSE_INPUT_FRACTION = 0.05  # above this fraction of non-zero inputs a dense convolution is cheaper
 LOG_FILES = ('accuracy.txt', 'spike_num.txt', 'spike_collect.txt', 'sop_num.txt')
+ALL_LOG_FILES = LOG_FILES + ('abs_spike.txt', 'sum_spike.txt')  # the all-integer family adds per-step ones
+INT_SCALE = architectures.INT_SCALE
+F32_EXACT = 2 ** 24  # float32 sums of integers below this are exact
 
 
 class ConversionError(CheckpointError):
@@ -96,8 +118,11 @@ def conv2d_nhwc(x, w, stride, pads):
     return np.dot(win.reshape(n * ho * wo, kh * kw * c), w.reshape(-1, o)).reshape(n, ho, wo, o)
 
 
-def _fold_bn(w, beta, gamma, mean, var, k, label):
+def _fold_bn(w, beta, gamma, mean, var, k, label, level_k=None):
     """Fold BN into (w, theta, base) in membrane units (the membrane holds 2^k W x).
+
+    The block's quantizer has 2^level_k levels per unit (default: k); each level is worth
+    ``theta = 2^(k - level_k) sigma / gamma`` of membrane.
 
     A channel with gamma < 0 is folded into the weights (W -> -W, mean -> -mean),
     which is exact; gamma == 0 (a constant neuron) is refused.
@@ -116,11 +141,60 @@ def _fold_bn(w, beta, gamma, mean, var, k, label):
         mean = np.where(neg, -mean, mean)
         gamma = np.abs(gamma)
     sigma = np.sqrt(var + BN_EPS)
-    theta = sigma / gamma
-    scale = 2.0 ** k
-    # the j-th threshold sits where 2^k * BN(z) crosses j - 1/2:  T_j = 2^k mu + theta (j - 1/2 - 2^k beta)
-    base = scale * mean + theta * (-0.5 - scale * beta)
+    level_k = k if level_k is None else level_k
+    theta = sigma / gamma * 2.0 ** (k - level_k)
+    # the j-th threshold sits where 2^level_k * BN(z) crosses j - 1/2:
+    # T_j = 2^k mu + theta (j - 1/2 - 2^level_k beta)
+    base = 2.0 ** k * mean + theta * (-0.5 - 2.0 ** level_k * beta)
     return w, theta, base
+
+
+def integer_thresholds(theta, first):
+    """The all-integer rounding rule: (theta, first threshold) scaled by 10^4 and rounded once each.
+
+    Returns int64 ``(theta_int, base_int)`` with ``base_int = F_int - theta_int``, so that the j-th threshold
+    is ``base_int + j theta_int`` like the float rule's ``base + j theta``.
+    """
+    theta_int = np.round(INT_SCALE * np.asarray(theta, dtype=np.float64)).astype(np.int64)
+    if np.any(theta_int < 1):
+        bad = np.flatnonzero(theta_int < 1)
+        raise ConversionError('threshold step sigma/gamma rounds to 0 at 10^4 scale for channel(s) %s: integer '
+                              'thresholds cannot represent it (gamma too large)' % bad[:8].tolist())
+    first_int = np.round(INT_SCALE * np.asarray(first, dtype=np.float64)).astype(np.int64)
+    return theta_int, first_int - theta_int
+
+
+def neuron_thresholds(theta, base, rule='exact', integer=False):
+    """The (theta, base) a neuron compares against: the exact rule shifts the base by -1e-5 theta (the ANN's
+    +1e-5 rounding offset); integer neurons then round as :func:`integer_thresholds`."""
+    theta = np.asarray(theta, dtype=np.float64)
+    base = np.asarray(base, dtype=np.float64)
+    if rule == 'exact':
+        base = base - ROUND_OFFSET * theta
+    if integer:
+        return integer_thresholds(theta, base + theta)
+    return theta, base
+
+
+def ternarize(w):
+    """TWN ternarization in numpy, as the ANN's forward pass: Delta = 0.7 mean|W|, W_t in {-1, 0, 1}.
+
+    Idempotent on a ternary tensor, so checkpoints that hold the ternarized weights (ours) and those
+    that hold the latent float weights (the authors' fork) convert alike.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    delta = 0.7 * np.mean(np.abs(w))
+    return np.sign(np.sign(w + delta) + np.sign(w - delta))
+
+
+def prepare_params(arch, params, use_ternary):
+    """``params`` with the hidden blocks' weights (all but the first block and the readout) ternarized
+    when ``use_ternary``: the weights the ANN's forward pass really used."""
+    params = list(params)
+    if use_ternary:
+        for i in range(1, len(arch.blocks)):
+            params[5 * i] = ternarize(params[5 * i])
+    return params
 
 
 class Events(object):
@@ -151,9 +225,15 @@ class SpikingConv(object):
     Two interchangeable engines: :meth:`step` (dense: convolve the whole input, update every neuron) and
     :meth:`step_events` (event-driven: only the synapses of the input events are touched, and only the
     neurons that received input or spiked at the previous step are examined -- the others cannot spike).
+
+    ``integer``: all-integer neurons (int64 membrane holding 10^4 W.s, integer thresholds; the weights must be
+    integers).  ``input_bound``: the largest |value| of an input spike when the input is integer (None for the
+    encoded image); with integer weights and ``fan-in * max|w| * input_bound < 2^24`` the convolutions run in
+    float32, which is then exact.
     """
 
-    def __init__(self, w, stride, padding, in_shape, theta, base, rule='exact', name='layer'):
+    def __init__(self, w, stride, padding, in_shape, theta, base, rule='exact', name='layer', integer=False,
+                 input_bound=None):
         if rule not in RULES:
             raise ValueError('rule must be one of %s' % (RULES,))
         self.name = name
@@ -167,12 +247,15 @@ class SpikingConv(object):
                      architectures.same_padding(wd, kw, stride, padding))
         self.out_shape = (architectures.conv_output_size(h, kh, stride, padding),
                           architectures.conv_output_size(wd, kw, stride, padding), cout)
-        self.theta = np.asarray(theta, dtype=np.float64)
         self.rule = rule
-        if rule == 'exact':
-            self.base = np.asarray(base, dtype=np.float64) - ROUND_OFFSET * self.theta
-        else:
-            self.base = np.asarray(base, dtype=np.float64)
+        self.integer = bool(integer)
+        integer_w = bool(np.all(self.w == np.round(self.w)))
+        if self.integer and (rule != 'exact' or not integer_w):
+            raise ValueError('%s: integer neurons need integer weights and the exact rule' % name)
+        self.theta, self.base = neuron_thresholds(theta, base, rule, self.integer)
+        exact_f32 = (integer_w and input_bound is not None
+                     and kh * kw * cin * float(np.abs(self.w).max(initial=0.0)) * input_bound < F32_EXACT)
+        self.w_gemm = self.w.astype(np.float32 if exact_f32 else np.float64)
         self.fanout = self._fanout_map(h, wd, kh, kw, cout)
         self.in_shape = (h, wd, c)
 
@@ -189,13 +272,35 @@ class SpikingConv(object):
         return np.outer(ch, cw) * cout
 
     def reset(self, n):
-        self.m = np.zeros((n,) + self.out_shape, dtype=np.float64)
+        self.m = np.zeros((n,) + self.out_shape, dtype=np.int64 if self.integer else np.float64)
         self.count = np.zeros((n,) + self.out_shape, dtype=np.int32)
         if self.rule == 'authors':
             self.m_q = np.broadcast_to(self.base, self.m.shape).copy()
         # rows (n, h, w) to examine even without input: those that spiked at the previous step; at the first
         # step all of them (a neuron whose BN bias alone exceeds a threshold fires without any input)
         self._pending = np.arange(n * self.out_shape[0] * self.out_shape[1])
+
+    def _membrane(self, z):
+        """A convolution result in membrane units (int64 10^4 z for integer neurons: z is exact)."""
+        if self.integer:
+            return np.rint(z).astype(np.int64) * INT_SCALE
+        return z
+
+    def _conv(self, x):
+        return self._membrane(conv2d_nhwc(x.astype(self.w_gemm.dtype, copy=False), self.w_gemm, self.stride,
+                                          self.pads))
+
+    def _fire(self, m, c):
+        """(up, down) masks of the exact rules for membrane ``m`` and count ``c``.
+
+        Float: up when m > b + (c+1) theta, down when c > 0 and m <= b + c theta.  Integer: the same with
+        ``>=`` and ``<`` (count = #{j : m >= b + j theta}).
+        """
+        hi = self.base + (c + 1) * self.theta
+        lo = self.base + c * self.theta
+        if self.integer:
+            return m >= hi, (c > 0) & (m < lo)
+        return m > hi, (c > 0) & (m <= lo)
 
     def _rows(self, x):
         """Output rows (flat n, h, w) touched by events ``x`` and their input increments (sparse im2col)."""
@@ -213,7 +318,7 @@ class SpikingConv(object):
         col = (i * kw + j) * cin + x.c[e]
         rows, inv = np.unique(row, return_inverse=True)
         im2col = sparse.csr_matrix((x.v[e].astype(np.float64), (inv, col)), shape=(len(rows), kh * kw * cin))
-        return rows, im2col.dot(self.w.reshape(kh * kw * cin, cout))
+        return rows, self._membrane(im2col.dot(self.w.reshape(kh * kw * cin, cout)))
 
     def step_events(self, x):
         """Event-driven step; ``x`` is None, :class:`Events` or a dense NHWC batch (the encoded input).
@@ -233,7 +338,7 @@ class SpikingConv(object):
         elif x is not None and len(x) > DENSE_INPUT_FRACTION * self.m.shape[0] * int(np.prod(self.in_shape)):
             dense = x.to_dense((self.m.shape[0],) + self.in_shape)
         if dense is not None:
-            self.m += conv2d_nhwc(dense, self.w, self.stride, self.pads)
+            self.m += self._conv(dense)
             rows = np.arange(m2.shape[0])
         elif x is not None and len(x):
             touched, delta = self._rows(x)
@@ -244,8 +349,7 @@ class SpikingConv(object):
         c2 = self.count.reshape(-1, cout)
         m_r, c_r = m2[rows], c2[rows]
         if self.rule == 'exact':
-            up = m_r > self.base + (c_r + 1) * self.theta
-            down = (c_r > 0) & (m_r <= self.base + c_r * self.theta)
+            up, down = self._fire(m_r, c_r)
         else:
             q2 = self.m_q.reshape(-1, cout)
             d = np.maximum(m_r, self.base) - q2[rows]
@@ -272,10 +376,9 @@ class SpikingConv(object):
     def step(self, x):
         """Advance one time step with input events ``x`` (None means no input); returns int8 spikes."""
         if x is not None:
-            self.m += conv2d_nhwc(x, self.w, self.stride, self.pads)
+            self.m += self._conv(x)
         if self.rule == 'exact':
-            up = self.m > self.base + (self.count + 1) * self.theta
-            down = (self.count > 0) & (self.m <= self.base + self.count * self.theta)
+            up, down = self._fire(self.m, self.count)
         else:
             d = np.maximum(self.m, self.base) - self.m_q
             up = d > self.theta
@@ -296,8 +399,9 @@ class ScatterGatherConv(SpikingConv):
     """One hidden block as multi-threshold neurons: a graded spike 0..levels in a single step."""
 
     def __init__(self, w, stride, padding, in_shape, theta, base, levels, rule='exact', noise_ratio=0.0, rng=None,
-                 name='layer'):
-        super(ScatterGatherConv, self).__init__(w, stride, padding, in_shape, theta, base, rule=rule, name=name)
+                 name='layer', input_bound=None):
+        super(ScatterGatherConv, self).__init__(w, stride, padding, in_shape, theta, base, rule=rule, name=name,
+                                                input_bound=input_bound)
         self.levels = int(levels)
         self.noise_ratio = float(noise_ratio)
         self.rng = rng if rng is not None else np.random.RandomState(0)
@@ -305,7 +409,7 @@ class ScatterGatherConv(SpikingConv):
     def step(self, x):
         """Integrate ``x`` and emit ``#{j <= levels : m > b + j theta}`` (``>=`` and no shift for rule='authors')."""
         if x is not None:
-            self.m += conv2d_nhwc(x, self.w, self.stride, self.pads)
+            self.m += self._conv(x)
         out = np.zeros(self.m.shape, dtype=np.int16)
         for j in range(1, self.levels + 1):
             threshold = self.base + j * self.theta
@@ -317,20 +421,58 @@ class ScatterGatherConv(SpikingConv):
         return out
 
 
+class DynamicThresholdConv(SpikingConv):
+    """The all-integer family's encoding layer (dynamic threshold).
+
+    Integrates the encoded input once (t = 0); at each of its first ``levels`` steps t it emits a spike of
+    value ``amplitude`` where the membrane exceeds ``b + (t + 1) theta`` -- a threshold that rises by theta per
+    step -- so it emits exactly the ANN's first-block level (0..levels) of spikes.  Once a neuron is silent it
+    stays silent (its membrane is fixed and the threshold only rises).
+    """
+
+    def __init__(self, w, stride, padding, in_shape, theta, base, levels, amplitude, rule='exact', name='layer'):
+        super(DynamicThresholdConv, self).__init__(w, stride, padding, in_shape, theta, base, rule=rule, name=name)
+        self.levels, self.amplitude = int(levels), int(amplitude)
+
+    def reset(self, n):
+        super(DynamicThresholdConv, self).reset(n)
+        self.t = 0
+
+    def step(self, x):
+        if x is not None:
+            self.m += self._conv(x)
+        t, self.t = self.t, self.t + 1
+        if t >= self.levels:
+            return np.zeros(self.m.shape, dtype=np.int16)
+        threshold = self.base + (t + 1) * self.theta
+        fire = self.m > threshold if self.rule == 'exact' else self.m >= threshold
+        self.count += fire
+        return fire.astype(np.int16) * np.int16(self.amplitude)
+
+    def step_events(self, x):
+        if isinstance(x, Events):
+            x = x.to_dense((self.m.shape[0],) + self.in_shape)
+        s = self.step(x)
+        return Events.from_dense(s) if s.any() else None
+
+
 class Trace(object):
     """Result of :meth:`SpikingNetwork.simulate` for one batch.
 
-    logits [T, N, classes]; spike_num, spike_collect, sop_num [T] cumulative;
-    counts: final per-layer spike counts (int arrays, NHWC); steps_run: steps
-    actually computed (the rest were filled after quiescence); converged: whether
-    the network became quiescent within T steps.
+    logits [T, N, classes]; spike_num, spike_collect, sop_num [T] cumulative; abs_spike, sum_spike [T] per
+    step (|spikes| and signed spikes at that step); counts: final per-layer spike counts (int arrays, NHWC);
+    steps_run: steps actually computed (the rest were filled after quiescence); converged: whether the
+    network became quiescent within T steps.  The spike counters cover the layers the family counts.
     """
 
-    def __init__(self, logits, spike_num, spike_collect, sop_num, counts, steps_run, converged):
+    def __init__(self, logits, spike_num, spike_collect, sop_num, counts, steps_run, converged, abs_spike=None,
+                 sum_spike=None):
         self.logits = logits
         self.spike_num = spike_num
         self.spike_collect = spike_collect
         self.sop_num = sop_num
+        self.abs_spike = abs_spike
+        self.sum_spike = sum_spike
         self.counts = counts
         self.steps_run = steps_run
         self.converged = converged
@@ -346,46 +488,79 @@ class Trace(object):
 class SpikingNetwork(object):
     """A converted network: hidden :class:`SpikingConv` layers and a dense readout on accumulated counts."""
 
-    def __init__(self, arch, layers, w_out, k, B=None, engine='sparse'):
+    def __init__(self, arch, layers, w_out, k, B=None, engine='sparse', use_ternary=None, use_int=False,
+                 noise_ratio=0.0):
         if engine not in ENGINES:
             raise ValueError('engine must be one of %s' % (ENGINES,))
+        self.log_files = self.log_files_of(arch)
         self.engine = engine
         self.arch = arch
         self.layers = layers
         self.w_out = np.asarray(w_out, dtype=np.float64)
         self.k = int(k)
         self.B = None if B is None else int(B)
+        self.use_ternary = arch.weight_quant_for(use_ternary) == 'ternary'
+        self.use_int = bool(use_int)
+        self.noise_ratio = float(noise_ratio)
         self.family = arch.family
         self.meta = {}
         self.seed = 0
-        if self.family == 'scatter_gather':
-            self.log_files = ('accuracy.txt', 'spike_num.txt', 'sop_num.txt')
-            self.sop_factor = 2 * (2 ** self.k) * self.B  # the authors' convention for graded spikes
-        else:
-            self.log_files = LOG_FILES
-            self.sop_factor = 1
+        self.rng = np.random.RandomState(0)
+        # the encoding layer's spikes are not counted in the all-integer family (the authors' convention)
+        self.counted_from = 1 if self.family == 'integer' else 0
+        # the authors' SOP convention for graded spikes
+        self.sop_factor = 2 * (2 ** self.k) * self.B if self.family == 'scatter_gather' else 1
+
+    @staticmethod
+    def log_files_of(arch):
+        """The log files a family writes."""
+        if arch.family == 'scatter_gather':
+            return ('accuracy.txt', 'spike_num.txt', 'sop_num.txt')
+        return ALL_LOG_FILES if arch.family == 'integer' else LOG_FILES
 
     @property
     def config_tag(self):
-        return self.arch.config_tag(self.k, self.B)
+        """Names the checkpoint: 'k1', 'k1B2', 'k0_WQ'."""
+        return self.arch.config_tag(self.k, self.B, self.use_ternary)
+
+    @property
+    def log_tag(self):
+        """The log folder under figs/: 'k1', 'k1B2', 'WQ_INT/k0'."""
+        return self.arch.log_tag(self.k, self.B, self.use_ternary, self.use_int)
 
     def reseed(self, batch_index):
-        """Seed the layers' random draws (scatter-and-gather noise) from (seed, batch index)."""
+        """Seed the random draws (scatter-and-gather threshold noise, input noise) from (seed, batch index)."""
+        self.rng = np.random.RandomState([self.seed, int(batch_index)])
         for layer in self.layers:
             if hasattr(layer, 'rng'):
-                layer.rng = np.random.RandomState([self.seed, int(batch_index)])
+                layer.rng = self.rng
+
+    def encode(self, x):
+        """The input as injected at t = 0: ``x * 2^k``, times ``1 + (U[0,1) - 0.5) r`` with input noise r."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[1:] != self.arch.input_shape:
+            raise ValueError('input batch has shape %s, %s expects (N,)+%s'
+                             % (x.shape, self.arch.name, self.arch.input_shape))
+        encoded = x * (2.0 ** self.k)
+        if self.family == 'integer' and self.noise_ratio > 0:
+            encoded = encoded * (1.0 + (self.rng.random_sample(x.shape) - 0.5) * self.noise_ratio)
+        return encoded
 
     @classmethod
     def from_params(cls, arch, params, k, B=None, rule='exact', noise_ratio=0.0, seed=0, source='parameters',
-                    engine='sparse'):
+                    engine='sparse', use_ternary=None, use_int=False):
         """Convert a parameter list in the authors' order for architecture ``arch`` (name or object).
 
-        ``B`` (scatter-and-gather only): activation bound; ``noise_ratio`` (scatter-and-gather only):
-        probability of dropping each first-layer threshold comparison, drawn from ``seed``.
+        ``B`` (scatter-and-gather only): activation bound.  ``noise_ratio``: scatter-and-gather: probability
+        of dropping each first-layer threshold comparison; all-integer: input noise amplitude; drawn from
+        ``seed`` and the batch index.  ``use_ternary`` (None: the architecture's default): ternarize the hidden
+        weights (TWN, as the ANN's forward pass; idempotent on stored ternary weights); all-integer family
+        only, ``use_int``: integer membranes and thresholds (needs ternary weights).
         """
         if isinstance(arch, str):
             arch = architectures.get(arch)
-        if int(k) < 0:
+        k = int(k)
+        if k < 0:
             raise ConversionError('k must be >= 0, got %d' % k)
         if arch.uses_B:
             if B is None or int(B) < 1:
@@ -394,34 +569,68 @@ class SpikingNetwork(object):
             raise ConversionError('B applies to the scatter-and-gather family only; %s is %s' % (arch.name, arch.family))
         if not 0.0 <= float(noise_ratio) <= 1.0:
             raise ConversionError('noise_ratio must be in [0, 1], got %g' % noise_ratio)
-        if noise_ratio and not arch.uses_B:
-            raise ConversionError('noise_ratio applies to the scatter-and-gather family only')
+        if noise_ratio and arch.family == 'negative':
+            raise ConversionError('noise_ratio applies to the scatter-and-gather and all-integer families only')
+        if use_int and arch.family != 'integer':
+            raise ConversionError('use_int applies to the all-integer family only; %s is %s' % (arch.name, arch.family))
+        if use_int and rule != 'exact':
+            raise ConversionError("integer thresholds use their own consistent rule; rule='authors' is the float one")
+        if use_ternary is not None and not arch.optional_ternary and bool(use_ternary) != (arch.weight_quant == 'ternary'):
+            raise ConversionError('%s has %s hidden weights; use_ternary=%s does not apply' % (
+                arch.name, 'ternary' if arch.weight_quant == 'ternary' else 'full-precision', use_ternary))
+        ternary = arch.weight_quant_for(use_ternary) == 'ternary'
+        if use_int and not ternary:
+            raise ConversionError('integer thresholds need integer (ternary) hidden weights: use_ternary=True')
         check_params(arch, params, source)
-        rng = np.random.RandomState(seed)
+        params = prepare_params(arch, params, ternary)
+        first_k = arch.first_quant[0] if arch.first_quant else k
+        if first_k > k:
+            raise ConversionError('k=%d is below the first layer\'s k0=%d: its spikes would not be integers'
+                                  % (k, first_k))
         layers = []
         for i, blk in enumerate(arch.blocks):
             w, beta, gamma, mean, var = params[5 * i:5 * i + 5]
             label = '%s block %d' % (source, i + 1)
+            geometry = dict(stride=blk.stride, padding=blk.padding, in_shape=arch.block_input_shape(i), rule=rule,
+                            name='block%d' % (i + 1))
+            if i == 0 and arch.first_quant:
+                w, theta, base = _fold_bn(w, beta, gamma, mean, var, k, label, level_k=first_k)
+                layers.append(DynamicThresholdConv(w, theta=theta, base=base, levels=(2 ** first_k) * arch.first_quant[1],
+                                                   amplitude=2 ** (k - first_k), **geometry))
+                continue
             w, theta, base = _fold_bn(w, beta, gamma, mean, var, k, label)
-            geometry = (w, blk.stride, blk.padding, arch.block_input_shape(i), theta, base)
-            if arch.uses_B:
-                layers.append(ScatterGatherConv(*geometry, levels=(2 ** int(k)) * int(B), rule=rule,
-                                                noise_ratio=noise_ratio if i == 0 else 0.0, rng=rng,
-                                                name='block%d' % (i + 1)))
+            if i == 0:
+                bound = None  # the encoded image
+            elif arch.uses_B:
+                bound = (2 ** k) * int(B)
             else:
-                layers.append(SpikingConv(*geometry, rule=rule, name='block%d' % (i + 1)))
-        net = cls(arch, layers, params[-1], k, B, engine=engine)
+                bound = 2 ** (k - first_k) if i == 1 else 1
+            if arch.uses_B:
+                layers.append(ScatterGatherConv(w, theta=theta, base=base, levels=(2 ** k) * int(B),
+                                                noise_ratio=noise_ratio if i == 0 else 0.0, input_bound=bound,
+                                                **geometry))
+            else:
+                layers.append(SpikingConv(w, theta=theta, base=base, integer=use_int and i > 0, input_bound=bound,
+                                          **geometry))
+        net = cls(arch, layers, params[-1], k, B, engine=engine, use_ternary=ternary, use_int=use_int,
+                  noise_ratio=noise_ratio)
         net.seed = int(seed)
+        net.reseed(0)
         return net
 
     @classmethod
-    def from_checkpoint(cls, path, arch, k=None, B=None, rule='exact', noise_ratio=0.0, seed=0, engine='sparse'):
-        """Load ``path`` and convert it; refuses checkpoints whose metadata disagree with ``arch``/``k``/``B``."""
+    def from_checkpoint(cls, path, arch, k=None, B=None, rule='exact', noise_ratio=0.0, seed=0, engine='sparse',
+                        use_ternary=None, use_int=False):
+        """Load ``path`` and convert it; refuses checkpoints whose metadata disagree with the request.
+
+        ``k``, ``B``, ``use_ternary`` default to the checkpoint's record (else the architecture's defaults).
+        """
         params, meta = load_checkpoint(path)
         arch_obj = architectures.get(arch) if isinstance(arch, str) else arch
         k, B = resolve_config(meta, arch_obj, path, k=k, B=B)
+        ternary = resolve_ternary(meta, arch_obj, path, use_ternary)
         net = cls.from_params(arch_obj, params, k, B=B, rule=rule, noise_ratio=noise_ratio, seed=seed,
-                              source=os.path.basename(path), engine=engine)
+                              source=os.path.basename(path), engine=engine, use_ternary=ternary, use_int=use_int)
         net.meta = meta
         return net
 
@@ -434,19 +643,14 @@ class SpikingNetwork(object):
         """
         if time_steps < 1:
             raise ValueError('time_steps must be >= 1')
-        x = np.asarray(x, dtype=np.float64)
-        if x.shape[1:] != self.arch.input_shape:
-            raise ValueError('input batch has shape %s, %s expects (N,)+%s'
-                             % (x.shape, self.arch.name, self.arch.input_shape))
-        n = x.shape[0]
+        encoded = self.encode(x)
+        n = encoded.shape[0]
         for layer in self.layers:
             layer.reset(n)
         logits = np.zeros((time_steps, n, self.arch.n_classes), dtype=np.float64)
-        spike_num = np.zeros(time_steps, dtype=np.int64)
-        spike_collect = np.zeros(time_steps, dtype=np.int64)
-        sop_num = np.zeros(time_steps, dtype=np.int64)
+        counters = {key: np.zeros(time_steps, dtype=np.int64)
+                    for key in ('spike_num', 'spike_collect', 'sop_num', 'abs_spike', 'sum_spike')}
         n_abs = n_sig = n_sop = 0
-        encoded = x * (2.0 ** self.k)
         last = len(self.layers) - 1
         single_step = self.family == 'scatter_gather'
         converged = False
@@ -460,7 +664,7 @@ class SpikingNetwork(object):
                 out = layer.step_events(inp)
                 if out is None:
                     return None, 0, 0, sops
-                return out, len(out), int(out.v.sum(dtype=np.int64)), sops
+                return out, int(np.abs(out.v).sum(dtype=np.int64)), int(out.v.sum(dtype=np.int64)), sops
             sops = layer.sops(inp) * self.sop_factor if i > 0 else 0
             out = layer.step(inp)
             if not out.any():
@@ -470,85 +674,112 @@ class SpikingNetwork(object):
         for t in range(time_steps):
             inp = encoded if t == 0 else None
             active = False
+            step_abs = step_sig = 0
             for i, layer in enumerate(self.layers):
                 inp, layer_abs, layer_sig, sops = advance(i, layer, inp)
                 n_sop += sops
                 if inp is not None:
                     active = True
-                    n_abs += layer_abs
-                    n_sig += layer_sig
+                    if i >= self.counted_from:
+                        step_abs += layer_abs
+                        step_sig += layer_sig
                     if i == last and not single_step:  # readout accumulation (negative-spike convention)
                         n_sop += layer_abs * self.arch.n_classes
+            n_abs += step_abs
+            n_sig += step_sig
             logits[t] = np.dot(self.layers[-1].count.reshape(n, -1).astype(np.float64), self.w_out)
-            spike_num[t], spike_collect[t], sop_num[t] = n_abs, n_sig, n_sop
+            for key, value in (('spike_num', n_abs), ('spike_collect', n_sig), ('sop_num', n_sop),
+                               ('abs_spike', step_abs), ('sum_spike', step_sig)):
+                counters[key][t] = value
             if not active or single_step:  # scatter-and-gather: one step is the whole computation
                 converged = True
                 break
         steps_run = t + 1
-        if steps_run < time_steps:
-            for arr in (logits, spike_num, spike_collect, sop_num):
-                arr[steps_run:] = arr[steps_run - 1]
+        if steps_run < time_steps:  # cumulative values stay, per-step ones are 0 from here on
+            logits[steps_run:] = logits[steps_run - 1]
+            for key in ('spike_num', 'spike_collect', 'sop_num'):
+                counters[key][steps_run:] = counters[key][steps_run - 1]
         counts = [layer.count.copy() for layer in self.layers]
-        return Trace(logits, spike_num, spike_collect, sop_num, counts, steps_run, converged)
+        return Trace(logits, counters['spike_num'], counters['spike_collect'], counters['sop_num'], counts,
+                     steps_run, converged, abs_spike=counters['abs_spike'], sum_spike=counters['sum_spike'])
 
 
-def quantized_forward(arch, params, x, k, B=None):
+def _block_pads(arch, i):
+    h, wd, _ = arch.block_input_shape(i)
+    blk = arch.blocks[i]
+    return (architectures.same_padding(h, blk.kernel, blk.stride, blk.padding),
+            architectures.same_padding(wd, blk.kernel, blk.stride, blk.padding))
+
+
+def _ann_levels(arch, i, z, beta, gamma, mean, var, k, B):
+    """The ANN quantizer of block ``i`` on pre-activations ``z``: (integer levels, levels per unit 2^kq)."""
+    kq, Bq = arch.first_quant if (i == 0 and arch.first_quant) else (k, B)
+    y = np.maximum(gamma * (z - mean) / np.sqrt(var + BN_EPS) + beta, 0.0)
+    if Bq is not None:
+        y = np.minimum(y, float(Bq))
+    return np.round(y * 2.0 ** kq + ROUND_OFFSET).astype(np.int64), 2.0 ** kq
+
+
+def quantized_forward(arch, params, x, k, B=None, use_ternary=None, use_int=False):
     """Float64 numpy forward of the quantized ANN (activations clipped to B first when given).
 
-    Returns ``(levels, logits)``: per hidden block the integer levels
-    ``round(2^k y + 1e-5)`` (the SNN's target counts, NHWC) and the ANN logits.
+    Returns ``(levels, logits)``: per hidden block the integer levels ``round(2^k y + 1e-5)`` (the first
+    block of the all-integer family: ``round(2^k0 clip(y, B0) + 1e-5)``) -- the SNN's target counts, NHWC --
+    and the ANN logits.  ``use_ternary``: ternarize the hidden weights as the ANN does (None: the
+    architecture's default).  ``use_int``: the integer-threshold ANN of the all-integer family (its hidden
+    levels are ``#{j >= 1 : 10^4 W.c >= b_int + j theta_int}`` with the integer thresholds of
+    :func:`integer_thresholds`).
     """
     if isinstance(arch, str):
         arch = architectures.get(arch)
     check_params(arch, params)
+    params = prepare_params(arch, params, arch.weight_quant_for(use_ternary) == 'ternary')
     a = np.asarray(x, dtype=np.float64)
     levels = []
     for i, blk in enumerate(arch.blocks):
         w, beta, gamma, mean, var = (np.asarray(p, dtype=np.float64) for p in params[5 * i:5 * i + 5])
-        h, wd, _ = arch.block_input_shape(i)
-        pads = (architectures.same_padding(h, blk.kernel, blk.stride, blk.padding),
-                architectures.same_padding(wd, blk.kernel, blk.stride, blk.padding))
-        z = conv2d_nhwc(a, w, blk.stride, pads)
-        y = np.maximum(gamma * (z - mean) / np.sqrt(var + BN_EPS) + beta, 0.0)
-        if B is not None:
-            y = np.minimum(y, float(B))
-        lv = np.round(y * 2.0 ** k + ROUND_OFFSET)
-        levels.append(lv.astype(np.int64))
-        a = lv / 2.0 ** k
+        pads = _block_pads(arch, i)
+        if use_int and i > 0:
+            w, theta, base = _fold_bn(w, beta, gamma, mean, var, k, 'block %d' % (i + 1))
+            theta, base = neuron_thresholds(theta, base, 'exact', integer=True)
+            counts = np.rint(a * 2.0 ** k)
+            m = np.rint(conv2d_nhwc(counts, w, blk.stride, pads)).astype(np.int64) * INT_SCALE
+            lv, per_unit = np.maximum((m - base) // theta, 0), 2.0 ** k
+        else:
+            lv, per_unit = _ann_levels(arch, i, conv2d_nhwc(a, w, blk.stride, pads), beta, gamma, mean, var, k, B)
+        levels.append(lv)
+        a = lv / per_unit
     logits = np.dot(a.reshape(a.shape[0], -1), np.asarray(params[-1], dtype=np.float64))
     return levels, logits
 
 
-def random_calibrated_params(arch, x, rng, k=1, gamma_range=(0.5, 1.5), B=None):
+def random_calibrated_params(arch, x, rng, k=1, gamma_range=(0.5, 1.5), B=None, use_ternary=None):
     """Random parameters for ``arch`` with BN statistics calibrated on the batch ``x``.
 
-    Weights are He-normal (ternarized as ``arch.weight_quant`` says), gamma ~ U(gamma_range),
-    beta ~ N(0, 0.5), and the BN moving statistics are the mean/variance of each
-    block's pre-activations over ``x`` (fed through the quantized layers below), so
-    the activations are in a realistic range.  For tests and benchmarks.
+    Weights are He-normal (hidden ones ternarized when ``arch.weight_quant_for(use_ternary)`` says so),
+    gamma ~ U(gamma_range), beta ~ N(0, 0.5), and the BN moving statistics are the mean/variance of each
+    block's pre-activations over ``x`` (fed through the quantized layers below), so the activations are
+    in a realistic range.  For tests and benchmarks.
     """
     if isinstance(arch, str):
         arch = architectures.get(arch)
+    ternary = arch.weight_quant_for(use_ternary) == 'ternary'
     a = np.asarray(x, dtype=np.float64)
     params = []
     for i, blk in enumerate(arch.blocks):
         h, wd, cin = arch.block_input_shape(i)
         w = rng.normal(0.0, np.sqrt(2.0 / (blk.kernel * blk.kernel * cin)), (blk.kernel, blk.kernel, cin, blk.filters))
-        if arch.weight_quant == 'ternary' and i > 0:
-            delta = 0.7 * np.mean(np.abs(w))
-            w = np.sign(np.sign(w + delta) + np.sign(w - delta))
-        pads = (architectures.same_padding(h, blk.kernel, blk.stride, blk.padding),
-                architectures.same_padding(wd, blk.kernel, blk.stride, blk.padding))
-        z = conv2d_nhwc(a, w, blk.stride, pads)
+        if ternary and i > 0:
+            w = ternarize(w)
+        z = conv2d_nhwc(a, w, blk.stride, _block_pads(arch, i))
         mean, var = z.mean(axis=(0, 1, 2)), z.var(axis=(0, 1, 2)) + 1e-3
         gamma = rng.uniform(gamma_range[0], gamma_range[1], blk.filters)
         beta = rng.normal(0.0, 0.5, blk.filters)
         params += [w.astype(np.float32), beta.astype(np.float32), gamma.astype(np.float32),
                    mean.astype(np.float32), var.astype(np.float32)]
-        y = np.maximum(gamma * (z - mean) / np.sqrt(var + BN_EPS) + beta, 0.0)
-        if B is not None:
-            y = np.minimum(y, float(B))
-        a = np.round(y * 2.0 ** k + ROUND_OFFSET) / 2.0 ** k
+        f32 = [p.astype(np.float64) for p in params[-4:]]
+        lv, per_unit = _ann_levels(arch, i, z, f32[0], f32[1], f32[2], f32[3], k, B)
+        a = lv / per_unit
     params.append(rng.normal(0.0, np.sqrt(1.0 / arch.flat_features), (arch.flat_features, arch.n_classes))
                   .astype(np.float32))
     return params
@@ -564,6 +795,8 @@ def format_log_lines(trace, labels, files=LOG_FILES):
         'spike_num.txt': ['%d' % v for v in trace.spike_num],
         'spike_collect.txt': [repr(float(v)) for v in trace.spike_collect],
         'sop_num.txt': ['%d' % v for v in trace.sop_num],
+        'abs_spike.txt': ['%d' % v for v in trace.abs_spike],
+        'sum_spike.txt': ['%d' % v for v in trace.sum_spike],
     }
     return {name: lines[name] for name in files}
 
@@ -659,12 +892,13 @@ def merge_shards(log_dir):
             raise UserError('shard %d/%d is missing or unfinished (no %s)' % (i, n, info_path))
         with open(info_path) as f:
             infos.append(json.load(f))
-    keys = ('architecture', 'k', 'B', 'time_steps', 'batch_size', 'checkpoint', 'rule', 'noise_ratio', 'seed')
+    keys = ('architecture', 'k', 'B', 'use_ternary', 'use_int', 'time_steps', 'batch_size', 'checkpoint', 'rule',
+            'noise_ratio', 'seed')
     for info in infos[1:]:
         diff = [key for key in keys if info.get(key) != infos[0].get(key)]
         if diff:
             raise UserError('shards of %s disagree on %s: they are not parts of one run' % (log_dir, ', '.join(diff)))
-    files = [f for f in LOG_FILES if os.path.isfile(os.path.join(shard_dir(log_dir, (1, n)), f))]
+    files = [f for f in ALL_LOG_FILES if os.path.isfile(os.path.join(shard_dir(log_dir, (1, n)), f))]
     for name in files:
         tmp = os.path.join(log_dir, name + '.tmp')
         with open(tmp, 'w') as out:
@@ -720,10 +954,16 @@ def _snn_cli(arch_name, script_file, argv):
 
     arch = architectures.get(arch_name)
     workspace = os.path.dirname(os.path.abspath(script_file))
+    if arch.uses_B:
+        tag = 'k<K>B<B>'
+    elif arch.optional_ternary:
+        tag = '{WQ,NWQ}[_INT]/k<K>'
+    else:
+        tag = 'k<K>'
     p = argparse.ArgumentParser(
         description='Convert the quantized %s (%s, %s) to a spiking network, simulate the test set and write the '
-                    'logs accuracy.txt, spike_num.txt, spike_collect.txt, sop_num.txt to figs/k<K>/.'
-                    % (arch.name, arch.string, arch.dataset))
+                    'logs (%s) to figs/%s/.' % (arch.name, arch.string, arch.dataset,
+                                                 ', '.join(SpikingNetwork.log_files_of(arch)), tag))
     p.add_argument('--k', type=int, default=None,
                    help='quantization level (default: the checkpoint\'s, else %d)' % arch.defaults['k'])
     if arch.uses_B:
@@ -732,13 +972,22 @@ def _snn_cli(arch_name, script_file, argv):
         p.add_argument('--noise_ratio', type=float, default=0.0,
                        help='probability of dropping each first-layer threshold comparison (default 0)')
         p.add_argument('--seed', type=int, default=0, help='random seed of the noise')
+    if arch.optional_ternary:
+        p.add_argument('--use_ternary', type=parse_bool, default=None,
+                       help='True: ternary hidden weights (default: the checkpoint\'s, else %s)'
+                            % (arch.weight_quant == 'ternary'))
+        p.add_argument('--use_int', type=parse_bool, default=False,
+                       help='True: all-integer hidden neurons (int64 membrane 10^4 W.s, integer thresholds; needs '
+                            'ternary weights); logs in figs/WQ_INT/k<K>/ (default %(default)s)')
+        p.add_argument('--noise_ratio', type=float, default=0.0,
+                       help='input noise r: input x (1 + (U[0,1) - 0.5) r) (default 0)')
+        p.add_argument('--seed', type=int, default=0, help='random seed of the noise')
     p.add_argument('--time_steps', type=int, default=arch.defaults['time_steps'], help='simulation steps T')
     p.add_argument('--batch_size', type=int, default=arch.defaults['sim_batch_size'], help='images per batch')
     p.add_argument('--num_test', type=int, default=None, help='simulate only the first N test images')
     p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
-    tag = 'k<K>B<B>' if arch.uses_B else 'k<K>'
     p.add_argument('--model_file', default=None, help='checkpoint (default: %s_%s.npz in the workspace)'
-                   % (arch.name, tag))
+                   % (arch.name, 'k<K>_{WQ,NWQ}' if arch.optional_ternary else tag))
     p.add_argument('--log_dir', default=None, help='log folder (default: figs/%s/ in the workspace)' % tag)
     p.add_argument('--rule', choices=RULES, default='exact',
                    help="neuron update: 'exact' (neuron-exact, default) or the authors' original rule")
@@ -765,12 +1014,14 @@ def _snn_run(arch, workspace, a):
         raise UserError('--B must be >= 1, got %d' % B)
     if not 0.0 <= noise <= 1.0:
         raise UserError('--noise_ratio must be in [0, 1], got %g' % noise)
+    ternary, use_int = getattr(a, 'use_ternary', None), getattr(a, 'use_int', False)
     k_guess = a.k if a.k is not None else arch.defaults['k']
     B_guess = (B if B is not None else arch.defaults['B']) if arch.uses_B else None
-    model_file = a.model_file or os.path.join(workspace, '%s_%s.npz' % (arch.name, arch.config_tag(k_guess, B_guess)))
+    model_file = a.model_file or os.path.join(workspace, '%s_%s.npz'
+                                              % (arch.name, arch.config_tag(k_guess, B_guess, ternary)))
     net = SpikingNetwork.from_checkpoint(model_file, arch.name, k=a.k, B=B, rule=a.rule, noise_ratio=noise,
-                                         seed=seed, engine=a.engine)
-    log_dir = a.log_dir or os.path.join(workspace, 'figs', net.config_tag)
+                                         seed=seed, engine=a.engine, use_ternary=ternary, use_int=use_int)
+    log_dir = a.log_dir or os.path.join(workspace, 'figs', net.log_tag)
     if a.merge:
         merged = merge_shards(log_dir)
         print('merged %d shards into %s: %d images, SNN accuracy at T=%d: %.2f%%'
@@ -783,7 +1034,7 @@ def _snn_run(arch, workspace, a):
     if a.num_test is not None:
         x, y = x[:a.num_test], y[:a.num_test]
     print('SNN: %s (%s), %s, %d test images, T=%d, batch %d, rule=%s, checkpoint %s'
-          % (arch.name, arch.string, net.config_tag, len(x), a.time_steps, a.batch_size, a.rule, model_file))
+          % (arch.name, arch.string, net.log_tag, len(x), a.time_steps, a.batch_size, a.rule, model_file))
     res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir, shard=shard)
     if not res['n']:
         raise UserError('shard %s holds no batch: use at most %d shards' % (a.shard, -(-len(x) // a.batch_size)))
@@ -791,7 +1042,7 @@ def _snn_run(arch, workspace, a):
     extra = dict(shard='%d/%d' % shard, batches=[res['batches'].start, res['batches'].stop]) if shard else {}
     write_run_info(log_dir, arch, net.k, a.time_steps, a.batch_size, res['n'], model_file, a.rule,
                    B=net.B, noise_ratio=noise, seed=seed, snn_accuracy=float(acc[-1]), steps_run=res['steps_run'],
-                   **extra)
+                   use_ternary=net.use_ternary, use_int=net.use_int, **extra)
     print('SNN accuracy per step (%%): %s' % ' '.join('%.2f' % v for v in acc))
     print('SNN accuracy at T=%d: %.2f%%  (network quiescent after %d steps%s)'
           % (a.time_steps, acc[-1], res['steps_run'],
@@ -809,7 +1060,8 @@ def write_run_info(log_dir, arch, k, time_steps, batch_size, n_images, model_fil
     import datetime
 
     info = dict(architecture=arch.name, network=arch.string, dataset=arch.dataset, family=arch.family, k=int(k),
-                label='k=%d' % k + (', B=%d' % extra['B'] if extra.get('B') is not None else ''),
+                label='k=%d' % k + (', B=%d' % extra['B'] if extra.get('B') is not None else '')
+                + (', integer' if extra.get('use_int') else ''),
                 time_steps=int(time_steps), batch_size=int(batch_size), num_images=int(n_images),
                 neurons=int(arch.n_neurons), neurons_per_layer=arch.neurons_per_layer(), ann_macs=int(arch.ann_macs()),
                 checkpoint=os.path.abspath(model_file), rule=rule, command=' '.join([sys.executable] + sys.argv),

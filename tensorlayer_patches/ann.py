@@ -16,7 +16,6 @@ phase at 1e-4) it starts a new phase of ``--epochs`` epochs from the saved state
 
 from __future__ import absolute_import, division, print_function
 
-import ast
 import os
 import sys
 import time
@@ -24,25 +23,17 @@ import time
 import numpy as np
 
 from tensorlayer_patches import architectures
-from tensorlayer_patches.checkpoint import atomic_savez, check_params, load_checkpoint, resolve_config, save_checkpoint
+from tensorlayer_patches.checkpoint import (atomic_savez, check_params, load_checkpoint, resolve_config,
+                                            resolve_ternary, save_checkpoint)
 from tensorlayer_patches.datasets import load_dataset
-from tensorlayer_patches.errors import UserError, run_cli
+from tensorlayer_patches.errors import UserError, parse_bool, run_cli
 
 __all__ = ['ann_main', 'train', 'evaluate', 'default_model_file']
 
 
-def default_model_file(workspace, arch, k, full_precision=False, B=None):
-    return os.path.join(workspace, '%s_%s.npz' % (arch.name, 'fp32' if full_precision else arch.config_tag(k, B)))
-
-
-def _bool(text):
-    try:
-        value = ast.literal_eval(str(text))
-    except (ValueError, SyntaxError):
-        value = None
-    if not isinstance(value, bool):
-        raise ValueError('expected True or False, got %r' % text)
-    return value
+def default_model_file(workspace, arch, k, full_precision=False, B=None, ternary=None):
+    tag = 'fp32' if full_precision else arch.config_tag(k, B, ternary)
+    return os.path.join(workspace, '%s_%s.npz' % (arch.name, tag))
 
 
 def _train_state_path(model_file):
@@ -52,7 +43,7 @@ def _train_state_path(model_file):
 class _Trainer(object):
     """The training and inference graphs of one architecture in one session."""
 
-    def __init__(self, arch, k, learning_rate, seed, full_precision, B=None):
+    def __init__(self, arch, k, learning_rate, seed, full_precision, B=None, ternary=None):
         import tensorlayer_patches
         from tensorlayer_patches.model import build_network
 
@@ -63,8 +54,10 @@ class _Trainer(object):
             tf.set_random_seed(seed)
             self.x = tf.placeholder(tf.float32, (None,) + arch.input_shape, name='x')
             self.y = tf.placeholder(tf.int64, (None,), name='y')
-            train_net = build_network(arch, self.x, k, is_train=True, reuse=False, B=B, full_precision=full_precision)
-            self.net = build_network(arch, self.x, k, is_train=False, reuse=True, B=B, full_precision=full_precision)
+            train_net = build_network(arch, self.x, k, is_train=True, reuse=False, B=B, full_precision=full_precision,
+                                      ternary=ternary)
+            self.net = build_network(arch, self.x, k, is_train=False, reuse=True, B=B, full_precision=full_precision,
+                                     ternary=ternary)
             self.cost = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=self.y,
                                                                                       logits=train_net.logits))
             self.correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(self.net.logits, 1), self.y), tf.int64))
@@ -103,18 +96,30 @@ class _Trainer(object):
                 v.load(state[v.name], self.sess)
 
 
-def _meta(arch, k, full_precision, B=None):
+def _meta(arch, k, full_precision, B=None, ternary=None):
     return dict(architecture=arch.name, k=None if full_precision else int(k), B=None if full_precision else B,
-                weight_quant='none' if full_precision else (arch.weight_quant or 'none'), dataset=arch.dataset)
+                weight_quant='none' if full_precision else (arch.weight_quant_for(ternary) or 'none'),
+                dataset=arch.dataset)
+
+
+def _check_checkpoint(arch, params, meta, path, k, B, full_precision, ternary):
+    """Refuse a checkpoint that does not fit the request (architecture, k, B, weights, shapes)."""
+    resolve_config(meta, arch, path, k=k, B=B, full_precision=full_precision)
+    check_params(arch, params, path)
+    return None if full_precision else resolve_ternary(meta, arch, path, ternary)
 
 
 def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=False, seed=0,
-          full_precision=False, progress=True, B=None):
+          full_precision=False, progress=True, B=None, ternary=None):
     """Train, checkpointing every epoch; returns the trainer (its session holds the final weights)."""
     from tqdm import tqdm
 
-    trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B)
     state_file = _train_state_path(model_file)
+    params = None
+    if resume and (os.path.isfile(model_file) or not os.path.isfile(state_file)):
+        params, meta = load_checkpoint(model_file)  # the run being resumed must fit the request
+        ternary = _check_checkpoint(arch, params, meta, model_file, k, B, full_precision, ternary)
+    trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B, ternary=ternary)
     start = 0
     if resume:
         if os.path.isfile(state_file):
@@ -126,9 +131,6 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
             print('resumed %s: %d epoch(s) done at learning rate %g%s' % (
                 state_file, done, lr_done, '' if start else '; new phase of %d epochs at %g' % (epochs, learning_rate)))
         else:
-            params, meta = load_checkpoint(model_file)
-            resolve_config(meta, arch, model_file, k=k, B=B, full_precision=full_precision)
-            check_params(arch, params, model_file)
             trainer.assign_params(params)
             print('resumed weights from %s (no %s: optimizer state starts fresh)' % (model_file, state_file))
     (x_tr, y_tr), (x_val, y_val) = data['train'], data['val']
@@ -146,7 +148,7 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
             n_batches += 1
         bar.close()
         val_acc = trainer.count_correct(x_val, y_val) / float(len(x_val))
-        meta = _meta(arch, k, full_precision, B)
+        meta = _meta(arch, k, full_precision, B, ternary)
         save_checkpoint(model_file, trainer.export_params(), epoch=epoch + 1, learning_rate=learning_rate, **meta)
         state = trainer.state()
         state['__epoch__'] = np.array(epoch + 1)
@@ -187,7 +189,12 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
         p.add_argument('--k', type=int, default=d['k'], help='activation quantization level (default %(default)s)')
         if arch.uses_B:
             p.add_argument('--B', type=int, default=d['B'], help='activation upper bound (default %(default)s)')
-    p.add_argument('--resume', type=_bool, default=False, help='True: continue from the checkpoint')
+        if arch.optional_ternary:
+            p.add_argument('--use_ternary', type=parse_bool, default=None,
+                           help='True: ternary hidden weights (TWN), as the all-integer network needs; False: '
+                                'full precision (default: the checkpoint\'s when resuming or inferring, else %s)'
+                                % (arch.weight_quant == 'ternary'))
+    p.add_argument('--resume', type=parse_bool, default=False, help='True: continue from the checkpoint')
     p.add_argument('--learning_rate', type=float, default=d['learning_rate'], help='Adam learning rate')
     p.add_argument('--mode', choices=('training', 'inference'), default='training')
     p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs (default: the authors\' %(default)s)')
@@ -201,6 +208,7 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     a = p.parse_args(argv)
     k = 0 if full_precision else a.k
     B = getattr(a, 'B', None) if not full_precision else None
+    ternary = getattr(a, 'use_ternary', None) if not full_precision else None
     if k < 0:
         raise UserError('--k must be >= 0, got %d' % k)
     if B is not None and B < 1:
@@ -210,14 +218,14 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
             raise UserError('%s must be >= 1, got %d' % (flag, value))
     if not a.learning_rate > 0:
         raise UserError('--learning_rate must be > 0, got %g' % a.learning_rate)
-    model_file = a.model_file or default_model_file(workspace, arch, k, full_precision, B)
+    model_file = a.model_file or default_model_file(workspace, arch, k, full_precision, B, ternary)
     return run_ann(arch, k, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
                    batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
-                   resume=a.resume, seed=a.seed, full_precision=full_precision, B=B)
+                   resume=a.resume, seed=a.seed, full_precision=full_precision, B=B, ternary=ternary)
 
 
 def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_size=None, data_dir=None,
-            download=False, num_test=None, resume=False, seed=0, full_precision=False, B=None):
+            download=False, num_test=None, resume=False, seed=0, full_precision=False, B=None, ternary=None):
     """Train (``mode='training'``) or evaluate (``'inference'``), printing the ANN test accuracy; returns it."""
     d = arch.defaults
     epochs, learning_rate = epochs or d['epochs'], learning_rate or d['learning_rate']
@@ -226,20 +234,19 @@ def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_si
     data = load_dataset(arch.dataset, splits=splits, data_dir=data_dir, download=download)
     if num_test is not None:
         data['test'] = tuple(v[:num_test] for v in data['test'])
-    label = '%s %s' % (arch.name, 'FP32' if full_precision else arch.config_tag(k, B))
+    label = '%s %s' % (arch.name, 'FP32' if full_precision else arch.config_tag(k, B, ternary))
     if mode == 'training':
         print('training %s: %d epochs, batch %d, Adam lr %g, seed %d -> %s'
               % (label, epochs, batch_size, learning_rate, seed, model_file))
         trainer = train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=resume,
-                        seed=seed, full_precision=full_precision, B=B)
+                        seed=seed, full_precision=full_precision, B=B, ternary=ternary)
         if not os.path.isfile(model_file):
             raise UserError('nothing was trained and %s does not exist' % model_file)
         acc = evaluate(trainer, data, model_file, record=num_test is None)
     else:
         params, meta = load_checkpoint(model_file)
-        resolve_config(meta, arch, model_file, k=k, B=B, full_precision=full_precision)
-        check_params(arch, params, model_file)
-        trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B)
+        ternary = _check_checkpoint(arch, params, meta, model_file, k, B, full_precision, ternary)
+        trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B, ternary=ternary)
         trainer.assign_params(params)
         acc = evaluate(trainer, data, model_file, record=False)
     trainer.sess.close()

@@ -16,8 +16,10 @@ This module is pure Python: importing it does not import TensorFlow.
 from __future__ import absolute_import, division, print_function
 
 import collections
+import os
 
-FAMILIES = ('negative', 'scatter_gather')
+FAMILIES = ('negative', 'scatter_gather', 'integer')
+INT_SCALE = 10000  # all-integer family: the membrane holds 10^4 (W . x), thresholds are integers
 
 __all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'register', 'get', 'names', 'conv_output_size', 'same_padding']
 
@@ -58,10 +60,16 @@ class Architecture(object):
         input_shape: (H, W, C) of the preprocessed input.
         n_classes: number of output classes.
         blocks: tuple of :class:`ConvBlock` (hidden layers, in order).
-        family: conversion family: 'negative' (signed spikes over many steps) or 'scatter_gather'
-            (graded spikes 0..2^k*B in a single step; activations clipped to B in the ANN).
+        family: conversion family: 'negative' (signed spikes over many steps), 'scatter_gather'
+            (graded spikes 0..2^k*B in a single step; activations clipped to B in the ANN) or 'integer'
+            (the all-integer network: negative-spike hidden neurons, optionally with integer thresholds,
+            behind a dynamic-threshold encoding layer).
         weight_quant: weight quantization of the hidden blocks after the first (None or 'ternary');
-            the first block and the readout are always full precision.
+            the first block and the readout are always full precision.  In the 'integer' family it is
+            the default of the ``--use_ternary`` choice (see :meth:`weight_quant_for`).
+        first_quant: (k0, B0) of the first block's activation quantizer when it differs from the hidden
+            blocks' (the 'integer' family: ``round(2^k0 clip(y, B0) + 1e-5) / 2^k0``, k0=0, B0=4, which the
+            SNN's encoding layer emits as up to 2^k0*B0 spikes over its first steps); None otherwise.
         defaults: the authors' settings (k, B for scatter-and-gather, time_steps, epochs, batch_size,
             learning_rate, sim_batch_size).
         paper: the paper's numbers (ann, snn, steps) for the default k.
@@ -69,11 +77,14 @@ class Architecture(object):
     """
 
     def __init__(self, name, dataset, input_shape, n_classes, blocks, family, defaults, paper, string,
-                 weight_quant=None):
+                 weight_quant=None, first_quant=None):
         if family not in FAMILIES:
             raise ValueError('%s: family must be one of %s' % (name, FAMILIES))
+        if (family == 'integer') != (first_quant is not None):
+            raise ValueError('%s: first_quant (k0, B0) is required by, and only by, the integer family' % name)
         self.name = name
         self.weight_quant = weight_quant
+        self.first_quant = None if first_quant is None else (int(first_quant[0]), int(first_quant[1]))
         self.dataset = dataset
         self.input_shape = tuple(int(v) for v in input_shape)
         self.n_classes = int(n_classes)
@@ -100,9 +111,32 @@ class Architecture(object):
         """Whether the family has an activation upper bound B (scatter-and-gather)."""
         return self.family == 'scatter_gather'
 
-    def config_tag(self, k, B=None):
-        """'k1' or, for scatter-and-gather, 'k1B2': names checkpoints and log folders (figs/<tag>/)."""
-        return 'k%dB%d' % (k, B) if self.uses_B else 'k%d' % k
+    @property
+    def optional_ternary(self):
+        """Whether ternary hidden weights are a choice (``--use_ternary``) rather than fixed."""
+        return self.family == 'integer'
+
+    def weight_quant_for(self, ternary=None):
+        """The hidden blocks' weight quantization for a ``--use_ternary`` choice (None: the default)."""
+        if ternary is None or not self.optional_ternary:
+            return self.weight_quant
+        return 'ternary' if ternary else None
+
+    def config_tag(self, k, B=None, ternary=None):
+        """Names checkpoints: 'k1'; scatter-and-gather 'k1B2'; all-integer 'k0_WQ' (ternary) or 'k0_NWQ'."""
+        if self.uses_B:
+            return 'k%dB%d' % (k, B)
+        if self.optional_ternary:
+            return 'k%d_%s' % (k, 'WQ' if self.weight_quant_for(ternary) == 'ternary' else 'NWQ')
+        return 'k%d' % k
+
+    def log_tag(self, k, B=None, ternary=None, use_int=False):
+        """The log folder under figs/: 'k1', 'k1B2', or for the all-integer family the authors'
+        '{WQ,NWQ}[_INT]/k<K>' (ternary or not, integer thresholds or not), e.g. 'WQ_INT/k0'."""
+        if not self.optional_ternary:
+            return self.config_tag(k, B)
+        wq = 'WQ' if self.weight_quant_for(ternary) == 'ternary' else 'NWQ'
+        return os.path.join(wq + ('_INT' if use_int else ''), 'k%d' % k)
 
     def block_input_shape(self, i):
         """(H, W, C) entering hidden block ``i`` (0-based)."""
@@ -203,18 +237,32 @@ register(Architecture(
     paper=dict(ann=99.37, snn=99.37, steps=1, fp32=99.52), string='16C5-P2-16C5-P2-256'))
 
 # CIFAR-10 negative-spike VGG-style networks (seed 001); input: the 24x24 central crop, per-image standardized.
-def _cifar_vgg(name, w, paper, string):
+def _cifar_vgg(name, w, paper, string, family='negative', k=1, time_steps=100, **extra):
     """wC3-wC3-P2-wC3-P2-wC3-wC3-P2-wC3(VALID)-wC1 with the widths ``w`` (10 hidden blocks)."""
     blocks = [C(w[0], 3, 1, 'SAME'), C(w[1], 3, 1, 'SAME'), C(w[2], 2, 2, 'SAME'), C(w[3], 3, 1, 'SAME'),
               C(w[4], 2, 2, 'SAME'), C(w[5], 3, 1, 'SAME'), C(w[6], 3, 1, 'SAME'), C(w[7], 2, 2, 'SAME'),
               C(w[8], 3), C(w[9], 1)]
     return register(Architecture(
-        name=name, dataset='cifar10', input_shape=(24, 24, 3), n_classes=10, blocks=blocks, family='negative',
-        defaults=dict(k=1, time_steps=100, epochs=200, batch_size=200, learning_rate=1e-3, sim_batch_size=50),
-        paper=paper, string=string))
+        name=name, dataset='cifar10', input_shape=(24, 24, 3), n_classes=10, blocks=blocks, family=family,
+        defaults=dict(k=k, time_steps=time_steps, epochs=200, batch_size=200, learning_rate=1e-3,
+                      sim_batch_size=50),
+        paper=paper, string=string, **extra))
 
 
 _cifar_vgg('cnn1_cifar10', (96, 256, 256, 384, 384, 384, 256, 256, 1024, 1024),
            dict(ann=92.77, snn=92.77, steps=57, fp32=92.66), '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024')
 _cifar_vgg('cnn2_cifar10', (128, 256, 256, 512, 512, 1024, 512, 512, 1024, 512),
            dict(ann=93.35, snn=93.35, steps=40, fp32=93.20), '128C3-256C3-P2-512C3-P2-1024C3-512C3-P2-1024-512')
+
+# All-integer family (Frontiers 2024, seed 002): ternary hidden weights, integer thresholds, and a first layer
+# quantized with k0=0, B0=4 that the SNN turns into a dynamic-threshold encoding layer (4 steps).
+register(Architecture(
+    name='lenet_mnist_int', dataset='mnist', input_shape=(28, 28, 1), n_classes=10,
+    blocks=[C(32, 5), C(32, 2, 2, 'SAME'), C(64, 5), C(64, 2, 2, 'SAME'), C(1000, 4)],
+    family='integer', weight_quant='ternary', first_quant=(0, 4),
+    defaults=dict(k=0, time_steps=30, epochs=200, batch_size=200, learning_rate=1e-4, sim_batch_size=200),
+    paper=dict(ann=99.45, snn=99.45, steps=4, fp32=99.45), string='32C5-P2-64C5-P2-1000'))
+
+_cifar_vgg('cnn1_cifar10_int', (96, 256, 256, 384, 384, 384, 256, 256, 1024, 1024),
+           dict(ann=93.32, snn=93.15, steps=8, fp32=93.32), '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024',
+           family='integer', k=0, time_steps=30, weight_quant='ternary', first_quant=(0, 4))

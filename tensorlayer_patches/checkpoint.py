@@ -26,8 +26,8 @@ import numpy as np
 
 from tensorlayer_patches.errors import UserError
 
-__all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config', 'git_revision',
-           'object_array', 'META_KEYS']
+__all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config',
+           'resolve_ternary', 'git_revision', 'object_array', 'META_KEYS']
 
 META_KEYS = ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'ann_accuracy', 'date', 'git_revision',
              'epoch', 'learning_rate', 'format')
@@ -169,3 +169,25 @@ def resolve_config(meta, arch, path, k=None, B=None, full_precision=False):
     k = _agree(path, 'k', k, meta['k'], arch.defaults['k'])
     B = _agree(path, 'B', B, meta['B'], arch.defaults['B']) if arch.uses_B else None
     return k, B
+
+
+def resolve_ternary(meta, arch, path, ternary=None):
+    """Whether the hidden weights are ternary: the request (``--use_ternary``), checked against the record.
+
+    ``None`` takes the checkpoint's record, else the architecture's default.  Only the all-integer family
+    offers the choice; elsewhere a request must match the architecture's fixed weight quantization.
+    """
+    recorded = meta.get('weight_quant') if meta.get('format') is not None else None
+    recorded = None if recorded is None else recorded == 'ternary'
+    fixed = arch.weight_quant == 'ternary'
+    if not arch.optional_ternary:
+        if ternary is not None and bool(ternary) != fixed:
+            raise CheckpointError('%s has %s hidden weights; --use_ternary %s does not apply'
+                                  % (arch.name, 'ternary' if fixed else 'full-precision', bool(ternary)))
+        return fixed
+    if ternary is None:
+        return fixed if recorded is None else recorded
+    if recorded is not None and recorded != bool(ternary):
+        raise CheckpointError('%s was trained with %s hidden weights but --use_ternary %s was requested'
+                              % (path, 'ternary' if recorded else 'full-precision', bool(ternary)))
+    return bool(ternary)

@@ -1,10 +1,11 @@
-"""User-facing errors: bad input gets one clear line on stderr and a non-zero exit, not a traceback."""
+"""User-facing errors and flags: bad input gets one clear line on stderr and a non-zero exit, not a traceback."""
 
 from __future__ import absolute_import, division, print_function
 
+import ast
 import sys
 
-__all__ = ['UserError', 'run_cli']
+__all__ = ['UserError', 'run_cli', 'parse_bool']
 
 EXIT_USER_ERROR = 2
 
@@ -31,3 +32,14 @@ def run_cli(main, argv=None):
             raise
         sys.stderr.write('interrupted\n')
         raise SystemExit(130)
+
+
+def parse_bool(text):
+    """argparse type of the authors' boolean flags (``--resume True``, ``--use_ternary False``)."""
+    try:
+        value = ast.literal_eval(str(text))
+    except (ValueError, SyntaxError):
+        value = None
+    if not isinstance(value, bool):
+        raise ValueError('expected True or False, got %r' % text)
+    return value

@@ -28,12 +28,13 @@ class Network(object):
         self.assignable = assignable
 
 
-def build_network(arch, x, k=1, is_train=False, reuse=False, B=None, full_precision=False):
+def build_network(arch, x, k=1, is_train=False, reuse=False, B=None, full_precision=False, ternary=None):
     """Build ``arch`` on input tensor ``x``.
 
-    Hidden block: Quant_Conv2d (no bias; weights quantized as ``arch.weight_quant``
+    Hidden block: Quant_Conv2d (no bias; weights quantized as ``arch.weight_quant_for(ternary)``
     says, except in the first block) -> BatchNorm(ReLU, decay 0.9, eps 1e-5) ->
-    Quant_Layer(k, B) (``full_precision``: neither weight nor activation quantization).  Readout: flatten ->
+    Quant_Layer(k, B) -- Quant_Layer(k0, B0) in the first block when ``arch.first_quant`` --
+    (``full_precision``: neither weight nor activation quantization).  Readout: flatten ->
     bias-free dense, full precision.  Call once with ``reuse=False`` (training
     graph) and again with ``reuse=True`` (inference graph) to share variables.
     """
@@ -43,7 +44,7 @@ def build_network(arch, x, k=1, is_train=False, reuse=False, B=None, full_precis
     if isinstance(arch, str):
         arch = architectures.get(arch)
     hidden, export, assignable = [], [], []
-    weight_quant = None if full_precision else arch.weight_quant
+    weight_quant = None if full_precision else arch.weight_quant_for(ternary)
     with tf.variable_scope(SCOPE, reuse=reuse):
         net = tl.layers.InputLayer(x, name='input')
         for i, blk in enumerate(arch.blocks):
@@ -56,7 +57,8 @@ def build_network(arch, x, k=1, is_train=False, reuse=False, B=None, full_precis
             names = [v.name.rsplit('/', 1)[-1].split(':')[0] for v in bn_vars]
             if names != ['beta', 'gamma', 'moving_mean', 'moving_variance']:
                 raise RuntimeError('unexpected BatchNormLayer parameters %s' % names)
-            net = bn if full_precision else tl.layers.Quant_Layer(bn, k, B, name='quant%d' % (i + 1))
+            kq, Bq = arch.first_quant if (i == 0 and arch.first_quant) else (k, B)
+            net = bn if full_precision else tl.layers.Quant_Layer(bn, kq, Bq, name='quant%d' % (i + 1))
             hidden.append(net.outputs)
             export += [conv.W_q] + bn_vars
             assignable += [conv.W] + bn_vars
@@ -74,7 +76,7 @@ class QuantANN(object):
     order; ``logits(x)`` and ``hidden(x)`` evaluate the graph.
     """
 
-    def __init__(self, arch, k=1, B=None, full_precision=False):
+    def __init__(self, arch, k=1, B=None, full_precision=False, ternary=None):
         tf = tensorlayer_patches.quiet_tensorflow()
 
         self.arch = architectures.get(arch) if isinstance(arch, str) else arch
@@ -82,7 +84,7 @@ class QuantANN(object):
         with self.graph.as_default():
             self.x = tf.placeholder(tf.float32, (None,) + self.arch.input_shape, name='x')
             self.network = build_network(self.arch, self.x, k, is_train=False, reuse=False, B=B,
-                                         full_precision=full_precision)
+                                         full_precision=full_precision, ternary=ternary)
             self.sess = tf.Session(graph=self.graph)
             self.sess.run(tf.global_variables_initializer())
 

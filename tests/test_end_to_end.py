@@ -122,3 +122,42 @@ def test_missing_dataset_one_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and 'looked in: %s' % (tmp_path / 'nowhere') in err
     assert str(tmp_path / 'debian') in err and 'dataset-fashion-mnist' in err
+
+
+def test_all_integer_lenet_seed_commands(tmp_path):
+    """Seed 002's command lines on tiny MNIST-like data: Quant --use_ternary True, then Spiking --use_ternary True
+    --use_int True --noise_ratio 0 -> figs/WQ_INT/k0/ with six log files; the SNN equals the integer ANN."""
+    from conftest import make_mnist_like
+    from spiking_utils import quantized_forward
+    from tensorlayer_patches.checkpoint import load_checkpoint
+    from tensorlayer_patches.datasets import load_dataset
+    mnist = make_mnist_like(str(tmp_path / 'mnist'), n_train=400, n_test=60)
+    ws = tmp_path / 'MNIST'
+    ws.mkdir()
+    for script in ('Quant_LeNet_MNIST_INT.py', 'Spiking_LeNet_MNIST_INT.py'):
+        src = open(os.path.join(ROOT, 'MNIST', script)).read().replace("os.pardir", repr(ROOT))
+        (ws / script).write_text(src)
+    common = ['--k', '0', '--data_dir', mnist]
+    run('Quant_LeNet_MNIST_INT.py', *common, '--resume', 'False', '--use_ternary', 'True', '--learning_rate',
+        '0.001', '--mode', 'training', '--epochs', '1', '--batch_size', '50', cwd=str(ws))
+    model = ws / 'lenet_mnist_int_k0_WQ.npz'
+    assert model.exists()
+    run('Quant_LeNet_MNIST_INT.py', *common, '--resume', 'True', '--use_ternary', 'True', '--mode', 'inference',
+        cwd=str(ws))
+    out = run('Spiking_LeNet_MNIST_INT.py', *common, '--use_ternary', 'True', '--use_int', 'True', '--noise_ratio',
+              '0', '--batch_size', '25', cwd=str(ws))
+    snn = float(out.stdout.split('SNN accuracy at T=30:')[1].split('%')[0])
+    logs = ws / 'figs' / 'WQ_INT' / 'k0'
+    for name in ('accuracy', 'spike_num', 'spike_collect', 'sop_num', 'abs_spike', 'sum_spike'):
+        assert len((logs / (name + '.txt')).read_text().splitlines()) == 3 * 30  # 60 images / 25 = 3 batches x T
+    params, meta = load_checkpoint(str(model))
+    assert meta['weight_quant'] == 'ternary'
+    assert all(set(np.unique(params[5 * i])) <= {-1.0, 0.0, 1.0} for i in range(1, 5))
+    x, y = load_dataset('mnist', splits=('test',), data_dir=mnist)['test']
+    _, logits = quantized_forward('lenet_mnist_int', params, x, 0, use_int=True)
+    info = json.load(open(str(logs / 'run.json')))
+    assert info['use_int'] and info['use_ternary'] and snn == pytest.approx(info['snn_accuracy'], abs=0.006)
+    assert info['snn_accuracy'] == pytest.approx(100.0 * np.mean(np.argmax(logits, 1) == y), abs=1e-9)
+    bad = run('Spiking_LeNet_MNIST_INT.py', *common, '--use_ternary', 'False', '--model_file', str(model),
+              cwd=str(ws), ok=False)
+    assert bad.returncode == 2 and 'trained with ternary hidden weights' in bad.stderr

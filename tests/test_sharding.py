@@ -57,25 +57,28 @@ def test_cli_shards_merge_byte_identical(tmp_path, tiny_fashion):
     assert 'shard 2/2 is missing or unfinished' in bad.stderr
 
 
-def test_noise_does_not_depend_on_sharding(tmp_path):
-    arch = architectures.get('lenet_mnist_sg')
+@pytest.mark.parametrize('name,kw,steps', [('lenet_mnist_sg', dict(B=2), 1),  # threshold-drop noise
+                                            ('lenet_mnist_int', dict(use_int=True), 12)])  # input noise
+def test_noise_does_not_depend_on_sharding(tmp_path, name, kw, steps):
+    arch = architectures.get(name)
     rng = np.random.RandomState(1)
     x = rng.rand(50, 28, 28, 1).astype(np.float32)
     y = rng.randint(0, 10, 50)
-    params = random_calibrated_params(arch, x, rng, k=1, B=2)
+    k = 1
+    params = random_calibrated_params(arch, x, rng, k=k, B=kw.get('B'))
 
-    def net():
-        return SpikingNetwork.from_params(arch, params, 1, B=2, noise_ratio=0.2, seed=3)
+    def net(seed=3):
+        return SpikingNetwork.from_params(arch, params, k, noise_ratio=0.2, seed=seed, **kw)
 
-    run_test_set(net(), x, y, 1, 10, log_dir=str(tmp_path / 'full'), progress=False)
+    run_test_set(net(), x, y, steps, 10, log_dir=str(tmp_path / 'full'), progress=False)
     base = str(tmp_path / 'sharded')
     for i in (1, 2):
         d = shard_dir(base, (i, 2))
-        run_test_set(net(), x, y, 1, 10, log_dir=d, progress=False, shard=(i, 2))
+        run_test_set(net(), x, y, steps, 10, log_dir=d, progress=False, shard=(i, 2))
         with open(os.path.join(d, 'run.json'), 'w') as f:
-            f.write('{"architecture": "lenet_mnist_sg", "time_steps": 1, "num_images": 25, "steps_run": 1}')
+            f.write('{"architecture": "%s", "time_steps": %d, "num_images": 25, "steps_run": 1}' % (name, steps))
     merge_shards(base)
-    assert _read(str(tmp_path / 'full')) == _read(base)
-    other = SpikingNetwork.from_params(arch, params, 1, B=2, noise_ratio=0.2, seed=4)
-    run_test_set(other, x, y, 1, 10, log_dir=str(tmp_path / 'seed4'), progress=False)
-    assert _read(str(tmp_path / 'seed4')) != _read(str(tmp_path / 'full'))  # the seed matters
+    full = _read(str(tmp_path / 'full'))
+    assert full == _read(base) and set(full) == set(net().log_files)
+    run_test_set(net(seed=4), x, y, steps, 10, log_dir=str(tmp_path / 'seed4'), progress=False)
+    assert _read(str(tmp_path / 'seed4')) != full  # the seed matters
