@@ -214,7 +214,7 @@ class Events(object):
         return len(self.v)
 
     def to_dense(self, shape):
-        out = np.zeros(shape, dtype=np.float64)
+        out = np.zeros(shape, dtype=self.v.dtype)
         out[self.n, self.h, self.w, self.c] = self.v
         return out
 
@@ -272,13 +272,22 @@ class SpikingConv(object):
         return np.outer(ch, cw) * cout
 
     def reset(self, n):
-        self.m = np.zeros((n,) + self.out_shape, dtype=np.int64 if self.integer else np.float64)
-        self.count = np.zeros((n,) + self.out_shape, dtype=np.int32)
+        shape = (n,) + self.out_shape
+        self.m = np.zeros(shape, dtype=np.int64 if self.integer else np.float64)
+        self.count = np.zeros(shape, dtype=np.int32)
         if self.rule == 'authors':
-            self.m_q = np.broadcast_to(self.base, self.m.shape).copy()
+            self.m_q = np.broadcast_to(self.base, shape).copy()
+        else:  # the thresholds of the next up- and down-spike, recomputed from the integer count after each spike
+            self.hi = np.empty(shape, dtype=self.theta.dtype)
+            self.hi[...] = self.base + self.theta
+            self.lo = np.full(shape, self._lowest, dtype=self.theta.dtype)
         # rows (n, h, w) to examine even without input: those that spiked at the previous step; at the first
-        # step all of them (a neuron whose BN bias alone exceeds a threshold fires without any input)
-        self._pending = np.arange(n * self.out_shape[0] * self.out_shape[1])
+        # step all of them (None; a neuron whose BN bias alone exceeds a threshold fires without any input)
+        self._pending = None
+
+    @property
+    def _lowest(self):
+        return np.iinfo(np.int64).min if self.integer else -np.inf
 
     def _membrane(self, z):
         """A convolution result in membrane units (int64 10^4 z for integer neurons: z is exact)."""
@@ -290,17 +299,59 @@ class SpikingConv(object):
         return self._membrane(conv2d_nhwc(x.astype(self.w_gemm.dtype, copy=False), self.w_gemm, self.stride,
                                           self.pads))
 
-    def _fire(self, m, c):
-        """(up, down) masks of the exact rules for membrane ``m`` and count ``c``.
-
-        Float: up when m > b + (c+1) theta, down when c > 0 and m <= b + c theta.  Integer: the same with
-        ``>=`` and ``<`` (count = #{j : m >= b + j theta}).
-        """
-        hi = self.base + (c + 1) * self.theta
-        lo = self.base + c * self.theta
+    def _fire(self, m, hi, lo):
+        """(up, down) masks.  Float rule: up when m > b + (c+1) theta, down when c > 0 and m <= b + c theta.
+        Integer rule: the same with ``>=`` and ``<`` (count = #{j : m >= b + j theta})."""
         if self.integer:
-            return m >= hi, (c > 0) & (m < lo)
-        return m > hi, (c > 0) & (m <= lo)
+            return m >= hi, m < lo
+        return m > hi, m <= lo
+
+    def _update(self, rows):
+        """Examine the neurons of ``rows`` (flat (n, h, w) indices, or None for all); apply their spikes.
+
+        Returns the (up, down) masks of the examined rows, shaped (rows, channels).
+        """
+        cout = self.out_shape[2]
+        m2, c2 = self.m.reshape(-1, cout), self.count.reshape(-1, cout)
+        if self.rule == 'authors':
+            q2 = self.m_q.reshape(-1, cout)
+            sel = slice(None) if rows is None else rows
+            d = np.maximum(m2[sel], self.base) - q2[sel]
+            up, down = d > self.theta, d < -1e-5
+            q2[sel] += np.where(up, self.theta, np.where(down, -self.theta, 0.0))
+            c2[sel] += up.astype(np.int32) - down
+        elif rows is None:  # every neuron: whole-array passes
+            hi2, lo2 = self.hi.reshape(-1, cout), self.lo.reshape(-1, cout)
+            up, down = self._fire(m2, hi2, lo2)
+            c2 += up
+            c2 -= down
+            spiked = up | down
+            if np.count_nonzero(spiked) > 0.1 * spiked.size:
+                np.add(self.base, (c2 + 1) * self.theta, out=hi2)
+                np.multiply(c2, self.theta, out=lo2)
+                lo2 += self.base
+                lo2[c2 == 0] = self._lowest
+            else:
+                self._set_thresholds(np.flatnonzero(spiked))
+        else:
+            hi2, lo2 = self.hi.reshape(-1, cout), self.lo.reshape(-1, cout)
+            up, down = self._fire(m2[rows], hi2[rows], lo2[rows])
+            spiked = up | down
+            c2[rows] += up.astype(np.int32) - down
+            r, c = np.nonzero(spiked)
+            self._set_thresholds(rows[r] * cout + c)
+        any_spike = (up | down).any(axis=1)
+        self._pending = np.flatnonzero(any_spike) if rows is None else rows[any_spike]
+        return up, down
+
+    def _set_thresholds(self, flat):
+        """Recompute the next thresholds of the neurons ``flat`` (flat NHWC indices) from their counts."""
+        if not len(flat):
+            return
+        ch = flat % self.out_shape[2]
+        c = self.count.reshape(-1)[flat]
+        self.hi.reshape(-1)[flat] = self.base[ch] + (c + 1) * self.theta[ch]
+        self.lo.reshape(-1)[flat] = np.where(c > 0, self.base[ch] + c * self.theta[ch], self._lowest)
 
     def _rows(self, x):
         """Output rows (flat n, h, w) touched by events ``x`` and their input increments (sparse im2col)."""
@@ -321,72 +372,61 @@ class SpikingConv(object):
         return rows, self._membrane(im2col.dot(self.w.reshape(kh * kw * cin, cout)))
 
     def step_events(self, x):
-        """Event-driven step; ``x`` is None, :class:`Events` or a dense NHWC batch (the encoded input).
+        """Event-driven step; ``x`` is None, :class:`Events` or a dense NHWC array of spikes (or the encoded input).
 
-        A busy input is convolved densely (BLAS beats scattering), a sparse one through the sparse
-        im2col of its events.  Returns the output :class:`Events` (or None); identical spikes to :meth:`step`.
+        A busy input is convolved densely (BLAS beats scattering), a sparse one through the sparse im2col of its
+        events; only the neurons that got input or spiked at the previous step are examined.  Returns
+        ``(out, n_abs, n_signed)``: the output spikes -- None, :class:`Events`, or a dense int8 array when busy
+        -- with their count and signed sum.  Identical spikes to :meth:`step`.
         """
         cout = self.out_shape[2]
-        m2 = self.m.reshape(-1, cout)
         rows = self._pending
-        dense = None
+        if isinstance(x, Events) and len(x) > DENSE_INPUT_FRACTION * self.m.shape[0] * int(np.prod(self.in_shape)):
+            x = x.to_dense((self.m.shape[0],) + self.in_shape)
+        elif isinstance(x, np.ndarray) and np.count_nonzero(x) <= DENSE_INPUT_FRACTION * x.size:
+            x = Events.from_dense(x)
         if isinstance(x, np.ndarray):
-            if np.count_nonzero(x) > DENSE_INPUT_FRACTION * x.size:
-                dense = x
-            else:
-                x = Events.from_dense(x)
-        elif x is not None and len(x) > DENSE_INPUT_FRACTION * self.m.shape[0] * int(np.prod(self.in_shape)):
-            dense = x.to_dense((self.m.shape[0],) + self.in_shape)
-        if dense is not None:
-            self.m += self._conv(dense)
-            rows = np.arange(m2.shape[0])
+            self.m += self._conv(x)
+            rows = None
         elif x is not None and len(x):
             touched, delta = self._rows(x)
-            m2[touched] += delta
-            rows = np.union1d(touched, rows)
-        if not len(rows):
-            return None
-        c2 = self.count.reshape(-1, cout)
-        m_r, c_r = m2[rows], c2[rows]
-        if self.rule == 'exact':
-            up, down = self._fire(m_r, c_r)
+            self.m.reshape(-1, cout)[touched] += delta
+            if rows is not None:  # None (the first step): every neuron is examined anyway
+                rows = np.union1d(touched, rows)
+        if rows is not None and not len(rows):
+            return None, 0, 0
+        up, down = self._update(rows)
+        n_up, n_down = np.count_nonzero(up), np.count_nonzero(down)
+        if not n_up + n_down:
+            return None, 0, 0
+        shape = self.m.shape
+        if rows is None and n_up + n_down > DENSE_INPUT_FRACTION * self.m.size:
+            out = (up.view(np.int8) - down.view(np.int8)).reshape(shape)
         else:
-            q2 = self.m_q.reshape(-1, cout)
-            d = np.maximum(m_r, self.base) - q2[rows]
-            up, down = d > self.theta, d < -1e-5
-            q2[rows] += np.where(up, self.theta, np.where(down, -self.theta, 0.0))
-        s = up.astype(np.int8) - down.astype(np.int8)
-        c2[rows] = c_r + s
-        r, ch = np.nonzero(s)
-        self._pending = rows[np.unique(r)]
-        if not len(r):
-            return None
-        flat = rows[r]
-        ho, wo, _ = self.out_shape
-        n_idx, rem = np.divmod(flat, ho * wo)
-        h_idx, w_idx = np.divmod(rem, wo)
-        return Events(n_idx, h_idx, w_idx, ch, s[r, ch])
+            cout = shape[3]
+            r_up, c_up = np.nonzero(up)
+            r_dn, c_dn = np.nonzero(down)
+            rr = np.concatenate((r_up, r_dn))
+            flat = (rr if rows is None else rows[rr]) * cout + np.concatenate((c_up, c_dn))
+            v = np.concatenate((np.ones(n_up, np.int8), -np.ones(n_down, np.int8)))
+            n_idx, h_idx, w_idx, c_idx = np.unravel_index(flat, shape)
+            out = Events(n_idx, h_idx, w_idx, c_idx, v)
+        return out, int(n_up + n_down), int(n_up - n_down)
 
     def sops_events(self, x):
-        """Synaptic operations caused by events ``x`` (|value| times each event's fan-out)."""
+        """Synaptic operations caused by input ``x`` (|value| times each event's fan-out), Events or dense."""
+        if isinstance(x, np.ndarray):
+            return self.sops(x)
         if x is None or not len(x):
             return 0
         return int(np.dot(np.abs(x.v).astype(np.int64), self.fanout[x.h, x.w]))
 
     def step(self, x):
-        """Advance one time step with input events ``x`` (None means no input); returns int8 spikes."""
+        """Dense engine: advance one step with input ``x`` (None means no input); returns the int8 spikes."""
         if x is not None:
             self.m += self._conv(x)
-        if self.rule == 'exact':
-            up, down = self._fire(self.m, self.count)
-        else:
-            d = np.maximum(self.m, self.base) - self.m_q
-            up = d > self.theta
-            down = d < -1e-5
-            self.m_q += np.where(up, self.theta, np.where(down, -self.theta, 0.0))
-        s = up.astype(np.int8) - down.astype(np.int8)
-        self.count += s
-        return s
+        up, down = self._update(None)
+        return (up.view(np.int8) - down.view(np.int8)).reshape(self.m.shape)
 
     def sops(self, x):
         """Synaptic operations caused by input events ``x`` (|x| times each event's fan-out)."""
@@ -453,7 +493,11 @@ class DynamicThresholdConv(SpikingConv):
         if isinstance(x, Events):
             x = x.to_dense((self.m.shape[0],) + self.in_shape)
         s = self.step(x)
-        return Events.from_dense(s) if s.any() else None
+        if not s.any():
+            return None, 0, 0
+        out = Events.from_dense(s)
+        total = int(np.abs(out.v).sum(dtype=np.int64))
+        return out, total, total
 
 
 class Trace(object):
@@ -661,10 +705,8 @@ class SpikingNetwork(object):
             """One layer, one step: (output spikes or None, their |sum|, their signed sum, input SOPs)."""
             if event_driven:
                 sops = layer.sops_events(inp) if i > 0 else 0
-                out = layer.step_events(inp)
-                if out is None:
-                    return None, 0, 0, sops
-                return out, int(np.abs(out.v).sum(dtype=np.int64)), int(out.v.sum(dtype=np.int64)), sops
+                out, n_abs, n_sig = layer.step_events(inp)
+                return out, n_abs, n_sig, sops
             sops = layer.sops(inp) * self.sop_factor if i > 0 else 0
             out = layer.step(inp)
             if not out.any():
