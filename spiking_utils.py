@@ -524,6 +524,17 @@ class Trace(object):
     def predictions(self):
         return np.argmax(self.logits, axis=2)
 
+    @classmethod
+    def merge(cls, traces):
+        """The trace of a batch from the traces of its consecutive sub-batches (images are independent)."""
+        def total(key):
+            values = [getattr(t, key) for t in traces]
+            return None if values[0] is None else np.sum(values, axis=0)
+        counts = [np.concatenate(layer) for layer in zip(*[t.counts for t in traces])]
+        return cls(np.concatenate([t.logits for t in traces], axis=1), total('spike_num'), total('spike_collect'),
+                   total('sop_num'), counts, max(t.steps_run for t in traces), all(t.converged for t in traces),
+                   abs_spike=total('abs_spike'), sum_spike=total('sum_spike'))
+
     def correct(self, labels):
         """[T] number of correct predictions at each step."""
         return (self.predictions() == np.asarray(labels)[None, :]).sum(axis=1)
@@ -550,6 +561,7 @@ class SpikingNetwork(object):
         self.meta = {}
         self.seed = 0
         self.rng = np.random.RandomState(0)
+        self.workers, self._pool = 1, None
         # the encoding layer's spikes are not counted in the all-integer family (the authors' convention)
         self.counted_from = 1 if self.family == 'integer' else 0
         # the authors' SOP convention for graded spikes
@@ -688,6 +700,58 @@ class SpikingNetwork(object):
         if time_steps < 1:
             raise ValueError('time_steps must be >= 1')
         encoded = self.encode(x)
+        pool = getattr(self, '_pool', None)
+        if pool is not None and len(encoded) >= 2 and self.family != 'scatter_gather':
+            chunks = np.array_split(encoded, min(self.workers, len(encoded)))
+            return Trace.merge(pool.map(_worker_simulate, [(c, time_steps) for c in chunks]))
+        return self._simulate_encoded(encoded, time_steps)
+
+    def set_workers(self, workers):
+        """Simulate every batch split into ``workers`` sub-batches in as many processes (each with one BLAS
+        thread), merged exactly: images are independent, so the trace is the one of a single process.
+        ``workers=1`` goes back to this process.  Scatter-and-gather (one step, per-layer noise draws) stays
+        in-process.  Call :meth:`close` (or use ``with net:``) to stop the workers."""
+        import multiprocessing
+
+        self.close()
+        self.workers = int(workers)
+        if self.workers < 1:
+            raise ValueError('workers must be >= 1')
+        if self.workers == 1:
+            return self
+        for layer in self.layers:
+            layer.reset(0)  # ship the network without simulation state
+        saved = {key: os.environ.get(key) for key in _BLAS_THREAD_VARS}
+        os.environ.update({key: '1' for key in _BLAS_THREAD_VARS})  # read by the workers' numpy at import
+        try:
+            self._pool = multiprocessing.get_context('spawn').Pool(self.workers, _worker_init, (self,))
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        return self
+
+    def close(self):
+        pool = getattr(self, '_pool', None)
+        if pool is not None:
+            pool.close()
+            pool.join()
+        self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state['_pool'] = None
+        return state
+
+    def _simulate_encoded(self, encoded, time_steps):
         n = encoded.shape[0]
         for layer in self.layers:
             layer.reset(n)
@@ -760,6 +824,20 @@ def _ann_levels(arch, i, z, beta, gamma, mean, var, k, B):
     if Bq is not None:
         y = np.minimum(y, float(Bq))
     return np.round(y * 2.0 ** kq + ROUND_OFFSET).astype(np.int64), 2.0 ** kq
+
+
+_BLAS_THREAD_VARS = ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')
+_WORKER_NET = None
+
+
+def _worker_init(net):
+    global _WORKER_NET
+    _WORKER_NET = net
+
+
+def _worker_simulate(args):
+    encoded, time_steps = args
+    return _WORKER_NET._simulate_encoded(encoded, time_steps)
 
 
 def quantized_forward(arch, params, x, k, B=None, use_ternary=None, use_int=False):
@@ -1039,6 +1117,8 @@ def _snn_cli(arch_name, script_file, argv):
                    help='merge the finished shard-I-of-N logs of <log_dir> into one run (identical to an unsharded one)')
     p.add_argument('--engine', choices=ENGINES, default='sparse',
                    help="'sparse' (event-driven where the input is sparse, default) or 'dense' (reference)")
+    p.add_argument('--workers', type=int, default=1,
+                   help='processes sharing each batch (identical results; e.g. the number of CPU cores; default 1)')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     return _snn_run(arch, workspace, p.parse_args(argv))
 
@@ -1046,7 +1126,8 @@ def _snn_cli(arch_name, script_file, argv):
 def _snn_run(arch, workspace, a):
     from tensorlayer_patches.datasets import load_dataset
 
-    for flag, value in (('--time_steps', a.time_steps), ('--batch_size', a.batch_size), ('--num_test', a.num_test)):
+    for flag, value in (('--time_steps', a.time_steps), ('--batch_size', a.batch_size), ('--num_test', a.num_test),
+                        ('--workers', a.workers)):
         if value is not None and value < 1:
             raise UserError('%s must be >= 1, got %d' % (flag, value))
     if a.k is not None and a.k < 0:
@@ -1077,7 +1158,8 @@ def _snn_run(arch, workspace, a):
         x, y = x[:a.num_test], y[:a.num_test]
     print('SNN: %s (%s), %s, %d test images, T=%d, batch %d, rule=%s, checkpoint %s'
           % (arch.name, arch.string, net.log_tag, len(x), a.time_steps, a.batch_size, a.rule, model_file))
-    res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir, shard=shard)
+    with net.set_workers(a.workers):
+        res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir, shard=shard)
     if not res['n']:
         raise UserError('shard %s holds no batch: use at most %d shards' % (a.shard, -(-len(x) // a.batch_size)))
     acc = 100.0 * res['correct'] / res['n']

@@ -91,7 +91,9 @@ def main(argv=None):
     p.add_argument('--k', type=int, default=1)
     p.add_argument('--batch_size', type=int, default=50)
     p.add_argument('--time_steps', type=int, default=100)
-    p.add_argument('--baseline_steps', type=int, default=5, help='steps the dense baseline is timed over')
+    p.add_argument('--baseline_steps', type=int, default=10, help='steps the dense baselines are timed over')
+    p.add_argument('--workers', type=int, default=os.cpu_count() or 1,
+                   help='processes for the last row (default: the CPU count)')
     p.add_argument('--seed', type=int, default=0)
     a = p.parse_args(argv)
     arch = architectures.get(a.arch)
@@ -114,9 +116,16 @@ def main(argv=None):
     counts_ours = net.simulate(x, steps).counts
     same = all((c1 == c2).all() and (c1 == c3).all() for c1, c2, c3 in zip(counts_base, counts_strided, counts_ours))
     same_full = all((c1 == c2).all() for c1, c2 in zip(trace.counts, trace_d.counts))
+    if a.workers > 1:
+        with su.SpikingNetwork.from_params(arch, params, a.k).set_workers(a.workers) as par:
+            par.simulate(x[:2 * a.workers], 2)  # start the workers
+            trace_p, t_par, mem_par = measure(lambda: par.simulate(x, a.time_steps))
+        same_full &= all((c1 == c2).all() for c1, c2 in zip(trace.counts, trace_p.counts))
 
     rate = dict(ours=a.batch_size * a.time_steps / t_ours, dense=a.batch_size * a.time_steps / t_dense,
                 base=a.batch_size * steps / t_base, strided=a.batch_size * steps / t_strided)
+    if a.workers > 1:
+        rate['par'] = a.batch_size * a.time_steps / t_par
     print('network quiescent after %d of %d steps; %.0f spikes and %.3g SOPs per image'
           % (trace.steps_run, a.time_steps, trace.spike_num[-1] / a.batch_size, trace.sop_num[-1] / a.batch_size))
     print('%-58s %14s %9s %9s %11s' % ('simulator', 'images*steps/s', 'peak MiB', 'speed-up', 'vs strided'))
@@ -124,10 +133,12 @@ def main(argv=None):
             ('  the same with a strided NHWC im2col', 'strided', mem_strided),
             ("engine='dense' (zero-skip, early stop)", 'dense', mem_dense),
             ("engine='sparse' (default: event-driven hybrid)", 'ours', mem_ours)]
+    if a.workers > 1:  # peak memory of this process only; each worker holds half the state
+        rows.append(("engine='sparse', --workers %d (1 BLAS thread each)" % a.workers, 'par', float('nan')))
     for label, key, mem in rows:
         print('%-58s %14.1f %9.0f %8.1fx %10.1fx' % (label, rate[key], mem, rate[key] / rate['base'],
                                                      rate[key] / rate['strided']))
-    print('identical spike counts: baselines vs engine after %d steps: %s; dense vs sparse engine after %d steps: %s'
+    print('identical spike counts: baselines vs engine after %d steps: %s; engines after %d steps: %s'
           % (steps, same, a.time_steps, same_full))
     return 0 if (same and same_full) else 1
 

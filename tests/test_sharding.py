@@ -82,3 +82,22 @@ def test_noise_does_not_depend_on_sharding(tmp_path, name, kw, steps):
     assert full == _read(base) and set(full) == set(net().log_files)
     run_test_set(net(seed=4), x, y, steps, 10, log_dir=str(tmp_path / 'seed4'), progress=False)
     assert _read(str(tmp_path / 'seed4')) != full  # the seed matters
+
+
+@pytest.mark.parametrize('name,kw', [('lenet_fashionmnist', {}), ('lenet_mnist_int', dict(use_int=True, noise_ratio=0.3))])
+def test_worker_processes_give_identical_logs(tmp_path, name, kw):
+    """--workers N splits each batch over N processes; the merged traces equal a single process's."""
+    arch = architectures.get(name)
+    rng = np.random.RandomState(2)
+    x = rng.rand(30, 28, 28, 1).astype(np.float32)
+    y = rng.randint(0, 10, 30)
+    params = random_calibrated_params(arch, x, rng, k=1)
+    single = SpikingNetwork.from_params(arch, params, 1, seed=5, **kw)
+    run_test_set(single, x, y, 25, 14, log_dir=str(tmp_path / 'one'), progress=False)
+    with SpikingNetwork.from_params(arch, params, 1, seed=5, **kw).set_workers(2) as net:
+        run_test_set(net, x, y, 25, 14, log_dir=str(tmp_path / 'two'), progress=False)
+        trace = net.simulate(x[:5], 25)
+    assert _read(str(tmp_path / 'one')) == _read(str(tmp_path / 'two'))
+    reference = single.simulate(x[:5], 25)
+    for a, b in zip(trace.counts, reference.counts):
+        np.testing.assert_array_equal(a, b)
