@@ -228,6 +228,12 @@ register(Architecture(
     defaults=dict(k=1, time_steps=20, epochs=100, batch_size=200, learning_rate=1e-4, sim_batch_size=50),
     paper=dict(ann=89.99, snn=89.99, steps=17, fp32=90.01), string='32C5-P2-64C5-P2-1024'))
 
+register(Architecture(
+    name='lenet_mnist', dataset='mnist', input_shape=(28, 28, 1), n_classes=10,
+    blocks=[C(20, 5), C(20, 2, 2, 'SAME'), C(50, 5), C(50, 2, 2, 'SAME'), C(500, 4)], family='negative',
+    defaults=dict(k=1, time_steps=20, epochs=150, batch_size=200, learning_rate=1e-4, sim_batch_size=200),
+    paper=dict(ann=99.32, snn=99.32, steps=13, fp32=99.28), string='20C5-P2-50C5-P2-500'))
+
 # Scatter-and-gather family (Frontiers 2021, seed 003): the LeNet of the authors' released checkpoint.
 register(Architecture(
     name='lenet_mnist_sg', dataset='mnist', input_shape=(28, 28, 1), n_classes=10,

@@ -161,3 +161,23 @@ def test_all_integer_lenet_seed_commands(tmp_path):
     bad = run('Spiking_LeNet_MNIST_INT.py', *common, '--use_ternary', 'False', '--model_file', str(model),
               cwd=str(ws), ok=False)
     assert bad.returncode == 2 and 'trained with ternary hidden weights' in bad.stderr
+
+
+def test_mnist_negative_spike_lenet_seed_commands(tmp_path):
+    """Seed 001's MNIST commands on tiny MNIST-like data: train, resume-infer, simulate; SNN = ANN accuracy."""
+    from conftest import make_mnist_like
+    mnist = make_mnist_like(str(tmp_path / 'mnist'), n_train=400, n_test=60)
+    ws = tmp_path / 'MNIST'
+    ws.mkdir()
+    for script in ('Quant_LeNet_MNIST.py', 'Spiking_LeNet_MNIST.py'):
+        src = open(os.path.join(ROOT, 'MNIST', script)).read().replace("os.pardir", repr(ROOT))
+        (ws / script).write_text(src)
+    common = ['--k', '1', '--data_dir', mnist]
+    run('Quant_LeNet_MNIST.py', *common, '--resume', 'False', '--mode', 'training', '--epochs', '1',
+        '--batch_size', '50', cwd=str(ws))
+    out = run('Quant_LeNet_MNIST.py', *common, '--resume', 'True', '--mode', 'inference', cwd=str(ws))
+    ann = float(out.stdout.split('ANN test accuracy')[1].split(':')[1].split('%')[0])
+    out = run('Spiking_LeNet_MNIST.py', *common, cwd=str(ws))
+    snn = float(out.stdout.split('SNN accuracy at T=20:')[1].split('%')[0])
+    assert snn == pytest.approx(ann, abs=1e-9)
+    assert len((ws / 'figs' / 'k1' / 'sop_num.txt').read_text().splitlines()) == 20  # one batch of 60 x T=20

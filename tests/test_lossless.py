@@ -68,7 +68,7 @@ def _pre_activation(name, params, k, layer, counts, x):
     return np.maximum(gamma * (z - mean) / np.sqrt(var + 1e-5) + beta, 0)
 
 
-@pytest.mark.parametrize('name', ARCHS)
+@pytest.mark.parametrize('name', ARCHS + ['lenet_mnist'])
 @pytest.mark.parametrize('k', [0, 1, 2])
 def test_snn_counts_equal_float64_reference_exactly(name, k):
     x, params = _setup(name, k, seed=100 + k)
