@@ -232,6 +232,8 @@ class SpikingConv(object):
     float32, which is then exact.
     """
 
+    _negative_spikes = True  # subclasses with other dynamics need no shadow state
+
     def __init__(self, w, stride, padding, in_shape, theta, base, rule='exact', name='layer', integer=False,
                  input_bound=None):
         if rule not in RULES:
@@ -275,9 +277,9 @@ class SpikingConv(object):
         shape = (n,) + self.out_shape
         self.m = np.zeros(shape, dtype=np.int64 if self.integer else np.float64)
         self.count = np.zeros(shape, dtype=np.int32)
-        if self.rule == 'authors':
+        if self._negative_spikes and self.rule == 'authors':
             self.m_q = np.broadcast_to(self.base, shape).copy()
-        else:  # the thresholds of the next up- and down-spike, recomputed from the integer count after each spike
+        elif self._negative_spikes:  # the thresholds of the next up- and down-spike, recomputed from the integer count after each spike
             self.hi = np.empty(shape, dtype=self.theta.dtype)
             self.hi[...] = self.base + self.theta
             self.lo = np.full(shape, self._lowest, dtype=self.theta.dtype)
@@ -438,6 +440,8 @@ class SpikingConv(object):
 class ScatterGatherConv(SpikingConv):
     """One hidden block as multi-threshold neurons: a graded spike 0..levels in a single step."""
 
+    _negative_spikes = False
+
     def __init__(self, w, stride, padding, in_shape, theta, base, levels, rule='exact', noise_ratio=0.0, rng=None,
                  name='layer', input_bound=None):
         super(ScatterGatherConv, self).__init__(w, stride, padding, in_shape, theta, base, rule=rule, name=name,
@@ -469,6 +473,8 @@ class DynamicThresholdConv(SpikingConv):
     step -- so it emits exactly the ANN's first-block level (0..levels) of spikes.  Once a neuron is silent it
     stays silent (its membrane is fixed and the threshold only rises).
     """
+
+    _negative_spikes = False
 
     def __init__(self, w, stride, padding, in_shape, theta, base, levels, amplitude, rule='exact', name='layer'):
         super(DynamicThresholdConv, self).__init__(w, stride, padding, in_shape, theta, base, rule=rule, name=name)

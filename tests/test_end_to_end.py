@@ -124,19 +124,25 @@ def test_missing_dataset_one_line(tmp_path, monkeypatch, capsys):
     assert str(tmp_path / 'debian') in err and 'dataset-fashion-mnist' in err
 
 
-def test_all_integer_lenet_seed_commands(tmp_path):
-    """Seed 002's command lines on tiny MNIST-like data: Quant --use_ternary True, then Spiking --use_ternary True
-    --use_int True --noise_ratio 0 -> figs/WQ_INT/k0/ with six log files; the SNN equals the integer ANN."""
+def _mnist_workspace(tmp_path, *scripts):
+    """Tiny MNIST-like data and a copy of the MNIST workspace scripts (so their default paths land in tmp)."""
     from conftest import make_mnist_like
-    from spiking_utils import quantized_forward
-    from tensorlayer_patches.checkpoint import load_checkpoint
-    from tensorlayer_patches.datasets import load_dataset
     mnist = make_mnist_like(str(tmp_path / 'mnist'), n_train=400, n_test=60)
     ws = tmp_path / 'MNIST'
     ws.mkdir()
-    for script in ('Quant_LeNet_MNIST_INT.py', 'Spiking_LeNet_MNIST_INT.py'):
+    for script in scripts:
         src = open(os.path.join(ROOT, 'MNIST', script)).read().replace("os.pardir", repr(ROOT))
         (ws / script).write_text(src)
+    return mnist, ws
+
+
+def test_all_integer_lenet_seed_commands(tmp_path):
+    """Seed 002's command lines on tiny MNIST-like data: Quant --use_ternary True, then Spiking --use_ternary True
+    --use_int True --noise_ratio 0 -> figs/WQ_INT/k0/ with six log files; the SNN equals the integer ANN."""
+    from spiking_utils import quantized_forward
+    from tensorlayer_patches.checkpoint import load_checkpoint
+    from tensorlayer_patches.datasets import load_dataset
+    mnist, ws = _mnist_workspace(tmp_path, 'Quant_LeNet_MNIST_INT.py', 'Spiking_LeNet_MNIST_INT.py')
     common = ['--k', '0', '--data_dir', mnist]
     run('Quant_LeNet_MNIST_INT.py', *common, '--resume', 'False', '--use_ternary', 'True', '--learning_rate',
         '0.001', '--mode', 'training', '--epochs', '1', '--batch_size', '50', cwd=str(ws))
@@ -165,13 +171,7 @@ def test_all_integer_lenet_seed_commands(tmp_path):
 
 def test_mnist_negative_spike_lenet_seed_commands(tmp_path):
     """Seed 001's MNIST commands on tiny MNIST-like data: train, resume-infer, simulate; SNN = ANN accuracy."""
-    from conftest import make_mnist_like
-    mnist = make_mnist_like(str(tmp_path / 'mnist'), n_train=400, n_test=60)
-    ws = tmp_path / 'MNIST'
-    ws.mkdir()
-    for script in ('Quant_LeNet_MNIST.py', 'Spiking_LeNet_MNIST.py'):
-        src = open(os.path.join(ROOT, 'MNIST', script)).read().replace("os.pardir", repr(ROOT))
-        (ws / script).write_text(src)
+    mnist, ws = _mnist_workspace(tmp_path, 'Quant_LeNet_MNIST.py', 'Spiking_LeNet_MNIST.py')
     common = ['--k', '1', '--data_dir', mnist]
     run('Quant_LeNet_MNIST.py', *common, '--resume', 'False', '--mode', 'training', '--epochs', '1',
         '--batch_size', '50', cwd=str(ws))
