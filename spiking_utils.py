@@ -1070,15 +1070,16 @@ def first_matching_step(correct, target_correct):
 
 # ----------------------------------------------------------------------------- command line
 
-def snn_main(arch_name, script_file, argv=None):
-    """Command line of the ``Spiking_*`` workspace scripts (thin wrappers call this)."""
-    return run_cli(lambda args: _snn_cli(arch_name, script_file, args), argv)
+def snn_main(arch_name, script_file, argv=None, preset=()):
+    """Command line of the ``Spiking_*`` workspace scripts (thin wrappers call this); ``preset``: flags put
+    before the user's, for the seeds' per-setting script names (``inference_k0_slenet_N_MNIST.py``)."""
+    return run_cli(lambda args: _snn_cli(arch_name, script_file, list(preset) + args), argv)
 
 
 def _snn_cli(arch_name, script_file, argv):
     import argparse
 
-    arch = architectures.get(arch_name)
+    arch = architectures.select(arch_name, argv)
     workspace = os.path.dirname(os.path.abspath(script_file))
     if arch.uses_B:
         tag = 'k<K>B<B>'
@@ -1086,10 +1087,13 @@ def _snn_cli(arch_name, script_file, argv):
         tag = '{WQ,NWQ}[_INT]/k<K>'
     else:
         tag = 'k<K>'
+    logs = os.path.join(arch.log_group, tag)
     p = argparse.ArgumentParser(
         description='Convert the quantized %s (%s, %s) to a spiking network, simulate the test set and write the '
-                    'logs (%s) to figs/%s/.' % (arch.name, arch.string, arch.dataset,
-                                                 ', '.join(SpikingNetwork.log_files_of(arch)), tag))
+                    'logs (%s) to figs/%s/. %s' % (arch.name, arch.string, arch.dataset,
+                                                    ', '.join(SpikingNetwork.log_files_of(arch)),
+                                                    logs, architectures.variants_help(arch_name)))
+    architectures.add_selector_flags(p, arch_name, arch)
     p.add_argument('--k', type=int, default=None,
                    help='quantization level (default: the checkpoint\'s, else %d)' % arch.defaults['k'])
     if arch.uses_B:
@@ -1114,7 +1118,7 @@ def _snn_cli(arch_name, script_file, argv):
     p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
     p.add_argument('--model_file', default=None, help='checkpoint (default: %s_%s.npz in the workspace)'
                    % (arch.name, 'k<K>_{WQ,NWQ}' if arch.optional_ternary else tag))
-    p.add_argument('--log_dir', default=None, help='log folder (default: figs/%s/ in the workspace)' % tag)
+    p.add_argument('--log_dir', default=None, help='log folder (default: figs/%s/ in the workspace)' % logs)
     p.add_argument('--rule', choices=RULES, default='exact',
                    help="neuron update: 'exact' (neuron-exact, default) or the authors' original rule")
     p.add_argument('--shard', default=None, metavar='I/N',
@@ -1130,7 +1134,7 @@ def _snn_cli(arch_name, script_file, argv):
 
 
 def _snn_run(arch, workspace, a):
-    from tensorlayer_patches.datasets import load_dataset
+    from tensorlayer_patches.datasets import load_test_inputs
 
     for flag, value in (('--time_steps', a.time_steps), ('--batch_size', a.batch_size), ('--num_test', a.num_test),
                         ('--workers', a.workers)):
@@ -1159,9 +1163,7 @@ def _snn_run(arch, workspace, a):
     shard = parse_shard(a.shard) if a.shard else None
     if shard:
         log_dir = shard_dir(log_dir, shard)
-    x, y = load_dataset(arch.dataset, splits=('test',), data_dir=a.data_dir)['test']
-    if a.num_test is not None:
-        x, y = x[:a.num_test], y[:a.num_test]
+    x, y = load_test_inputs(arch.dataset, data_dir=a.data_dir, num_test=a.num_test)
     print('SNN: %s (%s), %s, %d test images, T=%d, batch %d, rule=%s, checkpoint %s'
           % (arch.name, arch.string, net.log_tag, len(x), a.time_steps, a.batch_size, a.rule, model_file))
     with net.set_workers(a.workers):

@@ -2,7 +2,7 @@
 
 Train the quantized ANN (a reduced epoch count that fits in about ten minutes on
 two CPU cores; resumed if a checkpoint exists), evaluate it, convert it,
-simulate the full test set, write the logs to figs/k<K>/, draw the three
+simulate the full test set, write the logs to figs/MLP/k<K>/, draw the three
 figures, and print the ANN/SNN table beside the paper's 88.79 % / 11 steps.
 """
 import os
@@ -25,7 +25,7 @@ def main(argv):
     from figs.logs import figure_cli
     from tensorlayer_patches import architectures
     from tensorlayer_patches.ann import default_model_file, run_ann
-    from tensorlayer_patches.datasets import load_dataset
+    from tensorlayer_patches.datasets import load_test_inputs
 
     arch = architectures.get(ARCH)
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
@@ -48,10 +48,8 @@ def main(argv):
 
     print('== 3/4 convert and simulate the SNN (T=%d)' % a.time_steps)
     net = spiking_utils.SpikingNetwork.from_checkpoint(model_file, ARCH, k=a.k)
-    x, y = load_dataset(arch.dataset, splits=('test',), data_dir=a.data_dir)['test']
-    if a.num_test:
-        x, y = x[:a.num_test], y[:a.num_test]
-    log_dir = os.path.join(HERE, 'figs', 'k%d' % a.k)
+    x, y = load_test_inputs(arch.dataset, data_dir=a.data_dir, num_test=a.num_test)
+    log_dir = os.path.join(HERE, 'figs', arch.log_tag(a.k))
     batch = arch.defaults['sim_batch_size']
     res = spiking_utils.run_test_set(net, x, y, a.time_steps, batch, log_dir=log_dir)
     snn_acc = 100.0 * res['correct'] / res['n']
@@ -60,7 +58,7 @@ def main(argv):
                                  steps_run=res['steps_run'])
 
     print('== 4/4 figures')
-    out = os.path.join(HERE, 'figs')
+    out = os.path.join(HERE, 'figs', arch.log_group)
     for module, name in ((accuracy_speed, 'accuracy_speed'), (sparsity, 'sparsity'), (sops, 'sops')):
         figure_cli('', None, module.draw, argv=['%s=k=%d' % (log_dir, a.k), '--out', os.path.join(out, name)])
 

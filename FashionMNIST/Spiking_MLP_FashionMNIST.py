@@ -1,4 +1,4 @@
-"""Spiking MLP on Fashion-MNIST: convert the quantized checkpoint, simulate, write figs/k<K>/ logs."""
+"""Spiking MLP on Fashion-MNIST: convert the quantized checkpoint, simulate, write figs/MLP/k<K>/ logs."""
 import os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 from spiking_utils import snn_main  # noqa: E402

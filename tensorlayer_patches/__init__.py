@@ -22,7 +22,8 @@ import os
 
 __all__ = ['load', 'quiet_tensorflow']
 
-_SUBMODULES = ('architectures', 'datasets', 'checkpoint', 'errors', 'compat', 'quantization', 'model', 'ann')
+_SUBMODULES = ('architectures', 'datasets', 'checkpoint', 'errors', 'compat', 'quantization', 'model', 'ann',
+               'nmnist', 'pipeline')
 _TL = None
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from tensorlayer_patches import architectures
 from tensorlayer_patches.checkpoint import (atomic_savez, check_params, load_checkpoint, resolve_config,
                                             resolve_ternary, save_checkpoint)
-from tensorlayer_patches.datasets import load_dataset
+from tensorlayer_patches.datasets import eval_inputs, load_dataset
 from tensorlayer_patches.errors import UserError, parse_bool, run_cli
 
 __all__ = ['ann_main', 'train', 'evaluate', 'default_model_file']
@@ -43,28 +43,57 @@ def _train_state_path(model_file):
 class _Trainer(object):
     """The training and inference graphs of one architecture in one session."""
 
-    def __init__(self, arch, k, learning_rate, seed, full_precision, B=None, ternary=None):
+    def __init__(self, arch, k, learning_rate, seed, full_precision, B=None, ternary=None, batch_size=None):
         import tensorlayer_patches
         from tensorlayer_patches.model import build_network
+        from tensorlayer_patches.pipeline import TrainInput
 
         tf = tensorlayer_patches.quiet_tensorflow()
-        self.arch, self.k, self.full_precision = arch, k, full_precision
+        self.arch, self.k, self.full_precision, self.batch_size = arch, k, full_precision, batch_size
         self.graph = tf.Graph()
         with self.graph.as_default():
             tf.set_random_seed(seed)
             self.x = tf.placeholder(tf.float32, (None,) + arch.input_shape, name='x')
             self.y = tf.placeholder(tf.int64, (None,), name='y')
-            train_net = build_network(arch, self.x, k, is_train=True, reuse=False, B=B, full_precision=full_precision,
-                                      ternary=ternary)
-            self.net = build_network(arch, self.x, k, is_train=False, reuse=True, B=B, full_precision=full_precision,
-                                     ternary=ternary)
-            self.cost = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=self.y,
-                                                                                      logits=train_net.logits))
+            # training graph on the tf.data pipeline (only when training: batch_size given), inference graph on
+            # the placeholder
+            self.input = self.cost = self.train_op = None
+            if batch_size:
+                self.input = TrainInput(arch.dataset, batch_size)
+                train_net = build_network(arch, self.input.x, k, is_train=True, reuse=False, B=B,
+                                          full_precision=full_precision, ternary=ternary)
+                self.cost = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                    labels=self.input.y, logits=train_net.logits))
+            self.net = build_network(arch, self.x, k, is_train=False, reuse=bool(batch_size), B=B,
+                                     full_precision=full_precision, ternary=ternary)
             self.correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(self.net.logits, 1), self.y), tf.int64))
-            self.train_op = tf.train.AdamOptimizer(learning_rate).minimize(self.cost, var_list=tf.trainable_variables())
+            if batch_size:
+                self.train_op = tf.train.AdamOptimizer(learning_rate).minimize(self.cost,
+                                                                               var_list=tf.trainable_variables())
             self.variables = tf.global_variables()
             self.sess = tf.Session(graph=self.graph, config=tf.ConfigProto(allow_soft_placement=True))
             self.sess.run(tf.global_variables_initializer())
+
+    def run_epoch(self, x, y, seed, epoch, progress, desc):
+        """One pass over the training set through the pipeline; returns the mean training loss."""
+        import tensorlayer_patches
+        from tqdm import tqdm
+
+        tf = tensorlayer_patches.quiet_tensorflow()
+        self.input.start(self.sess, x, y, seed, epoch)
+        bar = tqdm(total=-(-len(x) // self.batch_size), desc=desc, unit='batch', file=sys.stderr,
+                   disable=not progress, leave=False, mininterval=0.5 if sys.stderr.isatty() else 30)
+        loss_sum, n_batches = 0.0, 0
+        while True:
+            try:
+                loss, _ = self.sess.run([self.cost, self.train_op])
+            except tf.errors.OutOfRangeError:
+                break
+            loss_sum += loss
+            n_batches += 1
+            bar.update(1)
+        bar.close()
+        return loss_sum / max(n_batches, 1)
 
     def count_correct(self, x, y, batch_size=1000):
         n = 0
@@ -112,14 +141,12 @@ def _check_checkpoint(arch, params, meta, path, k, B, full_precision, ternary):
 def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=False, seed=0,
           full_precision=False, progress=True, B=None, ternary=None):
     """Train, checkpointing every epoch; returns the trainer (its session holds the final weights)."""
-    from tqdm import tqdm
-
     state_file = _train_state_path(model_file)
     params = None
     if resume and (os.path.isfile(model_file) or not os.path.isfile(state_file)):
         params, meta = load_checkpoint(model_file)  # the run being resumed must fit the request
         ternary = _check_checkpoint(arch, params, meta, model_file, k, B, full_precision, ternary)
-    trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B, ternary=ternary)
+    trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B, ternary=ternary, batch_size=batch_size)
     start = 0
     if resume:
         if os.path.isfile(state_file):
@@ -136,17 +163,7 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
     (x_tr, y_tr), (x_val, y_val) = data['train'], data['val']
     for epoch in range(start, epochs):
         t0 = time.time()
-        order = np.random.RandomState((seed * 100003 + epoch) % (2 ** 31)).permutation(len(x_tr))
-        starts = range(0, len(x_tr), batch_size)
-        bar = tqdm(starts, desc='epoch %d/%d' % (epoch + 1, epochs), unit='batch', file=sys.stderr,
-                   disable=not progress, leave=False, mininterval=0.5 if sys.stderr.isatty() else 30)
-        loss_sum, n_batches = 0.0, 0
-        for s in bar:
-            idx = order[s:s + batch_size]
-            loss, _ = trainer.sess.run([trainer.cost, trainer.train_op], {trainer.x: x_tr[idx], trainer.y: y_tr[idx]})
-            loss_sum += loss
-            n_batches += 1
-        bar.close()
+        loss = trainer.run_epoch(x_tr, y_tr, seed, epoch, progress, 'epoch %d/%d' % (epoch + 1, epochs))
         val_acc = trainer.count_correct(x_val, y_val) / float(len(x_val))
         meta = _meta(arch, k, full_precision, B, ternary)
         save_checkpoint(model_file, trainer.export_params(), epoch=epoch + 1, learning_rate=learning_rate, **meta)
@@ -155,7 +172,7 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
         state['__learning_rate__'] = np.array(learning_rate)
         atomic_savez(state_file, **state)
         print('epoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
-              % (epoch + 1, epochs, time.time() - t0, loss_sum / max(n_batches, 1), 100 * val_acc, model_file))
+              % (epoch + 1, epochs, time.time() - t0, loss, 100 * val_acc, model_file))
     return trainer
 
 
@@ -171,20 +188,25 @@ def evaluate(trainer, data, model_file, record=True):
     return acc
 
 
-def ann_main(arch_name, script_file, full_precision=False, argv=None):
-    """Command line of the ``Quant_*`` (and, with ``full_precision``, ``FP32_*``) workspace scripts."""
-    return run_cli(lambda args: _ann_cli(arch_name, script_file, full_precision, args), argv)
+def ann_main(arch_name, script_file, full_precision=False, argv=None, preset=()):
+    """Command line of the ``Quant_*`` (and, with ``full_precision``, ``FP32_*``) workspace scripts.
+
+    ``preset``: flags put before the user's (who can override them), for the seeds' per-setting
+    script names such as ``training_k0_lenet_N_MNIST.py``."""
+    return run_cli(lambda args: _ann_cli(arch_name, script_file, full_precision, list(preset) + args), argv)
 
 
 def _ann_cli(arch_name, script_file, full_precision, argv):
     import argparse
 
-    arch = architectures.get(arch_name)
+    arch = architectures.select(arch_name, argv)
     workspace = os.path.dirname(os.path.abspath(script_file))
     d = arch.defaults
     what = 'full-precision' if full_precision else 'quantized'
-    p = argparse.ArgumentParser(description='Train or evaluate the %s ANN %s (%s) on %s.'
-                                            % (what, arch.name, arch.string, arch.dataset))
+    p = argparse.ArgumentParser(description='Train or evaluate the %s ANN %s (%s) on %s. %s'
+                                            % (what, arch.name, arch.string, arch.dataset,
+                                               architectures.variants_help(arch_name)))
+    architectures.add_selector_flags(p, arch_name, arch)
     if not full_precision:
         p.add_argument('--k', type=int, default=d['k'], help='activation quantization level (default %(default)s)')
         if arch.uses_B:
@@ -234,6 +256,9 @@ def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_si
     data = load_dataset(arch.dataset, splits=splits, data_dir=data_dir, download=download)
     if num_test is not None:
         data['test'] = tuple(v[:num_test] for v in data['test'])
+    for split in ('val', 'test'):  # evaluation inputs (CIFAR: central crop + standardization), each image once
+        if split in data:
+            data[split] = (eval_inputs(arch.dataset, data[split][0]), data[split][1])
     label = '%s %s' % (arch.name, 'FP32' if full_precision else arch.config_tag(k, B, ternary))
     if mode == 'training':
         print('training %s: %d epochs, batch %d, Adam lr %g, seed %d -> %s'

@@ -21,7 +21,8 @@ import os
 FAMILIES = ('negative', 'scatter_gather', 'integer')
 INT_SCALE = 10000  # all-integer family: the membrane holds 10^4 (W . x), thresholds are integers
 
-__all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'register', 'get', 'names', 'conv_output_size', 'same_padding']
+__all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'register', 'get', 'names', 'conv_output_size', 'same_padding',
+           'register_variant', 'select', 'variants_help', 'add_selector_flags']
 
 
 class ConvBlock(collections.namedtuple('ConvBlock', 'filters kernel stride padding')):
@@ -74,15 +75,19 @@ class Architecture(object):
             learning_rate, sim_batch_size).
         paper: the paper's numbers (ann, snn, steps) for the default k.
         string: the network string of the paper.
+        log_group: sub-folder of the workspace's ``figs/`` holding this network's log folders, where one
+            workspace holds several networks of one family (``figs/CNN1/k1`` beside ``figs/CNN2/k1``,
+            as the authors' ``CNN_1/figs/k1``); '' for ``figs/<tag>`` directly.
     """
 
     def __init__(self, name, dataset, input_shape, n_classes, blocks, family, defaults, paper, string,
-                 weight_quant=None, first_quant=None):
+                 weight_quant=None, first_quant=None, log_group=''):
         if family not in FAMILIES:
             raise ValueError('%s: family must be one of %s' % (name, FAMILIES))
         if (family == 'integer') != (first_quant is not None):
             raise ValueError('%s: first_quant (k0, B0) is required by, and only by, the integer family' % name)
         self.name = name
+        self.log_group = log_group
         self.weight_quant = weight_quant
         self.first_quant = None if first_quant is None else (int(first_quant[0]), int(first_quant[1]))
         self.dataset = dataset
@@ -132,11 +137,14 @@ class Architecture(object):
 
     def log_tag(self, k, B=None, ternary=None, use_int=False):
         """The log folder under figs/: 'k1', 'k1B2', or for the all-integer family the authors'
-        '{WQ,NWQ}[_INT]/k<K>' (ternary or not, integer thresholds or not), e.g. 'WQ_INT/k0'."""
+        '{WQ,NWQ}[_INT]/k<K>' (ternary or not, integer thresholds or not), e.g. 'WQ_INT/k0';
+        behind ``log_group`` when the architecture has one (e.g. 'CNN1/k1')."""
         if not self.optional_ternary:
-            return self.config_tag(k, B)
-        wq = 'WQ' if self.weight_quant_for(ternary) == 'ternary' else 'NWQ'
-        return os.path.join(wq + ('_INT' if use_int else ''), 'k%d' % k)
+            tag = self.config_tag(k, B)
+        else:
+            wq = 'WQ' if self.weight_quant_for(ternary) == 'ternary' else 'NWQ'
+            tag = os.path.join(wq + ('_INT' if use_int else ''), 'k%d' % k)
+        return os.path.join(self.log_group, tag) if self.log_group else tag
 
     def block_input_shape(self, i):
         """(H, W, C) entering hidden block ``i`` (0-based)."""
@@ -205,6 +213,61 @@ def names():
     return list(_REGISTRY)
 
 
+_VARIANTS = collections.OrderedDict()
+
+
+_SELECTORS = {}  # flag -> (value meaning the base architecture, help) for flags that exist only to select
+
+
+def register_variant(base, target, flag, values=None, base_value=None, help=None):
+    """The scripts of ``base`` run ``target`` instead when ``flag`` is on their command line
+    (with one of ``values``, if given): e.g. ``Spiking_CNN1_CIFAR10.py --use_int True`` simulates the
+    all-integer VGG-Net, as seed 002 types it.  A flag that is an option of no architecture (e.g.
+    ``--polarity on|both``) gives ``base_value`` (its value for ``base``) and ``help``; the scripts of
+    both architectures then accept it (:func:`add_selector_flags`)."""
+    get(base), get(target)
+    _VARIANTS.setdefault(base, []).append((flag, target, None if values is None else tuple(values)))
+    if base_value is not None:
+        _SELECTORS[(base, flag)] = (base_value, tuple(values), target, help)
+
+
+def add_selector_flags(parser, base, arch):
+    """Add to an argparse ``parser`` of a script registered for ``base`` the selection-only flags."""
+    for (b, flag), (base_value, values, target, help) in _SELECTORS.items():
+        if b == base:
+            parser.add_argument(flag, choices=(base_value,) + values,
+                                default=values[0] if arch.name == target else base_value, help=help)
+
+
+def _flag_value(argv, flag):
+    """The value given to ``flag`` in argv (last one wins, argparse-style), None if absent."""
+    value = None
+    for i, tok in enumerate(argv):
+        if tok == flag:
+            value = argv[i + 1] if i + 1 < len(argv) else ''
+        elif tok.startswith(flag + '='):
+            value = tok[len(flag) + 1:]
+    return value
+
+
+def select(name, argv):
+    """The architecture a script registered for ``name`` runs, given its command line ``argv``."""
+    for flag, target, values in _VARIANTS.get(name, ()):
+        value = _flag_value(list(argv), flag)
+        if value is not None and (values is None or value in values):
+            return get(target)
+    return get(name)
+
+
+def variants_help(name):
+    """One sentence for ``--help`` naming the variants of ``name`` and the flags selecting them."""
+    parts = collections.OrderedDict()
+    for flag, target, values in _VARIANTS.get(name, ()):
+        parts.setdefault(target, []).append(flag + ('' if values is None else ' ' + '|'.join(values)))
+    return ' '.join('With %s this script runs %s (%s, %s family); add --help after those flags for its options.'
+                    % (' or '.join(flags), t, get(t).string, get(t).family) for t, flags in parts.items())
+
+
 def get(name):
     """The registered architecture ``name``; a clear error listing the known ones otherwise."""
     try:
@@ -220,13 +283,13 @@ register(Architecture(
     name='mlp_fashionmnist', dataset='fashion_mnist', input_shape=(28, 28, 1), n_classes=10,
     blocks=[C(400, 28), C(400, 1)], family='negative',
     defaults=dict(k=1, time_steps=40, epochs=150, batch_size=200, learning_rate=1e-4, sim_batch_size=50),
-    paper=dict(ann=88.79, snn=88.79, steps=11, fp32=89.83), string='400-400'))
+    paper=dict(ann=88.79, snn=88.79, steps=11, fp32=89.83), string='400-400', log_group='MLP'))
 
 register(Architecture(
     name='lenet_fashionmnist', dataset='fashion_mnist', input_shape=(28, 28, 1), n_classes=10,
     blocks=[C(32, 5), C(32, 2, 2, 'SAME'), C(64, 5), C(64, 2, 2, 'SAME'), C(1024, 4)], family='negative',
     defaults=dict(k=1, time_steps=20, epochs=100, batch_size=200, learning_rate=1e-4, sim_batch_size=50),
-    paper=dict(ann=89.99, snn=89.99, steps=17, fp32=90.01), string='32C5-P2-64C5-P2-1024'))
+    paper=dict(ann=89.99, snn=89.99, steps=17, fp32=90.01), string='32C5-P2-64C5-P2-1024', log_group='LeNet'))
 
 register(Architecture(
     name='lenet_mnist', dataset='mnist', input_shape=(28, 28, 1), n_classes=10,
@@ -256,9 +319,11 @@ def _cifar_vgg(name, w, paper, string, family='negative', k=1, time_steps=100, *
 
 
 _cifar_vgg('cnn1_cifar10', (96, 256, 256, 384, 384, 384, 256, 256, 1024, 1024),
-           dict(ann=92.77, snn=92.77, steps=57, fp32=92.66), '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024')
+           dict(ann=92.77, snn=92.77, steps=57, fp32=92.66), '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024',
+           log_group='CNN1')
 _cifar_vgg('cnn2_cifar10', (128, 256, 256, 512, 512, 1024, 512, 512, 1024, 512),
-           dict(ann=93.35, snn=93.35, steps=40, fp32=93.20), '128C3-256C3-P2-512C3-P2-1024C3-512C3-P2-1024-512')
+           dict(ann=93.35, snn=93.35, steps=40, fp32=93.20), '128C3-256C3-P2-512C3-P2-1024C3-512C3-P2-1024-512',
+           log_group='CNN2')
 
 # All-integer family (Frontiers 2024, seed 002): ternary hidden weights, integer thresholds, and a first layer
 # quantized with k0=0, B0=4 that the SNN turns into a dynamic-threshold encoding layer (4 steps).
@@ -272,3 +337,42 @@ register(Architecture(
 _cifar_vgg('cnn1_cifar10_int', (96, 256, 256, 384, 384, 384, 256, 256, 1024, 1024),
            dict(ann=93.32, snn=93.15, steps=8, fp32=93.32), '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024',
            family='integer', k=0, time_steps=30, weight_quant='ternary', first_quant=(0, 4))
+register_variant('cnn1_cifar10', 'cnn1_cifar10_int', '--use_ternary')
+register_variant('cnn1_cifar10', 'cnn1_cifar10_int', '--use_int')
+register_variant('cnn1_cifar10', 'cnn1_cifar10_int', '--noise_ratio')
+
+
+# Scatter-and-gather VGG-Net (seed 003, the authors' models/vgg_cifar10.py and vgg_cifar100.py): three 64C3
+# (the first full precision), P2, 2x128C3, P2, 2x256C3, P2, 512C3, 512C3 VALID on the 24x24 crop; ternary hidden.
+def _sg_vgg(name, dataset, n_classes, paper):
+    blocks = ([C(64, 3, 1, 'SAME')] * 3 + [C(64, 2, 2, 'SAME')] + [C(128, 3, 1, 'SAME')] * 2 + [C(128, 2, 2, 'SAME')]
+              + [C(256, 3, 1, 'SAME')] * 2 + [C(256, 2, 2, 'SAME'), C(512, 3, 1, 'SAME'), C(512, 3)])
+    return register(Architecture(
+        name=name, dataset=dataset, input_shape=(24, 24, 3), n_classes=n_classes, blocks=blocks,
+        family='scatter_gather', weight_quant='ternary', log_group='VGG',
+        defaults=dict(k=1, B=2, time_steps=1, epochs=400, batch_size=200, learning_rate=1e-3, sim_batch_size=100),
+        paper=paper, string='64C3*2-2P2-128C3*2-P2-256C3*2-P2-512C3-512'))
+
+
+_sg_vgg('vgg_cifar10_sg', 'cifar10', 10, dict(ann=91.91, snn=91.91, steps=1, fp32=92.85))
+_sg_vgg('vgg_cifar100_sg', 'cifar100', 100, dict(ann=65.0, snn=65.0, steps=1, fp32=67.4))
+
+
+# N-MNIST (seed 004): frames of event counts / 32 (34x34, ON events; '_2p': ON and OFF channels).
+def _nmnist(name, blocks, string, paper, log_group):
+    for two in (False, True):
+        register(Architecture(
+            name=name + ('_2p' if two else ''), dataset='n_mnist_2p' if two else 'n_mnist',
+            input_shape=(34, 34, 2 if two else 1), n_classes=10, blocks=blocks, family='negative',
+            log_group=log_group + ('_2p' if two else ''),
+            defaults=dict(k=1, time_steps=30, epochs=150, batch_size=200, learning_rate=1e-4, sim_batch_size=100),
+            paper=paper if not two else {}, string=string))
+    register_variant(name, name + '_2p', '--polarity', ('both',), base_value='on',
+                     help="input frames: 'on' = ON-event counts (the authors', default), 'both' = ON and OFF "
+                          "channels (%s_2p; frames from preprocessing_N_MNIST.py --polarity both)" % name)
+
+
+_nmnist('mlp_nmnist', [C(400, 34), C(400, 1)], '400-400', dict(ann=96.58, snn=96.58, steps=9, fp32=96.43), 'MLP')
+# the authors' LeNet: 12C5 VALID, 12 (k2 s2), 64C4 VALID, 64 (k2 s2), then the readout (their string: 12C5-P2-64C5-P2)
+_nmnist('lenet_nmnist', [C(12, 5), C(12, 2, 2, 'SAME'), C(64, 4), C(64, 2, 2, 'SAME')], '12C5-P2-64C5-P2',
+        dict(ann=97.86, snn=97.86, steps=14, fp32=97.93), 'LeNet')

@@ -10,13 +10,22 @@ Search order for the files of a dataset (the first folder that has them wins):
 
 Inside each of these folders the files may sit directly or in the dataset's
 sub-folder (``fashion_mnist/``, ``fashion-mnist/``, ``mnist/``,
-``cifar-10-batches-py/``, ``cifar-100-python/``).  Nothing is downloaded unless
+``cifar-10-batches-py/``, ``cifar-100-python/``, ``n_mnist/``).  Nothing is downloaded unless
 ``download=True`` is passed (``--download`` on the command line).
 
 Returned arrays follow TensorLayer 1.11.1's loaders: MNIST-like images are
 float32 in [0, 1) (pixels / 256) shaped (N, 28, 28, 1) and the 60,000 training
 images are split into 50,000 train + 10,000 validation; CIFAR images are raw
-0-255 float32 NHWC.
+0-255 float32 NHWC (32x32).  N-MNIST frames (written by
+``preprocessing_N_MNIST.py``, see :mod:`tensorlayer_patches.nmnist`) are event
+counts / 32, float32 (N, 34, 34, 1) -- or (N, 34, 34, 2) for the two-polarity
+variant -- split like MNIST.
+
+:func:`eval_inputs` turns a split's raw images into what the network sees at
+test time (CIFAR: the central 24x24 crop, per-image standardized; otherwise
+unchanged); the ANN's evaluation and the spiking simulator both use it, so
+they see bit-identical inputs.  Training-time augmentation is TensorFlow's
+(:mod:`tensorlayer_patches.pipeline`).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,7 +40,8 @@ import numpy as np
 
 from tensorlayer_patches.errors import UserError
 
-__all__ = ['DatasetError', 'load_dataset', 'find_dataset_dir', 'candidate_dirs', 'DATASETS', 'fetch']
+__all__ = ['DatasetError', 'load_dataset', 'load_test_inputs', 'eval_inputs', 'per_image_standardization',
+           'find_dataset_dir', 'candidate_dirs', 'DATASETS', 'fetch']
 
 DEBIAN_ROOT = '/usr/share/datasets'
 
@@ -45,16 +55,23 @@ _IDX = {
     'test': ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'),
 }
 
+# raw_shape: (H, W, C) of the loaded images; crop: the side of the central crop / random crop the networks see.
 DATASETS = {
-    'mnist': dict(kind='idx', subdirs=('mnist', 'MNIST'), debian='mnist',
+    'mnist': dict(kind='idx', subdirs=('mnist', 'MNIST'), debian='mnist', raw_shape=(28, 28, 1), crop=None,
                   url='https://storage.googleapis.com/cvdf-datasets/mnist/'),
     'fashion_mnist': dict(kind='idx', subdirs=('fashion_mnist', 'fashion-mnist', 'FashionMNIST'),
-                          debian='fashion-mnist',
+                          debian='fashion-mnist', raw_shape=(28, 28, 1), crop=None,
                           url='http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'),
     'cifar10': dict(kind='cifar10', subdirs=('cifar-10-batches-py', 'cifar10'), debian='cifar-10',
-                    url='https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'),
+                    raw_shape=(32, 32, 3), crop=24, url='https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'),
     'cifar100': dict(kind='cifar100', subdirs=('cifar-100-python', 'cifar100'), debian='cifar-100',
+                     raw_shape=(32, 32, 3), crop=24,
                      url='https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz'),
+    # N-MNIST frames: made from the original event files by preprocessing_N_MNIST.py (never downloaded as such).
+    'n_mnist': dict(kind='frames', subdirs=('n_mnist', 'N_MNIST'), debian='n-mnist', raw_shape=(34, 34, 1),
+                    crop=None, files=('train.npz', 'test.npz'), url=None),
+    'n_mnist_2p': dict(kind='frames', subdirs=('n_mnist', 'N_MNIST'), debian='n-mnist', raw_shape=(34, 34, 2),
+                       crop=None, files=('train_2p.npz', 'test_2p.npz'), url=None),
 }
 
 
@@ -62,6 +79,9 @@ def _required_files(name, splits):
     kind = DATASETS[name]['kind']
     if kind == 'idx':
         return [f for s in splits for f in _IDX['test' if s == 'test' else 'train']]
+    if kind == 'frames':
+        tr, te = DATASETS[name]['files']
+        return ([tr] if any(s != 'test' for s in splits) else []) + ([te] if 'test' in splits else [])
     if kind == 'cifar10':
         files = []
         if any(s != 'test' for s in splits):
@@ -107,8 +127,13 @@ def find_dataset_dir(name, splits=('train', 'test'), data_dir=None):
     hint = ''
     if name == 'fashion_mnist':
         hint = ' (Debian: apt-get install dataset-fashion-mnist)'
+    how = 'or add --download'
+    if DATASETS[name]['kind'] == 'frames':
+        how = ('or make them from the original N-MNIST event files with: python preprocessing_N_MNIST.py '
+               '--data_dir <folder with Train/ and Test/> --out_dir data/n_mnist%s'
+               % (' --polarity both' if name.endswith('_2p') else ''))
     raise DatasetError('%s files %s not found; looked in: %s. Put them in one of these folders, pass --data_dir, '
-                       'or add --download%s' % (name, ', '.join(need), ', '.join(looked), hint))
+                       '%s%s' % (name, ', '.join(need), ', '.join(looked), how, hint))
 
 
 def _read_gz(path):
@@ -165,6 +190,27 @@ def _cifar_arrays(path, label_key):
     return x, labels
 
 
+def _load_frames(path, channels):
+    """One N-MNIST frame file: uint16 event counts (N, 34, 34, C) and labels -> (counts / divisor, labels)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            counts, labels, divisor = z['counts'], z['labels'], z['divisor']
+    except Exception as e:  # not a zip / missing keys / truncated
+        raise DatasetError('%s is not an N-MNIST frame file written by preprocessing_N_MNIST.py (%s: %s)'
+                           % (path, type(e).__name__, e))
+    if counts.ndim != 4 or counts.shape[1:] != (34, 34, channels) or labels.shape != (len(counts),):
+        raise DatasetError('%s holds frames %s / labels %s; expected (N, 34, 34, %d) and (N,)'
+                           % (path, counts.shape, labels.shape, channels))
+    x = (counts.astype(np.float32) / np.float32(divisor)).astype(np.float32)
+    return x, labels.astype(np.int64)
+
+
+def _split_val(x, y):
+    """TensorLayer's split of a training set: the last 10,000 images (1/6 of smaller sets) for validation."""
+    n_val = 10000 if len(x) > 10000 else max(1, len(x) // 6)
+    return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
+
+
 def load_dataset(name, splits=('train', 'val', 'test'), data_dir=None, download=False):
     """Load ``name`` ('mnist', 'fashion_mnist', 'cifar10', 'cifar100').
 
@@ -187,10 +233,14 @@ def load_dataset(name, splits=('train', 'val', 'test'), data_dir=None, download=
         if 'test' in splits:
             out['test'] = _load_idx_split(d, 'test')
         if 'train' in splits or 'val' in splits:
-            x, y = _load_idx_split(d, 'train')
-            n_val = 10000 if len(x) > 10000 else max(1, len(x) // 6)
-            out['train'] = (x[:-n_val], y[:-n_val])
-            out['val'] = (x[-n_val:], y[-n_val:])
+            out['train'], out['val'] = _split_val(*_load_idx_split(d, 'train'))
+    elif kind == 'frames':
+        tr, te = DATASETS[name]['files']
+        channels = DATASETS[name]['raw_shape'][2]
+        if 'test' in splits:
+            out['test'] = _load_frames(os.path.join(d, te), channels)
+        if 'train' in splits or 'val' in splits:
+            out['train'], out['val'] = _split_val(*_load_frames(os.path.join(d, tr), channels))
     elif kind == 'cifar10':
         if 'train' in splits:
             parts = [_cifar_arrays(os.path.join(d, 'data_batch_%d' % i), 'labels') for i in range(1, 6)]
@@ -207,11 +257,46 @@ def load_dataset(name, splits=('train', 'val', 'test'), data_dir=None, download=
     return {s: out[s] for s in splits}
 
 
+def per_image_standardization(x):
+    """``tf.image.per_image_standardization`` of each image of (N, H, W, C): (x - mean) / max(std, 1/sqrt(HWC))."""
+    x = np.asarray(x, dtype=np.float64)
+    flat = x.reshape(len(x), -1)
+    mean = flat.mean(axis=1)
+    std = np.maximum(flat.std(axis=1), 1.0 / np.sqrt(flat.shape[1]))
+    return ((flat - mean[:, None]) / std[:, None]).reshape(x.shape).astype(np.float32)
+
+
+def eval_inputs(name, x):
+    """The test-time network input of raw images ``x`` of dataset ``name``.
+
+    CIFAR: the central crop (``tf.image.resize_image_with_crop_or_pad`` to 24x24), then
+    per-image standardization, as the authors' evaluation; other datasets: ``x`` unchanged.
+    """
+    crop = DATASETS[name]['crop']
+    x = np.asarray(x, dtype=np.float32)
+    if crop is None:
+        return x
+    h, w = x.shape[1:3]
+    top, left = (h - crop) // 2, (w - crop) // 2
+    return per_image_standardization(x[:, top:top + crop, left:left + crop, :])
+
+
+def load_test_inputs(name, data_dir=None, download=False, num_test=None):
+    """(network inputs, labels) of the test set of ``name``: every test image once, in file order."""
+    x, y = load_dataset(name, splits=('test',), data_dir=data_dir, download=download)['test']
+    if num_test is not None:
+        x, y = x[:num_test], y[:num_test]
+    return eval_inputs(name, x), y
+
+
 def fetch(name, target_dir):
     """Fetch dataset ``name`` into ``target_dir/<subdir>`` (only ever called when asked to)."""
     from six.moves.urllib.request import urlretrieve  # six ships with TensorFlow's requirements
 
     spec = DATASETS[name]
+    if spec['url'] is None:
+        raise DatasetError('%s cannot be downloaded as such: make it with preprocessing_N_MNIST.py from the original '
+                           'N-MNIST event files (https://www.garrickorchard.com/datasets/n-mnist)' % name)
     dest = os.path.join(target_dir, spec['subdirs'][0])
     if not os.path.isdir(dest):
         os.makedirs(dest)

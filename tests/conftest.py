@@ -46,3 +46,68 @@ def make_mnist_like(folder, n_train=600, n_test=100, seed=0):
 @pytest.fixture
 def tiny_fashion(tmp_path):
     return make_mnist_like(str(tmp_path / 'fashion'))
+
+
+def make_cifar_like(folder, n_classes=10, n_train=50, n_test=20, seed=0):
+    """Tiny learnable CIFAR-10 (data_batch_1..5, test_batch) or CIFAR-100 (train, test) python pickles."""
+    import pickle
+
+    rng = np.random.RandomState(seed)
+    patterns = rng.randint(0, 256, (n_classes, 3072))
+    os.makedirs(folder, exist_ok=True)
+    key = 'labels' if n_classes == 10 else 'fine_labels'
+
+    def batch(n):
+        labels = rng.randint(0, n_classes, n)
+        data = (0.7 * patterns[labels] + 0.3 * rng.randint(0, 256, (n, 3072))).astype(np.uint8)
+        return {'data': data, key: labels.tolist(), 'batch_label': 'generated'}
+
+    if n_classes == 10:
+        names = ['data_batch_%d' % i for i in range(1, 6)] + ['test_batch']
+        sizes = [n_train // 5] * 5 + [n_test]
+    else:
+        names, sizes = ['train', 'test'], [n_train, n_test]
+    for name, n in zip(names, sizes):
+        with open(os.path.join(folder, name), 'wb') as f:
+            pickle.dump(batch(n), f, protocol=2)
+    return folder
+
+
+def write_nmnist_bin(path, x, y, polarity, timestamp):
+    """One sample in the original N-MNIST 40-bit event format (x, y, polarity bit 23, 23-bit microseconds)."""
+    x, y, p, t = (np.asarray(v, dtype=np.int64) for v in (x, y, polarity, timestamp))
+    rec = np.stack([x, y, (p << 7) | ((t >> 16) & 0x7F), (t >> 8) & 0xFF, t & 0xFF], axis=1).astype(np.uint8)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    rec.tofile(path)
+
+
+def make_nmnist_like(folder, n_train=60, n_test=20, seed=0):
+    """Tiny learnable N-MNIST in the original layout Train|Test/<digit>/<number>.bin: class c fires ON events
+    at a class-specific set of pixels (about 20 per pixel, so frames /32 are O(1) like the real ones) and OFF
+    events at random pixels."""
+    rng = np.random.RandomState(seed)
+    spots = [rng.choice(34 * 34, 40, replace=False) for _ in range(10)]
+    number = 0
+    for split, n in (('Train', n_train), ('Test', n_test)):
+        for _ in range(n):
+            number += 1
+            c = rng.randint(10)
+            on = rng.choice(spots[c], 800)
+            off = rng.randint(0, 34 * 34, 40)
+            pix = np.concatenate([on, off])
+            pol = np.concatenate([np.ones(len(on), int), np.zeros(len(off), int)])
+            order = rng.permutation(len(pix))
+            write_nmnist_bin(os.path.join(folder, split, str(c), '%05d.bin' % number), pix[order] % 34,
+                             pix[order] // 34, pol[order], np.sort(rng.randint(0, 300000, len(pix))))
+    return folder
+
+
+def copy_workspace(tmp_path, workspace, *scripts):
+    """A copy of workspace scripts in tmp_path/<workspace> (so their default paths -- checkpoints, figs/,
+    data/ -- land in tmp), importing the repository's packages."""
+    ws = tmp_path / workspace
+    ws.mkdir(exist_ok=True)
+    for script in scripts:
+        src = open(os.path.join(ROOT, workspace, script)).read().replace("os.pardir", repr(ROOT))
+        (ws / script).write_text(src)
+    return ws

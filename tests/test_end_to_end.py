@@ -52,16 +52,13 @@ def test_train_infer_simulate_plot(tmp_path, tiny_fashion, name):
 
 
 def test_default_paths_and_k_mismatch(tmp_path, tiny_fashion):
-    """Without --model_file / --log_dir the scripts use <arch>_k<K>.npz and figs/k<K>/ of the workspace."""
-    ws = tmp_path / 'FashionMNIST'
-    ws.mkdir()
-    for script in ('Quant_MLP_FashionMNIST.py', 'Spiking_MLP_FashionMNIST.py'):
-        src = open(os.path.join(WS, script)).read().replace("os.pardir", repr(ROOT))
-        (ws / script).write_text(src)
+    """Without --model_file / --log_dir the scripts use <arch>_k<K>.npz and figs/MLP/k<K>/ of the workspace."""
+    from conftest import copy_workspace
+    ws = copy_workspace(tmp_path, 'FashionMNIST', 'Quant_MLP_FashionMNIST.py', 'Spiking_MLP_FashionMNIST.py')
     run('Quant_MLP_FashionMNIST.py', '--k', '0', '--epochs', '1', '--data_dir', tiny_fashion, cwd=str(ws))
     assert (ws / 'mlp_fashionmnist_k0.npz').exists()
     run('Spiking_MLP_FashionMNIST.py', '--k', '0', '--data_dir', tiny_fashion, '--num_test', '20', cwd=str(ws))
-    assert len((ws / 'figs' / 'k0' / 'accuracy.txt').read_text().splitlines()) == 40  # 1 batch x T=40
+    assert len((ws / 'figs' / 'MLP' / 'k0' / 'accuracy.txt').read_text().splitlines()) == 40  # 1 batch x T=40
     bad = run('Spiking_MLP_FashionMNIST.py', '--k', '2', '--data_dir', tiny_fashion,
               '--model_file', str(ws / 'mlp_fashionmnist_k0.npz'), cwd=str(ws), ok=False)
     assert bad.returncode == 2 and bad.stderr.strip().count('\n') == 0 and 'trained with k=0' in bad.stderr
@@ -126,14 +123,8 @@ def test_missing_dataset_one_line(tmp_path, monkeypatch, capsys):
 
 def _mnist_workspace(tmp_path, *scripts):
     """Tiny MNIST-like data and a copy of the MNIST workspace scripts (so their default paths land in tmp)."""
-    from conftest import make_mnist_like
-    mnist = make_mnist_like(str(tmp_path / 'mnist'), n_train=400, n_test=60)
-    ws = tmp_path / 'MNIST'
-    ws.mkdir()
-    for script in scripts:
-        src = open(os.path.join(ROOT, 'MNIST', script)).read().replace("os.pardir", repr(ROOT))
-        (ws / script).write_text(src)
-    return mnist, ws
+    from conftest import copy_workspace, make_mnist_like
+    return make_mnist_like(str(tmp_path / 'mnist'), n_train=400, n_test=60), copy_workspace(tmp_path, 'MNIST', *scripts)
 
 
 def test_all_integer_lenet_seed_commands(tmp_path):

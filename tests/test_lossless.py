@@ -171,3 +171,30 @@ def test_event_driven_engine_equals_dense_engine(name, rule):
         np.testing.assert_allclose(dense.logits, events.logits, rtol=1e-12, atol=1e-9)
         assert dense.steps_run == events.steps_run
     assert not dense.counts[0].any() and dense.counts[1].any()
+
+
+def _registry_case(name):
+    """(k, B, use_int) of the setting the authors simulate for each registered network."""
+    arch = architectures.get(name)
+    return arch.defaults['k'], arch.defaults.get('B'), arch.family == 'integer'
+
+
+@pytest.mark.parametrize('name', architectures.names())
+def test_every_registered_network_is_lossless(name):
+    """Every network of every workspace (CIFAR VGGs, N-MNIST, both polarities, ...): random calibrated
+    parameters, SNN counts = the float64 quantized ANN's levels neuron by neuron, no layer silent."""
+    arch = architectures.get(name)
+    k, B, use_int = _registry_case(name)
+    rng = np.random.RandomState(len(name))
+    n = 3 if arch.input_shape[0] > 28 or arch.input_shape[2] > 1 else 12
+    x = rng.rand(n, *arch.input_shape).astype(np.float32)
+    if arch.dataset.startswith('cifar'):
+        x = (x - 0.5) * 2.0  # standardized images are signed
+    params = random_calibrated_params(arch, x, rng, k=k, B=B)
+    levels, logits = quantized_forward(arch, params, x, k, B=B, use_int=use_int)
+    trace = SpikingNetwork.from_params(arch, params, k, B=B, use_int=use_int).simulate(x, time_steps=400)
+    assert trace.converged
+    for i, (count, level) in enumerate(zip(trace.counts, levels)):
+        assert level.any(), 'layer %d silent: the comparison would be trivial' % (i + 1)
+        np.testing.assert_array_equal(count, level, err_msg='%s layer %d' % (name, i + 1))
+    assert (trace.predictions()[-1] == np.argmax(logits, 1)).all()

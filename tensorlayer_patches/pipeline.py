@@ -1,0 +1,90 @@
+"""The training input pipeline (``tf.data``): the authors' augmentation, deterministic given the seed.
+
+The authors fed CIFAR through TensorFlow queue runners (random 24x24 crop,
+random left-right flip, random brightness with max delta 63, random contrast in
+[0.2, 1.8], per-image standardization; SPEC section 2).  Here the same steps run in a
+``tf.data`` map whose random numbers are *stateless*, drawn from
+``(seed, epoch, position in the epoch, op)``: the batches are the same whatever
+the number of parallel map calls, and two runs with the same ``--seed`` see the
+same images in the same order.  The epoch's order is a seeded permutation made
+by numpy (as for the MNIST-like sets, which have no augmentation).
+
+Evaluation does not go through here: :func:`tensorlayer_patches.datasets.eval_inputs`
+(central crop + standardization) feeds both the ANN and the spiking simulator.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import numpy as np
+
+import tensorlayer_patches
+from tensorlayer_patches.datasets import DATASETS
+
+__all__ = ['TrainInput', 'epoch_order', 'epoch_seed']
+
+BRIGHTNESS_MAX_DELTA = 63.0
+CONTRAST_RANGE = (0.2, 1.8)
+
+
+def epoch_seed(seed, epoch):
+    """The integer that, with the position in the epoch, seeds every random op of that epoch."""
+    return (int(seed) * 100003 + int(epoch)) % (2 ** 31)
+
+
+def epoch_order(seed, epoch, n):
+    """The epoch's order of the ``n`` training examples (a seeded permutation)."""
+    return np.random.RandomState(epoch_seed(seed, epoch)).permutation(n)
+
+
+def _augment(tf, image, seed_pair, crop):
+    """Random crop to ``crop``x``crop``, flip, brightness, contrast, standardization (stateless, per example)."""
+
+    def uniform(op, **kw):
+        return tf.random.stateless_uniform([], seed=seed_pair + tf.constant([0, op], tf.int64), **kw)
+
+    h, w = image.shape.as_list()[:2]
+    top = uniform(1, minval=0, maxval=h - crop + 1, dtype=tf.int32)
+    left = uniform(2, minval=0, maxval=w - crop + 1, dtype=tf.int32)
+    image = tf.image.crop_to_bounding_box(image, top, left, crop, crop)
+    image = tf.cond(uniform(3) < 0.5, lambda: tf.reverse(image, [1]), lambda: image)
+    image = image + uniform(4, minval=-BRIGHTNESS_MAX_DELTA, maxval=BRIGHTNESS_MAX_DELTA)
+    image = tf.image.adjust_contrast(image, uniform(5, minval=CONTRAST_RANGE[0], maxval=CONTRAST_RANGE[1]))
+    return tf.image.per_image_standardization(image)
+
+
+class TrainInput(object):
+    """Batches of one training epoch of ``dataset`` (built in the current graph).
+
+    ``x`` / ``y``: the batch tensors the training network is built on.  Start an
+    epoch with :meth:`start`, then run the training op until
+    ``tf.errors.OutOfRangeError``.  Every example is seen once per epoch; the last
+    batch may be smaller.
+    """
+
+    def __init__(self, dataset, batch_size, parallel_calls=2):
+        tf = tensorlayer_patches.quiet_tensorflow()
+        spec = DATASETS[dataset]
+        self.crop = spec['crop']
+        self.images = tf.placeholder(tf.float32, (None,) + tuple(spec['raw_shape']), name='epoch_images')
+        self.labels = tf.placeholder(tf.int64, (None,), name='epoch_labels')
+        self.seed = tf.placeholder(tf.int64, (), name='epoch_seed')
+        positions = tf.range(tf.shape(self.labels, out_type=tf.int64)[0], dtype=tf.int64)
+        ds = tf.data.Dataset.from_tensor_slices((self.images, self.labels, positions))
+        if self.crop is None:
+            ds = ds.map(lambda img, lab, pos: (img, lab))
+        else:
+            seed = self.seed
+            ds = ds.map(lambda img, lab, pos: (_augment(tf, img, tf.stack([seed, pos * 8]), self.crop), lab),
+                        num_parallel_calls=parallel_calls)
+        ds = ds.batch(batch_size).prefetch(2)
+        self.iterator = tf.compat.v1.data.make_initializable_iterator(ds)
+        self.x, self.y = self.iterator.get_next()
+        shape = (None,) + ((self.crop, self.crop, spec['raw_shape'][2]) if self.crop else tuple(spec['raw_shape']))
+        self.x.set_shape(shape)
+        self.y.set_shape((None,))
+
+    def start(self, sess, x, y, seed, epoch):
+        """Feed epoch ``epoch`` of the training set (x, y): seeded order, seeded augmentation."""
+        order = epoch_order(seed, epoch, len(x))
+        sess.run(self.iterator.initializer, {self.images: x[order], self.labels: y[order],
+                                             self.seed: epoch_seed(seed, epoch)})
