@@ -1,6 +1,7 @@
 """Accuracy versus time step of one or more SNN log folders.
 
-    python figs/accuracy_speed.py FashionMNIST/figs/k0=k=0 FashionMNIST/figs/k1=k=1 --out FashionMNIST/figs/accuracy
+    python figs/accuracy_speed.py FashionMNIST/figs/MLP/k0=k=0 FashionMNIST/figs/MLP/k1=k=1 --out FashionMNIST/figs/MLP/accuracy
+    cd FashionMNIST/figs && python accuracy_speed.py     # every log folder below the workspace's figs/
 """
 import os
 import sys
@@ -26,5 +27,9 @@ def draw(runs, args):
     return fig, lines
 
 
+def main(argv=None):
+    return figure_cli(__doc__.strip().splitlines()[0], 'accuracy_speed', draw, argv)
+
+
 if __name__ == '__main__':
-    figure_cli(__doc__.strip().splitlines()[0], 'accuracy_speed', draw)
+    main()

@@ -24,7 +24,7 @@ if _ROOT not in sys.path:
 from tensorlayer_patches import architectures  # noqa: E402
 from tensorlayer_patches.errors import UserError, run_cli  # noqa: E402
 
-__all__ = ['LogRun', 'read_log_dir', 'infer_time_steps', 'figure_cli', 'save_figure']
+__all__ = ['LogRun', 'read_log_dir', 'infer_time_steps', 'find_log_dirs', 'figure_cli', 'save_figure']
 
 DEFAULT_IMAGES = 10000
 
@@ -138,14 +138,35 @@ def save_figure(fig, out):
     return paths
 
 
+def find_log_dirs(start):
+    """The log folders (holding accuracy.txt) below ``start``/figs, or below ``start`` when it has no figs/
+    folder; shard folders are skipped.  Returns (the folder searched, ['DIR=LABEL', ...] sorted), the label
+    being the path below that folder (e.g. 'MLP/k1')."""
+    root = os.path.join(start, 'figs') if os.path.isdir(os.path.join(start, 'figs')) else start
+    found = []
+    for d, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(s for s in subdirs if not s.startswith('shard-'))
+        if 'accuracy.txt' in files:
+            found.append(d)
+    if not found:
+        raise UserError('no SNN log folders (holding accuracy.txt) below %s: run a Spiking_* script first, or give '
+                        'the folders as DIR[=LABEL] arguments' % root)
+    return root, ['%s=%s' % (d, os.path.relpath(d, root)) for d in found]
+
+
 def figure_cli(description, default_out, draw, argv=None):
     """Shared command line of the figure scripts: ``draw(runs, args) -> (figure, table_lines)``."""
     def main(args):
         import matplotlib
         matplotlib.use('Agg')
         p = argparse.ArgumentParser(description=description)
-        p.add_argument('logs', nargs='+', metavar='DIR[=LABEL]', help='SNN log folders (e.g. FashionMNIST/figs/k1)')
-        p.add_argument('--out', default=default_out, help='output path without extension (default %(default)s)')
+        p.add_argument('logs', nargs='*', metavar='DIR[=LABEL]',
+                       help='SNN log folders (e.g. FashionMNIST/figs/MLP/k1); none: every log folder below ./figs, or '
+                            'below . where there is no ./figs (so the script runs bare from a workspace or its figs/, '
+                            'as the authors\' did)')
+        p.add_argument('--out', default=None,
+                       help='output path without extension (default: %s, in the searched folder when the log '
+                            'folders are found rather than given)' % default_out)
         p.add_argument('--time_steps', type=int, default=None, help='T (default: run.json, else inferred)')
         p.add_argument('--num_images', type=int, default=None, help='images simulated (default: run.json, else 10000)')
         p.add_argument('--arch', default=None, choices=architectures.names(),
@@ -153,11 +174,15 @@ def figure_cli(description, default_out, draw, argv=None):
         p.add_argument('--title', default=None)
         p.add_argument('--debug', action='store_true')
         a = p.parse_args(args)
-        runs = [read_log_dir(spec, time_steps=a.time_steps, num_images=a.num_images, arch=a.arch) for spec in a.logs]
+        specs, out = a.logs, a.out or default_out
+        if not specs:
+            root, specs = find_log_dirs(os.getcwd())
+            out = a.out or os.path.join(root, default_out)
+        runs = [read_log_dir(spec, time_steps=a.time_steps, num_images=a.num_images, arch=a.arch) for spec in specs]
         fig, lines = draw(runs, a)
         for line in lines:
             print(line)
-        for path in save_figure(fig, a.out):
+        for path in save_figure(fig, out):
             print('wrote %s' % path)
         return 0
     return run_cli(main, argv)

@@ -1,6 +1,6 @@
 """Synaptic operations per image of SNN log folders, beside the ANN's multiply-accumulates when known.
 
-    python figs/sops.py FashionMNIST/figs/k1 --out FashionMNIST/figs/sops
+    python figs/sops.py FashionMNIST/figs/MLP/k1 --out FashionMNIST/figs/MLP/sops
 """
 import os
 import sys
@@ -32,5 +32,9 @@ def draw(runs, args):
     return fig, lines
 
 
+def main(argv=None):
+    return figure_cli(__doc__.strip().splitlines()[0], 'sops', draw, argv)
+
+
 if __name__ == '__main__':
-    figure_cli(__doc__.strip().splitlines()[0], 'sops', draw)
+    main()

@@ -1,6 +1,6 @@
 """Firing sparsity: spikes per neuron (or per image when the neuron count is unknown) of SNN log folders.
 
-    python figs/sparsity.py FashionMNIST/figs/k1 --out FashionMNIST/figs/sparsity
+    python figs/sparsity.py FashionMNIST/figs/MLP/k1 --out FashionMNIST/figs/MLP/sparsity
 """
 import os
 import sys
@@ -37,5 +37,9 @@ def draw(runs, args):
     return fig, lines
 
 
+def main(argv=None):
+    return figure_cli(__doc__.strip().splitlines()[0], 'sparsity', draw, argv)
+
+
 if __name__ == '__main__':
-    figure_cli(__doc__.strip().splitlines()[0], 'sparsity', draw)
+    main()

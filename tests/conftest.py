@@ -109,5 +109,6 @@ def copy_workspace(tmp_path, workspace, *scripts):
     ws.mkdir(exist_ok=True)
     for script in scripts:
         src = open(os.path.join(ROOT, workspace, script)).read().replace("os.pardir", repr(ROOT))
+        (ws / script).parent.mkdir(parents=True, exist_ok=True)
         (ws / script).write_text(src)
     return ws

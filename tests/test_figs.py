@@ -52,3 +52,40 @@ def test_infer_time_steps_and_bad_logs(tmp_path):
         LogRun(str(d))
     with pytest.raises(UserError, match='does not exist'):
         LogRun(str(tmp_path / 'nope'))
+
+
+def test_bare_figure_scripts_find_the_workspace_logs(shared, tmp_path):
+    """`python accuracy_speed.py` with no folders (as the seeds run it): every log folder below ./figs, or
+    below . inside figs/; shard folders skipped; none found -> one-line error."""
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import copy_workspace
+    from figs.logs import find_log_dirs
+
+    ws = copy_workspace(tmp_path, 'FashionMNIST', 'figs/accuracy_speed.py', 'figs/sops.py')
+    src = os.path.join(shared, 'reference_logs', 'negative_spike', 'FashionMNIST')
+    for rel in ('MLP/k0', 'MLP/k1', 'LeNet/k1'):
+        shutil.copytree(os.path.join(src, rel), str(ws / 'figs' / rel))
+    shutil.copytree(os.path.join(src, 'MLP/k2'), str(ws / 'figs' / 'MLP' / 'k1' / 'shard-1-of-2'))
+    root, specs = find_log_dirs(str(ws))
+    assert root == str(ws / 'figs')
+    assert [s.split('=')[1] for s in specs] == ['LeNet/k1', 'MLP/k0', 'MLP/k1']
+    assert find_log_dirs(str(ws / 'figs'))[1] == specs
+
+    def script(name, cwd, *args):
+        return subprocess.run([sys.executable, str(ws / 'figs' / name)] + list(args), cwd=str(cwd),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+
+    p = script('accuracy_speed.py', ws / 'figs')
+    assert p.returncode == 0, p.stderr
+    assert 'MLP/k1' in p.stdout and '88.79' in p.stdout and '89.99' in p.stdout
+    assert (ws / 'figs' / 'accuracy_speed.png').exists() and (ws / 'figs' / 'accuracy_speed.svg').exists()
+    p = script('sops.py', ws, '--arch', 'mlp_fashionmnist')  # from the workspace: ./figs searched, output there
+    assert p.returncode == 0, p.stderr
+    assert (ws / 'figs' / 'sops.png').exists()
+    shutil.rmtree(str(ws / 'figs' / 'MLP'))
+    shutil.rmtree(str(ws / 'figs' / 'LeNet'))
+    p = script('accuracy_speed.py', ws / 'figs')
+    assert p.returncode == 2 and p.stderr.startswith('error: no SNN log folders') and 'Traceback' not in p.stderr

@@ -46,7 +46,7 @@ EXPERIMENTS = {
     'cifar10_cnn1': Experiment(
         'CIFAR10', 'cnn1_cifar10', 'Quant_CNN1_CIFAR10.py', 'Spiking_CNN1_CIFAR10.py',
         ['--k', '0', '--mode', 'training'], ['--k', '0', '--resume', 'True', '--mode', 'inference'],
-        ['--k', '0', '--time_steps', '25'], 'figs/CNN1/k0', 0, None, False, 25),
+        ['--k', '0'], 'figs/CNN1/k0', 0, None, False, 100),
     'cifar10_cnn2': Experiment(
         'CIFAR10', 'cnn2_cifar10', 'Quant_CNN2_CIFAR10.py', 'Spiking_CNN2_CIFAR10.py',
         ['--k', '1', '--resume', 'False', '--learning_rate', '0.001', '--mode', 'training'],
@@ -57,8 +57,8 @@ EXPERIMENTS = {
         'CIFAR10', 'cnn1_cifar10_int', 'Quant_VGGNet_CIFAR10.py', 'Spiking_CNN1_CIFAR10.py',
         ['--k', '0', '--resume', 'False', '--use_ternary', 'True', '--learning_rate', '0.001', '--mode', 'training'],
         ['--k', '0', '--resume', 'True', '--use_ternary', 'True', '--mode', 'inference'],
-        ['--k', '0', '--use_ternary', 'True', '--use_int', 'True', '--noise_ratio', '0', '--time_steps', '150'],
-        'figs/WQ_INT/k0', 0, None, True, 150),
+        ['--k', '0', '--use_ternary', 'True', '--use_int', 'True', '--noise_ratio', '0'],
+        'figs/WQ_INT/k0', 0, None, True, 30),
     # seed 003: scatter-and-gather VGG-Net on CIFAR-10 and CIFAR-100
     'cifar10_sg_vgg': Experiment(
         'CIFAR10', 'vgg_cifar10_sg', 'Quant_VGG_CIFAR10.py', 'Spiking_VGG_CIFAR10.py',
@@ -129,3 +129,9 @@ def test_experiment_from_its_workspace(tmp_path, name):
     print(name, 'spikes per layer:', [int(np.abs(c).sum()) for c in trace.counts], 'steps', trace.steps_run)
     assert all(c.any() for c in trace.counts), 'a silent layer makes the comparison trivial'
     assert 100.0 * np.mean(np.argmax(logits, 1) == y) == pytest.approx(snn, abs=0.006)  # printed to 0.01 %
+
+    if e.workspace == 'N_MNIST':  # seed 004's last command: `python accuracy_speed.py` in the workspace's figs/
+        copy_workspace(tmp_path, e.workspace, 'figs/accuracy_speed.py')
+        out = run('accuracy_speed.py', cwd=str(ws / 'figs'))
+        assert re.search(r'^%s +%d +%.2f' % (re.escape(os.path.relpath(e.logs, 'figs')), e.T, snn), out.stdout, re.M)
+        assert (ws / 'figs' / 'accuracy_speed.png').stat().st_size > 5000
