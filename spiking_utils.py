@@ -80,6 +80,7 @@ from tensorlayer_patches.checkpoint import (CheckpointError, check_params, load_
 from tensorlayer_patches.errors import UserError, parse_bool, run_cli  # noqa: E402
 
 __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantized_forward', 'conv2d_nhwc',
+           'depthwise_conv2d_nhwc', 'block_conv', 'readout_input',
            'run_test_set', 'write_logs', 'snn_main', 'RULES', 'DynamicThresholdConv', 'ternarize']
 
 BN_EPS = 1e-5
@@ -118,14 +119,45 @@ def conv2d_nhwc(x, w, stride, pads):
     return np.dot(win.reshape(n * ho * wo, kh * kw * c), w.reshape(-1, o)).reshape(n, ho, wo, o)
 
 
-def _fold_bn(w, beta, gamma, mean, var, k, label, level_k=None):
+def depthwise_conv2d_nhwc(x, w, stride, pads):
+    """Depthwise cross-correlation of NHWC ``x`` with HWC1 ``w`` (TensorFlow's depthwise_conv2d, channel
+    multiplier 1) in x's dtype: each output channel sees only its own input channel."""
+    (pt, pb), (pl, pr) = pads
+    if pt or pb or pl or pr:
+        x = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), mode='constant')
+    n, h, wd, c = x.shape
+    kh, kw = w.shape[:2]
+    ho = (h - kh) // stride + 1
+    wo = (wd - kw) // stride + 1
+    w = w[:, :, :, 0].astype(x.dtype, copy=False)
+    out = np.zeros((n, ho, wo, c), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out += x[:, i:i + (ho - 1) * stride + 1:stride, j:j + (wo - 1) * stride + 1:stride, :] * w[i, j]
+    return out
+
+
+def block_conv(x, w, stride, pads, depthwise=False):
+    """A hidden block's convolution: :func:`depthwise_conv2d_nhwc` or :func:`conv2d_nhwc`."""
+    return (depthwise_conv2d_nhwc if depthwise else conv2d_nhwc)(x, w, stride, pads)
+
+
+def readout_input(arch, a):
+    """What the readout multiplies: the flattened last block, or its global mean when ``arch.global_pool``."""
+    if arch.global_pool:
+        return a.reshape(a.shape[0], -1, a.shape[-1]).mean(axis=1)
+    return a.reshape(a.shape[0], -1)
+
+
+def _fold_bn(w, beta, gamma, mean, var, k, label, level_k=None, depthwise=False):
     """Fold BN into (w, theta, base) in membrane units (the membrane holds 2^k W x).
 
     The block's quantizer has 2^level_k levels per unit (default: k); each level is worth
     ``theta = 2^(k - level_k) sigma / gamma`` of membrane.
 
     A channel with gamma < 0 is folded into the weights (W -> -W, mean -> -mean),
-    which is exact; gamma == 0 (a constant neuron) is refused.
+    which is exact; gamma == 0 (a constant neuron) is refused.  ``depthwise``: ``w`` is HWC1 (the channel is
+    its third axis).
     """
     w = np.array(w, dtype=np.float64)
     beta, gamma, mean, var = (np.asarray(a, dtype=np.float64) for a in (beta, gamma, mean, var))
@@ -137,7 +169,10 @@ def _fold_bn(w, beta, gamma, mean, var, k, label, level_k=None):
                               'spiking equivalent' % (label, bad[:8].tolist()))
     neg = gamma < 0
     if np.any(neg):
-        w[..., neg] = -w[..., neg]
+        if depthwise:
+            w[:, :, neg, :] = -w[:, :, neg, :]
+        else:
+            w[..., neg] = -w[..., neg]
         mean = np.where(neg, -mean, mean)
         gamma = np.abs(gamma)
     sigma = np.sqrt(var + BN_EPS)
@@ -226,6 +261,8 @@ class SpikingConv(object):
     :meth:`step_events` (event-driven: only the synapses of the input events are touched, and only the
     neurons that received input or spiked at the previous step are examined -- the others cannot spike).
 
+    ``depthwise``: ``w`` is an HWC1 depthwise kernel (output channel c sees input channel c only).
+
     ``integer``: all-integer neurons (int64 membrane holding 10^4 W.s, integer thresholds; the weights must be
     integers).  ``input_bound``: the largest |value| of an input spike when the input is integer (None for the
     encoded image); with integer weights and ``fan-in * max|w| * input_bound < 2^24`` the convolutions run in
@@ -235,15 +272,21 @@ class SpikingConv(object):
     _negative_spikes = True  # subclasses with other dynamics need no shadow state
 
     def __init__(self, w, stride, padding, in_shape, theta, base, rule='exact', name='layer', integer=False,
-                 input_bound=None):
+                 input_bound=None, depthwise=False):
         if rule not in RULES:
             raise ValueError('rule must be one of %s' % (RULES,))
         self.name = name
         self.w = np.asarray(w, dtype=np.float64)
+        self.depthwise = bool(depthwise)
         kh, kw, cin, cout = self.w.shape
         h, wd, c = in_shape
         if c != cin:
             raise ValueError('%s: input has %d channels, weights expect %d' % (name, c, cin))
+        if self.depthwise:
+            if cout != 1:
+                raise ValueError('%s: a depthwise kernel is HWC1, got %s' % (name, self.w.shape))
+            cout = cin
+        fan_in = kh * kw * (1 if self.depthwise else cin)
         self.stride = int(stride)
         self.pads = (architectures.same_padding(h, kh, stride, padding),
                      architectures.same_padding(wd, kw, stride, padding))
@@ -256,9 +299,9 @@ class SpikingConv(object):
             raise ValueError('%s: integer neurons need integer weights and the exact rule' % name)
         self.theta, self.base = neuron_thresholds(theta, base, rule, self.integer)
         exact_f32 = (integer_w and input_bound is not None
-                     and kh * kw * cin * float(np.abs(self.w).max(initial=0.0)) * input_bound < F32_EXACT)
+                     and fan_in * float(np.abs(self.w).max(initial=0.0)) * input_bound < F32_EXACT)
         self.w_gemm = self.w.astype(np.float32 if exact_f32 else np.float64)
-        self.fanout = self._fanout_map(h, wd, kh, kw, cout)
+        self.fanout = self._fanout_map(h, wd, kh, kw, 1 if self.depthwise else cout)
         self.in_shape = (h, wd, c)
 
     def _fanout_map(self, h, wd, kh, kw, cout):
@@ -298,8 +341,8 @@ class SpikingConv(object):
         return z
 
     def _conv(self, x):
-        return self._membrane(conv2d_nhwc(x.astype(self.w_gemm.dtype, copy=False), self.w_gemm, self.stride,
-                                          self.pads))
+        return self._membrane(block_conv(x.astype(self.w_gemm.dtype, copy=False), self.w_gemm, self.stride,
+                                         self.pads, self.depthwise))
 
     def _fire(self, m, hi, lo):
         """(up, down) masks.  Float rule: up when m > b + (c+1) theta, down when c > 0 and m <= b + c theta.
@@ -357,8 +400,8 @@ class SpikingConv(object):
 
     def _rows(self, x):
         """Output rows (flat n, h, w) touched by events ``x`` and their input increments (sparse im2col)."""
-        kh, kw, cin, cout = self.w.shape
-        ho, wo, _ = self.out_shape
+        kh, kw, cin = self.w.shape[:3]
+        ho, wo, cout = self.out_shape
         hp = x.h + self.pads[0][0]
         wp = x.w + self.pads[1][0]
         oh = hp[:, None] - np.arange(kh)[None, :]          # (E, kh): output row * stride
@@ -368,8 +411,13 @@ class SpikingConv(object):
         valid = okh[:, :, None] & okw[:, None, :]         # (E, kh, kw)
         e, i, j = np.nonzero(valid)
         row = (x.n[e] * ho + oh[e, i] // self.stride) * wo + ow[e, j] // self.stride
-        col = (i * kw + j) * cin + x.c[e]
         rows, inv = np.unique(row, return_inverse=True)
+        if self.depthwise:  # an event of channel c reaches channel c of its rows only
+            c = x.c[e]
+            delta = sparse.csr_matrix((x.v[e].astype(np.float64) * self.w[i, j, c, 0], (inv, c)),
+                                      shape=(len(rows), cout))
+            return rows, self._membrane(delta.toarray())
+        col = (i * kw + j) * cin + x.c[e]
         im2col = sparse.csr_matrix((x.v[e].astype(np.float64), (inv, col)), shape=(len(rows), kh * kw * cin))
         return rows, self._membrane(im2col.dot(self.w.reshape(kh * kw * cin, cout)))
 
@@ -655,12 +703,14 @@ class SpikingNetwork(object):
             label = '%s block %d' % (source, i + 1)
             geometry = dict(stride=blk.stride, padding=blk.padding, in_shape=arch.block_input_shape(i), rule=rule,
                             name='block%d' % (i + 1))
+            if blk.depthwise:
+                geometry['depthwise'] = True
             if i == 0 and arch.first_quant:
                 w, theta, base = _fold_bn(w, beta, gamma, mean, var, k, label, level_k=first_k)
                 layers.append(DynamicThresholdConv(w, theta=theta, base=base, levels=(2 ** first_k) * arch.first_quant[1],
                                                    amplitude=2 ** (k - first_k), **geometry))
                 continue
-            w, theta, base = _fold_bn(w, beta, gamma, mean, var, k, label)
+            w, theta, base = _fold_bn(w, beta, gamma, mean, var, k, label, depthwise=blk.depthwise)
             if i == 0:
                 bound = None  # the encoded image
             elif arch.uses_B:
@@ -799,7 +849,7 @@ class SpikingNetwork(object):
                         n_sop += layer_abs * self.arch.n_classes
             n_abs += step_abs
             n_sig += step_sig
-            logits[t] = np.dot(self.layers[-1].count.reshape(n, -1).astype(np.float64), self.w_out)
+            logits[t] = np.dot(readout_input(self.arch, self.layers[-1].count.astype(np.float64)), self.w_out)
             for key, value in (('spike_num', n_abs), ('spike_collect', n_sig), ('sop_num', n_sop),
                                ('abs_spike', step_abs), ('sum_spike', step_sig)):
                 counters[key][t] = value
@@ -866,16 +916,17 @@ def quantized_forward(arch, params, x, k, B=None, use_ternary=None, use_int=Fals
         w, beta, gamma, mean, var = (np.asarray(p, dtype=np.float64) for p in params[5 * i:5 * i + 5])
         pads = _block_pads(arch, i)
         if use_int and i > 0:
-            w, theta, base = _fold_bn(w, beta, gamma, mean, var, k, 'block %d' % (i + 1))
+            w, theta, base = _fold_bn(w, beta, gamma, mean, var, k, 'block %d' % (i + 1), depthwise=blk.depthwise)
             theta, base = neuron_thresholds(theta, base, 'exact', integer=True)
             counts = np.rint(a * 2.0 ** k)
-            m = np.rint(conv2d_nhwc(counts, w, blk.stride, pads)).astype(np.int64) * INT_SCALE
+            m = np.rint(block_conv(counts, w, blk.stride, pads, blk.depthwise)).astype(np.int64) * INT_SCALE
             lv, per_unit = np.maximum((m - base) // theta, 0), 2.0 ** k
         else:
-            lv, per_unit = _ann_levels(arch, i, conv2d_nhwc(a, w, blk.stride, pads), beta, gamma, mean, var, k, B)
+            lv, per_unit = _ann_levels(arch, i, block_conv(a, w, blk.stride, pads, blk.depthwise), beta, gamma, mean,
+                                       var, k, B)
         levels.append(lv)
         a = lv / per_unit
-    logits = np.dot(a.reshape(a.shape[0], -1), np.asarray(params[-1], dtype=np.float64))
+    logits = np.dot(readout_input(arch, a), np.asarray(params[-1], dtype=np.float64))
     return levels, logits
 
 
@@ -893,11 +944,11 @@ def random_calibrated_params(arch, x, rng, k=1, gamma_range=(0.5, 1.5), B=None, 
     a = np.asarray(x, dtype=np.float64)
     params = []
     for i, blk in enumerate(arch.blocks):
-        h, wd, cin = arch.block_input_shape(i)
-        w = rng.normal(0.0, np.sqrt(2.0 / (blk.kernel * blk.kernel * cin)), (blk.kernel, blk.kernel, cin, blk.filters))
+        cin = arch.block_input_shape(i)[2]
+        w = rng.normal(0.0, np.sqrt(2.0 / blk.fan_in(cin)), blk.weight_shape(cin))
         if ternary and i > 0:
             w = ternarize(w)
-        z = conv2d_nhwc(a, w, blk.stride, _block_pads(arch, i))
+        z = block_conv(a, w, blk.stride, _block_pads(arch, i), blk.depthwise)
         mean, var = z.mean(axis=(0, 1, 2)), z.var(axis=(0, 1, 2)) + 1e-3
         gamma = rng.uniform(gamma_range[0], gamma_range[1], blk.filters)
         beta = rng.normal(0.0, 0.5, blk.filters)
@@ -1080,6 +1131,9 @@ def _snn_cli(arch_name, script_file, argv):
     import argparse
 
     arch = architectures.select(arch_name, argv)
+    mobilenet = arch.dataset == 'imagenet'
+    if mobilenet:  # the variant (width, size, classes) is chosen by flags
+        arch = _mobilenet_from_flags(argv)
     workspace = os.path.dirname(os.path.abspath(script_file))
     if arch.uses_B:
         tag = 'k<K>B<B>'
@@ -1096,6 +1150,9 @@ def _snn_cli(arch_name, script_file, argv):
     architectures.add_selector_flags(p, arch_name, arch)
     p.add_argument('--k', type=int, default=None,
                    help='quantization level (default: the checkpoint\'s, else %d)' % arch.defaults['k'])
+    if mobilenet:
+        from tensorlayer_patches.distributed import add_mobilenet_flags
+        add_mobilenet_flags(p)
     if arch.uses_B:
         p.add_argument('--B', type=int, default=None,
                        help='activation upper bound (default: the checkpoint\'s, else %d)' % arch.defaults['B'])
@@ -1133,6 +1190,27 @@ def _snn_cli(arch_name, script_file, argv):
     return _snn_run(arch, workspace, p.parse_args(argv))
 
 
+def _mobilenet_from_flags(argv):
+    """The MobileNet variant of ``--width_multiplier/--image_size/--num_classes`` (classes: the data set's)."""
+    import argparse
+
+    from tensorlayer_patches import imagenet
+    from tensorlayer_patches.datasets import DatasetError
+    from tensorlayer_patches.distributed import add_mobilenet_flags, mobilenet_arch
+
+    pre = argparse.ArgumentParser(add_help=False)
+    add_mobilenet_flags(pre)
+    pre.add_argument('--data_dir', default=None)
+    known, _ = pre.parse_known_args(argv)
+    folder = None
+    if known.num_classes is None and '-h' not in argv and '--help' not in argv:
+        try:
+            folder = imagenet.find_imagenet(known.data_dir)
+        except DatasetError:
+            folder = None  # loading the data reports it
+    return mobilenet_arch(known, folder)
+
+
 def _snn_run(arch, workspace, a):
     from tensorlayer_patches.datasets import load_test_inputs
 
@@ -1163,7 +1241,7 @@ def _snn_run(arch, workspace, a):
     shard = parse_shard(a.shard) if a.shard else None
     if shard:
         log_dir = shard_dir(log_dir, shard)
-    x, y = load_test_inputs(arch.dataset, data_dir=a.data_dir, num_test=a.num_test)
+    x, y = load_test_inputs(arch.dataset, data_dir=a.data_dir, num_test=a.num_test, input_shape=arch.input_shape)
     print('SNN: %s (%s), %s, %d test images, T=%d, batch %d, rule=%s, checkpoint %s'
           % (arch.name, arch.string, net.log_tag, len(x), a.time_steps, a.batch_size, a.rule, model_file))
     with net.set_workers(a.workers):

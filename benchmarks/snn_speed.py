@@ -50,7 +50,8 @@ def dense_baseline(net, x, steps, strided=False):
     every neuron is updated (the same exact rule as the engines: integer count, thresholds b + n theta)."""
     n = len(x)
     layers = net.layers
-    ops = [_Im2col(layer) for layer in layers]
+    strided = strided or any(layer.depthwise for layer in layers)  # the textbook im2col is not depthwise
+    ops = [None if strided else _Im2col(layer) for layer in layers]
     w_rows = [layer.w.transpose(3, 2, 0, 1).reshape(layer.w.shape[3], -1) for layer in layers]  # (C_out, K)
     shapes = [(n, layer.out_shape[2], layer.out_shape[0], layer.out_shape[1]) for layer in layers]
     thetas = [layer.theta[None, :, None, None] for layer in layers]
@@ -62,7 +63,8 @@ def dense_baseline(net, x, steps, strided=False):
         inp = encoded.transpose(0, 3, 1, 2) if t == 0 else np.zeros_like(encoded.transpose(0, 3, 1, 2))
         for i, layer in enumerate(layers):
             if strided:
-                out = su.conv2d_nhwc(inp.transpose(0, 2, 3, 1), layer.w, layer.stride, layer.pads).transpose(0, 3, 1, 2)
+                out = su.block_conv(inp.transpose(0, 2, 3, 1), layer.w, layer.stride, layer.pads,
+                                    layer.depthwise).transpose(0, 3, 1, 2)
             else:
                 c, ho, wo = shapes[i][1:]
                 out = (w_rows[i] @ ops[i](inp)).reshape(c, ho, wo, n).transpose(3, 0, 1, 2)
@@ -87,7 +89,9 @@ def measure(fn):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    p.add_argument('--arch', default='cnn1_cifar10', choices=architectures.names())
+    p.add_argument('--arch', default='cnn1_cifar10',
+                   help='a registered architecture (%s) or a MobileNet variant such as '
+                        'mobilenet_imagenet_w0.25_s128_c1000' % ', '.join(architectures.names()))
     p.add_argument('--k', type=int, default=1)
     p.add_argument('--batch_size', type=int, default=50)
     p.add_argument('--time_steps', type=int, default=100)
@@ -96,11 +100,14 @@ def main(argv=None):
                    help='processes for the last row (default: the CPU count)')
     p.add_argument('--seed', type=int, default=0)
     a = p.parse_args(argv)
-    arch = architectures.get(a.arch)
+    try:
+        arch = architectures.get(a.arch)
+    except ValueError as e:
+        p.error(str(e))
     if arch.uses_B:
         p.error('the benchmark covers the multi-step (negative-spike) family')
     rng = np.random.RandomState(a.seed)
-    x = rng.randn(a.batch_size, *arch.input_shape).astype(np.float32) if arch.dataset.startswith('cifar') \
+    x = rng.randn(a.batch_size, *arch.input_shape).astype(np.float32) if arch.dataset in ('cifar10', 'cifar100', 'imagenet') \
         else rng.rand(a.batch_size, *arch.input_shape).astype(np.float32)
     params = su.random_calibrated_params(arch, x, rng, k=a.k)
     print('%s (%s), k=%d, batch %d, T=%d, random weights with calibrated BN, %d CPU(s)'

@@ -23,7 +23,7 @@ import os
 __all__ = ['load', 'quiet_tensorflow']
 
 _SUBMODULES = ('architectures', 'datasets', 'checkpoint', 'errors', 'compat', 'quantization', 'model', 'ann',
-               'nmnist', 'pipeline')
+               'nmnist', 'pipeline', 'imagenet', 'distributed')
 _TL = None
 
 

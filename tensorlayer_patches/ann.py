@@ -113,6 +113,13 @@ class _Trainer(object):
         values = self.sess.run(self.variables)
         return {v.name: val for v, val in zip(self.variables, values)}
 
+    def load_state_file(self, state_file):
+        """Load a ``.train_state.npz``; returns (epochs done, their learning rate)."""
+        with np.load(state_file, allow_pickle=False) as z:
+            state = {key: z[key] for key in z.files}
+        self.load_state({key: v for key, v in state.items() if ':' in key}, state_file)
+        return int(state['__epoch__']), float(state['__learning_rate__'])
+
     def load_state(self, state, source):
         with self.graph.as_default():
             for v in self.variables:
@@ -150,10 +157,7 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
     start = 0
     if resume:
         if os.path.isfile(state_file):
-            with np.load(state_file, allow_pickle=False) as z:
-                state = {key: z[key] for key in z.files}
-            trainer.load_state({key: v for key, v in state.items() if ':' in key}, state_file)
-            done, lr_done = int(state['__epoch__']), float(state['__learning_rate__'])
+            done, lr_done = trainer.load_state_file(state_file)
             start = done if np.isclose(lr_done, learning_rate) else 0
             print('resumed %s: %d epoch(s) done at learning rate %g%s' % (
                 state_file, done, lr_done, '' if start else '; new phase of %d epochs at %g' % (epochs, learning_rate)))

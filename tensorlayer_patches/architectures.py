@@ -25,15 +25,27 @@ __all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'register', 'get', 'names', 
            'register_variant', 'select', 'variants_help', 'add_selector_flags']
 
 
-class ConvBlock(collections.namedtuple('ConvBlock', 'filters kernel stride padding')):
-    """One hidden block: ``filters`` channels, square ``kernel``, ``stride``, 'SAME' or 'VALID'."""
+class ConvBlock(collections.namedtuple('ConvBlock', 'filters kernel stride padding depthwise')):
+    """One hidden block: ``filters`` channels, square ``kernel``, ``stride``, 'SAME' or 'VALID'.
+
+    ``depthwise``: a depthwise convolution (channel multiplier 1: each output channel sees only its own input
+    channel; ``filters`` must equal the input's channels; weights HWC1 as TensorFlow's depthwise_conv2d).
+    """
 
     __slots__ = ()
 
-    def __new__(cls, filters, kernel, stride=1, padding='VALID'):
+    def __new__(cls, filters, kernel, stride=1, padding='VALID', depthwise=False):
         if padding not in ('SAME', 'VALID'):
             raise ValueError("padding must be 'SAME' or 'VALID', got %r" % (padding,))
-        return super(ConvBlock, cls).__new__(cls, int(filters), int(kernel), int(stride), padding)
+        return super(ConvBlock, cls).__new__(cls, int(filters), int(kernel), int(stride), padding, bool(depthwise))
+
+    def weight_shape(self, cin):
+        """HWIO (HWC1 for a depthwise block) shape of the block's kernel on ``cin`` input channels."""
+        return (self.kernel, self.kernel, cin, 1 if self.depthwise else self.filters)
+
+    def fan_in(self, cin):
+        """Inputs of one output neuron."""
+        return self.kernel * self.kernel * (1 if self.depthwise else cin)
 
 
 def conv_output_size(size, kernel, stride, padding):
@@ -75,19 +87,22 @@ class Architecture(object):
             learning_rate, sim_batch_size).
         paper: the paper's numbers (ann, snn, steps) for the default k.
         string: the network string of the paper.
+        global_pool: the readout sees the global mean (over height and width) of the last block's output,
+            as MobileNet's classifier, instead of the flattened output.
         log_group: sub-folder of the workspace's ``figs/`` holding this network's log folders, where one
             workspace holds several networks of one family (``figs/CNN1/k1`` beside ``figs/CNN2/k1``,
             as the authors' ``CNN_1/figs/k1``); '' for ``figs/<tag>`` directly.
     """
 
     def __init__(self, name, dataset, input_shape, n_classes, blocks, family, defaults, paper, string,
-                 weight_quant=None, first_quant=None, log_group=''):
+                 weight_quant=None, first_quant=None, log_group='', global_pool=False):
         if family not in FAMILIES:
             raise ValueError('%s: family must be one of %s' % (name, FAMILIES))
         if (family == 'integer') != (first_quant is not None):
             raise ValueError('%s: first_quant (k0, B0) is required by, and only by, the integer family' % name)
         self.name = name
         self.log_group = log_group
+        self.global_pool = bool(global_pool)
         self.weight_quant = weight_quant
         self.first_quant = None if first_quant is None else (int(first_quant[0]), int(first_quant[1]))
         self.dataset = dataset
@@ -105,6 +120,9 @@ class Architecture(object):
             wo = conv_output_size(w, blk.kernel, blk.stride, blk.padding)
             if ho < 1 or wo < 1:
                 raise ValueError('%s: block %d (%s) does not fit its %dx%d input' % (name, i + 1, blk, h, w))
+            if blk.depthwise and blk.filters != shapes[-1][2]:
+                raise ValueError('%s: depthwise block %d has %d filters for %d input channels'
+                                 % (name, i + 1, blk.filters, shapes[-1][2]))
             shapes.append((ho, wo, blk.filters))
         self._shapes = shapes
 
@@ -156,8 +174,9 @@ class Architecture(object):
 
     @property
     def flat_features(self):
+        """Inputs of the readout: the flattened last block, or its channels with ``global_pool``."""
         h, w, c = self._shapes[-1]
-        return h * w * c
+        return c if self.global_pool else h * w * c
 
     def neurons_per_layer(self):
         """Number of spiking neurons of each hidden block."""
@@ -175,9 +194,8 @@ class Architecture(object):
         """
         out = []
         for i, blk in enumerate(self.blocks):
-            cin = self._shapes[i][2]
             label = 'block %d' % (i + 1)
-            out.append((label + ' W', (blk.kernel, blk.kernel, cin, blk.filters)))
+            out.append((label + ' W', blk.weight_shape(self._shapes[i][2])))
             for part in ('beta', 'gamma', 'moving_mean', 'moving_variance'):
                 out.append(('%s BN %s' % (label, part), (blk.filters,)))
         out.append(('readout W', (self.flat_features, self.n_classes)))
@@ -194,7 +212,7 @@ class Architecture(object):
             if i == 0:
                 continue
             ho, wo, co = self._shapes[i + 1]
-            total += ho * wo * co * blk.kernel * blk.kernel * self._shapes[i][2]
+            total += ho * wo * co * blk.fan_in(self._shapes[i][2])
         total += self.flat_features * self.n_classes
         return total
 
@@ -269,7 +287,13 @@ def variants_help(name):
 
 
 def get(name):
-    """The registered architecture ``name``; a clear error listing the known ones otherwise."""
+    """The registered architecture ``name``; a clear error listing the known ones otherwise.
+
+    MobileNet variants (``mobilenet_imagenet_w<width>_s<size>_c<classes>``) are registered on first use."""
+    if name not in _REGISTRY:
+        variant = _parse_mobilenet_name(name)
+        if variant is not None:
+            return mobilenet(*variant)
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -376,3 +400,59 @@ _nmnist('mlp_nmnist', [C(400, 34), C(400, 1)], '400-400', dict(ann=96.58, snn=96
 # the authors' LeNet: 12C5 VALID, 12 (k2 s2), 64C4 VALID, 64 (k2 s2), then the readout (their string: 12C5-P2-64C5-P2)
 _nmnist('lenet_nmnist', [C(12, 5), C(12, 2, 2, 'SAME'), C(64, 4), C(64, 2, 2, 'SAME')], '12C5-P2-64C5-P2',
         dict(ann=97.86, snn=97.86, steps=14, fp32=97.93), 'LeNet')
+
+
+# ImageNet MobileNetV1 (seed 000; the authors never published their quantized definition, SPEC section 5): a
+# full-precision 3x3 stride-2 convolution, 13 depthwise-separable blocks -- a 3x3 depthwise convolution and a 1x1
+# pointwise one, each a hidden block with BN + ReLU + quantizer(k) -- global mean pool and the bias-free readout.
+MOBILENET_BASE = 'mobilenet_imagenet'
+MOBILENET_DEFAULTS = dict(width=1.0, image_size=224, n_classes=1000)
+_MOBILENET_BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1),
+                     (512, 1), (512, 1), (1024, 2), (1024, 1))  # (pointwise filters, depthwise stride)
+
+
+def _mobilenet_depth(channels, width):
+    """TF-slim's rule: channels x width multiplier, at least 8."""
+    return max(int(channels * width), 8)
+
+
+def mobilenet_name(width, image_size, n_classes):
+    """Registry name of a MobileNet variant; the defaults (1.0, 224, 1000) are ``mobilenet_imagenet``."""
+    if (float(width), int(image_size), int(n_classes)) == (1.0, 224, 1000):
+        return MOBILENET_BASE
+    return '%s_w%g_s%d_c%d' % (MOBILENET_BASE, float(width), int(image_size), int(n_classes))
+
+
+def _parse_mobilenet_name(name):
+    import re
+    m = re.match(r'^%s_w([0-9.]+)_s([0-9]+)_c([0-9]+)$' % MOBILENET_BASE, str(name))
+    return None if m is None else (float(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
+def mobilenet(width=1.0, image_size=224, n_classes=1000):
+    """The (registered) quantized MobileNetV1 with width multiplier ``width`` on ``image_size`` px inputs."""
+    width, image_size, n_classes = float(width), int(image_size), int(n_classes)
+    if not 0 < width <= 4:
+        raise ValueError('the width multiplier must be in (0, 4], got %g' % width)
+    if image_size < 32:
+        raise ValueError('the MobileNet input size must be >= 32 px, got %d' % image_size)
+    if n_classes < 2:
+        raise ValueError('MobileNet needs >= 2 classes, got %d' % n_classes)
+    name = mobilenet_name(width, image_size, n_classes)
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    channels = _mobilenet_depth(32, width)
+    blocks = [C(channels, 3, 2, 'SAME')]
+    for filters, stride in _MOBILENET_BLOCKS:
+        blocks.append(C(channels, 3, stride, 'SAME', depthwise=True))
+        channels = _mobilenet_depth(filters, width)
+        blocks.append(C(channels, 1, 1, 'SAME'))
+    return register(Architecture(
+        name=name, dataset='imagenet', input_shape=(image_size, image_size, 3), n_classes=n_classes, blocks=blocks,
+        family='negative', global_pool=True, log_group='' if name == MOBILENET_BASE else name[len(MOBILENET_BASE) + 1:],
+        defaults=dict(k=1, time_steps=100, epochs=60, batch_size=200, learning_rate=1e-2, sim_batch_size=10,
+                      width=width, image_size=image_size),
+        paper={}, string='MobileNetV1 (width %g, %d px): C3s2-13x(dw3-pw1)-GAP' % (width, image_size)))
+
+
+mobilenet()

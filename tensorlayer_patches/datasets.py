@@ -72,6 +72,10 @@ DATASETS = {
                     crop=None, files=('train.npz', 'test.npz'), url=None),
     'n_mnist_2p': dict(kind='frames', subdirs=('n_mnist', 'N_MNIST'), debian='n-mnist', raw_shape=(34, 34, 2),
                        crop=None, files=('train_2p.npz', 'test_2p.npz'), url=None),
+    # ImageNet: TFRecord shards written by tfrecord_imagenet.py (tensorlayer_patches.imagenet), streamed, never
+    # loaded whole; the input size is the network's.
+    'imagenet': dict(kind='tfrecord', subdirs=('imagenet', 'ImageNet', 'imagenet_tfrecord'), debian='imagenet',
+                     raw_shape=None, crop=None, files=('meta.json',), url=None),
 }
 
 
@@ -79,6 +83,8 @@ def _required_files(name, splits):
     kind = DATASETS[name]['kind']
     if kind == 'idx':
         return [f for s in splits for f in _IDX['test' if s == 'test' else 'train']]
+    if kind == 'tfrecord':
+        return list(DATASETS[name]['files'])
     if kind == 'frames':
         tr, te = DATASETS[name]['files']
         return ([tr] if any(s != 'test' for s in splits) else []) + ([te] if 'test' in splits else [])
@@ -128,6 +134,9 @@ def find_dataset_dir(name, splits=('train', 'test'), data_dir=None):
     if name == 'fashion_mnist':
         hint = ' (Debian: apt-get install dataset-fashion-mnist)'
     how = 'or add --download'
+    if DATASETS[name]['kind'] == 'tfrecord':
+        how = ('or convert the ImageNet images (train/<wnid>/*.JPEG, val/...) with: python tfrecord_imagenet.py '
+               '--data_dir <ImageNet folder> --out_dir data/imagenet')
     if DATASETS[name]['kind'] == 'frames':
         how = ('or make them from the original N-MNIST event files with: python preprocessing_N_MNIST.py '
                '--data_dir <folder with Train/ and Test/> --out_dir data/n_mnist%s'
@@ -228,6 +237,8 @@ def load_dataset(name, splits=('train', 'val', 'test'), data_dir=None, download=
             raise
         d = fetch(name, data_dir or os.path.join(os.getcwd(), 'data'))
     kind = DATASETS[name]['kind']
+    if kind == 'tfrecord':
+        raise DatasetError('%s is streamed from its TFRecords (tensorlayer_patches.imagenet), not loaded whole' % name)
     out = {}
     if kind == 'idx':
         if 'test' in splits:
@@ -281,8 +292,15 @@ def eval_inputs(name, x):
     return per_image_standardization(x[:, top:top + crop, left:left + crop, :])
 
 
-def load_test_inputs(name, data_dir=None, download=False, num_test=None):
-    """(network inputs, labels) of the test set of ``name``: every test image once, in file order."""
+def load_test_inputs(name, data_dir=None, download=False, num_test=None, input_shape=None):
+    """(network inputs, labels) of the test set of ``name``: every test image once, in file order.
+
+    ImageNet (``input_shape`` gives the size): lazy views of the validation records (see
+    :class:`tensorlayer_patches.imagenet.EvalSplit`), sliced by batch."""
+    if DATASETS[name]['kind'] == 'tfrecord':
+        from tensorlayer_patches import imagenet
+        split = imagenet.eval_split(input_shape[0], data_dir=data_dir, num=num_test)
+        return split.images, split.labels
     x, y = load_dataset(name, splits=('test',), data_dir=data_dir, download=download)['test']
     if num_test is not None:
         x, y = x[:num_test], y[:num_test]

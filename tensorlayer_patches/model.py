@@ -34,7 +34,8 @@ def build_network(arch, x, k=1, is_train=False, reuse=False, B=None, full_precis
     Hidden block: Quant_Conv2d (no bias; weights quantized as ``arch.weight_quant_for(ternary)``
     says, except in the first block) -> BatchNorm(ReLU, decay 0.9, eps 1e-5) ->
     Quant_Layer(k, B) -- Quant_Layer(k0, B0) in the first block when ``arch.first_quant`` --
-    (``full_precision``: neither weight nor activation quantization).  Readout: flatten ->
+    (``full_precision``: neither weight nor activation quantization); a depthwise block uses
+    Quant_DepthwiseConv2d.  Readout: flatten (``arch.global_pool``: global mean pool) ->
     bias-free dense, full precision.  Call once with ``reuse=False`` (training
     graph) and again with ``reuse=True`` (inference graph) to share variables.
     """
@@ -48,9 +49,13 @@ def build_network(arch, x, k=1, is_train=False, reuse=False, B=None, full_precis
     with tf.variable_scope(SCOPE, reuse=reuse):
         net = tl.layers.InputLayer(x, name='input')
         for i, blk in enumerate(arch.blocks):
-            conv = tl.layers.Quant_Conv2d(net, blk.filters, (blk.kernel, blk.kernel), (blk.stride, blk.stride),
-                                          padding=blk.padding, weight_quant=weight_quant if i > 0 else None,
-                                          name='conv%d' % (i + 1))
+            wq = weight_quant if i > 0 else None
+            if blk.depthwise:
+                conv = tl.layers.Quant_DepthwiseConv2d(net, (blk.kernel, blk.kernel), (blk.stride, blk.stride),
+                                                       padding=blk.padding, weight_quant=wq, name='conv%d' % (i + 1))
+            else:
+                conv = tl.layers.Quant_Conv2d(net, blk.filters, (blk.kernel, blk.kernel), (blk.stride, blk.stride),
+                                              padding=blk.padding, weight_quant=wq, name='conv%d' % (i + 1))
             bn = tl.layers.BatchNormLayer(conv, decay=BN_DECAY, epsilon=BN_EPSILON, act=tf.nn.relu,
                                           is_train=is_train, name='bn%d' % (i + 1))
             bn_vars = list(bn.all_params[-4:])
@@ -62,7 +67,10 @@ def build_network(arch, x, k=1, is_train=False, reuse=False, B=None, full_precis
             hidden.append(net.outputs)
             export += [conv.W_q] + bn_vars
             assignable += [conv.W] + bn_vars
-        net = tl.layers.FlattenLayer(net, name='flatten')
+        if arch.global_pool:
+            net = tl.layers.GlobalMeanPool2d(net, name='global_pool')
+        else:
+            net = tl.layers.FlattenLayer(net, name='flatten')
         out = tl.layers.Quant_DenseLayer(net, arch.n_classes, name='readout')
         export.append(out.W_q)
         assignable.append(out.W)

@@ -20,7 +20,7 @@ import numpy as np
 import tensorlayer_patches
 from tensorlayer_patches.datasets import DATASETS
 
-__all__ = ['TrainInput', 'epoch_order', 'epoch_seed']
+__all__ = ['TrainInput', 'epoch_order', 'epoch_seed', 'augment']
 
 BRIGHTNESS_MAX_DELTA = 63.0
 CONTRAST_RANGE = (0.2, 1.8)
@@ -36,15 +36,16 @@ def epoch_order(seed, epoch, n):
     return np.random.RandomState(epoch_seed(seed, epoch)).permutation(n)
 
 
-def _augment(tf, image, seed_pair, crop):
-    """Random crop to ``crop``x``crop``, flip, brightness, contrast, standardization (stateless, per example)."""
+def augment(tf, image, seed_pair, crop):
+    """Random crop to ``crop``x``crop``, flip, brightness, contrast, standardization (stateless, per example;
+    the image's size may be dynamic, e.g. ImageNet after resizing)."""
 
     def uniform(op, **kw):
         return tf.random.stateless_uniform([], seed=seed_pair + tf.constant([0, op], tf.int64), **kw)
 
-    h, w = image.shape.as_list()[:2]
-    top = uniform(1, minval=0, maxval=h - crop + 1, dtype=tf.int32)
-    left = uniform(2, minval=0, maxval=w - crop + 1, dtype=tf.int32)
+    shape = tf.shape(image)
+    top = uniform(1, minval=0, maxval=shape[0] - crop + 1, dtype=tf.int32)
+    left = uniform(2, minval=0, maxval=shape[1] - crop + 1, dtype=tf.int32)
     image = tf.image.crop_to_bounding_box(image, top, left, crop, crop)
     image = tf.cond(uniform(3) < 0.5, lambda: tf.reverse(image, [1]), lambda: image)
     image = image + uniform(4, minval=-BRIGHTNESS_MAX_DELTA, maxval=BRIGHTNESS_MAX_DELTA)
@@ -74,7 +75,7 @@ class TrainInput(object):
             ds = ds.map(lambda img, lab, pos: (img, lab))
         else:
             seed = self.seed
-            ds = ds.map(lambda img, lab, pos: (_augment(tf, img, tf.stack([seed, pos * 8]), self.crop), lab),
+            ds = ds.map(lambda img, lab, pos: (augment(tf, img, tf.stack([seed, pos * 8]), self.crop), lab),
                         num_parallel_calls=parallel_calls)
         ds = ds.batch(batch_size).prefetch(2)
         self.iterator = tf.compat.v1.data.make_initializable_iterator(ds)

@@ -10,7 +10,7 @@ import tensorflow as tf
 from tensorlayer.layers.core import Layer
 
 __all__ = ['quantize_active', 'ternarize', 'quantize_weight', 'apply_weight_quant', 'Quant_Layer',
-           'Quant_Conv2d', 'Quant_DenseLayer', 'register', 'WEIGHT_QUANT_CHOICES']
+           'Quant_Conv2d', 'Quant_DepthwiseConv2d', 'Quant_DenseLayer', 'register', 'WEIGHT_QUANT_CHOICES']
 
 ROUND_OFFSET = 1e-5
 TERNARY_DELTA = 0.7
@@ -102,6 +102,26 @@ class Quant_Conv2d(Layer):
         self._add_params(self.W)
 
 
+class Quant_DepthwiseConv2d(Layer):
+    """Bias-free depthwise convolution (channel multiplier 1, kernel HWC1) with an optionally quantized kernel
+    (see :class:`Quant_Conv2d`): MobileNet's depthwise layer."""
+
+    def __init__(self, prev_layer, filter_size=(3, 3), strides=(1, 1), padding='SAME', weight_quant=None,
+                 W_init=tf.truncated_normal_initializer(stddev=0.02), name='quant_depthwise_conv2d'):
+        super(Quant_DepthwiseConv2d, self).__init__(prev_layer=prev_layer, name=name)
+        if weight_quant not in WEIGHT_QUANT_CHOICES:
+            raise ValueError('weight_quant must be one of %s' % (WEIGHT_QUANT_CHOICES,))
+        cin = int(self.inputs.get_shape()[-1])
+        with tf.variable_scope(name):
+            self.W = tf.get_variable('W', shape=(filter_size[0], filter_size[1], cin, 1), initializer=W_init,
+                                     dtype=tf.float32)
+            self.W_q = apply_weight_quant(self.W, weight_quant)
+            self.outputs = tf.nn.depthwise_conv2d(self.inputs, self.W_q, strides=(1, strides[0], strides[1], 1),
+                                                  padding=padding)
+        self._add_layers(self.outputs)
+        self._add_params(self.W)
+
+
 class Quant_DenseLayer(Layer):
     """Bias-free dense layer with optionally quantized weights (see :class:`Quant_Conv2d`)."""
 
@@ -121,7 +141,7 @@ class Quant_DenseLayer(Layer):
 
 def register(tl):
     """Expose the layers under ``tl.layers`` as in the authors' fork."""
-    for cls in (Quant_Layer, Quant_Conv2d, Quant_DenseLayer):
+    for cls in (Quant_Layer, Quant_Conv2d, Quant_DepthwiseConv2d, Quant_DenseLayer):
         setattr(tl.layers, cls.__name__, cls)
     tl.layers.quantize_active = quantize_active
     tl.layers.ternarize = ternarize

@@ -12,12 +12,15 @@ from spiking_utils import SpikingNetwork, quantized_forward, random_calibrated_p
 from tensorlayer_patches import architectures
 from tensorlayer_patches.model import QuantANN
 
-ARCHS = ['mlp_fashionmnist', 'lenet_fashionmnist']
+# the tiny MobileNet (width 0.25, 32 px, 10 classes): depthwise blocks and the global mean pool
+TINY_MOBILENET = architectures.mobilenet(0.25, 32, 10).name
+ARCHS = ['mlp_fashionmnist', 'lenet_fashionmnist', TINY_MOBILENET]
 
 
 def _setup(name, k, seed, n=24):
     rng = np.random.RandomState(seed)
-    x = rng.rand(n, 28, 28, 1).astype(np.float32)
+    arch = architectures.get(name)
+    x = rng.rand(min(n, 6) if arch.global_pool else n, *arch.input_shape).astype(np.float32)
     params = random_calibrated_params(name, x, rng, k=k)
     return x, params
 
@@ -35,7 +38,7 @@ def test_snn_counts_equal_tensorlayer_ann(name, k):
     ann = QuantANN(name, k).assign(params)
     hidden, logits = ann.hidden(x), ann.logits(x)
     ann.close()
-    trace = SpikingNetwork.from_params(name, params, k).simulate(x, time_steps=300)
+    trace = SpikingNetwork.from_params(name, params, k).simulate(x, time_steps=600)
     assert trace.converged
     ties = 0
     for layer, (count, act) in enumerate(zip(trace.counts, hidden)):
@@ -64,7 +67,7 @@ def _pre_activation(name, params, k, layer, counts, x):
     h, wd, _ = arch.block_input_shape(layer)
     pads = (architectures.same_padding(h, blk.kernel, blk.stride, blk.padding),
             architectures.same_padding(wd, blk.kernel, blk.stride, blk.padding))
-    z = spiking_utils.conv2d_nhwc(inp, w, blk.stride, pads)
+    z = spiking_utils.block_conv(inp, w, blk.stride, pads, blk.depthwise)
     return np.maximum(gamma * (z - mean) / np.sqrt(var + 1e-5) + beta, 0)
 
 
@@ -73,7 +76,8 @@ def _pre_activation(name, params, k, layer, counts, x):
 def test_snn_counts_equal_float64_reference_exactly(name, k):
     x, params = _setup(name, k, seed=100 + k)
     levels, logits = quantized_forward(name, params, x, k)
-    trace = SpikingNetwork.from_params(name, params, k).simulate(x, time_steps=300)
+    trace = SpikingNetwork.from_params(name, params, k).simulate(x, time_steps=600)
+    assert trace.converged
     for count, level in zip(trace.counts, levels):
         np.testing.assert_array_equal(count, level)
     np.testing.assert_allclose(trace.logits[-1], 2.0 ** k * logits, rtol=1e-9, atol=1e-9)
@@ -159,7 +163,7 @@ def test_event_driven_engine_equals_dense_engine(name, rule):
         params[5 * i + 1] = params[5 * i + 1] + np.float32(0.4)  # beta: many neurons active at rest
     silent = [p.copy() for p in params]
     silent[1] = silent[1] - np.float32(50.0)  # block 1 never fires: block 2 can fire from its bias only
-    T = 60 if name == 'cnn1_cifar10' else 200
+    T = 60 if name == 'cnn1_cifar10' else 300
     for p in (params, silent):
         dense = SpikingNetwork.from_params(name, p, 1, rule=rule, engine='dense').simulate(x, T)
         events = SpikingNetwork.from_params(name, p, 1, rule=rule, engine='sparse').simulate(x, T)
@@ -181,18 +185,21 @@ def _registry_case(name):
 
 @pytest.mark.parametrize('name', architectures.names())
 def test_every_registered_network_is_lossless(name):
-    """Every network of every workspace (CIFAR VGGs, N-MNIST, both polarities, ...): random calibrated
-    parameters, SNN counts = the float64 quantized ANN's levels neuron by neuron, no layer silent."""
+    """Every network of every workspace (CIFAR VGGs, N-MNIST, both polarities, MobileNet at width 0.25 and
+    64 px, ...): random calibrated parameters, SNN counts = the float64 quantized ANN's levels neuron by neuron,
+    no layer silent."""
     arch = architectures.get(name)
+    if arch.dataset == 'imagenet':  # the full-size MobileNet would take minutes: the same blocks, smaller
+        arch = architectures.mobilenet(0.25, 64, 20)
     k, B, use_int = _registry_case(name)
     rng = np.random.RandomState(len(name))
     n = 3 if arch.input_shape[0] > 28 or arch.input_shape[2] > 1 else 12
     x = rng.rand(n, *arch.input_shape).astype(np.float32)
-    if arch.dataset.startswith('cifar'):
+    if arch.dataset.startswith('cifar') or arch.dataset == 'imagenet':
         x = (x - 0.5) * 2.0  # standardized images are signed
     params = random_calibrated_params(arch, x, rng, k=k, B=B)
     levels, logits = quantized_forward(arch, params, x, k, B=B, use_int=use_int)
-    trace = SpikingNetwork.from_params(arch, params, k, B=B, use_int=use_int).simulate(x, time_steps=400)
+    trace = SpikingNetwork.from_params(arch, params, k, B=B, use_int=use_int).simulate(x, time_steps=600)
     assert trace.converged
     for i, (count, level) in enumerate(zip(trace.counts, levels)):
         assert level.any(), 'layer %d silent: the comparison would be trivial' % (i + 1)
