@@ -18,7 +18,8 @@ writing only the missing shards, and the same input gives byte-identical files.
 Inputs (as the authors' ``input_data.py``, with ``tf.data``): the shorter side is resized (bilinear) to
 ``round(256/224 x size)`` -- 256 for 224 px -- then training takes a random ``size`` crop, a random left-right
 flip, brightness and contrast distortions and per-image standardization (:mod:`tensorlayer_patches.pipeline`,
-stateless random numbers drawn from the seed, the epoch and the record's position); evaluation takes the
+stateless random numbers drawn from the seed, the epoch and the record's position; the training input is
+``tensorlayer_patches.distributed.ImageNetTrainInput``); evaluation takes the
 central crop and standardizes.  :class:`EvalSplit` reads the validation records by index, so the ANN's
 evaluation and the spiking simulator see every validation image exactly once, bit-identical.
 """
@@ -37,8 +38,8 @@ import numpy as np
 from tensorlayer_patches.datasets import DatasetError, find_dataset_dir
 from tensorlayer_patches.errors import UserError
 
-__all__ = ['convert', 'list_images', 'read_meta', 'shard_files', 'EvalSplit', 'eval_split', 'train_dataset',
-           'resize_side', 'SPLITS']
+__all__ = ['convert', 'list_images', 'read_meta', 'shard_files', 'EvalSplit', 'eval_split', 'decode_example',
+           'resize_shorter', 'eval_image', 'resize_side', 'SPLITS']
 
 SPLITS = ('train', 'validation')
 SOURCE_DIRS = {'train': 'train', 'validation': 'val'}
@@ -421,39 +422,6 @@ class _View(object):
 def eval_split(image_size, data_dir=None, num=None, split='validation'):
     """:class:`EvalSplit` of the converted ImageNet found as every dataset (``--data_dir`` first)."""
     return EvalSplit(find_imagenet(data_dir), split, image_size, num)
-
-
-def train_dataset(tf, folder, image_size, batch_size, seed, epoch, num_workers=1, worker_index=0):
-    """One epoch of augmented training batches for worker ``worker_index`` of ``num_workers``.
-
-    Records are interleaved from the shards in a seeded order, shuffled with a seeded buffer, split across
-    workers (each sees a disjoint part) and cut to whole batches, so every worker takes the same number of
-    steps -- what synchronous training needs.  Returns ``(dataset, steps)``.
-    """
-    from tensorlayer_patches.pipeline import augment, epoch_seed
-
-    files, meta = shard_files(folder, 'train')
-    count = meta['splits']['train']['count']
-    steps = count // (batch_size * num_workers)
-    if steps < 1:
-        raise UserError('%d training images are fewer than one batch of %d per worker x %d worker(s)'
-                        % (count, batch_size, num_workers))
-    s = epoch_seed(seed, epoch)
-    order = np.random.RandomState(s).permutation(len(files))
-    ds = tf.data.TFRecordDataset([files[i] for i in order])
-    ds = ds.shuffle(min(count, 10000), seed=s, reshuffle_each_iteration=False)
-    ds = ds.shard(num_workers, worker_index)
-    ds = ds.take(steps * batch_size)
-    positions = tf.data.Dataset.range(steps * batch_size)
-
-    def prepare(record, pos):
-        image, label = decode_example(tf, record)
-        image = resize_shorter(tf, image, resize_side(image_size))
-        seed_pair = tf.stack([tf.constant(s, tf.int64), (pos * num_workers + worker_index) * 8])
-        return augment(tf, image, seed_pair, image_size), label
-
-    ds = tf.data.Dataset.zip((ds, positions)).map(prepare, num_parallel_calls=4)
-    return ds.batch(batch_size, drop_remainder=True).prefetch(2), steps
 
 
 def main(argv=None):
