@@ -153,6 +153,9 @@ def test_train_towers_infer_and_lossless_snn(tiny_imagenet, tmp_path):
     info = json.load(open(os.path.join(logs, 'run.json')))
     assert info['num_images'] == 6 and info['steps_run'] < 400
     assert len(open(os.path.join(logs, 'accuracy.txt')).read().split()) == 2 * 400  # 2 batches x T lines
+    for fig in ('accuracy_speed', 'sparsity', 'sops'):  # the workspace's figure scripts read these logs
+        r = _run([os.path.join('figs', fig + '.py'), logs, '--out', str(tmp_path / fig)])
+        assert r.returncode == 0 and (tmp_path / (fig + '.png')).stat().st_size > 5000, r.stderr[-2000:]
     # neuron by neuron on the real checkpoint and the real inputs
     params, meta = load_checkpoint(model)
     arch = architectures.get(meta['architecture'])
