@@ -62,6 +62,7 @@ Programmatic use::
 
 from __future__ import absolute_import, division, print_function
 
+import hashlib
 import json
 import os
 import sys
@@ -77,7 +78,8 @@ if _ROOT not in sys.path:
 from tensorlayer_patches import architectures  # noqa: E402  (pure python, no TensorFlow)
 from tensorlayer_patches.checkpoint import (CheckpointError, check_params, load_checkpoint, resolve_config,  # noqa: E402
                                             resolve_ternary)
-from tensorlayer_patches.errors import UserError, parse_bool, run_cli  # noqa: E402
+from tensorlayer_patches.errors import (ArgumentParser, UserError, add_resume_flag, ensure_writable_dir,  # noqa: E402
+                                        parse_bool, run_cli)
 
 __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantized_forward', 'conv2d_nhwc',
            'depthwise_conv2d_nhwc', 'block_conv', 'readout_input',
@@ -614,6 +616,7 @@ class SpikingNetwork(object):
         self.family = arch.family
         self.meta = {}
         self.seed = 0
+        self.rule = 'exact'
         self.rng = np.random.RandomState(0)
         self.workers, self._pool = 1, None
         # the encoding layer's spikes are not counted in the all-integer family (the authors' convention)
@@ -727,6 +730,7 @@ class SpikingNetwork(object):
         net = cls(arch, layers, params[-1], k, B, engine=engine, use_ternary=ternary, use_int=use_int,
                   noise_ratio=noise_ratio)
         net.seed = int(seed)
+        net.rule = rule
         net.reseed(0)
         return net
 
@@ -979,9 +983,112 @@ def format_log_lines(trace, labels, files=LOG_FILES):
 
 
 def write_logs(log_dir, lines_per_file, mode='a'):
+    """Append (or write) each file's lines, flushed to disk before returning."""
     for name, lines in lines_per_file.items():
         with open(os.path.join(log_dir, name), mode) as f:
             f.write(''.join(line + '\n' for line in lines))
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def atomic_write_json(path, obj):
+    """``path`` replaced at once by the JSON of ``obj`` (a kill leaves the old file or the new one)."""
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(obj, f, indent=1, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+PROGRESS_FILE = 'progress.json'
+_TOTALS = ('correct', 'spike_num', 'spike_collect', 'sop_num')
+
+
+class _Progress(object):
+    """The batches of a run whose log lines are complete on disk, and what they add up to.
+
+    After each batch the log files are appended (and flushed), then ``progress.json`` -- the number of complete
+    batches, each log file's size at that point and the running totals -- is replaced atomically.  A run killed
+    at any moment therefore resumes exactly after its last complete batch: the files are cut back to the
+    recorded sizes (dropping a partial batch) and the totals reloaded, so the finished files are byte-identical
+    to those of an uninterrupted run.
+    """
+
+    def __init__(self, log_dir, key, files, time_steps):
+        self.log_dir, self.key, self.files = log_dir, key, list(files)
+        self.path = None if log_dir is None else os.path.join(log_dir, PROGRESS_FILE)
+        self.done = 0
+        self.totals = {name: np.zeros(time_steps, dtype=np.int64) for name in _TOTALS}
+        self.steps_run = self.unconverged = self.n = 0
+
+    def start_fresh(self):
+        for stale in (self.path, os.path.join(self.log_dir, 'run.json')):
+            if os.path.exists(stale):
+                os.remove(stale)
+        for name in self.files:
+            open(os.path.join(self.log_dir, name), 'w').close()
+        self.save()
+
+    def resume(self):
+        """Continue the recorded run; False (nothing recorded) means start afresh."""
+        if not os.path.isfile(self.path):
+            return False
+        try:
+            with open(self.path) as f:
+                rec = json.load(f)
+            key, done, sizes, totals = rec['key'], int(rec['done']), rec['sizes'], rec['totals']
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise UserError('%s is unreadable (%s); run without --resume to start over' % (self.path, e))
+        diff = sorted(k for k in set(key) | set(self.key) if key.get(k) != self.key.get(k))
+        if diff:
+            raise UserError('%s holds a run with another %s; run without --resume (or use another --log_dir) to '
+                            'start over' % (self.log_dir, ', '.join(diff)))
+        for name in self.files:
+            path = os.path.join(self.log_dir, name)
+            size = os.path.getsize(path) if os.path.isfile(path) else -1
+            if size < sizes[name]:
+                raise UserError('%s is shorter than its %d complete batches (damaged); run without --resume to '
+                                'start over' % (path, done))
+            with open(path, 'r+') as f:  # drop the lines of a batch that was cut short
+                f.truncate(sizes[name])
+        run_json = os.path.join(self.log_dir, 'run.json')
+        if os.path.exists(run_json):
+            os.remove(run_json)
+        self.done = done
+        for name in _TOTALS:
+            self.totals[name][:] = totals[name]
+        self.steps_run, self.unconverged, self.n = totals['steps_run'], totals['unconverged'], totals['n']
+        return True
+
+    def add(self, trace, labels, lines):
+        self.totals['correct'] += trace.correct(labels)
+        for name in _TOTALS[1:]:
+            self.totals[name] += getattr(trace, name)
+        self.steps_run = max(self.steps_run, trace.steps_run)
+        self.unconverged += 0 if trace.converged else 1
+        self.n += len(labels)
+        self.done += 1
+        if self.log_dir is not None:
+            write_logs(self.log_dir, lines)
+            self.save()
+
+    def save(self):
+        totals = {name: [int(v) for v in self.totals[name]] for name in _TOTALS}
+        totals.update(steps_run=int(self.steps_run), unconverged=int(self.unconverged), n=int(self.n))
+        sizes = {name: os.path.getsize(os.path.join(self.log_dir, name)) for name in self.files}
+        atomic_write_json(self.path, dict(key=self.key, done=self.done, sizes=sizes, totals=totals))
+
+
+def run_key(net, x, y, time_steps, batch_size, shard=None, **extra):
+    """What a resumed simulation must share with the run it continues (compared field by field)."""
+    labels = np.asarray(y) if isinstance(y, np.ndarray) else None
+    key = dict(architecture=net.arch.name, k=net.k, B=net.B, use_ternary=net.use_ternary, use_int=net.use_int,
+               rule=net.rule, noise_ratio=net.noise_ratio, seed=net.seed, time_steps=int(time_steps),
+               batch_size=int(batch_size), num_images=len(x), shard=None if shard is None else '%d/%d' % shard,
+               labels_sha1=None if labels is None else hashlib.sha1(labels.astype(np.int64).tobytes()).hexdigest())
+    key.update(extra)
+    return key
 
 
 def shard_batches(n_images, batch_size, shard=None):
@@ -1009,43 +1116,56 @@ def shard_dir(log_dir, shard):
     return os.path.join(log_dir, 'shard-%d-of-%d' % shard)
 
 
-def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True, shard=None):
+def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True, shard=None, resume=False,
+                 key=None):
     """Simulate the (streamed) test set batch by batch; optionally write the log files.
 
     ``shard`` = (i, n) simulates only the i-th of n contiguous batch-aligned slices; :func:`merge_shards`
     concatenates the shards' logs into files identical to an unsharded run.  Every batch's random draws
     (scatter-and-gather noise) are seeded by (seed, batch index), so sharding does not change them.
 
+    With ``log_dir``, the logs are written batch by batch with a progress record (:class:`_Progress`);
+    ``resume=True`` continues a killed run after its last complete batch, giving files byte-identical to an
+    uninterrupted run.  ``key``: extra fields the resumed run must share (e.g. the checkpoint's digest).
+
     Returns a dict: ``correct`` [T] (total correct at each step), ``n`` (images),
     ``spike_num``/``spike_collect``/``sop_num`` [T] summed over batches,
-    ``steps_run`` (max over batches), ``unconverged`` (batches still active at T), ``batches`` (range).
+    ``steps_run`` (max over batches), ``unconverged`` (batches still active at T), ``batches`` (range),
+    ``resumed_batches`` (complete batches found on disk).
     """
     batches = shard_batches(len(x), batch_size, shard)
+    state = _Progress(log_dir, run_key(net, x, y, time_steps, batch_size, shard, **(key or {})), net.log_files,
+                      time_steps)
+    resumed = 0
     if log_dir is not None:
-        _ensure_writable_dir(log_dir)
-        for name in net.log_files:
-            open(os.path.join(log_dir, name), 'w').close()
-    total = {key: np.zeros(time_steps, dtype=np.int64) for key in ('correct', 'spike_num', 'spike_collect', 'sop_num')}
-    steps_run, unconverged, n = 0, 0, 0
-    it = batches
+        ensure_writable_dir(log_dir, 'logs')
+        if resume and state.resume():
+            resumed = state.done
+            print('resuming %s: %d of %d batches already complete' % (log_dir, resumed, len(batches)))
+        else:
+            if resume:
+                print('nothing to resume in %s: starting from the first batch' % log_dir)
+            state.start_fresh()
+    todo = batches[resumed:]
+    it = todo
     if progress:
         from tqdm import tqdm
-        it = tqdm(batches, desc='SNN %s %s' % (net.arch.name, net.config_tag), unit='batch', file=sys.stderr,
-                  mininterval=0.5 if sys.stderr.isatty() else 30)
-    for b in it:
-        xb, yb = x[b * batch_size:(b + 1) * batch_size], y[b * batch_size:(b + 1) * batch_size]
-        net.reseed(b)
-        trace = net.simulate(xb, time_steps)
-        total['correct'] += trace.correct(yb)
-        total['spike_num'] += trace.spike_num
-        total['spike_collect'] += trace.spike_collect
-        total['sop_num'] += trace.sop_num
-        steps_run = max(steps_run, trace.steps_run)
-        unconverged += 0 if trace.converged else 1
-        n += len(xb)
-        if log_dir is not None:
-            write_logs(log_dir, format_log_lines(trace, yb, net.log_files))
-    total.update(n=n, steps_run=steps_run, unconverged=unconverged, batches=batches)
+        it = tqdm(todo, desc='SNN %s %s' % (net.arch.name, net.config_tag), unit='batch', file=sys.stderr,
+                  initial=resumed, total=len(batches), mininterval=0.5 if sys.stderr.isatty() else 30)
+    try:
+        for b in it:
+            xb, yb = x[b * batch_size:(b + 1) * batch_size], y[b * batch_size:(b + 1) * batch_size]
+            net.reseed(b)
+            trace = net.simulate(xb, time_steps)
+            state.add(trace, yb, format_log_lines(trace, yb, net.log_files) if log_dir is not None else None)
+    except KeyboardInterrupt:
+        if log_dir is None:
+            raise
+        raise KeyboardInterrupt('%d of %d batches logged in %s; continue with --resume'
+                                % (state.done, len(batches), log_dir))
+    total = dict(state.totals)
+    total.update(n=state.n, steps_run=state.steps_run, unconverged=state.unconverged, batches=batches,
+                 resumed_batches=resumed)
     return total
 
 
@@ -1069,8 +1189,8 @@ def merge_shards(log_dir):
             raise UserError('shard %d/%d is missing or unfinished (no %s)' % (i, n, info_path))
         with open(info_path) as f:
             infos.append(json.load(f))
-    keys = ('architecture', 'k', 'B', 'use_ternary', 'use_int', 'time_steps', 'batch_size', 'checkpoint', 'rule',
-            'noise_ratio', 'seed')
+    keys = ('architecture', 'k', 'B', 'use_ternary', 'use_int', 'time_steps', 'batch_size', 'checkpoint',
+            'checkpoint_sha256', 'rule', 'noise_ratio', 'seed')
     for info in infos[1:]:
         diff = [key for key in keys if info.get(key) != infos[0].get(key)]
         if diff:
@@ -1091,22 +1211,12 @@ def merge_shards(log_dir):
         correct = np.array([int(v) for v in f.read().split()]).reshape(-1, merged['time_steps']).sum(axis=0)
     merged['snn_accuracy'] = float(100.0 * correct[-1] / merged['num_images'])
     merged['merged_from'] = n
-    tmp = os.path.join(log_dir, 'run.json.tmp')
-    with open(tmp, 'w') as f:
-        json.dump(merged, f, indent=1, sort_keys=True)
-    os.replace(tmp, os.path.join(log_dir, 'run.json'))
+    merged['shard_runs'] = [{key: info.get(key) for key in ('shard', 'command', 'host', 'date', 'git_revision')}
+                            for info in infos]
+    from tensorlayer_patches.provenance import provenance
+    merged.update(provenance())
+    atomic_write_json(os.path.join(log_dir, 'run.json'), merged)
     return merged
-
-
-def _ensure_writable_dir(path):
-    try:
-        if not os.path.isdir(path):
-            os.makedirs(path)
-        probe = os.path.join(path, '.write-test-%d' % os.getpid())
-        open(probe, 'w').close()
-        os.remove(probe)
-    except OSError as e:
-        raise UserError('cannot write logs to %s (%s)' % (path, e.strerror or e))
 
 
 def first_matching_step(correct, target_correct):
@@ -1128,8 +1238,6 @@ def snn_main(arch_name, script_file, argv=None, preset=()):
 
 
 def _snn_cli(arch_name, script_file, argv):
-    import argparse
-
     arch = architectures.select(arch_name, argv)
     mobilenet = arch.dataset == 'imagenet'
     if mobilenet:  # the variant (width, size, classes) is chosen by flags
@@ -1142,7 +1250,7 @@ def _snn_cli(arch_name, script_file, argv):
     else:
         tag = 'k<K>'
     logs = os.path.join(arch.log_group, tag)
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         description='Convert the quantized %s (%s, %s) to a spiking network, simulate the test set and write the '
                     'logs (%s) to figs/%s/. %s' % (arch.name, arch.string, arch.dataset,
                                                     ', '.join(SpikingNetwork.log_files_of(arch)),
@@ -1180,6 +1288,8 @@ def _snn_cli(arch_name, script_file, argv):
                    help="neuron update: 'exact' (neuron-exact, default) or the authors' original rule")
     p.add_argument('--shard', default=None, metavar='I/N',
                    help='simulate only the I-th of N contiguous slices of the test set (logs in <log_dir>/shard-I-of-N)')
+    add_resume_flag(p, 'True: continue an interrupted run after its last complete batch (the logs come out '
+                       'byte-identical to an uninterrupted run)')
     p.add_argument('--merge', action='store_true',
                    help='merge the finished shard-I-of-N logs of <log_dir> into one run (identical to an unsharded one)')
     p.add_argument('--engine', choices=ENGINES, default='sparse',
@@ -1242,12 +1352,13 @@ def _snn_run(arch, workspace, a):
     if shard:
         log_dir = shard_dir(log_dir, shard)
     x, y = load_test_inputs(arch.dataset, data_dir=a.data_dir, num_test=a.num_test, input_shape=arch.input_shape)
+    if shard and not len(shard_batches(len(x), a.batch_size, shard)):
+        raise UserError('shard %s holds no batch: use at most %d shards' % (a.shard, -(-len(x) // a.batch_size)))
     print('SNN: %s (%s), %s, %d test images, T=%d, batch %d, rule=%s, checkpoint %s'
           % (arch.name, arch.string, net.log_tag, len(x), a.time_steps, a.batch_size, a.rule, model_file))
     with net.set_workers(a.workers):
-        res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir, shard=shard)
-    if not res['n']:
-        raise UserError('shard %s holds no batch: use at most %d shards' % (a.shard, -(-len(x) // a.batch_size)))
+        res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir, shard=shard, resume=a.resume,
+                           key=dict(checkpoint_sha256=file_sha256(model_file)))
     acc = 100.0 * res['correct'] / res['n']
     extra = dict(shard='%d/%d' % shard, batches=[res['batches'].start, res['batches'].stop]) if shard else {}
     write_run_info(log_dir, arch, net.k, a.time_steps, a.batch_size, res['n'], model_file, a.rule,
@@ -1264,21 +1375,25 @@ def _snn_run(arch, workspace, a):
     return res
 
 
+def file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
 def write_run_info(log_dir, arch, k, time_steps, batch_size, n_images, model_file, rule, **extra):
-    """``run.json`` beside the logs: what the figure scripts need and where the run came from."""
-    from tensorlayer_patches.checkpoint import git_revision
-    import datetime
+    """``run.json`` beside the logs: what the figure scripts need, and the run's provenance (command line,
+    package versions, git revision, host, date)."""
+    from tensorlayer_patches.provenance import provenance
 
     info = dict(architecture=arch.name, network=arch.string, dataset=arch.dataset, family=arch.family, k=int(k),
                 label='k=%d' % k + (', B=%d' % extra['B'] if extra.get('B') is not None else '')
                 + (', integer' if extra.get('use_int') else ''),
                 time_steps=int(time_steps), batch_size=int(batch_size), num_images=int(n_images),
                 neurons=int(arch.n_neurons), neurons_per_layer=arch.neurons_per_layer(), ann_macs=int(arch.ann_macs()),
-                checkpoint=os.path.abspath(model_file), rule=rule, command=' '.join([sys.executable] + sys.argv),
-                numpy=np.__version__, python=sys.version.split()[0], git_revision=git_revision(),
-                date=datetime.datetime.now().isoformat(timespec='seconds'))
+                checkpoint=os.path.abspath(model_file), checkpoint_sha256=file_sha256(model_file), rule=rule)
+    info.update(provenance())
     info.update(extra)
-    tmp = os.path.join(log_dir, 'run.json.tmp')
-    with open(tmp, 'w') as f:
-        json.dump(info, f, indent=1, sort_keys=True)
-    os.replace(tmp, os.path.join(log_dir, 'run.json'))
+    atomic_write_json(os.path.join(log_dir, 'run.json'), info)

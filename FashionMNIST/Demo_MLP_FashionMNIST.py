@@ -11,14 +11,13 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, os.pardir))
 
-from tensorlayer_patches.errors import run_cli  # noqa: E402
+from tensorlayer_patches.errors import ArgumentParser, run_cli  # noqa: E402
 
 ARCH = 'mlp_fashionmnist'
 DEMO_EPOCHS = 100
 
 
 def main(argv):
-    import argparse
 
     import spiking_utils
     from figs import accuracy_speed, sops, sparsity
@@ -28,7 +27,7 @@ def main(argv):
     from tensorlayer_patches.datasets import load_test_inputs
 
     arch = architectures.get(ARCH)
-    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    p = ArgumentParser(description=__doc__.strip().splitlines()[0])
     p.add_argument('--k', type=int, default=1)
     p.add_argument('--epochs', type=int, default=DEMO_EPOCHS,
                    help='training epochs (default %(default)s; the paper used 150)')

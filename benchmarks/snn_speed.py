@@ -11,7 +11,6 @@ neuron rule on every neuron, no early stop. A second reference does the same wit
 --baseline_steps steps and reported per image x step; both are checked to give the engines' spike counts
 after --baseline_steps steps. Peak memory: tracemalloc (numpy allocations).
 """
-import argparse
 import os
 import sys
 import time
@@ -22,6 +21,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import spiking_utils as su  # noqa: E402
 from tensorlayer_patches import architectures  # noqa: E402
+from tensorlayer_patches.errors import ArgumentParser  # noqa: E402
 
 
 class _Im2col(object):
@@ -88,7 +88,7 @@ def measure(fn):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    p = ArgumentParser(description=__doc__.strip().splitlines()[0])
     p.add_argument('--arch', default='cnn1_cifar10',
                    help='a registered architecture (%s) or a MobileNet variant such as '
                         'mobilenet_imagenet_w0.25_s128_c1000' % ', '.join(architectures.names()))

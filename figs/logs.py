@@ -10,7 +10,6 @@ counters restart (or given with ``--time_steps``), the image count defaults to
 
 from __future__ import absolute_import, division, print_function
 
-import argparse
 import json
 import os
 import sys
@@ -22,7 +21,7 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from tensorlayer_patches import architectures  # noqa: E402
-from tensorlayer_patches.errors import UserError, run_cli  # noqa: E402
+from tensorlayer_patches.errors import ArgumentParser, UserError, run_cli  # noqa: E402
 
 __all__ = ['LogRun', 'read_log_dir', 'infer_time_steps', 'find_log_dirs', 'figure_cli', 'save_figure']
 
@@ -159,7 +158,7 @@ def figure_cli(description, default_out, draw, argv=None):
     def main(args):
         import matplotlib
         matplotlib.use('Agg')
-        p = argparse.ArgumentParser(description=description)
+        p = ArgumentParser(description=description)
         p.add_argument('logs', nargs='*', metavar='DIR[=LABEL]',
                        help='SNN log folders (e.g. FashionMNIST/figs/MLP/k1); none: every log folder below ./figs, or '
                             'below . where there is no ./figs (so the script runs bare from a workspace or its figs/, '

@@ -19,16 +19,19 @@ from __future__ import absolute_import, division, print_function
 import os
 import sys
 import time
+import zipfile
 
 import numpy as np
 
 from tensorlayer_patches import architectures
-from tensorlayer_patches.checkpoint import (atomic_savez, check_params, load_checkpoint, resolve_config,
+from tensorlayer_patches.checkpoint import (atomic_savez, check_params, load_checkpoint, read_npz, resolve_config,
                                             resolve_ternary, save_checkpoint)
+from tensorlayer_patches.provenance import provenance
 from tensorlayer_patches.datasets import eval_inputs, load_dataset
-from tensorlayer_patches.errors import UserError, parse_bool, run_cli
+from tensorlayer_patches.errors import (ArgumentParser, UserError, add_resume_flag, ensure_writable_dir,
+                                        parse_bool, run_cli)
 
-__all__ = ['ann_main', 'train', 'evaluate', 'default_model_file']
+__all__ = ['ann_main', 'train', 'evaluate', 'default_model_file', 'save_epoch']
 
 
 def default_model_file(workspace, arch, k, full_precision=False, B=None, ternary=None):
@@ -115,10 +118,14 @@ class _Trainer(object):
 
     def load_state_file(self, state_file):
         """Load a ``.train_state.npz``; returns (epochs done, their learning rate)."""
-        with np.load(state_file, allow_pickle=False) as z:
-            state = {key: z[key] for key in z.files}
+        try:
+            state = read_npz(state_file)
+            done, lr_done = int(state['__epoch__']), float(state['__learning_rate__'])
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+            raise UserError('%s is not a readable training state (%s: %s); delete it to resume from the weights '
+                            'of the checkpoint alone' % (state_file, type(e).__name__, e))
         self.load_state({key: v for key, v in state.items() if ':' in key}, state_file)
-        return int(state['__epoch__']), float(state['__learning_rate__'])
+        return done, lr_done
 
     def load_state(self, state, source):
         with self.graph.as_default():
@@ -136,6 +143,37 @@ def _meta(arch, k, full_precision, B=None, ternary=None):
     return dict(architecture=arch.name, k=None if full_precision else int(k), B=None if full_precision else B,
                 weight_quant='none' if full_precision else (arch.weight_quant_for(ternary) or 'none'),
                 dataset=arch.dataset)
+
+
+def save_epoch(trainer, model_file, epoch, learning_rate, meta, previous=None):
+    """After epoch ``epoch`` (1-based): the checkpoint, then the training state, each written atomically.
+
+    ``previous``: the provenance of the run this one resumes; it is kept in the checkpoint's record, so a
+    checkpoint trained in several phases names every command that shaped it.
+    """
+    record = provenance(epoch=int(epoch), learning_rate=float(learning_rate))
+    if previous:
+        record['previous'] = previous
+    save_checkpoint(model_file, trainer.export_params(), epoch=epoch, learning_rate=learning_rate,
+                    provenance=record, **meta)
+    state = trainer.state()
+    state['__epoch__'] = np.array(epoch)
+    state['__learning_rate__'] = np.array(learning_rate)
+    atomic_savez(_train_state_path(model_file), **state)
+
+
+def resumed_provenance(model_file):
+    """The provenance record of the checkpoint a resumed training continues (None without one)."""
+    if not os.path.isfile(model_file):
+        return None
+    return load_checkpoint(model_file)[1].get('provenance')
+
+
+def interrupted(model_file, epochs_done):
+    """The KeyboardInterrupt of an interrupted training, saying what is saved and how to go on."""
+    if epochs_done:
+        return KeyboardInterrupt('%d epoch(s) saved in %s; continue with --resume True' % (epochs_done, model_file))
+    return KeyboardInterrupt('no epoch finished; nothing saved')
 
 
 def _check_checkpoint(arch, params, meta, path, k, B, full_precision, ternary):
@@ -164,19 +202,21 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
         else:
             trainer.assign_params(params)
             print('resumed weights from %s (no %s: optimizer state starts fresh)' % (model_file, state_file))
+    previous = resumed_provenance(model_file) if resume else None
     (x_tr, y_tr), (x_val, y_val) = data['train'], data['val']
-    for epoch in range(start, epochs):
-        t0 = time.time()
-        loss = trainer.run_epoch(x_tr, y_tr, seed, epoch, progress, 'epoch %d/%d' % (epoch + 1, epochs))
-        val_acc = trainer.count_correct(x_val, y_val) / float(len(x_val))
-        meta = _meta(arch, k, full_precision, B, ternary)
-        save_checkpoint(model_file, trainer.export_params(), epoch=epoch + 1, learning_rate=learning_rate, **meta)
-        state = trainer.state()
-        state['__epoch__'] = np.array(epoch + 1)
-        state['__learning_rate__'] = np.array(learning_rate)
-        atomic_savez(state_file, **state)
-        print('epoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
-              % (epoch + 1, epochs, time.time() - t0, loss, 100 * val_acc, model_file))
+    epoch = start
+    try:
+        for epoch in range(start, epochs):
+            t0 = time.time()
+            loss = trainer.run_epoch(x_tr, y_tr, seed, epoch, progress, 'epoch %d/%d' % (epoch + 1, epochs))
+            val_acc = trainer.count_correct(x_val, y_val) / float(len(x_val))
+            save_epoch(trainer, model_file, epoch + 1, learning_rate, _meta(arch, k, full_precision, B, ternary),
+                       previous)
+            print('epoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
+                  % (epoch + 1, epochs, time.time() - t0, loss, 100 * val_acc, model_file))
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        raise interrupted(model_file, epoch)
     return trainer
 
 
@@ -187,7 +227,7 @@ def evaluate(trainer, data, model_file, record=True):
     if record:
         params, meta = load_checkpoint(model_file)
         keep = {key: meta[key] for key in ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'epoch',
-                                           'learning_rate')}
+                                           'learning_rate', 'provenance')}
         save_checkpoint(model_file, params, ann_accuracy=acc, **keep)
     return acc
 
@@ -201,13 +241,12 @@ def ann_main(arch_name, script_file, full_precision=False, argv=None, preset=())
 
 
 def _ann_cli(arch_name, script_file, full_precision, argv):
-    import argparse
 
     arch = architectures.select(arch_name, argv)
     workspace = os.path.dirname(os.path.abspath(script_file))
     d = arch.defaults
     what = 'full-precision' if full_precision else 'quantized'
-    p = argparse.ArgumentParser(description='Train or evaluate the %s ANN %s (%s) on %s. %s'
+    p = ArgumentParser(description='Train or evaluate the %s ANN %s (%s) on %s. %s'
                                             % (what, arch.name, arch.string, arch.dataset,
                                                architectures.variants_help(arch_name)))
     architectures.add_selector_flags(p, arch_name, arch)
@@ -220,7 +259,7 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
                            help='True: ternary hidden weights (TWN), as the all-integer network needs; False: '
                                 'full precision (default: the checkpoint\'s when resuming or inferring, else %s)'
                                 % (arch.weight_quant == 'ternary'))
-    p.add_argument('--resume', type=parse_bool, default=False, help='True: continue from the checkpoint')
+    add_resume_flag(p, 'True: continue from the checkpoint and its training state')
     p.add_argument('--learning_rate', type=float, default=d['learning_rate'], help='Adam learning rate')
     p.add_argument('--mode', choices=('training', 'inference'), default='training')
     p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs (default: the authors\' %(default)s)')
@@ -256,6 +295,11 @@ def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_si
     d = arch.defaults
     epochs, learning_rate = epochs or d['epochs'], learning_rate or d['learning_rate']
     batch_size = batch_size or d['batch_size']
+    if mode == 'training':  # before hours of training: the checkpoint can be written
+        ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
+    else:  # before loading the data: the checkpoint fits the request
+        params, meta = load_checkpoint(model_file)
+        ternary = _check_checkpoint(arch, params, meta, model_file, k, B, full_precision, ternary)
     splits = ('train', 'val', 'test') if mode == 'training' else ('test',)
     data = load_dataset(arch.dataset, splits=splits, data_dir=data_dir, download=download)
     if num_test is not None:
@@ -273,8 +317,6 @@ def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_si
             raise UserError('nothing was trained and %s does not exist' % model_file)
         acc = evaluate(trainer, data, model_file, record=num_test is None)
     else:
-        params, meta = load_checkpoint(model_file)
-        ternary = _check_checkpoint(arch, params, meta, model_file, k, B, full_precision, ternary)
         trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B, ternary=ternary)
         trainer.assign_params(params)
         acc = evaluate(trainer, data, model_file, record=False)

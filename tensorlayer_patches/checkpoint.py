@@ -9,7 +9,13 @@ A checkpoint is ``np.savez(path, params=<object array>, <metadata keys>)``:
   files (which hold only ``params``) load too.
 * metadata, each a 0-d array: ``architecture``, ``k``, ``B``, ``weight_quant``,
   ``dataset``, ``ann_accuracy``, ``date``, ``git_revision``, ``epoch``,
-  ``learning_rate``, ``format``.  Missing entries read as ``None``.
+  ``learning_rate``, ``format``, ``provenance`` (JSON: command line, package
+  versions, git revision, host, date -- and, for a resumed training, the
+  earlier runs' records under ``previous``).  Missing entries read as ``None``;
+  ``provenance`` reads as a dict.
+
+``python -m tensorlayer_patches.checkpoint FILE`` prints a checkpoint's
+metadata and parameter shapes.
 
 Files are written atomically (temporary file + rename) so an interrupted write
 never destroys the previous checkpoint.
@@ -18,19 +24,21 @@ never destroys the previous checkpoint.
 from __future__ import absolute_import, division, print_function
 
 import datetime
+import glob
+import json
 import os
-import subprocess
 import zipfile
 
 import numpy as np
 
 from tensorlayer_patches.errors import UserError
+from tensorlayer_patches.provenance import git_revision, provenance
 
 __all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config',
-           'resolve_ternary', 'git_revision', 'object_array', 'META_KEYS']
+           'resolve_ternary', 'object_array', 'atomic_savez', 'read_npz', 'META_KEYS']
 
 META_KEYS = ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'ann_accuracy', 'date', 'git_revision',
-             'epoch', 'learning_rate', 'format')
+             'epoch', 'learning_rate', 'format', 'provenance')
 FORMAT = 'snn-conversion-npz-1'
 
 
@@ -51,21 +59,33 @@ def object_array(arrays):
     return out
 
 
-def git_revision():
-    """The repository's current commit (with '+dirty' when modified), or 'unknown'."""
-    here = os.path.dirname(os.path.abspath(__file__))
+def _pid_alive(pid):
     try:
-        rev = subprocess.check_output(['git', 'rev-parse', 'HEAD'], cwd=here, stderr=subprocess.DEVNULL)
-        rev = rev.decode().strip()
-        dirty = subprocess.call(['git', 'diff', '--quiet', 'HEAD', '--'], cwd=here,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return rev + ('+dirty' if dirty else '')
-    except (OSError, subprocess.CalledProcessError):
-        return 'unknown'
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but another user's
+        return True
+    return True
+
+
+def remove_stale_temporaries(path):
+    """Delete ``path.tmp-<pid>`` files left by killed writers (their process is gone)."""
+    for tmp in glob.glob(glob.escape(path) + '.tmp-*'):
+        pid = tmp.rsplit('.tmp-', 1)[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
 
 
 def atomic_savez(path, **arrays):
-    """``np.savez`` to ``path`` through a temporary file and an atomic rename."""
+    """``np.savez`` to ``path`` through a temporary file and an atomic rename.
+
+    A kill at any moment leaves either the previous file or the new one, never a partial file; temporaries of
+    killed writers are removed by the next write.
+    """
     d = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(d):
         os.makedirs(d)
@@ -79,6 +99,19 @@ def atomic_savez(path, **arrays):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+    remove_stale_temporaries(path)
+
+
+def read_npz(path, allow_pickle=False):
+    """Every array of an ``.npz`` file as a dict.
+
+    A file that is not a complete zip archive raises ``zipfile.BadZipFile`` before numpy opens it (numpy 1.18's
+    ``np.load`` would also print a spurious "Exception ignored" traceback from ``NpzFile.__del__``).
+    """
+    if not zipfile.is_zipfile(path):
+        raise zipfile.BadZipFile('not a complete zip archive (truncated, or not an npz file)')
+    with np.load(path, allow_pickle=allow_pickle) as z:
+        return {key: z[key] for key in z.files}
 
 
 def save_checkpoint(path, params, **meta):
@@ -88,9 +121,13 @@ def save_checkpoint(path, params, **meta):
         raise ValueError('unknown checkpoint metadata keys: %s' % ', '.join(sorted(unknown)))
     meta.setdefault('date', datetime.datetime.now().isoformat(timespec='seconds'))
     meta.setdefault('git_revision', git_revision())
+    if meta.get('provenance') is None:
+        meta['provenance'] = provenance()
     meta['format'] = FORMAT
     arrays = {'params': object_array(params)}
     for key, value in meta.items():
+        if key == 'provenance':
+            value = json.dumps(value, sort_keys=True)
         if value is not None:
             arrays[key] = np.array(value)
     atomic_savez(path, **arrays)
@@ -106,15 +143,20 @@ def load_checkpoint(path):
     if not os.path.isfile(path):
         raise CheckpointError('checkpoint %s not found (train first, or pass --model_file)' % path)
     try:
-        with np.load(path, allow_pickle=True) as z:
-            if 'params' not in z.files:
-                raise CheckpointError('%s has no "params" entry: not a TensorLayer npz checkpoint' % path)
-            raw = z['params']
-            meta = {key: (_scalar(z[key]) if key in z.files else None) for key in META_KEYS}
+        z = read_npz(path, allow_pickle=True)
+        if 'params' not in z:
+            raise CheckpointError('%s has no "params" entry: not a TensorLayer npz checkpoint' % path)
+        raw = z['params']
+        meta = {key: (_scalar(z[key]) if key in z else None) for key in META_KEYS}
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
         raise CheckpointError('%s is not a readable .npz checkpoint (%s: %s)' % (path, type(e).__name__, e))
+    if meta['provenance'] is not None:
+        try:
+            meta['provenance'] = json.loads(meta['provenance'])
+        except ValueError:
+            raise CheckpointError('%s: its provenance record is not JSON (damaged file?)' % path)
     if raw.dtype == object:
         params = [np.asarray(a) for a in raw]
     else:  # every tensor had the same shape: numpy stacked them
@@ -131,10 +173,13 @@ def check_params(arch, params, source='checkpoint'):
     if len(params) != len(expected):
         raise CheckpointError('%s holds %d arrays but %s needs %d (%d blocks x 5 + readout): wrong architecture?'
                               % (source, len(params), arch.name, len(expected), len(arch.blocks)))
+    wrong = ['params[%d] (%s) has shape %s, expected %s' % (i, label, tuple(a.shape), tuple(shape))
+             for i, ((label, shape), a) in enumerate(zip(expected, params)) if tuple(a.shape) != tuple(shape)]
+    if wrong:
+        more = '; and %d more' % (len(wrong) - 6) if len(wrong) > 6 else ''
+        raise CheckpointError('%s does not fit %s (wrong architecture?): %s%s'
+                              % (source, arch.name, '; '.join(wrong[:6]), more))
     for i, ((label, shape), a) in enumerate(zip(expected, params)):
-        if tuple(a.shape) != tuple(shape):
-            raise CheckpointError('%s does not fit %s: params[%d] (%s) has shape %s, expected %s'
-                                  % (source, arch.name, i, label, tuple(a.shape), tuple(shape)))
         if not np.all(np.isfinite(a)):
             raise CheckpointError('%s: params[%d] (%s) contains NaN or Inf' % (source, i, label))
 
@@ -191,3 +236,23 @@ def resolve_ternary(meta, arch, path, ternary=None):
         raise CheckpointError('%s was trained with %s hidden weights but --use_ternary %s was requested'
                               % (path, 'ternary' if recorded else 'full-precision', bool(ternary)))
     return bool(ternary)
+
+
+def main(argv=None):
+    """``python -m tensorlayer_patches.checkpoint FILE``: a checkpoint's metadata (JSON) and parameter shapes."""
+    from tensorlayer_patches.errors import ArgumentParser, run_cli
+
+    def cli(args):
+        p = ArgumentParser(prog='python -m tensorlayer_patches.checkpoint', description=main.__doc__)
+        p.add_argument('file')
+        p.add_argument('--debug', action='store_true', help='show Python tracebacks')
+        a = p.parse_args(args)
+        params, meta = load_checkpoint(a.file)
+        meta = {key: (v.item() if isinstance(v, np.generic) else v) for key, v in meta.items() if v is not None}
+        print(json.dumps(dict(meta, params=[list(x.shape) for x in params]), indent=1, sort_keys=True))
+
+    return run_cli(cli, argv)
+
+
+if __name__ == '__main__':
+    main()

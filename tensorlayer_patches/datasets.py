@@ -1,11 +1,13 @@
 """Offline-first dataset loaders (pure numpy; no TensorFlow import).
 
-Search order for the files of a dataset (the first folder that has them wins):
+Where the files of a dataset are looked for: the ``--data_dir`` flag
+(``data_dir=`` argument) when it is given -- and then nowhere else, so a
+mistyped folder is an error, never a silent switch to other data -- otherwise,
+in order (the first folder that has them wins):
 
-1. the ``--data_dir`` flag (``data_dir=`` argument),
-2. the environment variable ``$SNN_DATA_DIR``,
-3. ``./data`` (relative to the current directory, i.e. the workspace),
-4. the Debian dataset folder (``/usr/share/datasets/<name>``, e.g. from the
+1. the environment variable ``$SNN_DATA_DIR``,
+2. ``./data`` (relative to the current directory, i.e. the workspace),
+3. the Debian dataset folder (``/usr/share/datasets/<name>``, e.g. from the
    package ``dataset-fashion-mnist``).
 
 Inside each of these folders the files may sit directly or in the dataset's
@@ -38,7 +40,7 @@ import tarfile
 
 import numpy as np
 
-from tensorlayer_patches.errors import UserError
+from tensorlayer_patches.errors import ArgumentParser, UserError
 
 __all__ = ['DatasetError', 'load_dataset', 'load_test_inputs', 'eval_inputs', 'per_image_standardization',
            'find_dataset_dir', 'candidate_dirs', 'DATASETS', 'fetch']
@@ -104,14 +106,16 @@ def candidate_dirs(name, data_dir=None):
     bases = []
     if data_dir:
         bases.append(data_dir)
-    if os.environ.get('SNN_DATA_DIR'):
-        bases.append(os.environ['SNN_DATA_DIR'])
-    bases.append(os.path.join(os.getcwd(), 'data'))
+    else:
+        if os.environ.get('SNN_DATA_DIR'):
+            bases.append(os.environ['SNN_DATA_DIR'])
+        bases.append(os.path.join(os.getcwd(), 'data'))
     out = []
     for base in bases:
         out.append(base)
         out.extend(os.path.join(base, sub) for sub in spec['subdirs'])
-    out.append(os.path.join(DEBIAN_ROOT, spec['debian']))
+    if not data_dir:
+        out.append(os.path.join(DEBIAN_ROOT, spec['debian']))
     seen, uniq = set(), []
     for d in out:
         key = os.path.abspath(d)
@@ -126,6 +130,9 @@ def find_dataset_dir(name, splits=('train', 'test'), data_dir=None):
     if name not in DATASETS:
         raise DatasetError('unknown dataset %r (known: %s)' % (name, ', '.join(sorted(DATASETS))))
     need = _required_files(name, splits)
+    if data_dir and not os.path.isdir(data_dir):
+        raise DatasetError('--data_dir %s does not exist (it should hold the %s files %s)'
+                           % (data_dir, name, ', '.join(need)))
     looked = candidate_dirs(name, data_dir)
     for d in looked:
         if all(os.path.isfile(os.path.join(d, f)) for f in need):
@@ -202,8 +209,9 @@ def _cifar_arrays(path, label_key):
 def _load_frames(path, channels):
     """One N-MNIST frame file: uint16 event counts (N, 34, 34, C) and labels -> (counts / divisor, labels)."""
     try:
-        with np.load(path, allow_pickle=False) as z:
-            counts, labels, divisor = z['counts'], z['labels'], z['divisor']
+        from tensorlayer_patches.checkpoint import read_npz
+        z = read_npz(path)
+        counts, labels, divisor = z['counts'], z['labels'], z['divisor']
     except Exception as e:  # not a zip / missing keys / truncated
         raise DatasetError('%s is not an N-MNIST frame file written by preprocessing_N_MNIST.py (%s: %s)'
                            % (path, type(e).__name__, e))
@@ -341,10 +349,9 @@ def fetch(name, target_dir):
 
 def main(argv=None):
     """``python -m tensorlayer_patches.datasets NAME [--data_dir D] [--download]``: locate (or fetch) a dataset."""
-    import argparse
     import sys
 
-    p = argparse.ArgumentParser(description=main.__doc__)
+    p = ArgumentParser(description=main.__doc__)
     p.add_argument('name', choices=sorted(DATASETS))
     p.add_argument('--data_dir', default=None)
     p.add_argument('--download', action='store_true', help='download into --data_dir (default ./data) if missing')

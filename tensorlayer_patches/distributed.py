@@ -33,7 +33,7 @@ import time
 import numpy as np
 
 from tensorlayer_patches.ann import _Trainer
-from tensorlayer_patches.errors import UserError
+from tensorlayer_patches.errors import ArgumentParser, UserError, add_resume_flag, ensure_writable_dir
 
 __all__ = ['Cluster', 'cluster_from_env', 'MobileNetTrainer', 'train_mobilenet', 'variables_digest']
 
@@ -322,9 +322,8 @@ def train_mobilenet(arch, k, model_file, epochs, learning_rate, batch_size, fold
     (None on a ps task), with ``test_accuracy`` set on the chief."""
     from tqdm import tqdm
 
-    from tensorlayer_patches.ann import _meta, _train_state_path, evaluate
-    from tensorlayer_patches.checkpoint import atomic_savez, check_params, load_checkpoint, resolve_config, \
-        save_checkpoint
+    from tensorlayer_patches.ann import _meta, _train_state_path, evaluate, interrupted, resumed_provenance, save_epoch
+    from tensorlayer_patches.checkpoint import check_params, load_checkpoint, resolve_config
 
     server = start_server(cluster) if cluster else None
     if cluster is not None and cluster.is_ps:
@@ -362,33 +361,35 @@ def train_mobilenet(arch, k, model_file, epochs, learning_rate, batch_size, fold
     if cluster is not None:
         sess.run(trainer.take_token)  # the chief has initialized or restored everything
     start = int(sess.run(trainer.global_step)) // steps
-    for epoch in range(start, epochs):
-        t0 = time.time()
-        trainer.input.start(sess, seed, epoch)
-        loss_sum = 0.0
-        bar = tqdm(total=steps, desc='%sepoch %d/%d' % (role, epoch + 1, epochs), unit='step', file=sys.stderr,
-                   disable=not progress, leave=False, mininterval=0.5 if sys.stderr.isatty() else 30)
-        for _ in range(steps):
-            loss, _ = sess.run([trainer.cost, trainer.step_op])
-            if cluster is not None:
-                if trainer.is_chief:
-                    sess.run(trainer.release)
-                sess.run(trainer.take_token)
-            loss_sum += loss
-            bar.update(1)
-        bar.close()
-        if not trainer.is_chief:
-            print('%sepoch %d/%d  %.1fs  train loss %.4f' % (role, epoch + 1, epochs, time.time() - t0, loss_sum / steps))
-            continue
-        acc = trainer.count_correct(*val) / float(len(val[0]))
-        save_checkpoint(model_file, trainer.export_params(), epoch=epoch + 1, learning_rate=learning_rate,
-                        **_meta(arch, k, False))
-        state = trainer.state()
-        state['__epoch__'] = np.array(epoch + 1)
-        state['__learning_rate__'] = np.array(learning_rate)
-        atomic_savez(state_file, **state)
-        print('%sepoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
-              % (role, epoch + 1, epochs, time.time() - t0, loss_sum / steps, 100 * acc, model_file))
+    previous = resumed_provenance(model_file) if resume and trainer.is_chief else None
+    epoch = start
+    try:
+        for epoch in range(start, epochs):
+            t0 = time.time()
+            trainer.input.start(sess, seed, epoch)
+            loss_sum = 0.0
+            bar = tqdm(total=steps, desc='%sepoch %d/%d' % (role, epoch + 1, epochs), unit='step', file=sys.stderr,
+                       disable=not progress, leave=False, mininterval=0.5 if sys.stderr.isatty() else 30)
+            for _ in range(steps):
+                loss, _ = sess.run([trainer.cost, trainer.step_op])
+                if cluster is not None:
+                    if trainer.is_chief:
+                        sess.run(trainer.release)
+                    sess.run(trainer.take_token)
+                loss_sum += loss
+                bar.update(1)
+            bar.close()
+            if not trainer.is_chief:
+                print('%sepoch %d/%d  %.1fs  train loss %.4f' % (role, epoch + 1, epochs, time.time() - t0,
+                                                                 loss_sum / steps))
+                continue
+            acc = trainer.count_correct(*val) / float(len(val[0]))
+            save_epoch(trainer, model_file, epoch + 1, learning_rate, _meta(arch, k, False), previous)
+            print('%sepoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
+                  % (role, epoch + 1, epochs, time.time() - t0, loss_sum / steps, 100 * acc, model_file))
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        raise interrupted(model_file, epoch) if trainer.is_chief else KeyboardInterrupt()
     trainer.test_accuracy = None
     if trainer.is_chief and test is not None:
         trainer.test_accuracy = evaluate(trainer, {'test': test}, model_file, record=record)
@@ -407,7 +408,9 @@ def mobilenet_ann_main(script_file, argv=None):
     """Command line of ``Quant_MobileNet_ImageNet.py`` (and the seed's ``running_distributed_mobilenet.py``)."""
     from tensorlayer_patches.errors import run_cli
 
-    if cluster_from_env() is None:
+    cluster = []
+    run_cli(lambda args: cluster.append(cluster_from_env()), argv)  # a bad TF_CONFIG: one line, exit 2
+    if cluster[0] is None:
         return run_cli(lambda args: _mobilenet_cli(script_file, args), argv)
     # a task of a cluster: TensorFlow 1.15's server can hang the interpreter's exit (its __del__ and gRPC
     # threads), so once the work is done the process leaves at once
@@ -445,21 +448,18 @@ def mobilenet_arch(a, folder=None):
 
 
 def _mobilenet_cli(script_file, argv):
-    import argparse
 
     from tensorlayer_patches import architectures, imagenet
     from tensorlayer_patches.ann import default_model_file
-    from tensorlayer_patches.checkpoint import load_checkpoint, resolve_config
-    from tensorlayer_patches.errors import parse_bool
-
+    from tensorlayer_patches.checkpoint import check_params, load_checkpoint, resolve_config
     base = architectures.get(architectures.MOBILENET_BASE)
     d = base.defaults
-    p = argparse.ArgumentParser(description='Train or evaluate the quantized MobileNetV1 on ImageNet (TFRecords from '
+    p = ArgumentParser(description='Train or evaluate the quantized MobileNetV1 on ImageNet (TFRecords from '
                                             'tfrecord_imagenet.py); several GPUs with --num_gpus, several machines '
                                             'with TF_CONFIG (see README).')
     p.add_argument('--k', '--quant_level', dest='k', type=int, default=d['k'],
                    help='activation quantization level (default %(default)s; --quant_level is the authors\' name)')
-    p.add_argument('--resume', type=parse_bool, default=False, help='True: continue from the checkpoint')
+    add_resume_flag(p, 'True: continue from the checkpoint and its training state')
     p.add_argument('--learning_rate', type=float, default=d['learning_rate'], help='Adam learning rate')
     p.add_argument('--mode', choices=('training', 'inference'), default='training')
     p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs (default %(default)s, as the authors)')
@@ -496,6 +496,7 @@ def _mobilenet_cli(script_file, argv):
 
         params, meta = load_checkpoint(model_file)
         resolve_config(meta, arch, model_file, k=a.k)
+        check_params(arch, params, model_file)
         split = imagenet.EvalSplit(folder, 'validation', a.image_size, a.num_test)
         ann = QuantANN(arch, a.k).assign(params)
         correct = 0
@@ -506,6 +507,8 @@ def _mobilenet_cli(script_file, argv):
         ann.close()
         print('ANN validation accuracy (%s, %d images): %.2f%%' % (label, len(split), 100 * acc))
         return acc
+    if cluster is None or cluster.is_chief:  # the chief writes the checkpoints: prove it can, before training
+        ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
     val = imagenet.EvalSplit(folder, 'validation', a.image_size, a.val_images)
     test = val if a.num_test is None and a.val_images is None else \
         imagenet.EvalSplit(folder, 'validation', a.image_size, a.num_test)

@@ -2,10 +2,12 @@
 
 from __future__ import absolute_import, division, print_function
 
+import argparse
 import ast
+import os
 import sys
 
-__all__ = ['UserError', 'run_cli', 'parse_bool']
+__all__ = ['UserError', 'run_cli', 'parse_bool', 'ArgumentParser', 'add_resume_flag', 'ensure_writable_dir']
 
 EXIT_USER_ERROR = 2
 
@@ -27,11 +29,42 @@ def run_cli(main, argv=None):
             raise
         sys.stderr.write('error: %s\n' % str(e).replace('\n', ' '))
         raise SystemExit(EXIT_USER_ERROR)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         if '--debug' in args:
             raise
-        sys.stderr.write('interrupted\n')
+        sys.stderr.write('interrupted%s\n' % (': %s' % e if str(e) else ''))
         raise SystemExit(130)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose errors (unknown flag, bad value) are one line on stderr and exit 2, like every other
+    bad input; ``--help`` still shows the usage."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault('allow_abbrev', False)  # --time_step is a typo, not --time_steps
+        super(ArgumentParser, self).__init__(*args, **kwargs)
+
+    def error(self, message):
+        sys.stderr.write('error: %s (see %s --help)\n' % (message.replace('\n', ' '), self.prog))
+        raise SystemExit(EXIT_USER_ERROR)
+
+
+def add_resume_flag(p, help):
+    """``--resume`` as the authors write it (``--resume True``); a bare ``--resume`` means True."""
+    p.add_argument('--resume', type=parse_bool, nargs='?', const=True, default=False, metavar='{True,False}',
+                   help=help)
+
+
+def ensure_writable_dir(path, what='output'):
+    """Create ``path`` if needed and prove it writable now, before any long computation."""
+    try:
+        if not os.path.isdir(path):
+            os.makedirs(path)
+        probe = os.path.join(path, '.write-test-%d' % os.getpid())
+        open(probe, 'w').close()
+        os.remove(probe)
+    except OSError as e:
+        raise UserError('cannot write %s to %s (%s)' % (what, path, e.strerror or e))
 
 
 def parse_bool(text):

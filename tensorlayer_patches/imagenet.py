@@ -36,7 +36,7 @@ import sys
 import numpy as np
 
 from tensorlayer_patches.datasets import DatasetError, find_dataset_dir
-from tensorlayer_patches.errors import UserError
+from tensorlayer_patches.errors import ArgumentParser, UserError
 
 __all__ = ['convert', 'list_images', 'read_meta', 'shard_files', 'EvalSplit', 'eval_split', 'decode_example',
            'resize_shorter', 'eval_image', 'resize_side', 'SPLITS']
@@ -432,9 +432,8 @@ def main(argv=None):
 
 
 def _cli(argv):
-    import argparse
 
-    p = argparse.ArgumentParser(description='Convert ImageNet (DATA_DIR/train/<wnid>/*.JPEG and DATA_DIR/val/<wnid>/*.JPEG, '
+    p = ArgumentParser(description='Convert ImageNet (DATA_DIR/train/<wnid>/*.JPEG and DATA_DIR/val/<wnid>/*.JPEG, '
                                             'or DATA_DIR/val/*.JPEG with --val_labels) into sharded TFRecords, '
                                             'synsets.txt and meta.json in OUT_DIR. Interrupted runs resume; the same '
                                             'input gives byte-identical output.')

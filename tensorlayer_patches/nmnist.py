@@ -28,7 +28,7 @@ import sys
 import numpy as np
 
 from tensorlayer_patches.datasets import DATASETS, DatasetError
-from tensorlayer_patches.errors import UserError, run_cli
+from tensorlayer_patches.errors import ArgumentParser, UserError, run_cli
 
 __all__ = ['SENSOR', 'DIVISOR', 'read_events', 'events_to_frame', 'list_samples', 'convert', 'main']
 
@@ -154,10 +154,9 @@ def main(argv=None, script_file=None):
 
 
 def _cli(argv, script_file):
-    import argparse
 
     here = os.path.dirname(os.path.abspath(script_file)) if script_file else os.getcwd()
-    p = argparse.ArgumentParser(description='Turn the original N-MNIST event files (Train|Test/<digit>/*.bin) into '
+    p = ArgumentParser(description='Turn the original N-MNIST event files (Train|Test/<digit>/*.bin) into '
                                             'the 34x34 frame dataset the ANNs train on.')
     p.add_argument('--data_dir', default=os.path.join(here, 'data'),
                    help='folder holding Train/ and Test/ (default: %(default)s)')

@@ -112,3 +112,33 @@ def copy_workspace(tmp_path, workspace, *scripts):
         (ws / script).parent.mkdir(parents=True, exist_ok=True)
         (ws / script).write_text(src)
     return ws
+
+
+WNIDS = ['n01440764', 'n01443537', 'n01484850']
+
+
+def make_imagenet(root, n_train=4, n_val=2, flat_val=False):
+    """3 classes of small JPEGs (and one PNG, one greyscale, one CMYK JPEG) in the standard layout."""
+    from PIL import Image
+
+    rng = np.random.RandomState(0)
+    labels = []
+    for split, n in (('train', n_train), ('val', n_val)):
+        for ci, wnid in enumerate(WNIDS):
+            d = os.path.join(root, split, wnid if not (flat_val and split == 'val') else '')
+            os.makedirs(d, exist_ok=True)
+            for j in range(n):
+                arr = (rng.rand(rng.randint(30, 60), rng.randint(30, 60), 3) * 80 + ci * 80).astype(np.uint8)
+                img = Image.fromarray(arr)
+                name = os.path.join(d, '%s_%d.JPEG' % (wnid, j))
+                if split == 'train' and j == 1:
+                    img.convert('L').save(name, format='JPEG')
+                elif split == 'train' and j == 2:
+                    img.convert('CMYK').save(name, format='JPEG')
+                elif j == 3:
+                    img.save(name, format='PNG')  # ImageNet has a PNG named .JPEG
+                else:
+                    img.save(name, format='JPEG', quality=90)
+                if split == 'val':
+                    labels.append((os.path.basename(name), wnid))
+    return labels

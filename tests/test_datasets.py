@@ -38,12 +38,19 @@ def test_missing_files_list_every_place_looked(tmp_path, monkeypatch):
     monkeypatch.setenv('SNN_DATA_DIR', str(tmp_path / 'env'))
     monkeypatch.setattr(datasets, 'DEBIAN_ROOT', str(tmp_path / 'debian'))
     with pytest.raises(DatasetError) as e:
-        load_dataset('fashion_mnist', data_dir=str(tmp_path / 'flag'))
+        load_dataset('fashion_mnist')
     msg = str(e.value)
     assert '\n' not in msg and '--download' in msg
-    order = [str(tmp_path / 'flag'), str(tmp_path / 'env'), str(tmp_path / 'data'), str(tmp_path / 'debian')]
+    order = [str(tmp_path / 'env'), str(tmp_path / 'data'), str(tmp_path / 'debian')]
     positions = [msg.index(p) for p in order]
     assert positions == sorted(positions)
+    # an explicit --data_dir is the only place looked: missing, or without the files, it is an error
+    with pytest.raises(DatasetError, match='--data_dir %s does not exist' % (tmp_path / 'flag')):
+        load_dataset('fashion_mnist', data_dir=str(tmp_path / 'flag'))
+    os.makedirs(str(tmp_path / 'flag'))
+    with pytest.raises(DatasetError) as e:
+        load_dataset('fashion_mnist', data_dir=str(tmp_path / 'flag'))
+    assert str(tmp_path / 'flag') in str(e.value) and str(tmp_path / 'env') not in str(e.value)
 
 
 def test_search_order_flag_beats_environment(tmp_path, monkeypatch):

@@ -114,10 +114,10 @@ def test_missing_dataset_one_line(tmp_path, monkeypatch, capsys):
                     k=1)
     with pytest.raises(SystemExit) as e:
         spiking_utils.snn_main('mlp_fashionmnist', os.path.join(WS, 'x.py'),
-                               ['--data_dir', str(tmp_path / 'nowhere'), '--model_file', model])
+                               ['--model_file', model])
     assert e.value.code == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and 'looked in: %s' % (tmp_path / 'nowhere') in err
+    assert len(err.strip().splitlines()) == 1 and 'looked in: %s' % (tmp_path / 'data') in err
     assert str(tmp_path / 'debian') in err and 'dataset-fashion-mnist' in err
 
 

@@ -1,0 +1,403 @@
+"""Fault injection: bad input given to the real command-line scripts.
+
+Every case runs a workspace script (or a tool) as a user would, in a subprocess, on deliberately broken input:
+missing or corrupt data of every format, bad checkpoints, out-of-range flags, unwritable output folders.  A
+case is *handled* when the script exits with code 2 and prints exactly one line on stderr -- ``error: ...``
+matching the expected message -- and no Python traceback.
+
+    python tests/fault_injection.py            # every case; prints "N cases, N handled"
+    python tests/fault_injection.py -k ckpt    # the cases whose name contains "ckpt"
+
+CI runs it (``.ci/run``); ``tests/test_bad_input.py`` runs the same table case by case under pytest.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import collections
+import contextlib
+import gzip
+import io
+import json
+import os
+import pickle
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+for _p in (ROOT, HERE):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+EXIT_USER_ERROR = 2
+
+Case = collections.namedtuple('Case', 'name script args expect env')
+
+
+def case(name, script, args, expect, env=None):
+    return Case(name, script, list(args), expect, env or {})
+
+
+FASHION_SNN = 'FashionMNIST/Spiking_MLP_FashionMNIST.py'
+FASHION_ANN = 'FashionMNIST/Quant_MLP_FashionMNIST.py'
+SG_SNN = 'MNIST/Spiking_LeNet_MNIST_SG.py'
+SG_ANN = 'MNIST/Quant_LeNet_MNIST_SG.py'
+INT_SNN = 'MNIST/Spiking_LeNet_MNIST_INT.py'
+CIFAR_SNN = 'CIFAR10/Spiking_CNN1_CIFAR10.py'
+NMNIST_SNN = 'N_MNIST/Spiking_MLP_N_MNIST.py'
+NMNIST_PRE = 'N_MNIST/preprocessing_N_MNIST.py'
+IMAGENET_SNN = 'ImageNet_MobileNet/Spiking_MobileNet_ImageNet.py'
+IMAGENET_ANN = 'ImageNet_MobileNet/Quant_MobileNet_ImageNet.py'
+IMAGENET_CONVERT = 'ImageNet_MobileNet/tfrecord_imagenet.py'
+FIGURE = 'figs/accuracy_speed.py'
+TINY_MOBILENET = ['--width_multiplier', '0.25', '--image_size', '32']
+
+# {R} is the folder of generated inputs (see build()).
+FASHION = ['--data_dir', '{R}/fashion']
+MLP = FASHION + ['--model_file', '{R}/mlp_k1.npz', '--log_dir', '{R}/logs/mlp']
+CASES = [
+    # ---- datasets: missing folder or files, every file format damaged
+    case('data_dir_missing', FASHION_SNN, ['--data_dir', '{R}/nowhere', '--model_file', '{R}/mlp_k1.npz'],
+         r'--data_dir \S+/nowhere does not exist'),
+    case('data_files_missing', FASHION_SNN, ['--data_dir', '{R}/empty', '--model_file', '{R}/mlp_k1.npz'],
+         r'fashion_mnist files t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz not found; looked in'),
+    case('data_gz_truncated', FASHION_SNN, ['--data_dir', '{R}/bad_gz', '--model_file', '{R}/mlp_k1.npz'],
+         r't10k-images-idx3-ubyte.gz is not a readable gzip file'),
+    case('data_idx_magic', FASHION_SNN, ['--data_dir', '{R}/bad_magic', '--model_file', '{R}/mlp_k1.npz'],
+         r't10k-images-idx3-ubyte.gz has a bad idx magic number'),
+    case('data_idx_truncated', FASHION_SNN, ['--data_dir', '{R}/bad_idx_size', '--model_file', '{R}/mlp_k1.npz'],
+         r't10k-images-idx3-ubyte.gz is truncated or padded'),
+    case('data_idx_train_truncated', FASHION_ANN, ['--data_dir', '{R}/bad_train', '--model_file', '{R}/new.npz',
+                                                   '--epochs', '1'],
+         r'train-images-idx3-ubyte.gz is truncated or padded'),
+    case('data_cifar_pickle_corrupt', CIFAR_SNN, ['--data_dir', '{R}/bad_cifar', '--model_file', '{R}/cnn1.npz'],
+         r'test_batch is not a readable CIFAR python pickle'),
+    case('data_cifar_pickle_wrong', CIFAR_SNN, ['--data_dir', '{R}/wrong_cifar', '--model_file', '{R}/cnn1.npz'],
+         r'test_batch is not a CIFAR batch'),
+    case('data_nmnist_bin_truncated', NMNIST_PRE, ['--data_dir', '{R}/bad_events', '--out_dir', '{R}/frames_out'],
+         r'is not an N-MNIST event file: \d+ bytes is not a whole number of 40-bit events'),
+    case('data_nmnist_bin_address', NMNIST_PRE, ['--data_dir', '{R}/bad_address', '--out_dir', '{R}/frames_out2'],
+         r'is not an N-MNIST event file: addresses up to'),
+    case('data_nmnist_frames_corrupt', NMNIST_SNN, ['--data_dir', '{R}/bad_frames', '--model_file',
+                                                    '{R}/mlp_nmnist.npz'],
+         r'test.npz is not an N-MNIST frame file'),
+    case('data_tfrecord_truncated', IMAGENET_SNN, TINY_MOBILENET + ['--data_dir', '{R}/imagenet_truncated',
+                                                                    '--model_file', '{R}/mobilenet.npz'],
+         r'validation-00000-of-00001.tfrecord is truncated'),
+    case('data_tfrecord_meta_corrupt', IMAGENET_SNN, TINY_MOBILENET + ['--data_dir', '{R}/imagenet_bad_meta',
+                                                                       '--model_file', '{R}/mobilenet.npz'],
+         r'meta.json'),
+    case('data_imagenet_source_missing', IMAGENET_CONVERT, ['--data_dir', '{R}/nowhere', '--out_dir', '{R}/tfr'],
+         r'ImageNet folder \S+/nowhere does not exist'),
+    case('data_imagenet_image_corrupt', IMAGENET_CONVERT, ['--data_dir', '{R}/imagenet_bad_jpeg',
+                                                           '--out_dir', '{R}/tfr_bad', '--workers', '1'],
+         r'is not a readable image'),
+    # ---- checkpoints: missing, damaged, another architecture, metadata disagreeing with the flags, bad values
+    case('ckpt_missing', FASHION_SNN, FASHION + ['--model_file', '{R}/nothing.npz'], r'nothing.npz not found'),
+    case('ckpt_missing_ann', FASHION_ANN, FASHION + ['--mode', 'inference', '--model_file', '{R}/nothing.npz'],
+         r'nothing.npz not found'),
+    case('ckpt_truncated', FASHION_SNN, FASHION + ['--model_file', '{R}/truncated.npz'],
+         r'truncated.npz is not a readable .npz checkpoint'),
+    case('ckpt_not_npz', FASHION_SNN, FASHION + ['--model_file', '{R}/text.npz'],
+         r'text.npz is not a readable .npz checkpoint'),
+    case('ckpt_no_params', FASHION_SNN, FASHION + ['--model_file', '{R}/noparams.npz'],
+         r'noparams.npz has no "params" entry'),
+    case('ckpt_other_architecture_count', FASHION_SNN, FASHION + ['--model_file', '{R}/lenet_authors.npz'],
+         r'holds 26 arrays but mlp_fashionmnist needs 11'),
+    case('ckpt_other_architecture_shapes', FASHION_SNN, FASHION + ['--model_file', '{R}/mlp_nmnist_authors.npz'],
+         r'does not fit mlp_fashionmnist \(wrong architecture\?\): params\[0\] \(block 1 W\) has shape '
+         r'\(34, 34, 1, 400\), expected \(28, 28, 1, 400\)'),
+    case('ckpt_other_architecture_meta', FASHION_ANN, FASHION + ['--mode', 'inference',
+                                                                 '--model_file', '{R}/lenet_k1.npz'],
+         r'was trained as lenet_fashionmnist, not mlp_fashionmnist'),
+    case('ckpt_k_mismatch_snn', FASHION_SNN, FASHION + ['--k', '2', '--model_file', '{R}/mlp_k1.npz'],
+         r'trained with k=1 but k=2 was requested'),
+    case('ckpt_k_mismatch_ann', FASHION_ANN, FASHION + ['--k', '2', '--mode', 'inference',
+                                                        '--model_file', '{R}/mlp_k1.npz'],
+         r'trained with k=1 but k=2 was requested'),
+    case('ckpt_k_mismatch_resume', FASHION_ANN, FASHION + ['--k', '0', '--resume', 'True',
+                                                           '--model_file', '{R}/mlp_k1.npz'],
+         r'trained with k=1 but k=0 was requested'),
+    case('ckpt_B_mismatch', SG_SNN, ['--data_dir', '{R}/mnist', '--B', '3', '--model_file', '{R}/sg_B2.npz'],
+         r'trained with B=2 but B=3 was requested'),
+    case('ckpt_ternary_mismatch', INT_SNN, ['--data_dir', '{R}/mnist', '--use_ternary', 'False',
+                                            '--model_file', '{R}/int_ternary.npz'],
+         r'trained with ternary hidden weights but --use_ternary False was requested'),
+    case('ckpt_fp32', FASHION_SNN, FASHION + ['--model_file', '{R}/fp32.npz'], r'is a full-precision \(FP32\)'),
+    case('ckpt_bn_gamma_zero', FASHION_SNN, FASHION + ['--model_file', '{R}/gamma0.npz'],
+         r'BN gamma is 0 for channel\(s\) \[3\]'),
+    case('ckpt_bn_variance_negative', FASHION_SNN, FASHION + ['--model_file', '{R}/variance.npz'],
+         r'block 2: BN moving_variance has negative entries'),
+    case('ckpt_nan', FASHION_SNN, FASHION + ['--model_file', '{R}/nan.npz'],
+         r'params\[2\] \(block 1 BN gamma\) contains NaN or Inf'),
+    case('ckpt_inf', FASHION_SNN, FASHION + ['--model_file', '{R}/inf.npz'],
+         r'params\[0\] \(block 1 W\) contains NaN or Inf'),
+    case('ckpt_train_state_corrupt', FASHION_ANN, FASHION + ['--resume', 'True', '--model_file',
+                                                             '{R}/resume_k1.npz', '--epochs', '2'],
+         r'resume_k1.train_state.npz is not a readable training state'),
+    case('ckpt_mobilenet_other_width', IMAGENET_ANN, ['--width_multiplier', '0.5', '--image_size', '32',
+                                                      '--mode', 'inference', '--data_dir', '{R}/imagenet',
+                                                      '--model_file', '{R}/mobilenet.npz'],
+         r'was trained as mobilenet_imagenet_w0.25_s32_c3, not mobilenet_imagenet_w0.5_s32_c3'),
+    # ---- flags out of range or malformed
+    case('flag_k_negative_snn', FASHION_SNN, MLP + ['--k', '-1'], r'--k must be >= 0, got -1'),
+    case('flag_k_negative_ann', FASHION_ANN, FASHION + ['--k', '-1'], r'--k must be >= 0, got -1'),
+    case('flag_B_zero_snn', SG_SNN, ['--B', '0', '--model_file', '{R}/sg_B2.npz'], r'--B must be >= 1, got 0'),
+    case('flag_B_zero_ann', SG_ANN, ['--B', '0'], r'--B must be >= 1, got 0'),
+    case('flag_time_steps_zero', FASHION_SNN, MLP + ['--time_steps', '0'], r'--time_steps must be >= 1, got 0'),
+    case('flag_batch_size_zero', FASHION_SNN, MLP + ['--batch_size', '0'], r'--batch_size must be >= 1, got 0'),
+    case('flag_workers_zero', FASHION_SNN, MLP + ['--workers', '0'], r'--workers must be >= 1, got 0'),
+    case('flag_noise_ratio_2', SG_SNN, ['--noise_ratio', '2', '--model_file', '{R}/sg_B2.npz'],
+         r'--noise_ratio must be in \[0, 1\], got 2'),
+    case('flag_noise_ratio_negative', INT_SNN, ['--noise_ratio', '-0.5', '--model_file', '{R}/int_ternary.npz'],
+         r'--noise_ratio must be in \[0, 1\], got -0.5'),
+    case('flag_shard_3_of_2', FASHION_SNN, MLP + ['--shard', '3/2'], r'--shard must be I/N with 1 <= I <= N, got 3/2'),
+    case('flag_shard_malformed', FASHION_SNN, MLP + ['--shard', 'half'], r"--shard must look like I/N"),
+    case('flag_shard_too_many', FASHION_SNN, MLP + ['--shard', '1/9', '--batch_size', '10'],
+         r'shard 1/9 holds no batch: use at most 2 shards'),
+    case('flag_epochs_zero', FASHION_ANN, FASHION + ['--epochs', '0'], r'--epochs must be >= 1, got 0'),
+    case('flag_learning_rate_negative', FASHION_ANN, FASHION + ['--learning_rate', '-0.1'],
+         r'--learning_rate must be > 0, got -0.1'),
+    case('flag_not_a_number', FASHION_SNN, MLP + ['--k', 'one'], r"argument --k: invalid int value: 'one'"),
+    case('flag_bad_boolean', FASHION_ANN, FASHION + ['--resume', 'yes'], r'argument --resume: invalid parse_bool'),
+    case('flag_unknown', FASHION_SNN, MLP + ['--time_step', '5'], r'unrecognized arguments: --time_step 5'),
+    case('flag_bad_mode', FASHION_ANN, FASHION + ['--mode', 'train'], r"argument --mode: invalid choice: 'train'"),
+    case('flag_mobilenet_width', IMAGENET_SNN, ['--width_multiplier', '0', '--data_dir', '{R}/imagenet'],
+         r'width'),
+    case('flag_tf_config', IMAGENET_ANN, TINY_MOBILENET + ['--data_dir', '{R}/imagenet'], r'TF_CONFIG',
+         env={'TF_CONFIG': '{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 3}}'}),
+    case('flag_tf_config_not_json', IMAGENET_ANN, TINY_MOBILENET + ['--data_dir', '{R}/imagenet'],
+         r'TF_CONFIG is not valid JSON', env={'TF_CONFIG': '{cluster'}),
+    # ---- runs that cannot go on: merge without shards, resume of another run
+    case('merge_without_shards', FASHION_SNN, FASHION + ['--model_file', '{R}/mlp_k1.npz', '--log_dir', '{R}/logs/done',
+                                                         '--merge'], r'no shard-I-of-N folders in'),
+    case('resume_other_run', FASHION_SNN, FASHION + ['--model_file', '{R}/mlp_k1.npz', '--log_dir',
+                                                     '{R}/logs/other_run', '--resume'],
+         r'holds a run with another time_steps; run without --resume'),
+    case('resume_damaged_log', FASHION_SNN, FASHION + ['--model_file', '{R}/mlp_k1.npz', '--time_steps', '40',
+                                                       '--num_test', '20', '--log_dir', '{R}/logs/damaged',
+                                                       '--resume'],
+         r'accuracy.txt is shorter than its \d+ complete batches \(damaged\)'),
+    # ---- output folders that cannot be written
+    case('unwritable_log_dir', FASHION_SNN, FASHION + ['--model_file', '{R}/mlp_k1.npz',
+                                                       '--log_dir', '{R}/a_file/logs'],
+         r'cannot write logs to \S+/a_file/logs'),
+    case('unwritable_checkpoint', FASHION_ANN, FASHION + ['--model_file', '{R}/a_file/m.npz'],
+         r'cannot write checkpoints to \S+/a_file'),
+    case('unwritable_mobilenet_checkpoint', IMAGENET_ANN, TINY_MOBILENET + ['--data_dir', '{R}/imagenet',
+                                                                            '--model_file', '{R}/a_file/m.npz'],
+         r'cannot write checkpoints to \S+/a_file'),
+    case('unwritable_frames', NMNIST_PRE, ['--data_dir', '{R}/events', '--out_dir', '{R}/a_file/frames'],
+         r'cannot create --out_dir \S+/a_file/frames'),
+    case('unwritable_tfrecords', IMAGENET_CONVERT, ['--data_dir', '{R}/imagenet_src', '--out_dir',
+                                                    '{R}/a_file/tfr'],
+         r'cannot create \S+/a_file/tfr'),
+    case('unwritable_figure', FIGURE, ['{R}/logs/done', '--out', '{R}/a_file/figure'],
+         r'cannot write the figure \S+/a_file/figure'),
+    case('figure_no_logs', FIGURE, ['{R}/logs/nowhere'], r'logs/nowhere'),
+]
+
+
+# ----------------------------------------------------------------------------- the broken inputs
+
+def _params(name, rng):
+    """Valid parameters of a registered architecture (weights N(0, 0.1), BN gamma 1, var 1)."""
+    from tensorlayer_patches import architectures
+    out = []
+    for label, shape in architectures.get(name).param_shapes():
+        if 'gamma' in label or 'variance' in label:
+            out.append(np.ones(shape, np.float32))
+        elif label.endswith(' W') or label.startswith('readout'):
+            out.append(rng.normal(0, 0.1, shape).astype(np.float32))
+        else:
+            out.append(np.zeros(shape, np.float32))
+    return out
+
+
+def _gzip(path, data):
+    with gzip.open(path, 'wb') as f:
+        f.write(data)
+
+
+def _copy(src, dst):
+    shutil.copytree(src, dst)
+    return dst
+
+
+def build(root):
+    """Generate the inputs of every case in ``root`` (tiny data in the real formats, damaged copies)."""
+    from conftest import make_cifar_like, make_imagenet, make_mnist_like, make_nmnist_like, write_nmnist_bin
+    from spiking_utils import SpikingNetwork, run_test_set
+    from tensorlayer_patches import architectures, imagenet, nmnist
+    from tensorlayer_patches.checkpoint import atomic_savez, object_array, save_checkpoint
+
+    rng = np.random.RandomState(0)
+    R = lambda *p: os.path.join(root, *p)  # noqa: E731
+    open(R('a_file'), 'w').write('a regular file where a folder is needed\n')
+    os.makedirs(R('empty'))
+    # --- idx (MNIST, Fashion-MNIST)
+    make_mnist_like(R('fashion'), 60, 20)
+    make_mnist_like(R('mnist'), 60, 20)
+    test_images = 't10k-images-idx3-ubyte.gz'
+    data = open(R('fashion', test_images), 'rb').read()
+    open(R(_copy(R('fashion'), R('bad_gz')), test_images), 'wb').write(data[:len(data) // 2])
+    raw = gzip.decompress(data)
+    _gzip(os.path.join(_copy(R('fashion'), R('bad_magic')), test_images), struct.pack('>HBB', 0, 0x0D, 3) + raw[4:])
+    _gzip(os.path.join(_copy(R('fashion'), R('bad_idx_size')), test_images), raw[:-100])
+    train = os.path.join(_copy(R('fashion'), R('bad_train')), 'train-images-idx3-ubyte.gz')
+    _gzip(train, gzip.decompress(open(train, 'rb').read())[:-5])
+    # --- CIFAR python pickles
+    make_cifar_like(R('cifar'), n_train=10, n_test=10)
+    open(os.path.join(_copy(R('cifar'), R('bad_cifar')), 'test_batch'), 'wb').write(b'\x80\x02}q\x00(X\x04')
+    with open(os.path.join(_copy(R('cifar'), R('wrong_cifar')), 'test_batch'), 'wb') as f:
+        pickle.dump({'pixels': [1, 2, 3]}, f, protocol=2)
+    # --- N-MNIST event files and frames
+    make_nmnist_like(R('events'), n_train=3, n_test=3)
+    bad = _copy(R('events'), R('bad_events'))
+    sample = os.path.join(bad, 'Test', sorted(os.listdir(os.path.join(bad, 'Test')))[0])
+    sample = os.path.join(sample, sorted(os.listdir(sample))[0])
+    open(sample, 'ab').write(b'\x01\x02')
+    write_nmnist_bin(os.path.join(R('bad_address'), 'Train', '0', '00001.bin'), [40], [3], [1], [10])
+    write_nmnist_bin(os.path.join(R('bad_address'), 'Test', '0', '00002.bin'), [1], [3], [1], [10])
+    nmnist.convert(R('events'), R('frames'), progress=False)
+    open(os.path.join(_copy(R('frames'), R('bad_frames')), 'test.npz'), 'wb').write(b'PK\x03\x04 not a zip')
+    # --- ImageNet: JPEG folders and TFRecords
+    make_imagenet(R('imagenet_src'), n_train=2, n_val=1)
+    imagenet.convert(R('imagenet_src'), R('imagenet'), train_shards=1, val_shards=1, workers=1, progress=False)
+    shard = os.path.join(_copy(R('imagenet'), R('imagenet_truncated')), 'validation-00000-of-00001.tfrecord')
+    blob = open(shard, 'rb').read()
+    open(shard, 'wb').write(blob[:len(blob) - 7])
+    open(os.path.join(_copy(R('imagenet'), R('imagenet_bad_meta')), 'meta.json'), 'w').write('{"splits": ')
+    jpeg = _copy(R('imagenet_src'), R('imagenet_bad_jpeg'))
+    first = os.path.join(jpeg, 'val', sorted(os.listdir(os.path.join(jpeg, 'val')))[0])
+    open(os.path.join(first, sorted(os.listdir(first))[0]), 'wb').write(b'\xff\xd8\xff\xe0 truncated JPEG')
+    # --- checkpoints
+    mlp = _params('mlp_fashionmnist', rng)
+    save_checkpoint(R('mlp_k1.npz'), mlp, architecture='mlp_fashionmnist', k=1, dataset='fashion_mnist')
+    save_checkpoint(R('resume_k1.npz'), mlp, architecture='mlp_fashionmnist', k=1, dataset='fashion_mnist')
+    open(R('resume_k1.train_state.npz'), 'wb').write(b'not a training state')
+    save_checkpoint(R('lenet_k1.npz'), _params('lenet_fashionmnist', rng), architecture='lenet_fashionmnist', k=1)
+    atomic_savez(R('lenet_authors.npz'), params=object_array(_params('lenet_fashionmnist', rng)))
+    atomic_savez(R('mlp_nmnist_authors.npz'), params=object_array(_params('mlp_nmnist', rng)))
+    save_checkpoint(R('mlp_nmnist.npz'), _params('mlp_nmnist', rng), architecture='mlp_nmnist', k=1)
+    save_checkpoint(R('sg_B2.npz'), _params('lenet_mnist_sg', rng), architecture='lenet_mnist_sg', k=1, B=2)
+    save_checkpoint(R('int_ternary.npz'), _params('lenet_mnist_int', rng), architecture='lenet_mnist_int', k=0,
+                    weight_quant='ternary')
+    save_checkpoint(R('cnn1.npz'), _params('cnn1_cifar10', rng), architecture='cnn1_cifar10', k=1)
+    mobilenet = architectures.mobilenet(0.25, 32, 3)
+    save_checkpoint(R('mobilenet.npz'), _params(mobilenet.name, rng), architecture=mobilenet.name, k=1)
+    save_checkpoint(R('fp32.npz'), mlp, architecture='mlp_fashionmnist', k=None)
+    for name, index, position, value in (('gamma0', 2, 3, 0.0), ('variance', 9, 1, -0.5), ('nan', 2, 7, np.nan),
+                                         ('inf', 0, 5, np.inf)):
+        bad = [a.copy() for a in mlp]
+        bad[index].flat[position] = value
+        save_checkpoint(R(name + '.npz'), bad, architecture='mlp_fashionmnist', k=1)
+    blob = open(R('mlp_k1.npz'), 'rb').read()
+    open(R('truncated.npz'), 'wb').write(blob[:len(blob) // 2])
+    open(R('text.npz'), 'w').write('weights: 0.1 0.2 0.3\n')
+    np.savez(R('noparams.npz'), weights=np.ones(3))
+    # --- SNN log folders (as the CLI writes them, defaults T and batch): a finished run, an unfinished run
+    # recorded with another T, a run whose accuracy.txt lost lines
+    from spiking_utils import file_sha256, write_run_info
+    from tensorlayer_patches.datasets import load_test_inputs
+    x, y = load_test_inputs('fashion_mnist', data_dir=R('fashion'))
+    net = SpikingNetwork.from_checkpoint(R('mlp_k1.npz'), 'mlp_fashionmnist')
+    T, batch = net.arch.defaults['time_steps'], net.arch.defaults['sim_batch_size']
+    key = dict(checkpoint_sha256=file_sha256(R('mlp_k1.npz')))
+    for name in ('other_run', 'damaged', 'done'):
+        res = run_test_set(net, x, y, 40 if name == 'damaged' else T, batch, log_dir=R('logs', name), progress=False,
+                           key=key)
+    write_run_info(R('logs', 'done'), net.arch, 1, T, batch, res['n'], R('mlp_k1.npz'), 'exact',
+                   snn_accuracy=float(100.0 * res['correct'][-1] / res['n']), steps_run=res['steps_run'])
+    with open(R('logs', 'damaged', 'accuracy.txt'), 'r+') as f:
+        f.truncate(15)
+    path = R('logs', 'other_run', 'progress.json')
+    with open(path) as f:
+        rec = json.load(f)
+    rec['key']['time_steps'] = 7
+    with open(path, 'w') as f:
+        json.dump(rec, f)
+    return root
+
+
+# ----------------------------------------------------------------------------- running the table
+
+Result = collections.namedtuple('Result', 'case handled returncode stderr reason')
+
+
+# a tqdm progress bar ("desc:  40%|####      | 2/5 [00:01<00:02, 1.2it/s]"), drawn before the error was found
+_PROGRESS_BAR = re.compile(r'^.*\d+%\|.*\| *\d+/\d+ \[.*\]\s*$')
+
+
+def error_lines(stderr):
+    """The non-empty lines of stderr that are not progress-bar frames (tqdm redraws with carriage returns)."""
+    return [line for line in re.split(r'[\r\n]+', stderr) if line.strip() and not _PROGRESS_BAR.match(line)]
+
+
+def run_case(c, root, timeout=300):
+    """Run one case; a Result says whether it was handled and, if not, why."""
+    args = [a.replace('{R}', root) for a in c.args]
+    env = dict(os.environ)
+    for var in ('SNN_DATA_DIR', 'TF_CONFIG'):
+        env.pop(var, None)
+    env.update(c.env)
+    env.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+    cwd = os.path.join(root, 'cwd')  # an empty working folder: no ./data, no default checkpoints
+    os.makedirs(cwd, exist_ok=True)
+    try:
+        p = subprocess.run([sys.executable, os.path.join(ROOT, c.script)] + args, cwd=cwd, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return Result(c, False, None, '', 'no answer within %d s' % timeout)
+    lines = error_lines(p.stderr)
+    reason = None
+    if 'Traceback' in p.stderr:
+        reason = 'printed a traceback'
+    elif p.returncode != EXIT_USER_ERROR:
+        reason = 'exit code %s, expected %d' % (p.returncode, EXIT_USER_ERROR)
+    elif len(lines) != 1:
+        reason = '%d lines on stderr, expected 1' % len(lines)
+    elif not lines[0].startswith('error: '):
+        reason = 'stderr does not start with "error: "'
+    elif not re.search(c.expect, lines[0].replace(root, '{R}').replace('{R}', root)):
+        reason = 'message does not match %r' % c.expect
+    return Result(c, reason is None, p.returncode, p.stderr, reason)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    p.add_argument('-k', dest='select', default='', help='only the cases whose name contains this')
+    p.add_argument('--jobs', type=int, default=os.cpu_count() or 1, help='cases run at once (default: CPU count)')
+    p.add_argument('--keep', default=None, help='build the inputs in this folder and keep them')
+    a = p.parse_args(argv)
+    cases = [c for c in CASES if a.select in c.name]
+    root = a.keep or tempfile.mkdtemp(prefix='fault-injection-')
+    os.makedirs(root, exist_ok=True)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            build(root)
+        with ThreadPoolExecutor(max(1, a.jobs)) as pool:
+            results = list(pool.map(lambda c: run_case(c, root), cases))
+    finally:
+        if a.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+    for r in results:
+        if r.handled:
+            print('handled  %-34s %s' % (r.case.name, error_lines(r.stderr)[-1].replace(root, '<inputs>')))
+        else:
+            print('FAILED   %-34s %s\n%s' % (r.case.name, r.reason, r.stderr.rstrip()[-3000:]))
+    handled = sum(r.handled for r in results)
+    print('%d cases, %d handled' % (len(results), handled))
+    return 0 if handled == len(results) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,297 @@
+"""Nothing lost on interruption, the same numbers from the same seed, and where every result came from.
+
+Real runs of the workspace scripts are killed (SIGKILL, SIGINT) part-way -- from outside, and from inside at
+the worst moment, half-way through writing a checkpoint or a batch's log lines -- then resumed; the results
+must equal an uninterrupted run's: the same checkpoint arrays and training state, byte-identical log files.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, make_mnist_like
+from spiking_utils import random_calibrated_params
+from tensorlayer_patches import architectures
+from tensorlayer_patches.checkpoint import load_checkpoint, read_npz, save_checkpoint
+
+ANN = os.path.join(ROOT, 'FashionMNIST', 'Quant_LeNet_FashionMNIST.py')
+SNN = os.path.join(ROOT, 'FashionMNIST', 'Spiking_LeNet_FashionMNIST.py')
+SG_SNN = os.path.join(ROOT, 'MNIST', 'Spiking_LeNet_MNIST_SG.py')
+CIFAR_ANN = os.path.join(ROOT, 'CIFAR10', 'Quant_CNN1_CIFAR10.py')
+
+# Runs a workspace script in this process after installing a fault: ``python -c INJECT <fault> <N> script args``.
+# 'checkpoint': the N-th np.savez call writes half of its bytes, then the process is SIGKILLed (a kill in the
+#   middle of writing a checkpoint);
+# 'logs': the N-th batch appends its first log file, then the process is SIGKILLed (a kill between the files of
+#   one batch).
+INJECT = r'''
+import os, runpy, signal, sys
+fault, n, script = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sys.argv = [script] + sys.argv[4:]
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(script))))
+calls = [0]
+def die():
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+if fault == 'checkpoint':
+    import io, numpy as np
+    real = np.savez
+    def savez(f, **arrays):
+        calls[0] += 1
+        if calls[0] != n:
+            return real(f, **arrays)
+        buf = io.BytesIO()
+        real(buf, **arrays)
+        f.write(buf.getvalue()[:len(buf.getvalue()) // 2])
+        f.flush()
+        die()
+    np.savez = savez
+else:
+    import spiking_utils
+    real = spiking_utils.write_logs
+    def write_logs(log_dir, lines, mode='a'):
+        calls[0] += 1
+        if calls[0] != n:
+            return real(log_dir, lines, mode)
+        first = sorted(lines)[0]
+        real(log_dir, {first: lines[first]}, mode)
+        die()
+    spiking_utils.write_logs = write_logs
+runpy.run_path(script, run_name='__main__')
+'''
+
+
+def _run(args, ok=True, **kw):
+    p = subprocess.run([sys.executable] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, **kw)
+    if ok:
+        assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+    return p
+
+
+def _arrays(model):
+    """(params, training state) of a checkpoint, for exact comparison."""
+    params, meta = load_checkpoint(model)
+    state = read_npz(model[:-4] + '.train_state.npz')
+    return params, state, meta
+
+
+def _assert_same_training(a, b):
+    pa, sa, ma = _arrays(a)
+    pb, sb, mb = _arrays(b)
+    assert len(pa) == len(pb) and all(np.array_equal(x, y) for x, y in zip(pa, pb))
+    assert sorted(sa) == sorted(sb)
+    different = [key for key in sa if not np.array_equal(sa[key], sb[key])]
+    assert not different, different
+    assert ma['epoch'] == mb['epoch']
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    return make_mnist_like(str(tmp_path_factory.mktemp('fashion')), n_train=300, n_test=200)
+
+
+@pytest.fixture(scope='module')
+def reference(data, tmp_path_factory):
+    """An uninterrupted 4-epoch training (seed 3)."""
+    model = str(tmp_path_factory.mktemp('reference') / 'm.npz')
+    _run([ANN, '--k', '1', '--epochs', '4', '--batch_size', '50', '--seed', '3', '--data_dir', data,
+          '--model_file', model])
+    return model
+
+
+def _train_args(data, model, *extra):
+    return [ANN, '--k', '1', '--epochs', '4', '--batch_size', '50', '--seed', '3', '--data_dir', data,
+            '--model_file', model] + list(extra)
+
+
+# ----------------------------------------------------------------------------- training
+
+def test_training_killed_while_writing_a_checkpoint_resumes_identically(data, reference, tmp_path):
+    model = str(tmp_path / 'm.npz')
+    # np.savez calls: epoch 1 checkpoint, epoch 1 state, epoch 2 checkpoint, state, epoch 3 checkpoint (5th)
+    p = _run(['-c', INJECT, 'checkpoint', '5'] + _train_args(data, model), ok=False)
+    assert p.returncode == -signal.SIGKILL, p.stderr[-2000:]
+    assert 'epoch 2/4' in p.stdout and 'epoch 3/4' not in p.stdout
+    params, meta = load_checkpoint(model)  # the last good checkpoint survived the kill
+    assert meta['epoch'] == 2
+    assert [f for f in os.listdir(str(tmp_path)) if '.tmp-' in f]  # the killed writer's partial file
+    p = _run(_train_args(data, model, '--resume', 'True'))
+    assert 'resumed %s: 2 epoch(s) done' % (model[:-4] + '.train_state.npz') in p.stdout
+    assert 'epoch 1/4' not in p.stdout and 'epoch 3/4' in p.stdout
+    _assert_same_training(model, reference)
+    assert not [f for f in os.listdir(str(tmp_path)) if '.tmp-' in f]  # removed by the next write
+    # the checkpoint records both commands that made it
+    prov = load_checkpoint(model)[1]['provenance']
+    assert '--resume True' in prov['command'] and '--resume' not in prov['previous']['command']
+
+
+@pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGINT])
+def test_training_killed_from_outside_resumes_identically(data, reference, tmp_path, sig):
+    model = str(tmp_path / 'm.npz')
+    p = subprocess.Popen([sys.executable] + _train_args(data, model), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, universal_newlines=True)
+    for line in p.stdout:  # kill during epoch 3 (epoch 2 is saved)
+        if line.startswith('epoch 2/4'):
+            p.send_signal(sig)
+            break
+    out, err = p.communicate(timeout=120)
+    if sig == signal.SIGINT:
+        assert p.returncode == 130, err[-2000:]
+        assert 'Traceback' not in err
+        assert err.strip().splitlines()[-1].startswith('interrupted: ')
+        assert 'epoch(s) saved in %s; continue with --resume True' % model in err
+    else:
+        assert p.returncode == -signal.SIGKILL
+    assert load_checkpoint(model)[1]['epoch'] in (2, 3)
+    out = _run(_train_args(data, model, '--resume')).stdout  # a bare --resume means True
+    assert 'epoch(s) done at learning rate' in out
+    _assert_same_training(model, reference)
+
+
+def test_training_is_deterministic_given_the_seed(data, reference, tmp_path):
+    """Same --seed: identical checkpoint and training state (data order, initialisation); another seed: not."""
+    again, other = str(tmp_path / 'again.npz'), str(tmp_path / 'other.npz')
+    _run(_train_args(data, again))
+    _assert_same_training(again, reference)
+    args = _train_args(data, other)
+    args[args.index('--seed') + 1] = '4'
+    _run(args)
+    assert not np.array_equal(load_checkpoint(other)[0][0], load_checkpoint(reference)[0][0])
+
+
+def test_augmented_training_is_deterministic_given_the_seed(tmp_path):
+    """CIFAR: random crops and flips are seeded too."""
+    from conftest import make_cifar_like
+    data = make_cifar_like(str(tmp_path / 'cifar'), n_train=40, n_test=10)
+    models = [str(tmp_path / ('%s.npz' % name)) for name in ('a', 'b', 'c')]
+    for model, seed in zip(models, ('1', '1', '2')):
+        _run([CIFAR_ANN, '--k', '0', '--epochs', '1', '--batch_size', '20', '--seed', seed, '--data_dir', data,
+              '--model_file', model])
+    _assert_same_training(models[0], models[1])
+    assert not np.array_equal(load_checkpoint(models[0])[0][0], load_checkpoint(models[2])[0][0])
+
+
+# ----------------------------------------------------------------------------- simulation
+
+@pytest.fixture(scope='module')
+def lenet(data, tmp_path_factory):
+    from tensorlayer_patches.datasets import load_test_inputs
+    x, _ = load_test_inputs('fashion_mnist', data_dir=data)
+    arch = architectures.get('lenet_fashionmnist')
+    model = str(tmp_path_factory.mktemp('lenet') / 'lenet.npz')
+    save_checkpoint(model, random_calibrated_params(arch, x[:64], np.random.RandomState(0), k=1),
+                    architecture=arch.name, k=1)
+    return model
+
+
+def _logs(folder):
+    return {f: open(os.path.join(folder, f), 'rb').read() for f in sorted(os.listdir(folder)) if f.endswith('.txt')}
+
+
+def _same_run_json(a, b):
+    ra, rb = (json.load(open(os.path.join(d, 'run.json'))) for d in (a, b))
+    for key in ('command', 'date', 'cwd'):
+        ra.pop(key), rb.pop(key)
+    assert ra == rb
+
+
+def test_simulation_killed_between_log_files_resumes_byte_identical(data, lenet, tmp_path):
+    common = [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '20', '--time_steps', '30']
+    full, cut = str(tmp_path / 'full'), str(tmp_path / 'cut')
+    _run(common + ['--log_dir', full])
+    p = _run(['-c', INJECT, 'logs', '4'] + common + ['--log_dir', cut], ok=False)
+    assert p.returncode == -signal.SIGKILL
+    assert not os.path.exists(os.path.join(cut, 'run.json'))
+    progress = json.load(open(os.path.join(cut, 'progress.json')))
+    assert progress['done'] == 3
+    # batch 4 reached accuracy.txt only: lines beyond the recorded size, which the resume must drop
+    assert os.path.getsize(os.path.join(cut, 'accuracy.txt')) > progress['sizes']['accuracy.txt']
+    assert os.path.getsize(os.path.join(cut, 'sop_num.txt')) == progress['sizes']['sop_num.txt']
+    out = _run(common + ['--log_dir', cut, '--resume', 'True']).stdout
+    assert 'resuming %s: 3 of 10 batches already complete' % cut in out
+    assert _logs(cut) == _logs(full)
+    _same_run_json(cut, full)
+    # resuming a finished run changes nothing
+    out = _run(common + ['--log_dir', cut, '--resume']).stdout
+    assert '10 of 10 batches already complete' in out and _logs(cut) == _logs(full)
+    # another configuration in the same folder is refused, not mixed in
+    p = _run(common[:-1] + ['31', '--log_dir', cut, '--resume'], ok=False)
+    assert p.returncode == 2 and 'holds a run with another time_steps' in p.stderr
+
+
+@pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGINT])
+def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, tmp_path, sig):
+    common = [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '2', '--time_steps', '40']
+    full, cut = str(tmp_path / 'full'), str(tmp_path / 'cut')
+    _run(common + ['--log_dir', full])
+    p = subprocess.Popen([sys.executable] + common + ['--log_dir', cut], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, universal_newlines=True)
+    progress = os.path.join(cut, 'progress.json')
+    deadline = time.time() + 120
+    while time.time() < deadline and p.poll() is None:
+        try:
+            if json.load(open(progress))['done'] >= 3:
+                break
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.01)
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=60)
+    done = json.load(open(progress))['done']
+    assert 3 <= done < 100, 'the run was not interrupted part-way'
+    if sig == signal.SIGINT:
+        assert p.returncode == 130 and 'Traceback' not in err
+        assert 'batches logged in %s; continue with --resume' % cut in err
+    else:
+        assert p.returncode == -signal.SIGKILL
+    _run(common + ['--log_dir', cut, '--resume'])
+    assert _logs(cut) == _logs(full)
+    _same_run_json(cut, full)
+
+
+def test_noisy_simulation_is_deterministic_and_resumes_identically(tmp_path):
+    """Scatter-and-gather threshold-drop noise: the same --seed gives the same logs, also across a kill and a
+    resume; another seed gives other logs."""
+    data = make_mnist_like(str(tmp_path / 'mnist'), n_train=10, n_test=60)
+    from tensorlayer_patches.datasets import load_test_inputs
+    x, _ = load_test_inputs('mnist', data_dir=data)
+    arch = architectures.get('lenet_mnist_sg')
+    model = str(tmp_path / 'sg.npz')
+    save_checkpoint(model, random_calibrated_params(arch, x[:32], np.random.RandomState(1), k=1, B=2),
+                    architecture=arch.name, k=1, B=2)
+    common = [SG_SNN, '--data_dir', data, '--model_file', model, '--batch_size', '10', '--noise_ratio', '0.3']
+    logs = {}
+    for name, seed in (('a', '5'), ('b', '5'), ('c', '6')):
+        _run(common + ['--seed', seed, '--log_dir', str(tmp_path / name)])
+        logs[name] = _logs(str(tmp_path / name))
+    assert logs['a'] == logs['b'] and logs['a'] != logs['c']
+    cut = str(tmp_path / 'cut')
+    assert _run(['-c', INJECT, 'logs', '3'] + common + ['--seed', '5', '--log_dir', cut], ok=False).returncode < 0
+    _run(common + ['--seed', '5', '--log_dir', cut, '--resume'])
+    assert _logs(cut) == logs['a']
+
+
+# ----------------------------------------------------------------------------- provenance
+
+def test_provenance_of_checkpoints_and_log_folders(reference, data, lenet, tmp_path):
+    meta = load_checkpoint(reference)[1]
+    prov = meta['provenance']
+    assert 'Quant_LeNet_FashionMNIST.py' in prov['command'] and '--seed 3' in prov['command']
+    assert prov['packages']['numpy'] == np.__version__ and prov['packages']['tensorflow-gpu'] == '1.15.5'
+    assert prov['packages']['tensorlayer'] == '1.11.1' and prov['packages']['python'].startswith('3.7')
+    assert prov['git_revision'] == meta['git_revision'] and prov['epoch'] == 4
+    shown = json.loads(_run(['-m', 'tensorlayer_patches.checkpoint', reference], cwd=ROOT).stdout)
+    assert shown['provenance'] == prov and shown['k'] == 1 and shown['params'][0] == [5, 5, 1, 32]
+    logs = str(tmp_path / 'logs')
+    _run([SNN, '--data_dir', data, '--model_file', lenet, '--num_test', '20', '--time_steps', '20',
+          '--log_dir', logs])
+    run = json.load(open(os.path.join(logs, 'run.json')))
+    assert 'Spiking_LeNet_FashionMNIST.py' in run['command'] and '--num_test 20' in run['command']
+    assert run['packages']['numpy'] == np.__version__ and run['git_revision']
+    assert run['checkpoint'] == lenet and len(run['checkpoint_sha256']) == 64
