@@ -891,8 +891,10 @@ _WORKER_NET = None
 
 
 def _worker_init(net):
+    import signal
     global _WORKER_NET
     _WORKER_NET = net
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent handles it
 
 
 def _worker_simulate(args):

@@ -225,13 +225,15 @@ def test_simulation_killed_between_log_files_resumes_byte_identical(data, lenet,
     assert p.returncode == 2 and 'holds a run with another time_steps' in p.stderr
 
 
-@pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGINT])
-def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, tmp_path, sig):
-    common = [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '2', '--time_steps', '40']
+@pytest.mark.parametrize('sig,workers', [(signal.SIGKILL, 1), (signal.SIGINT, 1), (signal.SIGINT, 2)])
+def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, tmp_path, sig, workers):
+    """SIGINT goes to the whole process group, as Ctrl-C in a terminal does (worker processes included)."""
+    common = [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '2', '--time_steps', '40',
+              '--workers', str(workers)]
     full, cut = str(tmp_path / 'full'), str(tmp_path / 'cut')
     _run(common + ['--log_dir', full])
     p = subprocess.Popen([sys.executable] + common + ['--log_dir', cut], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, universal_newlines=True)
+                         stderr=subprocess.PIPE, universal_newlines=True, start_new_session=True)
     progress = os.path.join(cut, 'progress.json')
     deadline = time.time() + 120
     while time.time() < deadline and p.poll() is None:
@@ -241,7 +243,7 @@ def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, tmp_
         except (OSError, ValueError, KeyError):
             pass
         time.sleep(0.01)
-    p.send_signal(sig)
+    os.killpg(p.pid, sig)
     out, err = p.communicate(timeout=60)
     done = json.load(open(progress))['done']
     assert 3 <= done < 100, 'the run was not interrupted part-way'
