@@ -1042,6 +1042,8 @@ class _Progress(object):
             key, done, sizes, totals = rec['key'], int(rec['done']), rec['sizes'], rec['totals']
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise UserError('%s is unreadable (%s); run without --resume to start over' % (self.path, e))
+        if done == 0:
+            return False  # nothing was completed: starting afresh is the same
         diff = sorted(k for k in set(key) | set(self.key) if key.get(k) != self.key.get(k))
         if diff:
             raise UserError('%s holds a run with another %s; run without --resume (or use another --log_dir) to '

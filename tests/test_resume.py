@@ -66,6 +66,12 @@ runpy.run_path(script, run_name='__main__')
 '''
 
 
+def _interruptible():
+    """In the child: SIGINT as in a terminal, even when this test runs with SIGINT ignored (a background job,
+    nohup, some CI runners): Python then turns it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _run(args, ok=True, **kw):
     p = subprocess.run([sys.executable] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True, **kw)
@@ -135,7 +141,7 @@ def test_training_killed_while_writing_a_checkpoint_resumes_identically(data, re
 def test_training_killed_from_outside_resumes_identically(data, reference, tmp_path, sig):
     model = str(tmp_path / 'm.npz')
     p = subprocess.Popen([sys.executable] + _train_args(data, model), stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, universal_newlines=True)
+                         stderr=subprocess.PIPE, universal_newlines=True, preexec_fn=_interruptible)
     for line in p.stdout:  # kill during epoch 3 (epoch 2 is saved)
         if line.startswith('epoch 2/4'):
             p.send_signal(sig)
@@ -233,7 +239,8 @@ def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, tmp_
     full, cut = str(tmp_path / 'full'), str(tmp_path / 'cut')
     _run(common + ['--log_dir', full])
     p = subprocess.Popen([sys.executable] + common + ['--log_dir', cut], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, universal_newlines=True, start_new_session=True)
+                         stderr=subprocess.PIPE, universal_newlines=True, start_new_session=True,
+                         preexec_fn=_interruptible)
     progress = os.path.join(cut, 'progress.json')
     deadline = time.time() + 120
     while time.time() < deadline and p.poll() is None:
