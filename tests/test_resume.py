@@ -142,8 +142,8 @@ def test_training_killed_from_outside_resumes_identically(data, reference, tmp_p
     model = str(tmp_path / 'm.npz')
     p = subprocess.Popen([sys.executable] + _train_args(data, model), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, universal_newlines=True, preexec_fn=_interruptible)
-    for line in p.stdout:  # kill during epoch 3 (epoch 2 is saved)
-        if line.startswith('epoch 2/4'):
+    for line in p.stdout:  # kill during epoch 2 (epoch 1 is saved): 3 epochs of margin for a slow reader
+        if line.startswith('epoch 1/4'):
             p.send_signal(sig)
             break
     out, err = p.communicate(timeout=120)
@@ -154,7 +154,7 @@ def test_training_killed_from_outside_resumes_identically(data, reference, tmp_p
         assert 'epoch(s) saved in %s; continue with --resume True' % model in err
     else:
         assert p.returncode == -signal.SIGKILL
-    assert load_checkpoint(model)[1]['epoch'] in (2, 3)
+    assert load_checkpoint(model)[1]['epoch'] in (1, 2, 3)  # interrupted part-way
     out = _run(_train_args(data, model, '--resume')).stdout  # a bare --resume means True
     assert 'epoch(s) done at learning rate' in out
     _assert_same_training(model, reference)
@@ -245,7 +245,7 @@ def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, tmp_
     deadline = time.time() + 120
     while time.time() < deadline and p.poll() is None:
         try:
-            if json.load(open(progress))['done'] >= 3:
+            if json.load(open(progress))['done'] >= 2:
                 break
         except (OSError, ValueError, KeyError):
             pass
@@ -253,7 +253,7 @@ def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, tmp_
     os.killpg(p.pid, sig)
     out, err = p.communicate(timeout=60)
     done = json.load(open(progress))['done']
-    assert 3 <= done < 100, 'the run was not interrupted part-way'
+    assert 2 <= done < 100, 'the run was not interrupted part-way'
     if sig == signal.SIGINT:
         assert p.returncode == 130 and 'Traceback' not in err
         assert 'batches logged in %s; continue with --resume' % cut in err
