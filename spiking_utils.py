@@ -76,10 +76,10 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from tensorlayer_patches import architectures  # noqa: E402  (pure python, no TensorFlow)
-from tensorlayer_patches.checkpoint import (CheckpointError, check_params, load_checkpoint, resolve_config,  # noqa: E402
-                                            resolve_ternary)
-from tensorlayer_patches.errors import (ArgumentParser, UserError, add_resume_flag, ensure_writable_dir,  # noqa: E402
-                                        parse_bool, run_cli)
+from tensorlayer_patches.checkpoint import (CheckpointError, atomic_write_text, check_params, load_checkpoint,  # noqa: E402
+                                            resolve_config, resolve_ternary)
+from tensorlayer_patches.errors import (ArgumentParser, StopRequest, UserError, add_resume_flag,  # noqa: E402
+                                        ensure_writable_dir, parse_bool, run_cli)
 
 __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantized_forward', 'conv2d_nhwc',
            'depthwise_conv2d_nhwc', 'block_conv', 'readout_input',
@@ -995,12 +995,7 @@ def write_logs(log_dir, lines_per_file, mode='a'):
 
 def atomic_write_json(path, obj):
     """``path`` replaced at once by the JSON of ``obj`` (a kill leaves the old file or the new one)."""
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=True))
 
 
 PROGRESS_FILE = 'progress.json'
@@ -1157,12 +1152,17 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True,
         it = tqdm(todo, desc='SNN %s %s' % (net.arch.name, net.config_tag), unit='batch', file=sys.stderr,
                   initial=resumed, total=len(batches), mininterval=0.5 if sys.stderr.isatty() else 30)
     try:
-        for b in it:
-            xb, yb = x[b * batch_size:(b + 1) * batch_size], y[b * batch_size:(b + 1) * batch_size]
-            net.reseed(b)
-            trace = net.simulate(xb, time_steps)
-            state.add(trace, yb, format_log_lines(trace, yb, net.log_files) if log_dir is not None else None)
+        with StopRequest('stopping after this batch; the batches done stay logged (Ctrl-C again: at once)') as stop:
+            for b in it:
+                xb, yb = x[b * batch_size:(b + 1) * batch_size], y[b * batch_size:(b + 1) * batch_size]
+                net.reseed(b)
+                trace = net.simulate(xb, time_steps)
+                state.add(trace, yb, format_log_lines(trace, yb, net.log_files) if log_dir is not None else None)
+                if stop.requested:
+                    raise KeyboardInterrupt()
     except KeyboardInterrupt:
+        if progress:
+            it.close()
         if log_dir is None:
             raise
         raise KeyboardInterrupt('%d of %d batches logged in %s; continue with --resume'
@@ -1201,12 +1201,11 @@ def merge_shards(log_dir):
             raise UserError('shards of %s disagree on %s: they are not parts of one run' % (log_dir, ', '.join(diff)))
     files = [f for f in ALL_LOG_FILES if os.path.isfile(os.path.join(shard_dir(log_dir, (1, n)), f))]
     for name in files:
-        tmp = os.path.join(log_dir, name + '.tmp')
-        with open(tmp, 'w') as out:
-            for i in range(1, n + 1):
-                with open(os.path.join(shard_dir(log_dir, (i, n)), name)) as f:
-                    out.write(f.read())
-        os.replace(tmp, os.path.join(log_dir, name))
+        parts = []
+        for i in range(1, n + 1):
+            with open(os.path.join(shard_dir(log_dir, (i, n)), name)) as f:
+                parts.append(f.read())
+        atomic_write_text(os.path.join(log_dir, name), ''.join(parts))
     merged = dict(infos[0])
     merged.pop('shard', None)
     merged['num_images'] = sum(info['num_images'] for info in infos)

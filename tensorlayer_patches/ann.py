@@ -28,8 +28,8 @@ from tensorlayer_patches.checkpoint import (atomic_savez, check_params, load_che
                                             resolve_ternary, save_checkpoint)
 from tensorlayer_patches.provenance import provenance
 from tensorlayer_patches.datasets import eval_inputs, load_dataset
-from tensorlayer_patches.errors import (ArgumentParser, UserError, add_resume_flag, ensure_writable_dir,
-                                        parse_bool, run_cli)
+from tensorlayer_patches.errors import (ArgumentParser, StopRequest, UserError, add_resume_flag,
+                                        ensure_writable_dir, parse_bool, run_cli)
 
 __all__ = ['ann_main', 'train', 'evaluate', 'default_model_file', 'save_epoch']
 
@@ -77,8 +77,10 @@ class _Trainer(object):
             self.sess = tf.Session(graph=self.graph, config=tf.ConfigProto(allow_soft_placement=True))
             self.sess.run(tf.global_variables_initializer())
 
-    def run_epoch(self, x, y, seed, epoch, progress, desc):
-        """One pass over the training set through the pipeline; returns the mean training loss."""
+    def run_epoch(self, x, y, seed, epoch, progress, desc, stop=None):
+        """One pass over the training set through the pipeline; returns the mean training loss.
+
+        ``stop``: a :class:`~tensorlayer_patches.errors.StopRequest`, checked after every step."""
         import tensorlayer_patches
         from tqdm import tqdm
 
@@ -87,15 +89,19 @@ class _Trainer(object):
         bar = tqdm(total=-(-len(x) // self.batch_size), desc=desc, unit='batch', file=sys.stderr,
                    disable=not progress, leave=False, mininterval=0.5 if sys.stderr.isatty() else 30)
         loss_sum, n_batches = 0.0, 0
-        while True:
-            try:
-                loss, _ = self.sess.run([self.cost, self.train_op])
-            except tf.errors.OutOfRangeError:
-                break
-            loss_sum += loss
-            n_batches += 1
-            bar.update(1)
-        bar.close()
+        try:
+            while True:
+                try:
+                    loss, _ = self.sess.run([self.cost, self.train_op])
+                except tf.errors.OutOfRangeError:
+                    break
+                loss_sum += loss
+                n_batches += 1
+                bar.update(1)
+                if stop is not None and stop.requested:
+                    raise KeyboardInterrupt()
+        finally:
+            bar.close()
         return loss_sum / max(n_batches, 1)
 
     def count_correct(self, x, y, batch_size=1000):
@@ -169,11 +175,14 @@ def resumed_provenance(model_file):
     return load_checkpoint(model_file)[1].get('provenance')
 
 
+STOP_NOTICE = 'stopping after this training step; the last finished epoch stays saved (Ctrl-C again: at once)'
+
+
 def interrupted(model_file, epochs_done):
     """The KeyboardInterrupt of an interrupted training, saying what is saved and how to go on."""
     if epochs_done:
         return KeyboardInterrupt('%d epoch(s) saved in %s; continue with --resume True' % (epochs_done, model_file))
-    return KeyboardInterrupt('no epoch finished; nothing saved')
+    return KeyboardInterrupt('no epoch finished in this run; nothing new saved')
 
 
 def _check_checkpoint(arch, params, meta, path, k, B, full_precision, ternary):
@@ -204,19 +213,24 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
             print('resumed weights from %s (no %s: optimizer state starts fresh)' % (model_file, state_file))
     previous = resumed_provenance(model_file) if resume else None
     (x_tr, y_tr), (x_val, y_val) = data['train'], data['val']
-    epoch = start
+    saved = start  # epochs whose checkpoint is on disk
     try:
-        for epoch in range(start, epochs):
-            t0 = time.time()
-            loss = trainer.run_epoch(x_tr, y_tr, seed, epoch, progress, 'epoch %d/%d' % (epoch + 1, epochs))
-            val_acc = trainer.count_correct(x_val, y_val) / float(len(x_val))
-            save_epoch(trainer, model_file, epoch + 1, learning_rate, _meta(arch, k, full_precision, B, ternary),
-                       previous)
-            print('epoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
-                  % (epoch + 1, epochs, time.time() - t0, loss, 100 * val_acc, model_file))
-            sys.stdout.flush()
+        with StopRequest(STOP_NOTICE) as stop:
+            for epoch in range(start, epochs):
+                t0 = time.time()
+                loss = trainer.run_epoch(x_tr, y_tr, seed, epoch, progress, 'epoch %d/%d' % (epoch + 1, epochs),
+                                         stop)
+                val_acc = trainer.count_correct(x_val, y_val) / float(len(x_val))
+                save_epoch(trainer, model_file, epoch + 1, learning_rate,
+                           _meta(arch, k, full_precision, B, ternary), previous)
+                saved = epoch + 1
+                print('epoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
+                      % (epoch + 1, epochs, time.time() - t0, loss, 100 * val_acc, model_file))
+                sys.stdout.flush()
+                if stop.requested:
+                    raise KeyboardInterrupt()
     except KeyboardInterrupt:
-        raise interrupted(model_file, epoch)
+        raise interrupted(model_file, saved)
     return trainer
 
 

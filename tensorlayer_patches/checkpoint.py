@@ -35,7 +35,7 @@ from tensorlayer_patches.errors import UserError
 from tensorlayer_patches.provenance import git_revision, provenance
 
 __all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config',
-           'resolve_ternary', 'object_array', 'atomic_savez', 'read_npz', 'META_KEYS']
+           'resolve_ternary', 'object_array', 'atomic_savez', 'atomic_write_text', 'read_npz', 'META_KEYS']
 
 META_KEYS = ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'ann_accuracy', 'date', 'git_revision',
              'epoch', 'learning_rate', 'format', 'provenance')
@@ -112,6 +112,20 @@ def read_npz(path, allow_pickle=False):
         raise zipfile.BadZipFile('not a complete zip archive (truncated, or not an npz file)')
     with np.load(path, allow_pickle=allow_pickle) as z:
         return {key: z[key] for key in z.files}
+
+
+def atomic_write_text(path, text):
+    """Replace ``path`` by ``text`` at once (temporary file, fsync, rename): a kill leaves the old or the new."""
+    tmp = path + '.tmp-%d' % os.getpid()
+    try:
+        with open(tmp, 'w') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def save_checkpoint(path, params, **meta):

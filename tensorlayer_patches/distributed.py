@@ -33,7 +33,7 @@ import time
 import numpy as np
 
 from tensorlayer_patches.ann import _Trainer
-from tensorlayer_patches.errors import ArgumentParser, UserError, add_resume_flag, ensure_writable_dir
+from tensorlayer_patches.errors import ArgumentParser, StopRequest, UserError, add_resume_flag, ensure_writable_dir
 
 __all__ = ['Cluster', 'cluster_from_env', 'MobileNetTrainer', 'train_mobilenet', 'variables_digest']
 
@@ -322,7 +322,8 @@ def train_mobilenet(arch, k, model_file, epochs, learning_rate, batch_size, fold
     (None on a ps task), with ``test_accuracy`` set on the chief."""
     from tqdm import tqdm
 
-    from tensorlayer_patches.ann import _meta, _train_state_path, evaluate, interrupted, resumed_provenance, save_epoch
+    from tensorlayer_patches.ann import (STOP_NOTICE, _meta, _train_state_path, evaluate, interrupted,
+                                         resumed_provenance, save_epoch)
     from tensorlayer_patches.checkpoint import check_params, load_checkpoint, resolve_config
 
     server = start_server(cluster) if cluster else None
@@ -362,34 +363,43 @@ def train_mobilenet(arch, k, model_file, epochs, learning_rate, batch_size, fold
         sess.run(trainer.take_token)  # the chief has initialized or restored everything
     start = int(sess.run(trainer.global_step)) // steps
     previous = resumed_provenance(model_file) if resume and trainer.is_chief else None
-    epoch = start
+    saved = start  # epochs whose checkpoint is on disk
     try:
-        for epoch in range(start, epochs):
-            t0 = time.time()
-            trainer.input.start(sess, seed, epoch)
-            loss_sum = 0.0
-            bar = tqdm(total=steps, desc='%sepoch %d/%d' % (role, epoch + 1, epochs), unit='step', file=sys.stderr,
-                       disable=not progress, leave=False, mininterval=0.5 if sys.stderr.isatty() else 30)
-            for _ in range(steps):
-                loss, _ = sess.run([trainer.cost, trainer.step_op])
-                if cluster is not None:
-                    if trainer.is_chief:
-                        sess.run(trainer.release)
-                    sess.run(trainer.take_token)
-                loss_sum += loss
-                bar.update(1)
-            bar.close()
-            if not trainer.is_chief:
-                print('%sepoch %d/%d  %.1fs  train loss %.4f' % (role, epoch + 1, epochs, time.time() - t0,
-                                                                 loss_sum / steps))
-                continue
-            acc = trainer.count_correct(*val) / float(len(val[0]))
-            save_epoch(trainer, model_file, epoch + 1, learning_rate, _meta(arch, k, False), previous)
-            print('%sepoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
-                  % (role, epoch + 1, epochs, time.time() - t0, loss_sum / steps, 100 * acc, model_file))
-            sys.stdout.flush()
+        with StopRequest(STOP_NOTICE) as stop:
+            for epoch in range(start, epochs):
+                t0 = time.time()
+                trainer.input.start(sess, seed, epoch)
+                loss_sum = 0.0
+                bar = tqdm(total=steps, desc='%sepoch %d/%d' % (role, epoch + 1, epochs), unit='step',
+                           file=sys.stderr, disable=not progress, leave=False,
+                           mininterval=0.5 if sys.stderr.isatty() else 30)
+                try:
+                    for _ in range(steps):
+                        loss, _ = sess.run([trainer.cost, trainer.step_op])
+                        if cluster is not None:
+                            if trainer.is_chief:
+                                sess.run(trainer.release)
+                            sess.run(trainer.take_token)
+                        loss_sum += loss
+                        bar.update(1)
+                        if stop.requested:
+                            raise KeyboardInterrupt()
+                finally:
+                    bar.close()
+                if not trainer.is_chief:
+                    print('%sepoch %d/%d  %.1fs  train loss %.4f' % (role, epoch + 1, epochs, time.time() - t0,
+                                                                     loss_sum / steps))
+                    continue
+                acc = trainer.count_correct(*val) / float(len(val[0]))
+                save_epoch(trainer, model_file, epoch + 1, learning_rate, _meta(arch, k, False), previous)
+                saved = epoch + 1
+                print('%sepoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
+                      % (role, epoch + 1, epochs, time.time() - t0, loss_sum / steps, 100 * acc, model_file))
+                sys.stdout.flush()
+                if stop.requested:
+                    raise KeyboardInterrupt()
     except KeyboardInterrupt:
-        raise interrupted(model_file, epoch) if trainer.is_chief else KeyboardInterrupt()
+        raise interrupted(model_file, saved) if trainer.is_chief else KeyboardInterrupt()
     trainer.test_accuracy = None
     if trainer.is_chief and test is not None:
         trainer.test_accuracy = evaluate(trainer, {'test': test}, model_file, record=record)

@@ -5,9 +5,12 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import ast
 import os
+import signal
 import sys
+import threading
 
-__all__ = ['UserError', 'run_cli', 'parse_bool', 'ArgumentParser', 'add_resume_flag', 'ensure_writable_dir']
+__all__ = ['UserError', 'run_cli', 'parse_bool', 'ArgumentParser', 'add_resume_flag', 'ensure_writable_dir',
+           'StopRequest']
 
 EXIT_USER_ERROR = 2
 
@@ -76,3 +79,38 @@ def parse_bool(text):
     if not isinstance(value, bool):
         raise ValueError('expected True or False, got %r' % text)
     return value
+
+
+class StopRequest(object):
+    """Ctrl-C as a request to stop at the next safe point of a long loop.
+
+    Inside ``with StopRequest(notice) as stop:``, the first SIGINT only sets ``stop.requested`` (and prints
+    ``notice``); the loop checks it where stopping loses nothing -- after a training step, after a batch's logs
+    are recorded -- and raises KeyboardInterrupt there.  A second SIGINT raises KeyboardInterrupt at once.
+    (A KeyboardInterrupt raised wherever the signal happens to land can be swallowed by library code, or
+    leave a half-done step; a flag cannot.)  Outside the main thread, or when SIGINT is ignored, nothing changes.
+    """
+
+    def __init__(self, notice):
+        self.notice = notice
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None):
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt()
+        self.requested = True
+        sys.stderr.write('\n%s\n' % self.notice)
+        sys.stderr.flush()
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        return False

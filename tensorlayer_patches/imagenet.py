@@ -35,6 +35,7 @@ import sys
 
 import numpy as np
 
+from tensorlayer_patches.checkpoint import atomic_write_text
 from tensorlayer_patches.datasets import DatasetError, find_dataset_dir
 from tensorlayer_patches.errors import ArgumentParser, UserError
 
@@ -188,13 +189,6 @@ def _shard_name(split, index, count):
     return '%s-%05d-of-%05d.tfrecord' % (split, index, count)
 
 
-def _atomic_write_text(path, text):
-    tmp = path + '.tmp-%d' % os.getpid()
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def convert(data_dir, out_dir, train_shards=1024, val_shards=128, workers=None, val_labels=None, splits=SPLITS,
             progress=True):
     """Convert an ImageNet folder into TFRecord shards in ``out_dir`` (resumable, deterministic); returns meta."""
@@ -231,7 +225,7 @@ def convert(data_dir, out_dir, train_shards=1024, val_shards=128, workers=None, 
         if old.get('source_digest') != meta['source_digest']:
             raise UserError('%s holds TFRecords of another conversion (other images, classes or shard counts); '
                             'use an empty --out_dir' % out_dir)
-    _atomic_write_text(os.path.join(out_dir, SYNSETS), ''.join(w + '\n' for w in synsets))
+    atomic_write_text(os.path.join(out_dir, SYNSETS), ''.join(w + '\n' for w in synsets))
     todo = [j for j in jobs if not os.path.isfile(j[0])]
     if len(todo) < len(jobs):
         print('%d of %d shards already written: converting the other %d' % (len(jobs) - len(todo), len(jobs), len(todo)))
@@ -248,7 +242,7 @@ def convert(data_dir, out_dir, train_shards=1024, val_shards=128, workers=None, 
                     bar.update(n)
     finally:
         bar.close()
-    _atomic_write_text(meta_path, json.dumps(meta, indent=1, sort_keys=True) + '\n')
+    atomic_write_text(meta_path, json.dumps(meta, indent=1, sort_keys=True) + '\n')
     return meta
 
 
