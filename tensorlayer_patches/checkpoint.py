@@ -89,17 +89,22 @@ def atomic_savez(path, **arrays):
     d = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(d):
         os.makedirs(d)
+    _atomic_write(path, 'wb', lambda f: np.savez(f, **arrays))
+    remove_stale_temporaries(path)
+
+
+def _atomic_write(path, mode, write):
+    """``write(f)`` into a temporary file beside ``path``, fsync, then rename it over ``path``."""
     tmp = path + '.tmp-%d' % os.getpid()
     try:
-        with open(tmp, 'wb') as f:
-            np.savez(f, **arrays)
+        with open(tmp, mode) as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    remove_stale_temporaries(path)
 
 
 def read_npz(path, allow_pickle=False):
@@ -116,16 +121,7 @@ def read_npz(path, allow_pickle=False):
 
 def atomic_write_text(path, text):
     """Replace ``path`` by ``text`` at once (temporary file, fsync, rename): a kill leaves the old or the new."""
-    tmp = path + '.tmp-%d' % os.getpid()
-    try:
-        with open(tmp, 'w') as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    _atomic_write(path, 'w', lambda f: f.write(text))
 
 
 def save_checkpoint(path, params, **meta):
