@@ -1359,13 +1359,15 @@ def _snn_run(arch, workspace, a):
         raise UserError('shard %s holds no batch: use at most %d shards' % (a.shard, -(-len(x) // a.batch_size)))
     print('SNN: %s (%s), %s, %d test images, T=%d, batch %d, rule=%s, checkpoint %s'
           % (arch.name, arch.string, net.log_tag, len(x), a.time_steps, a.batch_size, a.rule, model_file))
+    digest = file_sha256(model_file)  # once: the resume key and run.json
     with net.set_workers(a.workers):
         res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir, shard=shard, resume=a.resume,
-                           key=dict(checkpoint_sha256=file_sha256(model_file)))
+                           key=dict(checkpoint_sha256=digest))
     acc = 100.0 * res['correct'] / res['n']
     extra = dict(shard='%d/%d' % shard, batches=[res['batches'].start, res['batches'].stop]) if shard else {}
     write_run_info(log_dir, arch, net.k, a.time_steps, a.batch_size, res['n'], model_file, a.rule,
                    B=net.B, noise_ratio=noise, seed=seed, snn_accuracy=float(acc[-1]), steps_run=res['steps_run'],
+                   checkpoint_sha256=digest,
                    use_ternary=net.use_ternary, use_int=net.use_int, **extra)
     print('SNN accuracy per step (%%): %s' % ' '.join('%.2f' % v for v in acc))
     print('SNN accuracy at T=%d: %.2f%%  (network quiescent after %d steps%s)'
@@ -1396,7 +1398,9 @@ def write_run_info(log_dir, arch, k, time_steps, batch_size, n_images, model_fil
                 + (', integer' if extra.get('use_int') else ''),
                 time_steps=int(time_steps), batch_size=int(batch_size), num_images=int(n_images),
                 neurons=int(arch.n_neurons), neurons_per_layer=arch.neurons_per_layer(), ann_macs=int(arch.ann_macs()),
-                checkpoint=os.path.abspath(model_file), checkpoint_sha256=file_sha256(model_file), rule=rule)
+                checkpoint=os.path.abspath(model_file), rule=rule)
+    if extra.get('checkpoint_sha256') is None:
+        extra['checkpoint_sha256'] = file_sha256(model_file)
     info.update(provenance())
     info.update(extra)
     atomic_write_json(os.path.join(log_dir, 'run.json'), info)
