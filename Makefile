@@ -3,12 +3,13 @@
 #               Fashion-MNIST, then train -> convert -> simulate -> plot the MLP 400-400 (k=1)
 #   make test   set up .venv if needed and run the test suite
 #   (make faults: the bad-input table against the real scripts; CI runs it after the tests)
+#   (make reproduce TABLE=...: a seed's table at the paper's budget; make results: RESULTS.md from the records)
 # Extra arguments for the demo: make demo ARGS="--epochs 150"
 VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: demo test faults venv data
+.PHONY: demo test faults venv data reproduce results
 
 demo: data
 	cd FashionMNIST && ../$(PY) Demo_MLP_FashionMNIST.py $(ARGS)
@@ -19,6 +20,15 @@ test: venv
 # every bad input of tests/fault_injection.py against the real scripts: "N cases, N handled"
 faults: venv
 	$(PY) tests/fault_injection.py
+
+# the seeds' tables at their budgets (long; resumable): make reproduce TABLE=fashion_mnist ARGS="--data_root ../shared/data"
+TABLE ?=
+reproduce: venv
+	nice -n 19 $(PY) reproduce.py $(TABLE) $(ARGS)
+
+# RESULTS.md's tables from the records
+results: venv
+	$(PY) reproduce.py --write_results
 
 venv:
 	@VENV=$(VENV) sh tensorlayer_patches/setup_env.sh venv

@@ -46,7 +46,8 @@ def _train_state_path(model_file):
 class _Trainer(object):
     """The training and inference graphs of one architecture in one session."""
 
-    def __init__(self, arch, k, learning_rate, seed, full_precision, B=None, ternary=None, batch_size=None):
+    def __init__(self, arch, k, learning_rate, seed, full_precision, B=None, ternary=None, batch_size=None,
+                 threads=0):
         import tensorlayer_patches
         from tensorlayer_patches.model import build_network
         from tensorlayer_patches.pipeline import TrainInput
@@ -74,7 +75,10 @@ class _Trainer(object):
                 self.train_op = tf.train.AdamOptimizer(learning_rate).minimize(self.cost,
                                                                                var_list=tf.trainable_variables())
             self.variables = tf.global_variables()
-            self.sess = tf.Session(graph=self.graph, config=tf.ConfigProto(allow_soft_placement=True))
+            # threads: 0 lets TensorFlow use every core; 1 keeps a background run on one core
+            self.sess = tf.Session(graph=self.graph, config=tf.ConfigProto(
+                allow_soft_placement=True, intra_op_parallelism_threads=threads,
+                inter_op_parallelism_threads=threads))
             self.sess.run(tf.global_variables_initializer())
 
     def run_epoch(self, x, y, seed, epoch, progress, desc, stop=None):
@@ -193,14 +197,15 @@ def _check_checkpoint(arch, params, meta, path, k, B, full_precision, ternary):
 
 
 def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=False, seed=0,
-          full_precision=False, progress=True, B=None, ternary=None):
+          full_precision=False, progress=True, B=None, ternary=None, threads=0):
     """Train, checkpointing every epoch; returns the trainer (its session holds the final weights)."""
     state_file = _train_state_path(model_file)
     params = None
     if resume and (os.path.isfile(model_file) or not os.path.isfile(state_file)):
         params, meta = load_checkpoint(model_file)  # the run being resumed must fit the request
         ternary = _check_checkpoint(arch, params, meta, model_file, k, B, full_precision, ternary)
-    trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B, ternary=ternary, batch_size=batch_size)
+    trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B, ternary=ternary, batch_size=batch_size,
+                       threads=threads)
     start = 0
     if resume:
         if os.path.isfile(state_file):
@@ -283,6 +288,8 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
     p.add_argument('--num_test', type=int, default=None, help='evaluate on the first N test images only')
     p.add_argument('--seed', type=int, default=0, help='random seed (initialisation and data order)')
+    p.add_argument('--threads', type=int, default=0,
+                   help='CPU threads TensorFlow may use (default 0: all cores; 1 for a background run on one core)')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
     k = 0 if full_precision else a.k
@@ -295,16 +302,20 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     for flag, value in (('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_test', a.num_test)):
         if value is not None and value < 1:
             raise UserError('%s must be >= 1, got %d' % (flag, value))
+    if a.threads < 0:
+        raise UserError('--threads must be >= 0, got %d' % a.threads)
     if not a.learning_rate > 0:
         raise UserError('--learning_rate must be > 0, got %g' % a.learning_rate)
     model_file = a.model_file or default_model_file(workspace, arch, k, full_precision, B, ternary)
     return run_ann(arch, k, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
                    batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
-                   resume=a.resume, seed=a.seed, full_precision=full_precision, B=B, ternary=ternary)
+                   resume=a.resume, seed=a.seed, full_precision=full_precision, B=B, ternary=ternary,
+                   threads=a.threads)
 
 
 def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_size=None, data_dir=None,
-            download=False, num_test=None, resume=False, seed=0, full_precision=False, B=None, ternary=None):
+            download=False, num_test=None, resume=False, seed=0, full_precision=False, B=None, ternary=None,
+            threads=0):
     """Train (``mode='training'``) or evaluate (``'inference'``), printing the ANN test accuracy; returns it."""
     d = arch.defaults
     epochs, learning_rate = epochs or d['epochs'], learning_rate or d['learning_rate']
@@ -326,12 +337,12 @@ def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_si
         print('training %s: %d epochs, batch %d, Adam lr %g, seed %d -> %s'
               % (label, epochs, batch_size, learning_rate, seed, model_file))
         trainer = train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=resume,
-                        seed=seed, full_precision=full_precision, B=B, ternary=ternary)
+                        seed=seed, full_precision=full_precision, B=B, ternary=ternary, threads=threads)
         if not os.path.isfile(model_file):
             raise UserError('nothing was trained and %s does not exist' % model_file)
         acc = evaluate(trainer, data, model_file, record=num_test is None)
     else:
-        trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B, ternary=ternary)
+        trainer = _Trainer(arch, k, learning_rate, seed, full_precision, B=B, ternary=ternary, threads=threads)
         trainer.assign_params(params)
         acc = evaluate(trainer, data, model_file, record=False)
     trainer.sess.close()

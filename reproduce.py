@@ -1,0 +1,22 @@
+"""Reproduce the seeds' result tables: one command per table, resumable.
+
+    python reproduce.py mnist_negative_spike --data_root ../shared/data   # seed 001, MNIST LeNet
+    python reproduce.py fashion_mnist                                     # seed 001, Fashion-MNIST MLP + LeNet
+    python reproduce.py mnist_all_integer --data_root ../shared/data      # seed 002
+    python reproduce.py mnist_scatter_gather --data_root ../shared/data   # seed 003
+    python reproduce.py --list                                            # the tables, rows and their state
+    python reproduce.py --write_results                                   # RESULTS.md from the records
+
+Each row is trained -> evaluated -> simulated -> recorded in <workspace>/records/<row>.json; run the same
+command again after a kill (or in a later session) and it skips finished rows and resumes the interrupted one.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from snn_conversion.reproduce.cli import main  # noqa: E402
+from tensorlayer_patches.errors import run_cli  # noqa: E402
+
+if __name__ == '__main__':
+    sys.exit(run_cli(main))

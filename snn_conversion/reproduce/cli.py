@@ -1,0 +1,51 @@
+"""``python reproduce.py``: the command line of the table runner (see reproduce.py's docstring)."""
+
+from __future__ import absolute_import, division, print_function
+
+import sys
+
+from snn_conversion.reproduce import report, runner
+from snn_conversion.reproduce.tables import TABLES
+from tensorlayer_patches.errors import ArgumentParser, UserError
+
+__all__ = ['main']
+
+
+def main(argv):
+    p = ArgumentParser(description='Reproduce the seeds\' result tables (train -> inference -> simulate -> record, '
+                                   'one record per row in <workspace>/records/); rerun to resume. Tables: %s.'
+                                   % ', '.join(TABLES))
+    p.add_argument('tables', nargs='*', metavar='TABLE', help='tables to run, in order (%s)' % ', '.join(TABLES))
+    p.add_argument('--rows', default=None, help='comma-separated row ids of the table (default: all; see --list)')
+    p.add_argument('--data_root', default=None,
+                   help='folder holding the data sets (e.g. mnist/, fashion-mnist/); default: the scripts\' own '
+                        'search ($SNN_DATA_DIR, ./data, the Debian packages)')
+    p.add_argument('--threads', type=int, default=1,
+                   help='CPU threads of each training (default 1: run it beside other work, niced)')
+    p.add_argument('--list', action='store_true', help='list the tables\' rows and their state, then exit')
+    p.add_argument('--write_results', action='store_true', help='write RESULTS.md\'s tables from the records')
+    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
+    a = p.parse_args(argv)
+    if a.threads < 0:
+        raise UserError('--threads must be >= 0, got %d' % a.threads)
+    for name in a.tables:
+        if name not in TABLES:
+            raise UserError('unknown table %r (known: %s)' % (name, ', '.join(TABLES)))
+    if a.rows and len(a.tables) != 1:
+        raise UserError('--rows needs exactly one table')
+    if a.list:
+        print('\n'.join(report.status_lines()))
+        return 0
+    if not a.tables and not a.write_results:
+        raise UserError('name a table (%s), or --list / --write_results' % ', '.join(TABLES))
+    for name in a.tables:
+        runner.run_table(name, rows=a.rows.split(',') if a.rows else None, data_root=a.data_root,
+                         threads=a.threads)
+    if a.write_results or a.tables:
+        changed = report.write_results()
+        print('%s %s' % (report.RESULTS, 'updated' if changed else 'unchanged'))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

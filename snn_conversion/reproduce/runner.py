@@ -1,0 +1,342 @@
+"""Run a table row by row: train -> inference -> simulate -> record.
+
+Every step is the workspace script a user would type (``Quant_*.py`` / ``FP32_*.py`` / ``Spiking_*.py``, run
+in a child process from the workspace folder), so the record carries real command lines and nothing here
+imports TensorFlow.  A row's record (``<workspace>/records/<row>.json``) is rewritten atomically after every
+epoch and every step; the scripts' own output goes to ``<workspace>/records/<row>.log``.
+
+Resuming is the scripts' own: training continues from the checkpoint and its training state
+(``--resume True``), the simulation from its ``progress.json`` (``--resume``).  A finished row (checkpoint at
+the budget, ANN and SNN measured on that very checkpoint) is skipped; a row killed at any point is taken up
+where its files say it stopped, and its record is replaced, never duplicated.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import datetime
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from snn_conversion.reproduce.tables import get_table
+from spiking_utils import file_sha256, first_matching_step
+from tensorlayer_patches import architectures
+from tensorlayer_patches.checkpoint import atomic_write_text, load_checkpoint
+from tensorlayer_patches.datasets import DatasetError, find_dataset_dir
+from tensorlayer_patches.errors import UserError
+from tensorlayer_patches.provenance import git_revision
+
+__all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'run_row', 'machine_description', 'RowRun']
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RECORD_VERSION = 1
+
+_EPOCH_LINE = re.compile(r'^epoch (\d+)/(\d+)\s+([0-9.]+)s\s+train loss (\S+)\s+val acc ([0-9.]+)%')
+_ANN_LINE = re.compile(r'^ANN test accuracy \(.*, (\d+) images\): ([0-9.]+)%')
+
+
+def record_path(row, root=ROOT):
+    return os.path.join(root, row.workspace, 'records', row.id + '.json')
+
+
+def read_record(row, root=ROOT):
+    """The row's record, or None; a damaged one is a one-line error (delete it to redo the row's bookkeeping)."""
+    path = record_path(row, root)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path) as f:
+            rec = json.load(f)
+        if not isinstance(rec, dict) or rec.get('row') != row.id:
+            raise ValueError('it is not the record of row %s' % row.id)
+        return rec
+    except ValueError as e:
+        raise UserError('%s is damaged (%s); delete it and run again (checkpoints and logs are kept and resumed)'
+                        % (path, e))
+
+
+def machine_description():
+    """'2 CPU cores (<model>), no GPU' -- the training scripts use the CPU unless TensorFlow sees a GPU."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    model = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    gpu = 'GPU visible' if os.path.exists('/dev/nvidia0') else 'no GPU'
+    return '%d CPU cores (%s), %s' % (os.cpu_count() or 1, model, gpu)
+
+
+def _now():
+    return datetime.datetime.utcnow().replace(microsecond=0).isoformat() + 'Z'
+
+
+def _quote(argv):
+    return ' '.join(a if re.match(r'^[A-Za-z0-9_./=:,+-]+$', a) else "'%s'" % a for a in argv)
+
+
+class RowRun(object):
+    """One row being brought to its budget; ``record`` is written after every change."""
+
+    def __init__(self, table, row, python, data_dir, threads=1, root=ROOT, echo=print):
+        """``root``: where the row's checkpoint, logs and record go (``<root>/<workspace>/``); the scripts are
+        always this repository's."""
+        self.table, self.row, self.python, self.data_dir = table, row, python, data_dir
+        self.threads, self.root, self.echo = threads, root, echo
+        self.arch = architectures.get(row.arch)
+        self.workspace = os.path.join(ROOT, row.workspace)
+        self.out = os.path.join(root, row.workspace)
+        self.model_file = os.path.join(self.out, row.id + '.npz')
+        self.log_file = os.path.join(self.out, 'records', row.id + '.log')
+        self.record = read_record(row, root) or {}
+        self.record.update(
+            version=RECORD_VERSION, table=table.name, seed=table.seed, row=row.id, workspace=row.workspace,
+            architecture=row.arch, network=self.arch.string, label=row.label, k=row.k, B=row.B,
+            budget_epochs=row.epochs, learning_rate=row.learning_rate, batch_size=row.batch_size,
+            paper=dict(zip(('ann', 'snn', 'steps'), row.paper)), note=row.note, machine=machine_description())
+        if row.authors_log:
+            self.record['authors_log'] = dict(zip(('snn', 'steps'), row.authors_log))
+        self.record.setdefault('curve', [])
+        self.record.setdefault('commands', {})
+
+    # -- bookkeeping -------------------------------------------------------------------------------------------
+    def save(self, **fields):
+        self.record.update(fields)
+        self.record['updated'] = _now()
+        path = record_path(self.row, self.root)
+        if not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path))
+        atomic_write_text(path, json.dumps(self.record, indent=1, sort_keys=True) + '\n')
+
+    def _script(self, kind):
+        return '%s_%s.py' % (kind, self.row.script)
+
+    def _base_flags(self):
+        flags = [] if self.row.full_precision else ['--k', str(self.row.k)]
+        if self.row.B is not None:
+            flags += ['--B', str(self.row.B)]
+        if self.data_dir:  # relative to the workspace the script runs in: the record names no machine's paths
+            flags += ['--data_dir', os.path.relpath(self.data_dir, self.workspace)]
+        here = self.out == self.workspace  # the workspace's own files: the seeds' relative names
+        return flags + ['--model_file', os.path.basename(self.model_file) if here else self.model_file]
+
+    def _run(self, step, argv, on_line=None):
+        """Run a workspace script; its output goes to the row's log, each stdout line to ``on_line``."""
+        cmd = [self.python, argv[0]] + argv[1:]
+        shown = 'cd %s && python %s' % (self.row.workspace, _quote(argv))
+        self.record['commands'][step] = shown
+        self.save()
+        self.echo('  $ ' + shown)
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get('TF_CPP_MIN_LOG_LEVEL', '3'),
+                   PYTHONUNBUFFERED='1')
+        with open(self.log_file, 'a') as log:
+            log.write('\n[%s] %s\n' % (_now(), shown))
+            log.flush()
+            proc = subprocess.Popen(cmd, cwd=self.workspace, stdout=subprocess.PIPE, stderr=log, env=env,
+                                    universal_newlines=True)
+            try:
+                for line in proc.stdout:
+                    log.write(line)
+                    log.flush()
+                    if on_line is not None:
+                        on_line(line.rstrip('\n'))
+                rc = proc.wait()
+            except KeyboardInterrupt:  # the child got the same Ctrl-C and stops at its next safe point
+                proc.wait()
+                raise
+        if rc == 130 or rc == -signal.SIGINT:
+            raise KeyboardInterrupt('%s of %s interrupted; run the same command again to resume'
+                                    % (step, self.row.id))
+        if rc != 0:
+            raise UserError('%s of %s failed (exit %d); see %s' % (step, self.row.id, rc, self.log_file))
+
+    # -- steps -------------------------------------------------------------------------------------------------
+    def checkpoint_epoch(self):
+        if not os.path.isfile(self.model_file):
+            return 0
+        return int(load_checkpoint(self.model_file)[1].get('epoch') or 0)
+
+    def train(self):
+        done = self.checkpoint_epoch()
+        self.save(epochs_done=done, status='training' if done < self.row.epochs else 'trained')
+        if done >= self.row.epochs:
+            return False
+        kind = 'FP32' if self.row.full_precision else 'Quant'
+        argv = ([self._script(kind)] + self._base_flags() + list(self.row.train_flags)
+                + ['--mode', 'training', '--epochs', str(self.row.epochs), '--learning_rate', '%g' % self.row.learning_rate,
+                   '--batch_size', str(self.row.batch_size), '--threads', str(self.threads)])
+        if done:
+            argv += ['--resume', 'True']
+        self.echo('%s: training %d -> %d epochs' % (self.row.id, done, self.row.epochs))
+        self._run('train', argv, self._on_train_line)
+        self.save(epochs_done=self.checkpoint_epoch())
+        return True
+
+    def _on_train_line(self, line):
+        m = _EPOCH_LINE.match(line)
+        if not m:
+            return
+        epoch, seconds, loss, val = int(m.group(1)), float(m.group(3)), float(m.group(4)), float(m.group(5))
+        curve = [c for c in self.record['curve'] if c[0] != epoch] + [[epoch, val, loss, seconds]]
+        curve.sort()
+        self.save(curve=curve, epochs_done=epoch, status='training',
+                  train_seconds=round(sum(c[3] for c in curve), 1))
+        self.echo('%s: epoch %d/%d  %.0fs  val acc %.2f%%' % (self.row.id, epoch, self.row.epochs, seconds, val))
+
+    def inference(self, digest):
+        if self.record.get('ann') and self.record['ann'].get('checkpoint_sha256') == digest:
+            return
+        kind = 'FP32' if self.row.full_precision else 'Quant'
+        argv = ([self._script(kind)] + self._base_flags() + list(self.row.train_flags)
+                + ['--mode', 'inference', '--threads', str(self.threads)])
+        found = {}
+
+        def on_line(line):
+            m = _ANN_LINE.match(line)
+            if m:
+                found.update(n=int(m.group(1)), accuracy=float(m.group(2)))
+        t0 = time.time()
+        self._run('inference', argv, on_line)
+        if not found:
+            raise UserError('inference of %s printed no test accuracy; see %s' % (self.row.id, self.log_file))
+        n = found['n']
+        self.save(ann=dict(accuracy=found['accuracy'], correct=int(round(found['accuracy'] * n / 100.0)), n=n,
+                           seconds=round(time.time() - t0, 1), checkpoint_sha256=digest), status='inferred')
+
+    def log_dir(self):
+        flags = self.row.sim_flags
+        ternary = '--use_ternary' in flags and flags[flags.index('--use_ternary') + 1] == 'True'
+        use_int = '--use_int' in flags and flags[flags.index('--use_int') + 1] == 'True'
+        tag = self.arch.log_tag(self.row.k, self.row.B, ternary if self.arch.optional_ternary else None, use_int)
+        return os.path.join(self.out, 'figs', tag)
+
+    def simulate(self, digest):
+        if self.row.full_precision:
+            return
+        snn = self.record.get('snn') or {}
+        if snn.get('checkpoint_sha256') == digest:
+            return
+        log_dir = self.log_dir()
+        argv = [self._script('Spiking')] + self._base_flags() + list(self.row.sim_flags)
+        if self.out != self.workspace:
+            argv += ['--log_dir', log_dir]
+        if self.row.time_steps:
+            argv += ['--time_steps', str(self.row.time_steps)]
+        progress = os.path.join(log_dir, 'progress.json')
+        try:
+            with open(progress) as f:
+                same = json.load(f)['key'].get('checkpoint_sha256') == digest
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            same = False
+        if same:  # an interrupted simulation of this very checkpoint
+            argv.append('--resume')
+        t0 = time.time()
+        self._run('simulate', argv)
+        snn = summarize_logs(log_dir, self.record['ann']['correct'], digest, time.time() - t0)
+        snn['log_dir'] = os.path.relpath(log_dir, self.root)
+        self.save(snn=snn, status='simulated')
+
+    def finished(self):
+        """The record is complete and describes the checkpoint on disk."""
+        return (self.record.get('status') == 'done' and os.path.isfile(self.model_file)
+                and self.record.get('checkpoint_sha256') == file_sha256(self.model_file))
+
+    def run(self):
+        self.echo('== %s / %s (%s)' % (self.table.name, self.row.id, self.row.label))
+        if self.finished():
+            self.echo('%s: finished earlier  %s' % (self.row.id, summary_line(self.record)))
+            return self.record
+        trained = self.train()
+        if self.checkpoint_epoch() < self.row.epochs:
+            raise UserError('%s: the checkpoint stops at epoch %d of %d' % (self.row.id, self.checkpoint_epoch(),
+                                                                          self.row.epochs))
+        digest = file_sha256(self.model_file)
+        if trained or self.record.get('checkpoint_sha256') != digest:
+            self.save(checkpoint_sha256=digest, checkpoint=os.path.relpath(self.model_file, self.root))
+        self.inference(digest)
+        self.simulate(digest)
+        if self.record.get('status') != 'done':
+            self.save(status='done', finished=_now(), git_revision=git_revision())
+        self.echo('%s: done  %s' % (self.row.id, summary_line(self.record)))
+        return self.record
+
+
+def summarize_logs(log_dir, ann_correct, digest, seconds):
+    """The SNN's numbers from a finished log folder (run.json + accuracy/spike/sop logs)."""
+    with open(os.path.join(log_dir, 'run.json')) as f:
+        info = json.load(f)
+    T, n = int(info['time_steps']), int(info['num_images'])
+
+    def column(name):
+        with open(os.path.join(log_dir, name)) as f:
+            values = [float(v) for v in f.read().split()]
+        if len(values) % T:
+            raise UserError('%s/%s holds %d lines, not a multiple of T=%d' % (log_dir, name, len(values), T))
+        return [values[i::T] for i in range(T)]  # per step, the batches' values
+
+    correct = [int(round(sum(v))) for v in column('accuracy.txt')]
+    spikes = sum(column('spike_num.txt')[-1]) / float(n)
+    sops = sum(column('sop_num.txt')[-1]) / float(n)
+    reached = [t + 1 for t, c in enumerate(correct) if c == ann_correct]
+    first = reached[0] if reached else None
+    stable = first_matching_step(correct, ann_correct)
+    return dict(accuracy=[round(100.0 * c / n, 4) for c in correct], correct=correct, n=n, time_steps=T,
+                final=round(100.0 * correct[-1] / n, 4), first_step=first, stable_step=stable,
+                steps_run=info.get('steps_run'), spikes_per_image=round(spikes, 1), sops_per_image=round(sops, 1),
+                seconds=round(seconds, 1), log_dir=log_dir, checkpoint_sha256=digest)
+
+
+def summary_line(rec):
+    parts = []
+    if rec.get('ann'):
+        parts.append('ANN %.2f%%' % rec['ann']['accuracy'])
+    if rec.get('snn'):
+        s = rec['snn']
+        parts.append('SNN %.2f%% (= ANN at step %s, stays from %s)' % (s['final'], s['first_step'], s['stable_step']))
+    return ', '.join(parts) or rec.get('status', '')
+
+
+def dataset_dir(dataset, data_root):
+    """The folder the row's scripts get as --data_dir: under ``data_root`` when it holds the data set, else None
+    (the scripts' own search: $SNN_DATA_DIR, ./data, the Debian package); a one-line error when nothing has it."""
+    if data_root:
+        try:
+            return os.path.abspath(find_dataset_dir(dataset, data_dir=data_root))
+        except DatasetError:
+            pass
+    find_dataset_dir(dataset)  # the data set's own one-line error when no folder holds it
+    return None
+
+
+def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+    """Bring every row of table ``name`` (a :class:`~.tables.Table` or its name; or those rows named in
+    ``rows``) to its budget; returns the records."""
+    table = name if hasattr(name, 'rows') else get_table(name)
+    chosen = [r for r in table.rows if not rows or r.id in rows]
+    unknown = sorted(set(rows or ()) - set(r.id for r in table.rows))
+    if unknown:
+        raise UserError('table %s has no row %s (rows: %s)' % (table.name, ', '.join(unknown),
+                                                              ', '.join(r.id for r in table.rows)))
+    dirs = {}
+    for r in chosen:
+        ds = architectures.get(r.arch).dataset
+        if ds not in dirs:
+            dirs[ds] = dataset_dir(ds, data_root)
+    out = []
+    for r in chosen:
+        run = RowRun(table, r, python or sys.executable, dirs[architectures.get(r.arch).dataset], threads=threads,
+                     root=root, echo=echo)
+        out.append(run.run())
+    return out
+
+
+def run_row(table_name, row_id, **kw):
+    return run_table(table_name, rows=[row_id], **kw)[0]

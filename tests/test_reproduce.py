@@ -1,0 +1,226 @@
+"""The table runner (reproduce.py): rows, records, resume after a kill, and RESULTS.md generated from records."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, make_mnist_like
+
+from snn_conversion.reproduce import report, runner, tables
+from tensorlayer_patches import architectures
+
+
+def test_rows_name_real_scripts_and_checkpoints():
+    ids = set()
+    for table, row in tables.all_rows():
+        arch = architectures.get(row.arch)
+        kinds = ('FP32',) if row.full_precision else ('Quant', 'Spiking')
+        for kind in kinds:
+            assert os.path.isfile(os.path.join(ROOT, row.workspace, '%s_%s.py' % (kind, row.script))), row
+        # the row id is the checkpoint the workspace scripts write by default
+        tag = 'fp32' if row.full_precision else arch.config_tag(row.k, row.B, True if arch.optional_ternary else None)
+        assert row.id == '%s_%s' % (arch.name, tag)
+        assert (row.workspace, row.id) not in ids
+        ids.add((row.workspace, row.id))
+    assert [t.seed for t in tables.TABLES.values()] == ['001', '001', '002', '003']
+
+
+def _seed_rows(text):
+    """(label, network, epochs, ann, snn, steps) of every Markdown or tab-separated table row of a seed."""
+    out = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in re.split(r'\t|\|', line) if c.strip()]
+        if len(cells) == 6 and cells[3].endswith('%'):
+            out.append(cells)
+    return out
+
+
+def test_paper_numbers_are_the_seeds(shared):
+    """Every row's paper numbers and budget stand in its seed's table (001 MNIST / Fashion-MNIST, 002, 003)."""
+    seeds = {}
+    for name in os.listdir(os.path.join(shared, 'seeds')):
+        with open(os.path.join(shared, 'seeds', name)) as f:
+            seeds[name[:3]] = _seed_rows(f.read())
+    for table, row in tables.all_rows():
+        ann, snn, steps = row.paper
+        if ann is None:
+            continue  # Fashion-MNIST MLP k=0 / k=2: not in the paper (the authors' logs are checked below)
+        net = row.network
+        label = (lambda c: c.lower().startswith('full')) if row.full_precision else (lambda c: c == row.label)
+        match = [c for c in seeds[table.seed] if c[1].replace('\\', '') == net and label(c[0])
+                 and int(c[2]) == row.epochs]
+        assert len(match) == 1, (table.name, row.id)
+        assert match[0][3] == '%.2f%%' % ann, (table.name, row.id)
+        if not row.full_precision:
+            assert match[0][4] == '%.2f%%' % snn and int(match[0][5]) == steps
+
+
+def test_authors_log_numbers(shared):
+    """The Fashion-MNIST MLP k=0 / k=2 rows quote the authors' published logs: final accuracy and first step."""
+    for _, row in tables.all_rows():
+        if not row.authors_log:
+            continue
+        d = os.path.join(shared, 'reference_logs', 'negative_spike', 'FashionMNIST', 'MLP', 'k%d' % row.k)
+        acc = np.loadtxt(os.path.join(d, 'accuracy.txt'))
+        T = architectures.get(row.arch).defaults['time_steps']
+        per_step = acc.reshape(-1, T).sum(axis=0)
+        final = 100.0 * per_step[-1] / 10000
+        first = int(np.flatnonzero(per_step == per_step[-1])[0]) + 1
+        assert (round(final, 2), first) == row.authors_log
+
+
+def test_results_md_is_generated_from_the_records():
+    assert not report.stale(), 'RESULTS.md is stale: run python reproduce.py --write_results'
+
+
+def _tiny_table(epochs=2, time_steps=6):
+    rows = [tables.Row('MNIST', 'LeNet_MNIST', 'lenet_mnist', None, epochs, 1e-3, 50, (99.28, None, None)),
+            tables.Row('MNIST', 'LeNet_MNIST', 'lenet_mnist', 1, epochs, 1e-3, 50, (99.32, 99.32, 13),
+                       time_steps=time_steps)]
+    return tables.Table('tiny', '001', 'tiny MNIST LeNet', '20C5-P2-50C5-P2-500', rows)
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path):
+    return make_mnist_like(str(tmp_path / 'data' / 'mnist'), n_train=300, n_test=40)
+
+
+def _results_doc(tmp_path):
+    path = str(tmp_path / 'RESULTS.md')
+    with open(path, 'w') as f:
+        f.write('intro\n%s\n%s\ntail\n' % (report.BEGIN, report.END))
+    return path
+
+
+def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
+    out = str(tmp_path / 'out')
+    table = _tiny_table()
+    said = []
+    recs = runner.run_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append)
+    fp, q = recs
+    assert fp['status'] == q['status'] == 'done'
+    assert [c[0] for c in q['curve']] == [1, 2] and q['epochs_done'] == 2
+    assert 'snn' not in fp and fp['ann']['n'] == 40
+    snn = q['snn']
+    assert snn['n'] == 40 and len(snn['correct']) == 6
+    assert snn['correct'][-1] == q['ann']['correct'], 'lossless: the SNN ends where the ANN is'
+    assert os.path.isfile(os.path.join(out, snn['log_dir'], 'accuracy.txt'))
+    for step in ('train', 'inference', 'simulate'):
+        assert q['commands'][step].startswith('cd MNIST && python ')
+    assert '--data_dir ' in q['commands']['train'] and out not in q['commands']['train'].split('--data_dir')[1][:40]
+    with open(runner.record_path(table.rows[1], out)) as f:
+        assert json.load(f) == q
+
+    # a second run finds every row finished: nothing runs, nothing changes
+    stamp = [os.path.getmtime(runner.record_path(r, out)) for r in table.rows]
+    logs = [os.path.getsize(os.path.join(out, 'MNIST', 'records', r.id + '.log')) for r in table.rows]
+    said[:] = []
+    runner.run_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append)
+    assert not [s for s in said if s.startswith('  $ ')]
+    assert [os.path.getsize(os.path.join(out, 'MNIST', 'records', r.id + '.log')) for r in table.rows] == logs
+    assert [os.path.getmtime(runner.record_path(r, out)) for r in table.rows] == stamp
+
+    # the document shows both rows with our numbers beside the paper's
+    doc = _results_doc(tmp_path)
+    from unittest import mock
+    with mock.patch.object(report, 'TABLES', {'tiny': table}):
+        assert report.write_results(doc, root=out)
+        assert not report.stale(doc, root=out)
+        text = open(doc).read()
+    line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, k=1 |')][0]
+    assert '99.32 % / 99.32 % / 13' in line and '%.2f %%' % q['ann']['accuracy'] in line
+    assert '| yes |' in line
+    assert text.startswith('intro\n') and text.endswith('tail\n')
+
+
+def test_unfinished_row_shows_progress_not_results(tmp_path, tiny_mnist):
+    out = str(tmp_path / 'out')
+    table = _tiny_table(epochs=4)
+    rec = runner.RowRun(table, table.rows[1], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
+    rec.save(curve=[[1, 80.0, 1.0, 30.0], [2, 85.5, 0.5, 32.0]], epochs_done=2, status='training')
+    doc = _results_doc(tmp_path)
+    from unittest import mock
+    with mock.patch.object(report, 'TABLES', {'tiny': table}):
+        report.write_results(doc, root=out)
+        text = open(doc).read()
+        lines = report.status_lines(root=out)
+    line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, k=1 |')][0]
+    assert '**unfinished**: 2 of 4 epochs, last val acc 85.50 %, 32 s/epoch, ≈ 1 min left' in line
+    assert '| yes |' not in line and '85.50 %' not in line.split('unfinished')[0]
+    assert any('lenet_mnist_k1' in l and 'unfinished' in l for l in lines)
+
+
+def test_damaged_record_is_one_line_error(tmp_path):
+    row = _tiny_table().rows[0]
+    path = runner.record_path(row, str(tmp_path))
+    os.makedirs(os.path.dirname(path))
+    with open(path, 'w') as f:
+        f.write('{"row": "lenet_mnist_fp32", "curve": [[1, 9')
+    with pytest.raises(runner.UserError, match='damaged.*delete it'):
+        runner.read_record(row, str(tmp_path))
+
+
+_CHILD = '''
+import sys
+sys.path.insert(0, %(root)r); sys.path.insert(0, %(tests)r)
+from snn_conversion.reproduce import runner
+from test_reproduce import _tiny_table
+runner.run_table(_tiny_table(epochs=%(epochs)d), rows=['lenet_mnist_k1'], data_root=%(data)r, root=%(out)r)
+'''
+
+
+def test_kill_and_rerun_resumes_without_duplicates(tmp_path):
+    """SIGKILL the runner (and its script) during training; the same command finishes the row from the saved
+    epochs, and the record holds every epoch once."""
+    tiny_mnist = make_mnist_like(str(tmp_path / 'data' / 'mnist'), n_train=3000, n_test=40)  # epochs of seconds
+    out = str(tmp_path / 'out')
+    code = _CHILD % dict(root=ROOT, tests=os.path.join(ROOT, 'tests'), epochs=4, data=os.path.dirname(tiny_mnist),
+                         out=out)
+    row = _tiny_table(epochs=4).rows[1]
+    proc = subprocess.Popen([sys.executable, '-c', code], start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline:
+            rec = runner.read_record(row, out) if os.path.isfile(runner.record_path(row, out)) else None
+            if rec and rec.get('curve'):
+                break
+            assert proc.poll() is None, 'the runner ended before its first epoch'
+            time.sleep(0.2)
+        else:
+            pytest.fail('no epoch recorded in time')
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    killed_at = runner.read_record(row, out)['epochs_done']
+    assert 1 <= killed_at < 4
+    rec = runner.run_table(_tiny_table(epochs=4), rows=['lenet_mnist_k1'], data_root=os.path.dirname(tiny_mnist),
+                           root=out, echo=lambda s: None)[0]
+    assert rec['status'] == 'done'
+    assert [c[0] for c in rec['curve']] == [1, 2, 3, 4]
+    with open(os.path.join(out, 'MNIST', 'records', row.id + '.log')) as f:
+        log = f.read()
+    assert '--resume True' in log and 'resumed' in log
+    assert rec['snn']['correct'][-1] == rec['ann']['correct']
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    def run(*args):
+        p = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py')] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        return p.returncode, p.stderr.strip().splitlines()
+    rc, err = run('no_such_table')
+    assert rc == 2 and len(err) == 1 and err[0].startswith("error: unknown table 'no_such_table'")
+    rc, err = run('fashion_mnist', '--rows', 'nope')
+    assert rc == 2 and len(err) == 1 and 'has no row nope' in err[0]
+    rc, err = run()
+    assert rc == 2 and 'name a table' in err[0]
+    rc, out = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--list'], stdout=subprocess.PIPE,
+                             universal_newlines=True).returncode, None
+    assert rc == 0
