@@ -149,8 +149,14 @@ class RowRun(object):
                     if on_line is not None:
                         on_line(line.rstrip('\n'))
                 rc = proc.wait()
-            except KeyboardInterrupt:  # the child got the same Ctrl-C and stops at its next safe point
-                proc.wait()
+            except KeyboardInterrupt:
+                # a Ctrl-C at the terminal reached the child too (same process group) and it stops at its next
+                # safe point; a SIGINT sent to this process alone is passed on
+                try:
+                    proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    proc.send_signal(signal.SIGINT)
+                    proc.wait()
                 raise
         if rc == 130 or rc == -signal.SIGINT:
             raise KeyboardInterrupt('%s of %s interrupted; run the same command again to resume'
