@@ -31,7 +31,7 @@ results: venv
 	$(PY) reproduce.py --write_results
 
 venv:
-	@VENV=$(VENV) sh tensorlayer_patches/setup_env.sh venv
+	@VENV=$(VENV) sh snn_conversion/setup_env.sh venv
 
 data:
-	@VENV=$(VENV) sh tensorlayer_patches/setup_env.sh fashion-mnist
+	@VENV=$(VENV) sh snn_conversion/setup_env.sh fashion-mnist

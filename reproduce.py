@@ -16,7 +16,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from snn_conversion.reproduce.cli import main  # noqa: E402
-from tensorlayer_patches.errors import run_cli  # noqa: E402
+from snn_conversion.core.errors import run_cli  # noqa: E402
 
 if __name__ == '__main__':
     sys.exit(run_cli(main))

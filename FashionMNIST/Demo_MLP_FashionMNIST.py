@@ -11,7 +11,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, os.pardir))
 
-from tensorlayer_patches.errors import ArgumentParser, run_cli  # noqa: E402
+from snn_conversion.core.errors import ArgumentParser, run_cli  # noqa: E402
 
 ARCH = 'mlp_fashionmnist'
 DEMO_EPOCHS = 100
@@ -23,8 +23,8 @@ def main(argv):
     from figs import accuracy_speed, sops, sparsity
     from figs.logs import figure_cli
     from tensorlayer_patches import architectures
-    from tensorlayer_patches.ann import default_model_file, run_ann
-    from tensorlayer_patches.datasets import load_test_inputs
+    from snn_conversion.ann.trainer import default_model_file, run_ann
+    from snn_conversion.data.datasets import load_test_inputs
 
     arch = architectures.get(ARCH)
     p = ArgumentParser(description=__doc__.strip().splitlines()[0])

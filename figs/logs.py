@@ -21,7 +21,7 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from tensorlayer_patches import architectures  # noqa: E402
-from tensorlayer_patches.errors import ArgumentParser, UserError, run_cli  # noqa: E402
+from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
 
 __all__ = ['LogRun', 'read_log_dir', 'infer_time_steps', 'find_log_dirs', 'figure_cli', 'save_figure']
 

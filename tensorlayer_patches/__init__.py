@@ -10,9 +10,12 @@ with, in addition:
 * ``tl.files.save_npz`` / ``tl.files.load_npz`` fixed for numpy >= 1.16.3
   (object arrays need ``allow_pickle``) and for ragged parameter lists.
 
-The sub-modules ``architectures``, ``datasets``, ``checkpoint`` and ``errors``
-are plain numpy/Python and importing them does not import TensorFlow; the
-patched TensorLayer is loaded on first use of any other attribute.
+The sub-modules are the patches themselves (``compat``, ``quantization``);
+``architectures`` (until it moves) and the documented command-line names
+``python -m tensorlayer_patches.checkpoint|datasets`` are aliases of the
+project's own package, :mod:`snn_conversion`.  Importing this package does not
+import TensorFlow; the patched TensorLayer is loaded on first use of any other
+attribute.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,8 +25,7 @@ import os
 
 __all__ = ['load', 'quiet_tensorflow']
 
-_SUBMODULES = ('architectures', 'datasets', 'checkpoint', 'errors', 'compat', 'quantization', 'model', 'ann',
-               'nmnist', 'pipeline', 'imagenet', 'distributed')
+_SUBMODULES = ('compat', 'quantization', 'architectures', 'checkpoint', 'datasets')
 _TL = None
 
 

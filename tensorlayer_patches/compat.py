@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 import os
 
-from tensorlayer_patches.checkpoint import atomic_savez, load_checkpoint, object_array
+from snn_conversion.core.checkpoint import atomic_savez, load_checkpoint, object_array
 
 __all__ = ['apply', 'save_npz', 'load_npz']
 

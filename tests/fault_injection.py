@@ -236,8 +236,10 @@ def build(root):
     """Generate the inputs of every case in ``root`` (tiny data in the real formats, damaged copies)."""
     from conftest import make_cifar_like, make_imagenet, make_mnist_like, make_nmnist_like, write_nmnist_bin
     from spiking_utils import SpikingNetwork, run_test_set
-    from tensorlayer_patches import architectures, imagenet, nmnist
-    from tensorlayer_patches.checkpoint import atomic_savez, object_array, save_checkpoint
+    from tensorlayer_patches import architectures
+    from snn_conversion.data import imagenet
+    from snn_conversion.data import nmnist
+    from snn_conversion.core.checkpoint import atomic_savez, object_array, save_checkpoint
 
     rng = np.random.RandomState(0)
     R = lambda *p: os.path.join(root, *p)  # noqa: E731
@@ -307,7 +309,7 @@ def build(root):
     # --- SNN log folders (as the CLI writes them, defaults T and batch): a finished run, an unfinished run
     # recorded with another T, a run whose accuracy.txt lost lines
     from spiking_utils import file_sha256, write_run_info
-    from tensorlayer_patches.datasets import load_test_inputs
+    from snn_conversion.data.datasets import load_test_inputs
     x, y = load_test_inputs('fashion_mnist', data_dir=R('fashion'))
     net = SpikingNetwork.from_checkpoint(R('mlp_k1.npz'), 'mlp_fashionmnist')
     T, batch = net.arch.defaults['time_steps'], net.arch.defaults['sim_batch_size']

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tensorlayer_patches import architectures
-from tensorlayer_patches.checkpoint import CheckpointError, check_params, load_checkpoint, save_checkpoint
+from snn_conversion.core.checkpoint import CheckpointError, check_params, load_checkpoint, save_checkpoint
 import spiking_utils
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from conftest import make_mnist_like, write_idx
-from tensorlayer_patches import datasets
-from tensorlayer_patches.datasets import DatasetError, load_dataset
+from snn_conversion.data import datasets
+from snn_conversion.data.datasets import DatasetError, load_dataset
 
 
 def test_idx_loader_shapes_scaling_and_split(tmp_path):

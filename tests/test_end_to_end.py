@@ -72,7 +72,7 @@ def test_default_paths_and_k_mismatch(tmp_path, tiny_fashion):
 ])
 def test_spiking_bad_input_one_line(tmp_path, args, message):
     from tensorlayer_patches import architectures
-    from tensorlayer_patches.checkpoint import save_checkpoint
+    from snn_conversion.core.checkpoint import save_checkpoint
     model = str(tmp_path / 'm.npz')
     arch = architectures.get('mlp_fashionmnist')
     save_checkpoint(model, [np.ones(s, np.float32) for _, s in arch.param_shapes()], k=1)
@@ -104,8 +104,9 @@ def test_fp32_baseline_trains_and_is_not_convertible(tmp_path, tiny_fashion):
 def test_missing_dataset_one_line(tmp_path, monkeypatch, capsys):
     """In-process (so the Debian folder can be hidden): the error lists every place looked, exit code 2."""
     import spiking_utils
-    from tensorlayer_patches import architectures, datasets
-    from tensorlayer_patches.checkpoint import save_checkpoint
+    from tensorlayer_patches import architectures
+    from snn_conversion.data import datasets
+    from snn_conversion.core.checkpoint import save_checkpoint
     monkeypatch.setattr(datasets, 'DEBIAN_ROOT', str(tmp_path / 'debian'))
     monkeypatch.delenv('SNN_DATA_DIR', raising=False)
     monkeypatch.chdir(str(tmp_path))
@@ -131,8 +132,8 @@ def test_all_integer_lenet_seed_commands(tmp_path):
     """Seed 002's command lines on tiny MNIST-like data: Quant --use_ternary True, then Spiking --use_ternary True
     --use_int True --noise_ratio 0 -> figs/WQ_INT/k0/ with six log files; the SNN equals the integer ANN."""
     from spiking_utils import quantized_forward
-    from tensorlayer_patches.checkpoint import load_checkpoint
-    from tensorlayer_patches.datasets import load_dataset
+    from snn_conversion.core.checkpoint import load_checkpoint
+    from snn_conversion.data.datasets import load_dataset
     mnist, ws = _mnist_workspace(tmp_path, 'Quant_LeNet_MNIST_INT.py', 'Spiking_LeNet_MNIST_INT.py')
     common = ['--k', '0', '--data_dir', mnist]
     run('Quant_LeNet_MNIST_INT.py', *common, '--resume', 'False', '--use_ternary', 'True', '--learning_rate',

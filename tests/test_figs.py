@@ -7,7 +7,7 @@ import pytest
 from figs.logs import LogRun, infer_time_steps
 from figs import accuracy_speed, sops, sparsity
 from figs.logs import figure_cli
-from tensorlayer_patches.errors import UserError
+from snn_conversion.core.errors import UserError
 
 
 @pytest.mark.parametrize('rel,T,acc', [

@@ -11,7 +11,7 @@ import pytest
 import spiking_utils
 from spiking_utils import SpikingConv, SpikingNetwork, quantized_forward, random_calibrated_params
 from tensorlayer_patches import architectures
-from tensorlayer_patches.checkpoint import CheckpointError, save_checkpoint
+from snn_conversion.core.checkpoint import CheckpointError, save_checkpoint
 
 NAME = 'lenet_mnist_int'
 
@@ -184,7 +184,7 @@ def test_refusals(tmp_path):
 def test_against_tensorlayer_graph():
     """The TF graph (first-layer k0=0/B0=4 quantizer, TWN hidden weights from latent float weights) and the
     SNN agree neuron by neuron, up to a float32 rounding tie."""
-    from tensorlayer_patches.model import QuantANN
+    from snn_conversion.ann.model import QuantANN
     k = 1
     rng = np.random.RandomState(9)
     x = rng.rand(16, 28, 28, 1).astype(np.float32)

@@ -10,7 +10,7 @@ import pytest
 import spiking_utils
 from spiking_utils import SpikingNetwork, quantized_forward, random_calibrated_params
 from tensorlayer_patches import architectures
-from tensorlayer_patches.model import QuantANN
+from snn_conversion.ann.model import QuantANN
 
 # the tiny MobileNet (width 0.25, 32 px, 10 classes): depthwise blocks and the global mean pool
 TINY_MOBILENET = architectures.mobilenet(0.25, 32, 10).name

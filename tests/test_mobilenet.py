@@ -12,10 +12,11 @@ import pytest
 
 from conftest import WNIDS, make_imagenet
 from spiking_utils import SpikingNetwork, quantized_forward
-from tensorlayer_patches import architectures, imagenet
-from tensorlayer_patches.checkpoint import load_checkpoint
-from tensorlayer_patches.distributed import cluster_from_env
-from tensorlayer_patches.errors import UserError
+from tensorlayer_patches import architectures
+from snn_conversion.data import imagenet
+from snn_conversion.core.checkpoint import load_checkpoint
+from snn_conversion.ann.cluster import cluster_from_env
+from snn_conversion.core.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WS = os.path.join(ROOT, 'ImageNet_MobileNet')

@@ -6,8 +6,8 @@ import pytest
 
 from conftest import copy_workspace, write_nmnist_bin
 from test_end_to_end import run
-from tensorlayer_patches import nmnist
-from tensorlayer_patches.datasets import DatasetError, load_dataset
+from snn_conversion.data import nmnist
+from snn_conversion.data.datasets import DatasetError, load_dataset
 
 
 def _decode_by_hand(path):

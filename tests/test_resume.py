@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT, make_mnist_like
 from spiking_utils import random_calibrated_params
 from tensorlayer_patches import architectures
-from tensorlayer_patches.checkpoint import load_checkpoint, read_npz, save_checkpoint
+from snn_conversion.core.checkpoint import load_checkpoint, read_npz, save_checkpoint
 
 ANN = os.path.join(ROOT, 'FashionMNIST', 'Quant_LeNet_FashionMNIST.py')
 SNN = os.path.join(ROOT, 'FashionMNIST', 'Spiking_LeNet_FashionMNIST.py')
@@ -186,7 +186,7 @@ def test_augmented_training_is_deterministic_given_the_seed(tmp_path):
 
 @pytest.fixture(scope='module')
 def lenet(data, tmp_path_factory):
-    from tensorlayer_patches.datasets import load_test_inputs
+    from snn_conversion.data.datasets import load_test_inputs
     x, _ = load_test_inputs('fashion_mnist', data_dir=data)
     arch = architectures.get('lenet_fashionmnist')
     model = str(tmp_path_factory.mktemp('lenet') / 'lenet.npz')
@@ -267,7 +267,7 @@ def test_noisy_simulation_is_deterministic_and_resumes_identically(tmp_path):
     """Scatter-and-gather threshold-drop noise: the same --seed gives the same logs, also across a kill and a
     resume; another seed gives other logs."""
     data = make_mnist_like(str(tmp_path / 'mnist'), n_train=10, n_test=60)
-    from tensorlayer_patches.datasets import load_test_inputs
+    from snn_conversion.data.datasets import load_test_inputs
     x, _ = load_test_inputs('mnist', data_dir=data)
     arch = architectures.get('lenet_mnist_sg')
     model = str(tmp_path / 'sg.npz')

@@ -6,9 +6,9 @@ import pytest
 
 from spiking_utils import SpikingNetwork, quantized_forward, random_calibrated_params, run_test_set
 from tensorlayer_patches import architectures
-from tensorlayer_patches.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from tensorlayer_patches.datasets import load_dataset
-from tensorlayer_patches.model import QuantANN
+from snn_conversion.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from snn_conversion.data.datasets import load_dataset
+from snn_conversion.ann.model import QuantANN
 
 NAME = 'lenet_mnist_sg'
 PRETRAINED = ('data', 'pretrained', 'spatiotemporal_lenet_mnist_k1_B2.npz')

@@ -5,7 +5,7 @@ import sys
 
 from conftest import ROOT
 
-SCRIPT = os.path.join(ROOT, 'tensorlayer_patches', 'setup_env.sh')
+SCRIPT = os.path.join(ROOT, 'snn_conversion', 'setup_env.sh')
 
 
 def _find(python):

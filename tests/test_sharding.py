@@ -9,8 +9,8 @@ import pytest
 from conftest import ROOT
 from spiking_utils import SpikingNetwork, merge_shards, random_calibrated_params, run_test_set, shard_batches, shard_dir
 from tensorlayer_patches import architectures
-from tensorlayer_patches.checkpoint import save_checkpoint
-from tensorlayer_patches.errors import UserError
+from snn_conversion.core.checkpoint import save_checkpoint
+from snn_conversion.core.errors import UserError
 
 SCRIPT = os.path.join(ROOT, 'FashionMNIST', 'Spiking_MLP_FashionMNIST.py')
 

@@ -87,8 +87,8 @@ def _nmnist_data(ws, polarity):
 def test_experiment_from_its_workspace(tmp_path, name):
     from spiking_utils import SpikingNetwork, quantized_forward
     from tensorlayer_patches import architectures
-    from tensorlayer_patches.checkpoint import load_checkpoint
-    from tensorlayer_patches.datasets import load_test_inputs
+    from snn_conversion.core.checkpoint import load_checkpoint
+    from snn_conversion.data.datasets import load_test_inputs
 
     e = EXPERIMENTS[name]
     arch = architectures.get(e.arch)

@@ -6,7 +6,7 @@ import sys
 
 from snn_conversion.reproduce import report, runner
 from snn_conversion.reproduce.tables import TABLES
-from tensorlayer_patches.errors import ArgumentParser, UserError
+from snn_conversion.core.errors import ArgumentParser, UserError
 
 __all__ = ['main']
 

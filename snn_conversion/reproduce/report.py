@@ -12,8 +12,8 @@ import os
 
 from snn_conversion.reproduce.runner import ROOT, read_record
 from snn_conversion.reproduce.tables import TABLES
-from tensorlayer_patches.checkpoint import atomic_write_text
-from tensorlayer_patches.errors import UserError
+from snn_conversion.core.checkpoint import atomic_write_text
+from snn_conversion.core.errors import UserError
 
 __all__ = ['BEGIN', 'END', 'render_tables', 'write_results', 'stale', 'status_lines', 'RESULTS']
 

@@ -26,10 +26,10 @@ import time
 from snn_conversion.reproduce.tables import get_table
 from spiking_utils import file_sha256, first_matching_step
 from tensorlayer_patches import architectures
-from tensorlayer_patches.checkpoint import atomic_write_text, load_checkpoint
-from tensorlayer_patches.datasets import DatasetError, find_dataset_dir
-from tensorlayer_patches.errors import UserError
-from tensorlayer_patches.provenance import git_revision
+from snn_conversion.core.checkpoint import atomic_write_text, load_checkpoint
+from snn_conversion.data.datasets import DatasetError, find_dataset_dir
+from snn_conversion.core.errors import UserError
+from snn_conversion.core.provenance import git_revision
 
 __all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'run_row', 'machine_description', 'RowRun']
 

@@ -24,11 +24,11 @@ import zipfile
 import numpy as np
 
 from tensorlayer_patches import architectures
-from tensorlayer_patches.checkpoint import (atomic_savez, check_params, load_checkpoint, read_npz, resolve_config,
+from snn_conversion.core.checkpoint import (atomic_savez, check_params, load_checkpoint, read_npz, resolve_config,
                                             resolve_ternary, save_checkpoint)
-from tensorlayer_patches.provenance import provenance
-from tensorlayer_patches.datasets import eval_inputs, load_dataset
-from tensorlayer_patches.errors import (ArgumentParser, StopRequest, UserError, add_resume_flag,
+from snn_conversion.core.provenance import provenance
+from snn_conversion.data.datasets import eval_inputs, load_dataset
+from snn_conversion.core.errors import (ArgumentParser, StopRequest, UserError, add_resume_flag,
                                         ensure_writable_dir, parse_bool, run_cli)
 
 __all__ = ['ann_main', 'train', 'evaluate', 'default_model_file', 'save_epoch']
@@ -49,8 +49,8 @@ class _Trainer(object):
     def __init__(self, arch, k, learning_rate, seed, full_precision, B=None, ternary=None, batch_size=None,
                  threads=0):
         import tensorlayer_patches
-        from tensorlayer_patches.model import build_network
-        from tensorlayer_patches.pipeline import TrainInput
+        from snn_conversion.ann.model import build_network
+        from snn_conversion.ann.inputs import TrainInput
 
         tf = tensorlayer_patches.quiet_tensorflow()
         self.arch, self.k, self.full_precision, self.batch_size = arch, k, full_precision, batch_size
@@ -84,7 +84,7 @@ class _Trainer(object):
     def run_epoch(self, x, y, seed, epoch, progress, desc, stop=None):
         """One pass over the training set through the pipeline; returns the mean training loss.
 
-        ``stop``: a :class:`~tensorlayer_patches.errors.StopRequest`, checked after every step."""
+        ``stop``: a :class:`~snn_conversion.core.errors.StopRequest`, checked after every step."""
         import tensorlayer_patches
         from tqdm import tqdm
 

@@ -6,7 +6,7 @@ import numpy as np
 
 import tensorlayer_patches
 from tensorlayer_patches import architectures
-from tensorlayer_patches.checkpoint import check_params
+from snn_conversion.core.checkpoint import check_params
 
 __all__ = ['Network', 'build_network', 'QuantANN']
 

@@ -27,8 +27,8 @@ import sys
 
 import numpy as np
 
-from tensorlayer_patches.datasets import DATASETS, DatasetError
-from tensorlayer_patches.errors import ArgumentParser, UserError, run_cli
+from snn_conversion.data.datasets import DATASETS, DatasetError
+from snn_conversion.core.errors import ArgumentParser, UserError, run_cli
 
 __all__ = ['SENSOR', 'DIVISOR', 'read_events', 'events_to_frame', 'list_samples', 'convert', 'main']
 

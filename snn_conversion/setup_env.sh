@@ -1,8 +1,8 @@
 #!/bin/sh
 # Environment and data set-up for the project (called by the Makefile; safe to run again).
 #
-#   sh tensorlayer_patches/setup_env.sh venv            create .venv (Python 3.7) with requirements.txt
-#   sh tensorlayer_patches/setup_env.sh fashion-mnist   make sure Fashion-MNIST can be found
+#   sh snn_conversion/setup_env.sh venv            create .venv (Python 3.7) with requirements.txt
+#   sh snn_conversion/setup_env.sh fashion-mnist   make sure Fashion-MNIST can be found
 #
 # Python 3.7 is required by TensorFlow 1.15. It is looked for in this order: $PYTHON, python3.7 on
 # the PATH, the newest 3.7.x installed by pyenv. $VENV overrides the environment folder (default .venv).

@@ -1,0 +1,540 @@
+"""Training the ImageNet MobileNet on several GPUs and several machines with TensorFlow 1.15's own runtime.
+
+* ``--num_gpus N``: N towers in one process, each on its own GPU with 1/N of the batch; their gradients are
+  averaged and applied once (the authors' ``average_gradients``).  Variables live on the CPU.  Without GPUs
+  the towers run on the CPU (soft placement), which gives the same numbers.
+* Several processes: the cluster comes from ``TF_CONFIG`` (the standard variable of TensorFlow's distributed
+  runtime) ::
+
+      TF_CONFIG='{"cluster": {"worker": ["host1:2222", "host2:2222"], "ps": ["host3:2222"]},
+                  "task": {"type": "worker", "index": 0}}'
+
+  Every process starts a ``tf.distribute.Server``; the variables live on the ``ps`` tasks (round-robin) or,
+  without ``ps``, on the chief (``chief`` task 0 if there is one, else worker 0).  Training is synchronous:
+  at each step every worker pushes the gradient of its own part of the data into a queue on the variables'
+  host, the chief averages exactly one gradient per worker, applies it and releases one token per worker;
+  a worker takes its token before its next step.  So every worker sees the same variables at every step,
+  and all take the same number of steps (each reads a disjoint 1/W of every epoch, cut to whole batches).
+  The chief initializes (or restores, for ``--resume True``), evaluates, and writes the checkpoints; a ``ps``
+  task serves until every worker has finished.
+
+The checkpoint files are the other workspaces' (see :mod:`snn_conversion.ann.trainer`).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import collections
+import hashlib
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from snn_conversion.ann.trainer import _Trainer
+from snn_conversion.core.errors import ArgumentParser, StopRequest, UserError, add_resume_flag, ensure_writable_dir
+
+__all__ = ['Cluster', 'cluster_from_env', 'MobileNetTrainer', 'train_mobilenet', 'variables_digest']
+
+VARIABLE_OPS = ('Variable', 'VariableV2', 'VarHandleOp', 'AutoReloadVariable')
+
+
+class Cluster(collections.namedtuple('Cluster', 'spec task_type task_index replicas')):
+    """A parsed ``TF_CONFIG``: ``spec`` {job: [host:port]}, this task, and ``replicas`` = the training tasks
+    [(job, index)], chief first."""
+
+    @property
+    def ps_tasks(self):
+        return len(self.spec.get('ps', ()))
+
+    @property
+    def is_ps(self):
+        return self.task_type == 'ps'
+
+    @property
+    def replica_index(self):
+        return self.replicas.index((self.task_type, self.task_index))
+
+    @property
+    def is_chief(self):
+        return not self.is_ps and self.replica_index == 0
+
+    def device(self, job_index):
+        return '/job:%s/task:%d' % job_index
+
+    @property
+    def host(self):
+        """Device of the chief's shared state (queues): ps task 0, else the chief."""
+        return '/job:ps/task:0' if self.ps_tasks else self.device(self.replicas[0])
+
+    def var_devices(self):
+        return ['/job:ps/task:%d' % i for i in range(self.ps_tasks)] or [self.device(self.replicas[0])]
+
+
+def cluster_from_env(environ=None):
+    """The :class:`Cluster` of ``$TF_CONFIG``; None when it is unset or empty (one process)."""
+    environ = os.environ if environ is None else environ
+    text = environ.get('TF_CONFIG', '').strip()
+    if not text:
+        return None
+    try:
+        cfg = json.loads(text)
+    except ValueError as e:
+        raise UserError('TF_CONFIG is not valid JSON (%s)' % e)
+    cluster, task = (cfg.get('cluster'), cfg.get('task')) if isinstance(cfg, dict) else (None, None)
+    if not isinstance(cluster, dict) or not isinstance(task, dict):
+        raise UserError('TF_CONFIG needs "cluster" ({"worker": ["host:port", ...], ...}) and "task" '
+                        '({"type": ..., "index": ...})')
+    for job, hosts in cluster.items():
+        if job not in ('chief', 'worker', 'ps'):
+            raise UserError('TF_CONFIG: job %r is not supported (chief, worker, ps)' % job)
+        if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) and ':' in h for h in hosts):
+            raise UserError('TF_CONFIG: cluster.%s must be a non-empty list of "host:port"' % job)
+    if len(cluster.get('chief', ())) > 1:
+        raise UserError('TF_CONFIG: at most one chief')
+    replicas = [('chief', 0)] * len(cluster.get('chief', ())) + [('worker', i)
+                                                                   for i in range(len(cluster.get('worker', ())))]
+    if not replicas:
+        raise UserError('TF_CONFIG: the cluster has no worker')
+    ttype, tindex = task.get('type'), task.get('index', 0)
+    if ttype not in cluster or not isinstance(tindex, int) or not 0 <= tindex < len(cluster[ttype]):
+        raise UserError('TF_CONFIG: task %s/%s is not in the cluster' % (ttype, tindex))
+    return Cluster({job: list(h) for job, h in cluster.items()}, ttype, tindex, replicas)
+
+
+def _device_function(var_devices, op_device):
+    """Variables round-robin over ``var_devices``, every other op on ``op_device``."""
+    counter = [0]
+
+    def fn(op):
+        if op.type in VARIABLE_OPS:
+            counter[0] += 1
+            return var_devices[(counter[0] - 1) % len(var_devices)]
+        return op_device
+    return fn
+
+
+def variables_digest(sess, variables):
+    """SHA-256 of the variables' values (sorted by name): equal digests = equal variables."""
+    h = hashlib.sha256()
+    values = sess.run(list(variables))
+    for v, value in sorted(zip(variables, values), key=lambda p: p[0].name):
+        h.update(v.name.encode())
+        h.update(np.ascontiguousarray(value).tobytes())
+    return h.hexdigest()
+
+
+class ImageNetTrainInput(object):
+    """One epoch of training batches for one worker (see :func:`snn_conversion.data.imagenet`), re-started
+    each epoch with that epoch's seeded shard order, shuffle and augmentation."""
+
+    def __init__(self, tf, folder, image_size, batch_size, num_workers=1, worker_index=0):
+        from snn_conversion.data.imagenet import decode_example, resize_shorter, resize_side, shard_files
+        from snn_conversion.ann.inputs import augment
+
+        self.files, meta = shard_files(folder, 'train')
+        count = meta['splits']['train']['count']
+        self.steps = count // (batch_size * num_workers)
+        if self.steps < 1:
+            raise UserError('%d training images are fewer than one batch of %d for each of %d worker(s)'
+                            % (count, batch_size, num_workers))
+        self.files_ph = tf.placeholder(tf.string, (None,), name='epoch_files')
+        self.seed_ph = tf.placeholder(tf.int64, (), name='epoch_seed')
+        n = self.steps * batch_size
+        ds = tf.data.TFRecordDataset(self.files_ph)
+        ds = ds.shuffle(min(count, 10000), seed=self.seed_ph, reshuffle_each_iteration=False)
+        ds = ds.shard(num_workers, worker_index).take(n)
+        seed = self.seed_ph
+
+        def prepare(record, pos):
+            image, label = decode_example(tf, record)
+            image = resize_shorter(tf, image, resize_side(image_size))
+            pair = tf.stack([seed, (pos * num_workers + worker_index) * 8])
+            return augment(tf, image, pair, image_size), label
+
+        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.range(n))).map(prepare, num_parallel_calls=4)
+        ds = ds.batch(batch_size, drop_remainder=True).prefetch(2)
+        self.iterator = tf.compat.v1.data.make_initializable_iterator(ds)
+        self.x, self.y = self.iterator.get_next()
+        self.x.set_shape((batch_size, image_size, image_size, 3))
+        self.y.set_shape((batch_size,))
+
+    def start(self, sess, seed, epoch):
+        from snn_conversion.ann.inputs import epoch_seed
+
+        s = epoch_seed(seed, epoch)
+        order = np.random.RandomState(s).permutation(len(self.files))
+        sess.run(self.iterator.initializer, {self.files_ph: [self.files[i] for i in order], self.seed_ph: s})
+
+
+class MobileNetTrainer(_Trainer):
+    """The training graph (towers, optional cluster synchronization) and the inference graph in one session
+    (state, export and assignment as :class:`snn_conversion.ann.trainer._Trainer`)."""
+
+    def __init__(self, arch, k, learning_rate, seed, folder, batch_size, num_gpus=1, cluster=None, server=None):
+        import tensorlayer_patches
+        from snn_conversion.ann.model import build_network
+
+        tf = tensorlayer_patches.quiet_tensorflow()
+        self.arch, self.k, self.cluster = arch, k, cluster
+        replicas = len(cluster.replicas) if cluster else 1
+        index = cluster.replica_index if cluster else 0
+        self.is_chief = index == 0
+        worker = cluster.device(cluster.replicas[index]) if cluster else ''
+        var_devices = cluster.var_devices() if cluster else ['/device:CPU:0']
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            tf.set_random_seed(seed)
+            with tf.device(_device_function(var_devices, worker + '/device:CPU:0')):
+                self.global_step = tf.train.get_or_create_global_step()
+                self.input = ImageNetTrainInput(tf, folder, arch.input_shape[0], batch_size * num_gpus, replicas, index)
+            xs, ys = tf.split(self.input.x, num_gpus), tf.split(self.input.y, num_gpus)
+            opt = tf.train.AdamOptimizer(learning_rate)
+            tower_grads, costs = [], []
+            for i in range(num_gpus):
+                with tf.device(_device_function(var_devices, worker + '/device:GPU:%d' % i)), \
+                        tf.name_scope('tower_%d' % i):
+                    net = build_network(arch, xs[i], k, is_train=True, reuse=i > 0)
+                    cost = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ys[i],
+                                                                                         logits=net.logits))
+                    costs.append(cost)
+                    tower_grads.append(opt.compute_gradients(cost, var_list=tf.trainable_variables()))
+            with tf.device(_device_function(var_devices, worker + '/device:CPU:0')):
+                self.cost = tf.add_n(costs) / float(num_gpus)
+                grads = [(tf.add_n([g for g, _ in gv]) / float(num_gpus), gv[0][1]) for gv in zip(*tower_grads)]
+                self.x = tf.placeholder(tf.float32, (None,) + arch.input_shape, name='x')
+                self.y = tf.placeholder(tf.int64, (None,), name='y')
+                self.net = build_network(arch, self.x, k, is_train=False, reuse=True)
+                self.correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(self.net.logits, 1), self.y), tf.int64))
+                # the network's variables (weights, BN statistics) and the step -- not the optimizer's: every
+                # worker's graph holds these
+                self.model_variables = tf.global_variables()
+                self.reset_step = self.global_step.assign(0)
+                if cluster is None:
+                    self.step_op = opt.apply_gradients(grads, global_step=self.global_step)
+            if cluster is not None:  # outside the device function, which would override the queues' device
+                self._sync_ops(tf, opt, grads, replicas, index, _device_function(var_devices, worker + '/device:CPU:0'))
+            self.variables = tf.global_variables()
+            config = tf.ConfigProto(allow_soft_placement=True)
+            if cluster is not None:  # talk only to this task and the variables' hosts, not to the other workers
+                config.device_filters.extend(sorted(set([worker] + cluster.var_devices())))
+            self.sess = tf.Session(server.target if server is not None else '', graph=self.graph, config=config)
+
+    def _sync_ops(self, tf, opt, grads, replicas, index, device_fn):
+        """Queues on the variables' host: one gradient per worker per step, one token per worker per step."""
+        cluster = self.cluster
+        with tf.device(cluster.host):
+            grad_q = tf.FIFOQueue(replicas, [g.dtype for g, _ in grads], shapes=[g.shape for g, _ in grads],
+                                  shared_name='snn_sync_gradients', name='sync_gradients')
+            tokens = [tf.FIFOQueue(2, [tf.int64], shapes=[()], shared_name='snn_sync_token_%d' % r,
+                                   name='sync_token_%d' % r) for r in range(replicas)]
+            # every queue op runs where its queue lives (the queue is found there by its shared name)
+            self.step_op = grad_q.enqueue([g for g, _ in grads])
+            self.take_token = tokens[index].dequeue()
+            if self.is_chief:
+                arrived = grad_q.dequeue_many(replicas)
+        self.done_queues = _done_queues(tf, cluster, replicas)
+        signals = []
+        for d, q in zip(cluster.var_devices(), self.done_queues):
+            with tf.device(d):
+                signals.append(q.enqueue(np.int32(index)))
+        self.signal_done = tf.group(signals)
+        if self.is_chief:
+            with tf.device(device_fn):
+                mean = [tf.reduce_mean(a, axis=0) for a in arrived]
+                apply = opt.apply_gradients(zip(mean, [v for _, v in grads]), global_step=self.global_step)
+            with tf.device(cluster.host):
+                with tf.control_dependencies([apply]):
+                    self.release = tf.group([q.enqueue(np.int64(0)) for q in tokens])
+                self.release_start = tf.group([q.enqueue(np.int64(0)) for q in tokens])
+                self.wait_done = self.done_queues[0].dequeue_many(replicas) if not cluster.ps_tasks else None
+
+    def count_correct(self, x, y, batch_size=100):  # ImageNet batches: 100 images at a time
+        return super(MobileNetTrainer, self).count_correct(x, y, batch_size)
+
+    def wait_until_initialized(self, timeout=600):
+        """Non-chief workers: wait for the chief to initialize the variables."""
+        import tensorlayer_patches
+
+        tf = tensorlayer_patches.quiet_tensorflow()
+        with self.graph.as_default():
+            report = tf.report_uninitialized_variables(self.variables)
+        t0 = time.time()
+        while True:
+            try:
+                if not len(self.sess.run(report)):
+                    return
+            except tf.errors.UnavailableError:
+                pass
+            if time.time() - t0 > timeout:
+                raise UserError('the chief did not initialize the variables within %d s' % timeout)
+            time.sleep(0.2)
+
+
+def _done_queues(tf, cluster, replicas):
+    """The queues every worker signals when it is finished: one per ps task, else one on the chief."""
+    queues = []
+    for d in cluster.var_devices():
+        with tf.device(d):
+            queues.append(tf.FIFOQueue(replicas, [tf.int32], shapes=[()], shared_name='snn_done_' + d.replace('/', '_'),
+                                       name='done' + d.replace('/', '_').replace(':', '')))
+    return queues
+
+
+def serve_parameters(cluster, server):
+    """A ps task: serve the variables until every worker has signalled that it is finished."""
+    import tensorlayer_patches
+
+    tf = tensorlayer_patches.quiet_tensorflow()
+    replicas = len(cluster.replicas)
+    with tf.Graph().as_default():
+        queues = _done_queues(tf, cluster, replicas)
+        with tf.device('/job:ps/task:%d' % cluster.task_index):
+            wait = queues[cluster.task_index].dequeue_many(replicas)
+        config = tf.ConfigProto(device_filters=['/job:ps/task:%d' % cluster.task_index])
+        with tf.Session(server.target, config=config) as sess:
+            print('ps %d: serving variables for %d worker(s)' % (cluster.task_index, replicas))
+            sess.run(wait)
+    print('ps %d: every worker has finished' % cluster.task_index)
+
+
+def start_server(cluster):
+    import tensorlayer_patches
+
+    tf = tensorlayer_patches.quiet_tensorflow()
+    try:
+        return tf.distribute.Server(tf.train.ClusterSpec(cluster.spec), job_name=cluster.task_type,
+                                    task_index=cluster.task_index, start=True,
+                                    config=tf.ConfigProto(allow_soft_placement=True))
+    except Exception as e:  # tf.errors.* (address in use, bad host)
+        raise UserError('cannot start the TensorFlow server of %s/%d at %s (%s)'
+                        % (cluster.task_type, cluster.task_index, cluster.spec[cluster.task_type][cluster.task_index],
+                           str(e).splitlines()[0]))
+
+
+def train_mobilenet(arch, k, model_file, epochs, learning_rate, batch_size, folder, val, resume=False, seed=0,
+                    num_gpus=1, progress=True, cluster=None, test=None, record=True):
+    """Train (single process or one task of a cluster), checkpointing every epoch on the chief.
+
+    ``val``: (images, labels) views evaluated after each epoch; ``test``: evaluated once at the end (recorded
+    in the checkpoint when ``record``) -- while the cluster still serves the variables.  Returns the trainer
+    (None on a ps task), with ``test_accuracy`` set on the chief."""
+    from tqdm import tqdm
+
+    from snn_conversion.ann.trainer import (STOP_NOTICE, _meta, _train_state_path, evaluate, interrupted,
+                                         resumed_provenance, save_epoch)
+    from snn_conversion.core.checkpoint import check_params, load_checkpoint, resolve_config
+
+    server = start_server(cluster) if cluster else None
+    if cluster is not None and cluster.is_ps:
+        serve_parameters(cluster, server)
+        return None
+    trainer = MobileNetTrainer(arch, k, learning_rate, seed, folder, batch_size, num_gpus, cluster, server)
+    sess, steps = trainer.sess, trainer.input.steps
+    role = '' if cluster is None else '%s/%d: ' % (cluster.task_type, cluster.task_index)
+    state_file = _train_state_path(model_file)
+    if trainer.is_chief:
+        import tensorlayer_patches
+        tf = tensorlayer_patches.quiet_tensorflow()
+        with trainer.graph.as_default():
+            sess.run(tf.global_variables_initializer())
+        if resume:
+            if os.path.isfile(state_file):
+                done, lr_done = trainer.load_state_file(state_file)
+                if not np.isclose(lr_done, learning_rate):
+                    sess.run(trainer.reset_step)
+                print('%sresumed %s: %d epoch(s) done at learning rate %g%s' % (
+                    role, state_file, done, lr_done,
+                    '' if np.isclose(lr_done, learning_rate) else '; new phase of %d epochs at %g' % (epochs,
+                                                                                                  learning_rate)))
+            else:
+                params, meta = load_checkpoint(model_file)
+                resolve_config(meta, arch, model_file, k=k)
+                check_params(arch, params, model_file)
+                trainer.assign_params(params)
+                sess.run(trainer.reset_step)
+                print('%sresumed weights from %s (no %s: optimizer state starts fresh)' % (role, model_file, state_file))
+        if cluster is not None:
+            sess.run(trainer.release_start)
+    else:
+        trainer.wait_until_initialized()
+    if cluster is not None:
+        sess.run(trainer.take_token)  # the chief has initialized or restored everything
+    start = int(sess.run(trainer.global_step)) // steps
+    previous = resumed_provenance(model_file) if resume and trainer.is_chief else None
+    saved = start  # epochs whose checkpoint is on disk
+    try:
+        with StopRequest(STOP_NOTICE) as stop:
+            for epoch in range(start, epochs):
+                t0 = time.time()
+                trainer.input.start(sess, seed, epoch)
+                loss_sum = 0.0
+                bar = tqdm(total=steps, desc='%sepoch %d/%d' % (role, epoch + 1, epochs), unit='step',
+                           file=sys.stderr, disable=not progress, leave=False,
+                           mininterval=0.5 if sys.stderr.isatty() else 30)
+                try:
+                    for _ in range(steps):
+                        loss, _ = sess.run([trainer.cost, trainer.step_op])
+                        if cluster is not None:
+                            if trainer.is_chief:
+                                sess.run(trainer.release)
+                            sess.run(trainer.take_token)
+                        loss_sum += loss
+                        bar.update(1)
+                        if stop.requested:
+                            raise KeyboardInterrupt()
+                finally:
+                    bar.close()
+                if not trainer.is_chief:
+                    print('%sepoch %d/%d  %.1fs  train loss %.4f' % (role, epoch + 1, epochs, time.time() - t0,
+                                                                     loss_sum / steps))
+                    continue
+                acc = trainer.count_correct(*val) / float(len(val[0]))
+                save_epoch(trainer, model_file, epoch + 1, learning_rate, _meta(arch, k, False), previous)
+                saved = epoch + 1
+                print('%sepoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
+                      % (role, epoch + 1, epochs, time.time() - t0, loss_sum / steps, 100 * acc, model_file))
+                sys.stdout.flush()
+                if stop.requested:
+                    raise KeyboardInterrupt()
+    except KeyboardInterrupt:
+        raise interrupted(model_file, saved) if trainer.is_chief else KeyboardInterrupt()
+    trainer.test_accuracy = None
+    if trainer.is_chief and test is not None:
+        trainer.test_accuracy = evaluate(trainer, {'test': test}, model_file, record=record)
+    print('%sglobal step %d; variables digest %s' % (role, int(sess.run(trainer.global_step)),
+                                                     variables_digest(sess, trainer.model_variables)))
+    if cluster is not None:
+        sess.run(trainer.signal_done)
+        if trainer.is_chief and trainer.wait_done is not None:
+            sess.run(trainer.wait_done)  # the variables live here: stay until every worker has read them
+    return trainer
+
+
+# ----------------------------------------------------------------------------- command line
+
+def mobilenet_ann_main(script_file, argv=None):
+    """Command line of ``Quant_MobileNet_ImageNet.py`` (and the seed's ``running_distributed_mobilenet.py``)."""
+    from snn_conversion.core.errors import run_cli
+
+    cluster = []
+    run_cli(lambda args: cluster.append(cluster_from_env()), argv)  # a bad TF_CONFIG: one line, exit 2
+    if cluster[0] is None:
+        return run_cli(lambda args: _mobilenet_cli(script_file, args), argv)
+    # a task of a cluster: TensorFlow 1.15's server can hang the interpreter's exit (its __del__ and gRPC
+    # threads), so once the work is done the process leaves at once
+    code = 0
+    try:
+        run_cli(lambda args: _mobilenet_cli(script_file, args), argv)
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def add_mobilenet_flags(p):
+    """The flags choosing the MobileNet variant (shared by the ANN and SNN scripts)."""
+    d = __import__('tensorlayer_patches.architectures', fromlist=['x']).MOBILENET_DEFAULTS
+    p.add_argument('--width_multiplier', type=float, default=d['width'],
+                   help='channels x this (TF-slim rule, at least 8; default %(default)s)')
+    p.add_argument('--image_size', type=int, default=d['image_size'], help='input size in px (default %(default)s)')
+    p.add_argument('--num_classes', type=int, default=None,
+                   help='classes (default: those of the converted data set, synsets.txt; else 1000)')
+
+
+def mobilenet_arch(a, folder=None):
+    """The registered MobileNet of the parsed flags (classes from the data set's meta.json when not given)."""
+    from tensorlayer_patches import architectures
+    from snn_conversion.data import imagenet
+
+    n = a.num_classes
+    if n is None:
+        n = imagenet.num_classes(folder) if folder else architectures.MOBILENET_DEFAULTS['n_classes']
+    try:
+        return architectures.mobilenet(a.width_multiplier, a.image_size, n)
+    except ValueError as e:
+        raise UserError(str(e))
+
+
+def _mobilenet_cli(script_file, argv):
+
+    from tensorlayer_patches import architectures
+    from snn_conversion.data import imagenet
+    from snn_conversion.ann.trainer import default_model_file
+    from snn_conversion.core.checkpoint import check_params, load_checkpoint, resolve_config
+    base = architectures.get(architectures.MOBILENET_BASE)
+    d = base.defaults
+    p = ArgumentParser(description='Train or evaluate the quantized MobileNetV1 on ImageNet (TFRecords from '
+                                            'tfrecord_imagenet.py); several GPUs with --num_gpus, several machines '
+                                            'with TF_CONFIG (see README).')
+    p.add_argument('--k', '--quant_level', dest='k', type=int, default=d['k'],
+                   help='activation quantization level (default %(default)s; --quant_level is the authors\' name)')
+    add_resume_flag(p, 'True: continue from the checkpoint and its training state')
+    p.add_argument('--learning_rate', type=float, default=d['learning_rate'], help='Adam learning rate')
+    p.add_argument('--mode', choices=('training', 'inference'), default='training')
+    p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs (default %(default)s, as the authors)')
+    p.add_argument('--batch_size', type=int, default=d['batch_size'], help='images per GPU tower and step')
+    p.add_argument('--num_gpus', type=int, default=1, help='GPU towers with averaged gradients (default 1)')
+    add_mobilenet_flags(p)
+    p.add_argument('--data_dir', default=None, help='folder of the converted ImageNet (meta.json, *.tfrecord)')
+    p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
+    p.add_argument('--num_test', type=int, default=None, help='evaluate on the first N validation images only')
+    p.add_argument('--val_images', type=int, default=None,
+                   help='validation images evaluated after each epoch (default: all)')
+    p.add_argument('--seed', type=int, default=0, help='random seed (initialisation, data order, augmentation)')
+    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
+    a = p.parse_args(argv)
+    if a.k < 0:
+        raise UserError('--k must be >= 0, got %d' % a.k)
+    for flag, value in (('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_gpus', a.num_gpus),
+                        ('--num_test', a.num_test), ('--val_images', a.val_images), ('--num_classes', a.num_classes),
+                        ('--image_size', a.image_size)):
+        if value is not None and value < 1:
+            raise UserError('%s must be >= 1, got %d' % (flag, value))
+    if not a.learning_rate > 0:
+        raise UserError('--learning_rate must be > 0, got %g' % a.learning_rate)
+    cluster = cluster_from_env()
+    if cluster is not None and cluster.is_ps:  # a parameter server needs no data
+        return train_mobilenet(None, a.k, None, a.epochs, a.learning_rate, a.batch_size, None, None, cluster=cluster)
+    folder = imagenet.find_imagenet(a.data_dir)
+    arch = mobilenet_arch(a, folder)
+    workspace = os.path.dirname(os.path.abspath(script_file))
+    model_file = a.model_file or default_model_file(workspace, arch, a.k)
+    label = '%s k%d' % (arch.name, a.k)
+    if a.mode == 'inference':
+        from snn_conversion.ann.model import QuantANN
+
+        params, meta = load_checkpoint(model_file)
+        resolve_config(meta, arch, model_file, k=a.k)
+        check_params(arch, params, model_file)
+        split = imagenet.EvalSplit(folder, 'validation', a.image_size, a.num_test)
+        ann = QuantANN(arch, a.k).assign(params)
+        correct = 0
+        for s in range(0, len(split), 100):  # each batch decoded once, images and labels together
+            x, y = split.read(s, min(s + 100, len(split)))
+            correct += int(np.sum(np.argmax(ann.logits(x), axis=1) == y))
+        acc = correct / float(len(split))
+        ann.close()
+        print('ANN validation accuracy (%s, %d images): %.2f%%' % (label, len(split), 100 * acc))
+        return acc
+    if cluster is None or cluster.is_chief:  # the chief writes the checkpoints: prove it can, before training
+        ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
+    val = imagenet.EvalSplit(folder, 'validation', a.image_size, a.val_images)
+    test = val if a.num_test is None and a.val_images is None else \
+        imagenet.EvalSplit(folder, 'validation', a.image_size, a.num_test)
+    print('training %s (%s): %d epochs, %d GPU tower(s) x batch %d, Adam lr %g, seed %d%s -> %s'
+          % (label, arch.string, a.epochs, a.num_gpus, a.batch_size, a.learning_rate, a.seed,
+             '' if cluster is None else ', task %s/%d of %d worker(s)' % (cluster.task_type, cluster.task_index,
+                                                                        len(cluster.replicas)), model_file))
+    trainer = train_mobilenet(arch, a.k, model_file, a.epochs, a.learning_rate, a.batch_size, folder,
+                              (val.images, val.labels), resume=a.resume, seed=a.seed, num_gpus=a.num_gpus,
+                              cluster=cluster, test=(test.images, test.labels), record=a.num_test is None)
+    if cluster is None:  # a cluster task leaves without closing: the other tasks may be gone already
+        trainer.sess.close()
+    if not trainer.is_chief:
+        return None
+    acc = trainer.test_accuracy
+    print('ANN validation accuracy (%s, %d images): %.2f%%' % (label, len(test), 100 * acc))
+    return acc
