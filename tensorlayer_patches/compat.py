@@ -11,7 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 import os
 
-from snn_conversion.core.checkpoint import atomic_savez, load_checkpoint, object_array
+from snn_conversion.core.checkpoint import load_checkpoint, object_array
+from snn_conversion.core.fileio import atomic_savez
 
 __all__ = ['apply', 'save_npz', 'load_npz']
 

@@ -239,7 +239,8 @@ def build(root):
     from tensorlayer_patches import architectures
     from snn_conversion.data import imagenet
     from snn_conversion.data import nmnist
-    from snn_conversion.core.checkpoint import atomic_savez, object_array, save_checkpoint
+    from snn_conversion.core.checkpoint import object_array, save_checkpoint
+    from snn_conversion.core.fileio import atomic_savez
 
     rng = np.random.RandomState(0)
     R = lambda *p: os.path.join(root, *p)  # noqa: E731

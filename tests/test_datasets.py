@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import make_mnist_like, write_idx
-from snn_conversion.data import datasets
+from snn_conversion.data import datasets, locate
 from snn_conversion.data.datasets import DatasetError, load_dataset
 
 
@@ -36,7 +36,7 @@ def test_test_split_alone_needs_only_test_files(tmp_path):
 def test_missing_files_list_every_place_looked(tmp_path, monkeypatch):
     monkeypatch.chdir(str(tmp_path))
     monkeypatch.setenv('SNN_DATA_DIR', str(tmp_path / 'env'))
-    monkeypatch.setattr(datasets, 'DEBIAN_ROOT', str(tmp_path / 'debian'))
+    monkeypatch.setattr(locate, 'DEBIAN_ROOT', str(tmp_path / 'debian'))
     with pytest.raises(DatasetError) as e:
         load_dataset('fashion_mnist')
     msg = str(e.value)

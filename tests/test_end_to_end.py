@@ -105,9 +105,9 @@ def test_missing_dataset_one_line(tmp_path, monkeypatch, capsys):
     """In-process (so the Debian folder can be hidden): the error lists every place looked, exit code 2."""
     import spiking_utils
     from tensorlayer_patches import architectures
-    from snn_conversion.data import datasets
+    from snn_conversion.data import locate
     from snn_conversion.core.checkpoint import save_checkpoint
-    monkeypatch.setattr(datasets, 'DEBIAN_ROOT', str(tmp_path / 'debian'))
+    monkeypatch.setattr(locate, 'DEBIAN_ROOT', str(tmp_path / 'debian'))
     monkeypatch.delenv('SNN_DATA_DIR', raising=False)
     monkeypatch.chdir(str(tmp_path))
     model = str(tmp_path / 'm.npz')

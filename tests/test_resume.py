@@ -17,7 +17,8 @@ import pytest
 from conftest import ROOT, make_mnist_like
 from spiking_utils import random_calibrated_params
 from tensorlayer_patches import architectures
-from snn_conversion.core.checkpoint import load_checkpoint, read_npz, save_checkpoint
+from snn_conversion.core.checkpoint import load_checkpoint, save_checkpoint
+from snn_conversion.core.fileio import read_npz
 
 ANN = os.path.join(ROOT, 'FashionMNIST', 'Quant_LeNet_FashionMNIST.py')
 SNN = os.path.join(ROOT, 'FashionMNIST', 'Spiking_LeNet_FashionMNIST.py')

@@ -18,7 +18,7 @@
   The chief initializes (or restores, for ``--resume True``), evaluates, and writes the checkpoints; a ``ps``
   task serves until every worker has finished.
 
-The checkpoint files are the other workspaces' (see :mod:`snn_conversion.ann.trainer`).
+The checkpoint files and the training loop are the other workspaces' (see :mod:`snn_conversion.ann.trainer`).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,13 +27,15 @@ import collections
 import hashlib
 import json
 import os
-import sys
 import time
 
 import numpy as np
 
-from snn_conversion.ann.trainer import _Trainer
-from snn_conversion.core.errors import ArgumentParser, StopRequest, UserError, add_resume_flag, ensure_writable_dir
+from snn_conversion.ann.trainer import (Trainer, checkpoint_meta, evaluate, resume_from, resumed_provenance,
+                                        run_epochs, train_state_path)
+from snn_conversion.core.checkpoint import open_checkpoint
+from snn_conversion.core.errors import UserError
+from snn_conversion.core.progress import progress_bar
 
 __all__ = ['Cluster', 'cluster_from_env', 'MobileNetTrainer', 'train_mobilenet', 'variables_digest']
 
@@ -168,9 +170,9 @@ class ImageNetTrainInput(object):
         sess.run(self.iterator.initializer, {self.files_ph: [self.files[i] for i in order], self.seed_ph: s})
 
 
-class MobileNetTrainer(_Trainer):
+class MobileNetTrainer(Trainer):
     """The training graph (towers, optional cluster synchronization) and the inference graph in one session
-    (state, export and assignment as :class:`snn_conversion.ann.trainer._Trainer`)."""
+    (state, export and assignment as :class:`snn_conversion.ann.trainer.Trainer`)."""
 
     def __init__(self, arch, k, learning_rate, seed, folder, batch_size, num_gpus=1, cluster=None, server=None):
         import tensorlayer_patches
@@ -250,6 +252,9 @@ class MobileNetTrainer(_Trainer):
                 self.release_start = tf.group([q.enqueue(np.int64(0)) for q in tokens])
                 self.wait_done = self.done_queues[0].dequeue_many(replicas) if not cluster.ps_tasks else None
 
+    def new_phase(self):
+        self.sess.run(self.reset_step)  # the epoch count comes from the global step
+
     def count_correct(self, x, y, batch_size=100):  # ImageNet batches: 100 images at a time
         return super(MobileNetTrainer, self).count_correct(x, y, batch_size)
 
@@ -320,12 +325,6 @@ def train_mobilenet(arch, k, model_file, epochs, learning_rate, batch_size, fold
     ``val``: (images, labels) views evaluated after each epoch; ``test``: evaluated once at the end (recorded
     in the checkpoint when ``record``) -- while the cluster still serves the variables.  Returns the trainer
     (None on a ps task), with ``test_accuracy`` set on the chief."""
-    from tqdm import tqdm
-
-    from snn_conversion.ann.trainer import (STOP_NOTICE, _meta, _train_state_path, evaluate, interrupted,
-                                         resumed_provenance, save_epoch)
-    from snn_conversion.core.checkpoint import check_params, load_checkpoint, resolve_config
-
     server = start_server(cluster) if cluster else None
     if cluster is not None and cluster.is_ps:
         serve_parameters(cluster, server)
@@ -333,28 +332,16 @@ def train_mobilenet(arch, k, model_file, epochs, learning_rate, batch_size, fold
     trainer = MobileNetTrainer(arch, k, learning_rate, seed, folder, batch_size, num_gpus, cluster, server)
     sess, steps = trainer.sess, trainer.input.steps
     role = '' if cluster is None else '%s/%d: ' % (cluster.task_type, cluster.task_index)
-    state_file = _train_state_path(model_file)
     if trainer.is_chief:
         import tensorlayer_patches
         tf = tensorlayer_patches.quiet_tensorflow()
         with trainer.graph.as_default():
             sess.run(tf.global_variables_initializer())
         if resume:
-            if os.path.isfile(state_file):
-                done, lr_done = trainer.load_state_file(state_file)
-                if not np.isclose(lr_done, learning_rate):
-                    sess.run(trainer.reset_step)
-                print('%sresumed %s: %d epoch(s) done at learning rate %g%s' % (
-                    role, state_file, done, lr_done,
-                    '' if np.isclose(lr_done, learning_rate) else '; new phase of %d epochs at %g' % (epochs,
-                                                                                                  learning_rate)))
-            else:
-                params, meta = load_checkpoint(model_file)
-                resolve_config(meta, arch, model_file, k=k)
-                check_params(arch, params, model_file)
-                trainer.assign_params(params)
-                sess.run(trainer.reset_step)
-                print('%sresumed weights from %s (no %s: optimizer state starts fresh)' % (role, model_file, state_file))
+            params = None
+            if not os.path.isfile(train_state_path(model_file)):
+                params = open_checkpoint(model_file, arch, k=k)[0]
+            resume_from(trainer, model_file, learning_rate, epochs, params, role)
         if cluster is not None:
             sess.run(trainer.release_start)
     else:
@@ -363,43 +350,27 @@ def train_mobilenet(arch, k, model_file, epochs, learning_rate, batch_size, fold
         sess.run(trainer.take_token)  # the chief has initialized or restored everything
     start = int(sess.run(trainer.global_step)) // steps
     previous = resumed_provenance(model_file) if resume and trainer.is_chief else None
-    saved = start  # epochs whose checkpoint is on disk
-    try:
-        with StopRequest(STOP_NOTICE) as stop:
-            for epoch in range(start, epochs):
-                t0 = time.time()
-                trainer.input.start(sess, seed, epoch)
-                loss_sum = 0.0
-                bar = tqdm(total=steps, desc='%sepoch %d/%d' % (role, epoch + 1, epochs), unit='step',
-                           file=sys.stderr, disable=not progress, leave=False,
-                           mininterval=0.5 if sys.stderr.isatty() else 30)
-                try:
-                    for _ in range(steps):
-                        loss, _ = sess.run([trainer.cost, trainer.step_op])
-                        if cluster is not None:
-                            if trainer.is_chief:
-                                sess.run(trainer.release)
-                            sess.run(trainer.take_token)
-                        loss_sum += loss
-                        bar.update(1)
-                        if stop.requested:
-                            raise KeyboardInterrupt()
-                finally:
-                    bar.close()
-                if not trainer.is_chief:
-                    print('%sepoch %d/%d  %.1fs  train loss %.4f' % (role, epoch + 1, epochs, time.time() - t0,
-                                                                     loss_sum / steps))
-                    continue
-                acc = trainer.count_correct(*val) / float(len(val[0]))
-                save_epoch(trainer, model_file, epoch + 1, learning_rate, _meta(arch, k, False), previous)
-                saved = epoch + 1
-                print('%sepoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
-                      % (role, epoch + 1, epochs, time.time() - t0, loss_sum / steps, 100 * acc, model_file))
-                sys.stdout.flush()
+
+    def one_epoch(epoch, stop):
+        trainer.input.start(sess, seed, epoch)
+        loss_sum = 0.0
+        with progress_bar(total=steps, desc='%sepoch %d/%d' % (role, epoch + 1, epochs), unit='step',
+                          enabled=progress, leave=False) as bar:
+            for _ in range(steps):
+                loss, _ = sess.run([trainer.cost, trainer.step_op])
+                if cluster is not None:
+                    if trainer.is_chief:
+                        sess.run(trainer.release)
+                    sess.run(trainer.take_token)
+                loss_sum += loss
+                bar.update(1)
                 if stop.requested:
                     raise KeyboardInterrupt()
-    except KeyboardInterrupt:
-        raise interrupted(model_file, saved) if trainer.is_chief else KeyboardInterrupt()
+        return loss_sum / steps
+
+    run_epochs(trainer, model_file, start, epochs, learning_rate, checkpoint_meta(arch, k, False), previous,
+               one_epoch, lambda: trainer.count_correct(*val) / float(len(val[0])), role=role,
+               chief=trainer.is_chief)
     trainer.test_accuracy = None
     if trainer.is_chief and test is not None:
         trainer.test_accuracy = evaluate(trainer, {'test': test}, model_file, record=record)
@@ -410,131 +381,3 @@ def train_mobilenet(arch, k, model_file, epochs, learning_rate, batch_size, fold
         if trainer.is_chief and trainer.wait_done is not None:
             sess.run(trainer.wait_done)  # the variables live here: stay until every worker has read them
     return trainer
-
-
-# ----------------------------------------------------------------------------- command line
-
-def mobilenet_ann_main(script_file, argv=None):
-    """Command line of ``Quant_MobileNet_ImageNet.py`` (and the seed's ``running_distributed_mobilenet.py``)."""
-    from snn_conversion.core.errors import run_cli
-
-    cluster = []
-    run_cli(lambda args: cluster.append(cluster_from_env()), argv)  # a bad TF_CONFIG: one line, exit 2
-    if cluster[0] is None:
-        return run_cli(lambda args: _mobilenet_cli(script_file, args), argv)
-    # a task of a cluster: TensorFlow 1.15's server can hang the interpreter's exit (its __del__ and gRPC
-    # threads), so once the work is done the process leaves at once
-    code = 0
-    try:
-        run_cli(lambda args: _mobilenet_cli(script_file, args), argv)
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-def add_mobilenet_flags(p):
-    """The flags choosing the MobileNet variant (shared by the ANN and SNN scripts)."""
-    d = __import__('tensorlayer_patches.architectures', fromlist=['x']).MOBILENET_DEFAULTS
-    p.add_argument('--width_multiplier', type=float, default=d['width'],
-                   help='channels x this (TF-slim rule, at least 8; default %(default)s)')
-    p.add_argument('--image_size', type=int, default=d['image_size'], help='input size in px (default %(default)s)')
-    p.add_argument('--num_classes', type=int, default=None,
-                   help='classes (default: those of the converted data set, synsets.txt; else 1000)')
-
-
-def mobilenet_arch(a, folder=None):
-    """The registered MobileNet of the parsed flags (classes from the data set's meta.json when not given)."""
-    from tensorlayer_patches import architectures
-    from snn_conversion.data import imagenet
-
-    n = a.num_classes
-    if n is None:
-        n = imagenet.num_classes(folder) if folder else architectures.MOBILENET_DEFAULTS['n_classes']
-    try:
-        return architectures.mobilenet(a.width_multiplier, a.image_size, n)
-    except ValueError as e:
-        raise UserError(str(e))
-
-
-def _mobilenet_cli(script_file, argv):
-
-    from tensorlayer_patches import architectures
-    from snn_conversion.data import imagenet
-    from snn_conversion.ann.trainer import default_model_file
-    from snn_conversion.core.checkpoint import check_params, load_checkpoint, resolve_config
-    base = architectures.get(architectures.MOBILENET_BASE)
-    d = base.defaults
-    p = ArgumentParser(description='Train or evaluate the quantized MobileNetV1 on ImageNet (TFRecords from '
-                                            'tfrecord_imagenet.py); several GPUs with --num_gpus, several machines '
-                                            'with TF_CONFIG (see README).')
-    p.add_argument('--k', '--quant_level', dest='k', type=int, default=d['k'],
-                   help='activation quantization level (default %(default)s; --quant_level is the authors\' name)')
-    add_resume_flag(p, 'True: continue from the checkpoint and its training state')
-    p.add_argument('--learning_rate', type=float, default=d['learning_rate'], help='Adam learning rate')
-    p.add_argument('--mode', choices=('training', 'inference'), default='training')
-    p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs (default %(default)s, as the authors)')
-    p.add_argument('--batch_size', type=int, default=d['batch_size'], help='images per GPU tower and step')
-    p.add_argument('--num_gpus', type=int, default=1, help='GPU towers with averaged gradients (default 1)')
-    add_mobilenet_flags(p)
-    p.add_argument('--data_dir', default=None, help='folder of the converted ImageNet (meta.json, *.tfrecord)')
-    p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
-    p.add_argument('--num_test', type=int, default=None, help='evaluate on the first N validation images only')
-    p.add_argument('--val_images', type=int, default=None,
-                   help='validation images evaluated after each epoch (default: all)')
-    p.add_argument('--seed', type=int, default=0, help='random seed (initialisation, data order, augmentation)')
-    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
-    a = p.parse_args(argv)
-    if a.k < 0:
-        raise UserError('--k must be >= 0, got %d' % a.k)
-    for flag, value in (('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_gpus', a.num_gpus),
-                        ('--num_test', a.num_test), ('--val_images', a.val_images), ('--num_classes', a.num_classes),
-                        ('--image_size', a.image_size)):
-        if value is not None and value < 1:
-            raise UserError('%s must be >= 1, got %d' % (flag, value))
-    if not a.learning_rate > 0:
-        raise UserError('--learning_rate must be > 0, got %g' % a.learning_rate)
-    cluster = cluster_from_env()
-    if cluster is not None and cluster.is_ps:  # a parameter server needs no data
-        return train_mobilenet(None, a.k, None, a.epochs, a.learning_rate, a.batch_size, None, None, cluster=cluster)
-    folder = imagenet.find_imagenet(a.data_dir)
-    arch = mobilenet_arch(a, folder)
-    workspace = os.path.dirname(os.path.abspath(script_file))
-    model_file = a.model_file or default_model_file(workspace, arch, a.k)
-    label = '%s k%d' % (arch.name, a.k)
-    if a.mode == 'inference':
-        from snn_conversion.ann.model import QuantANN
-
-        params, meta = load_checkpoint(model_file)
-        resolve_config(meta, arch, model_file, k=a.k)
-        check_params(arch, params, model_file)
-        split = imagenet.EvalSplit(folder, 'validation', a.image_size, a.num_test)
-        ann = QuantANN(arch, a.k).assign(params)
-        correct = 0
-        for s in range(0, len(split), 100):  # each batch decoded once, images and labels together
-            x, y = split.read(s, min(s + 100, len(split)))
-            correct += int(np.sum(np.argmax(ann.logits(x), axis=1) == y))
-        acc = correct / float(len(split))
-        ann.close()
-        print('ANN validation accuracy (%s, %d images): %.2f%%' % (label, len(split), 100 * acc))
-        return acc
-    if cluster is None or cluster.is_chief:  # the chief writes the checkpoints: prove it can, before training
-        ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
-    val = imagenet.EvalSplit(folder, 'validation', a.image_size, a.val_images)
-    test = val if a.num_test is None and a.val_images is None else \
-        imagenet.EvalSplit(folder, 'validation', a.image_size, a.num_test)
-    print('training %s (%s): %d epochs, %d GPU tower(s) x batch %d, Adam lr %g, seed %d%s -> %s'
-          % (label, arch.string, a.epochs, a.num_gpus, a.batch_size, a.learning_rate, a.seed,
-             '' if cluster is None else ', task %s/%d of %d worker(s)' % (cluster.task_type, cluster.task_index,
-                                                                        len(cluster.replicas)), model_file))
-    trainer = train_mobilenet(arch, a.k, model_file, a.epochs, a.learning_rate, a.batch_size, folder,
-                              (val.images, val.labels), resume=a.resume, seed=a.seed, num_gpus=a.num_gpus,
-                              cluster=cluster, test=(test.images, test.labels), record=a.num_test is None)
-    if cluster is None:  # a cluster task leaves without closing: the other tasks may be gone already
-        trainer.sess.close()
-    if not trainer.is_chief:
-        return None
-    acc = trainer.test_accuracy
-    print('ANN validation accuracy (%s, %d images): %.2f%%' % (label, len(test), 100 * acc))
-    return acc

@@ -18,7 +18,7 @@ from __future__ import absolute_import, division, print_function
 import numpy as np
 
 import tensorlayer_patches
-from snn_conversion.data.datasets import DATASETS
+from snn_conversion.data.locate import DATASETS
 
 __all__ = ['TrainInput', 'epoch_order', 'epoch_seed', 'augment']
 

@@ -17,14 +17,13 @@ A checkpoint is ``np.savez(path, params=<object array>, <metadata keys>)``:
 ``python -m tensorlayer_patches.checkpoint FILE`` prints a checkpoint's
 metadata and parameter shapes.
 
-Files are written atomically (temporary file + rename) so an interrupted write
-never destroys the previous checkpoint.
+Files are written atomically (:mod:`snn_conversion.core.fileio`) so an
+interrupted write never destroys the previous checkpoint.
 """
 
 from __future__ import absolute_import, division, print_function
 
 import datetime
-import glob
 import json
 import os
 import zipfile
@@ -32,10 +31,11 @@ import zipfile
 import numpy as np
 
 from snn_conversion.core.errors import UserError
+from snn_conversion.core.fileio import atomic_savez, atomic_write_text, read_npz  # noqa: F401 (atomic_write_text: spiking_utils until the SNN split)
 from snn_conversion.core.provenance import git_revision, provenance
 
 __all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config',
-           'resolve_ternary', 'object_array', 'atomic_savez', 'atomic_write_text', 'read_npz', 'META_KEYS']
+           'resolve_ternary', 'open_checkpoint', 'object_array', 'META_KEYS']
 
 META_KEYS = ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'ann_accuracy', 'date', 'git_revision',
              'epoch', 'learning_rate', 'format', 'provenance')
@@ -57,71 +57,6 @@ def object_array(arrays):
     for i, a in enumerate(arrays):
         out[i] = np.asarray(a)
     return out
-
-
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, but another user's
-        return True
-    return True
-
-
-def remove_stale_temporaries(path):
-    """Delete ``path.tmp-<pid>`` files left by killed writers (their process is gone)."""
-    for tmp in glob.glob(glob.escape(path) + '.tmp-*'):
-        pid = tmp.rsplit('.tmp-', 1)[1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            try:
-                os.remove(tmp)
-            except OSError:
-                pass
-
-
-def atomic_savez(path, **arrays):
-    """``np.savez`` to ``path`` through a temporary file and an atomic rename.
-
-    A kill at any moment leaves either the previous file or the new one, never a partial file; temporaries of
-    killed writers are removed by the next write.
-    """
-    d = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(d):
-        os.makedirs(d)
-    _atomic_write(path, 'wb', lambda f: np.savez(f, **arrays))
-    remove_stale_temporaries(path)
-
-
-def _atomic_write(path, mode, write):
-    """``write(f)`` into a temporary file beside ``path``, fsync, then rename it over ``path``."""
-    tmp = path + '.tmp-%d' % os.getpid()
-    try:
-        with open(tmp, mode) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def read_npz(path, allow_pickle=False):
-    """Every array of an ``.npz`` file as a dict.
-
-    A file that is not a complete zip archive raises ``zipfile.BadZipFile`` before numpy opens it (numpy 1.18's
-    ``np.load`` would also print a spurious "Exception ignored" traceback from ``NpzFile.__del__``).
-    """
-    if not zipfile.is_zipfile(path):
-        raise zipfile.BadZipFile('not a complete zip archive (truncated, or not an npz file)')
-    with np.load(path, allow_pickle=allow_pickle) as z:
-        return {key: z[key] for key in z.files}
-
-
-def atomic_write_text(path, text):
-    """Replace ``path`` by ``text`` at once (temporary file, fsync, rename): a kill leaves the old or the new."""
-    _atomic_write(path, 'w', lambda f: f.write(text))
 
 
 def save_checkpoint(path, params, **meta):
@@ -246,6 +181,18 @@ def resolve_ternary(meta, arch, path, ternary=None):
         raise CheckpointError('%s was trained with %s hidden weights but --use_ternary %s was requested'
                               % (path, 'ternary' if recorded else 'full-precision', bool(ternary)))
     return bool(ternary)
+
+
+def open_checkpoint(path, arch, k=None, B=None, full_precision=False, ternary=None, source=None):
+    """Load ``path`` and refuse it unless it fits the request -- architecture (name, then shapes), k, B,
+    full precision or not, ternary hidden weights or not.  Returns ``(params, meta, k, B, ternary)`` with the
+    values to use (None requests take the checkpoint's record, else the architecture's defaults; ``ternary``
+    is None for a full-precision request).  ``source`` names the file in messages (default: ``path``)."""
+    params, meta = load_checkpoint(path)
+    k, B = resolve_config(meta, arch, path, k=k, B=B, full_precision=full_precision)
+    check_params(arch, params, source or path)
+    ternary = None if full_precision else resolve_ternary(meta, arch, path, ternary)
+    return params, meta, k, B, ternary
 
 
 def main(argv=None):

@@ -35,12 +35,13 @@ import sys
 
 import numpy as np
 
-from snn_conversion.core.checkpoint import atomic_write_text
-from snn_conversion.data.datasets import DatasetError, find_dataset_dir
+from snn_conversion.core.fileio import atomic_write_text
+from snn_conversion.data.locate import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import ArgumentParser, UserError
+from tensorlayer_patches import architectures
 
 __all__ = ['convert', 'list_images', 'read_meta', 'shard_files', 'EvalSplit', 'eval_split', 'decode_example',
-           'resize_shorter', 'eval_image', 'resize_side', 'SPLITS']
+           'resize_shorter', 'eval_image', 'resize_side', 'SPLITS', 'mobilenet_arch']
 
 SPLITS = ('train', 'validation')
 SOURCE_DIRS = {'train': 'train', 'validation': 'val'}
@@ -454,3 +455,15 @@ def _cli(argv):
         print('%s: %d images in %d shard(s)' % (split, info['count'], len(info['shards'])))
     print('%d classes (synsets.txt); written to %s' % (meta['num_classes'], a.out_dir))
     return meta
+
+
+def mobilenet_arch(a, folder=None):
+    """The registered MobileNet of the parsed MobileNet flags (:func:`snn_conversion.core.flags.add_mobilenet_flags`);
+    the classes from the data set's meta.json when ``--num_classes`` is not given."""
+    n = a.num_classes
+    if n is None:
+        n = num_classes(folder) if folder else architectures.MOBILENET_DEFAULTS['n_classes']
+    try:
+        return architectures.mobilenet(a.width_multiplier, a.image_size, n)
+    except ValueError as e:
+        raise UserError(str(e))

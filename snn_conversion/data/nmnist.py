@@ -27,7 +27,7 @@ import sys
 
 import numpy as np
 
-from snn_conversion.data.datasets import DATASETS, DatasetError
+from snn_conversion.data.locate import DATASETS, DatasetError
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli
 
 __all__ = ['SENSOR', 'DIVISOR', 'read_events', 'events_to_frame', 'list_samples', 'convert', 'main']

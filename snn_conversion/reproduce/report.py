@@ -12,7 +12,7 @@ import os
 
 from snn_conversion.reproduce.runner import ROOT, read_record
 from snn_conversion.reproduce.tables import TABLES
-from snn_conversion.core.checkpoint import atomic_write_text
+from snn_conversion.core.fileio import atomic_write_text
 from snn_conversion.core.errors import UserError
 
 __all__ = ['BEGIN', 'END', 'render_tables', 'write_results', 'stale', 'status_lines', 'RESULTS']

@@ -1,0 +1,215 @@
+"""Command line of the ``Quant_*`` / ``FP32_*`` workspace scripts (and the MobileNet's): arguments, then calls."""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+
+import sys
+
+import numpy as np
+
+from snn_conversion.ann.cluster import cluster_from_env, train_mobilenet
+from snn_conversion.ann.trainer import Trainer, default_model_file, evaluate, train
+from snn_conversion.core.checkpoint import open_checkpoint
+from snn_conversion.core.errors import (ArgumentParser, UserError, add_resume_flag, ensure_writable_dir, parse_bool,
+                                        run_cli)
+from snn_conversion.core.flags import add_mobilenet_flags
+from snn_conversion.data import imagenet
+from snn_conversion.data.datasets import eval_inputs, load_dataset
+from tensorlayer_patches import architectures
+
+__all__ = ['ann_main', 'run_ann', 'mobilenet_ann_main']
+
+
+def ann_main(arch_name, script_file, full_precision=False, argv=None, preset=()):
+    """Command line of the ``Quant_*`` (and, with ``full_precision``, ``FP32_*``) workspace scripts.
+
+    ``preset``: flags put before the user's (who can override them), for the seeds' per-setting
+    script names such as ``training_k0_lenet_N_MNIST.py``."""
+    return run_cli(lambda args: _ann_cli(arch_name, script_file, full_precision, list(preset) + args), argv)
+
+
+def _ann_cli(arch_name, script_file, full_precision, argv):
+
+    arch = architectures.select(arch_name, argv)
+    workspace = os.path.dirname(os.path.abspath(script_file))
+    d = arch.defaults
+    what = 'full-precision' if full_precision else 'quantized'
+    p = ArgumentParser(description='Train or evaluate the %s ANN %s (%s) on %s. %s'
+                                            % (what, arch.name, arch.string, arch.dataset,
+                                               architectures.variants_help(arch_name)))
+    architectures.add_selector_flags(p, arch_name, arch)
+    if not full_precision:
+        p.add_argument('--k', type=int, default=d['k'], help='activation quantization level (default %(default)s)')
+        if arch.uses_B:
+            p.add_argument('--B', type=int, default=d['B'], help='activation upper bound (default %(default)s)')
+        if arch.optional_ternary:
+            p.add_argument('--use_ternary', type=parse_bool, default=None,
+                           help='True: ternary hidden weights (TWN), as the all-integer network needs; False: '
+                                'full precision (default: the checkpoint\'s when resuming or inferring, else %s)'
+                                % (arch.weight_quant == 'ternary'))
+    add_resume_flag(p, 'True: continue from the checkpoint and its training state')
+    p.add_argument('--learning_rate', type=float, default=d['learning_rate'], help='Adam learning rate')
+    p.add_argument('--mode', choices=('training', 'inference'), default='training')
+    p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs (default: the authors\' %(default)s)')
+    p.add_argument('--batch_size', type=int, default=d['batch_size'])
+    p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
+    p.add_argument('--download', action='store_true', help='download the dataset if it is not found locally')
+    p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
+    p.add_argument('--num_test', type=int, default=None, help='evaluate on the first N test images only')
+    p.add_argument('--seed', type=int, default=0, help='random seed (initialisation and data order)')
+    p.add_argument('--threads', type=int, default=0,
+                   help='CPU threads TensorFlow may use (default 0: all cores; 1 for a background run on one core)')
+    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
+    a = p.parse_args(argv)
+    k = 0 if full_precision else a.k
+    B = getattr(a, 'B', None) if not full_precision else None
+    ternary = getattr(a, 'use_ternary', None) if not full_precision else None
+    if k < 0:
+        raise UserError('--k must be >= 0, got %d' % k)
+    if B is not None and B < 1:
+        raise UserError('--B must be >= 1, got %d' % B)
+    for flag, value in (('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_test', a.num_test)):
+        if value is not None and value < 1:
+            raise UserError('%s must be >= 1, got %d' % (flag, value))
+    if a.threads < 0:
+        raise UserError('--threads must be >= 0, got %d' % a.threads)
+    if not a.learning_rate > 0:
+        raise UserError('--learning_rate must be > 0, got %g' % a.learning_rate)
+    model_file = a.model_file or default_model_file(workspace, arch, k, full_precision, B, ternary)
+    return run_ann(arch, k, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
+                   batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
+                   resume=a.resume, seed=a.seed, full_precision=full_precision, B=B, ternary=ternary,
+                   threads=a.threads)
+
+
+def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_size=None, data_dir=None,
+            download=False, num_test=None, resume=False, seed=0, full_precision=False, B=None, ternary=None,
+            threads=0):
+    """Train (``mode='training'``) or evaluate (``'inference'``), printing the ANN test accuracy; returns it."""
+    d = arch.defaults
+    epochs, learning_rate = epochs or d['epochs'], learning_rate or d['learning_rate']
+    batch_size = batch_size or d['batch_size']
+    if mode == 'training':  # before hours of training: the checkpoint can be written
+        ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
+    else:  # before loading the data: the checkpoint fits the request
+        params, _, _, _, ternary = open_checkpoint(model_file, arch, k=k, B=B, full_precision=full_precision,
+                                                   ternary=ternary)
+    splits = ('train', 'val', 'test') if mode == 'training' else ('test',)
+    data = load_dataset(arch.dataset, splits=splits, data_dir=data_dir, download=download)
+    if num_test is not None:
+        data['test'] = tuple(v[:num_test] for v in data['test'])
+    for split in ('val', 'test'):  # evaluation inputs (CIFAR: central crop + standardization), each image once
+        if split in data:
+            data[split] = (eval_inputs(arch.dataset, data[split][0]), data[split][1])
+    label = '%s %s' % (arch.name, 'FP32' if full_precision else arch.config_tag(k, B, ternary))
+    if mode == 'training':
+        print('training %s: %d epochs, batch %d, Adam lr %g, seed %d -> %s'
+              % (label, epochs, batch_size, learning_rate, seed, model_file))
+        trainer = train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=resume,
+                        seed=seed, full_precision=full_precision, B=B, ternary=ternary, threads=threads)
+        if not os.path.isfile(model_file):
+            raise UserError('nothing was trained and %s does not exist' % model_file)
+        acc = evaluate(trainer, data, model_file, record=num_test is None)
+    else:
+        trainer = Trainer(arch, k, learning_rate, seed, full_precision, B=B, ternary=ternary, threads=threads)
+        trainer.assign_params(params)
+        acc = evaluate(trainer, data, model_file, record=False)
+    trainer.sess.close()
+    print('ANN test accuracy (%s, %d images): %.2f%%' % (label, len(data['test'][0]), 100 * acc))
+    return acc
+
+
+# ----------------------------------------------------------------------------- the ImageNet MobileNet
+
+def mobilenet_ann_main(script_file, argv=None):
+    """Command line of ``Quant_MobileNet_ImageNet.py`` (and the seed's ``running_distributed_mobilenet.py``)."""
+    cluster = []
+    run_cli(lambda args: cluster.append(cluster_from_env()), argv)  # a bad TF_CONFIG: one line, exit 2
+    if cluster[0] is None:
+        return run_cli(lambda args: _mobilenet_cli(script_file, args), argv)
+    # a task of a cluster: TensorFlow 1.15's server can hang the interpreter's exit (its __del__ and gRPC
+    # threads), so once the work is done the process leaves at once
+    code = 0
+    try:
+        run_cli(lambda args: _mobilenet_cli(script_file, args), argv)
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _mobilenet_cli(script_file, argv):
+    base = architectures.get(architectures.MOBILENET_BASE)
+    d = base.defaults
+    p = ArgumentParser(description='Train or evaluate the quantized MobileNetV1 on ImageNet (TFRecords from '
+                                            'tfrecord_imagenet.py); several GPUs with --num_gpus, several machines '
+                                            'with TF_CONFIG (see README).')
+    p.add_argument('--k', '--quant_level', dest='k', type=int, default=d['k'],
+                   help='activation quantization level (default %(default)s; --quant_level is the authors\' name)')
+    add_resume_flag(p, 'True: continue from the checkpoint and its training state')
+    p.add_argument('--learning_rate', type=float, default=d['learning_rate'], help='Adam learning rate')
+    p.add_argument('--mode', choices=('training', 'inference'), default='training')
+    p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs (default %(default)s, as the authors)')
+    p.add_argument('--batch_size', type=int, default=d['batch_size'], help='images per GPU tower and step')
+    p.add_argument('--num_gpus', type=int, default=1, help='GPU towers with averaged gradients (default 1)')
+    add_mobilenet_flags(p)
+    p.add_argument('--data_dir', default=None, help='folder of the converted ImageNet (meta.json, *.tfrecord)')
+    p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
+    p.add_argument('--num_test', type=int, default=None, help='evaluate on the first N validation images only')
+    p.add_argument('--val_images', type=int, default=None,
+                   help='validation images evaluated after each epoch (default: all)')
+    p.add_argument('--seed', type=int, default=0, help='random seed (initialisation, data order, augmentation)')
+    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
+    a = p.parse_args(argv)
+    if a.k < 0:
+        raise UserError('--k must be >= 0, got %d' % a.k)
+    for flag, value in (('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_gpus', a.num_gpus),
+                        ('--num_test', a.num_test), ('--val_images', a.val_images), ('--num_classes', a.num_classes),
+                        ('--image_size', a.image_size)):
+        if value is not None and value < 1:
+            raise UserError('%s must be >= 1, got %d' % (flag, value))
+    if not a.learning_rate > 0:
+        raise UserError('--learning_rate must be > 0, got %g' % a.learning_rate)
+    cluster = cluster_from_env()
+    if cluster is not None and cluster.is_ps:  # a parameter server needs no data
+        return train_mobilenet(None, a.k, None, a.epochs, a.learning_rate, a.batch_size, None, None, cluster=cluster)
+    folder = imagenet.find_imagenet(a.data_dir)
+    arch = imagenet.mobilenet_arch(a, folder)
+    workspace = os.path.dirname(os.path.abspath(script_file))
+    model_file = a.model_file or default_model_file(workspace, arch, a.k)
+    label = '%s k%d' % (arch.name, a.k)
+    if a.mode == 'inference':
+        from snn_conversion.ann.model import QuantANN
+
+        params = open_checkpoint(model_file, arch, k=a.k)[0]
+        split = imagenet.EvalSplit(folder, 'validation', a.image_size, a.num_test)
+        ann = QuantANN(arch, a.k).assign(params)
+        correct = 0
+        for s in range(0, len(split), 100):  # each batch decoded once, images and labels together
+            x, y = split.read(s, min(s + 100, len(split)))
+            correct += int(np.sum(np.argmax(ann.logits(x), axis=1) == y))
+        acc = correct / float(len(split))
+        ann.close()
+        print('ANN validation accuracy (%s, %d images): %.2f%%' % (label, len(split), 100 * acc))
+        return acc
+    if cluster is None or cluster.is_chief:  # the chief writes the checkpoints: prove it can, before training
+        ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
+    val = imagenet.EvalSplit(folder, 'validation', a.image_size, a.val_images)
+    test = val if a.num_test is None and a.val_images is None else \
+        imagenet.EvalSplit(folder, 'validation', a.image_size, a.num_test)
+    print('training %s (%s): %d epochs, %d GPU tower(s) x batch %d, Adam lr %g, seed %d%s -> %s'
+          % (label, arch.string, a.epochs, a.num_gpus, a.batch_size, a.learning_rate, a.seed,
+             '' if cluster is None else ', task %s/%d of %d worker(s)' % (cluster.task_type, cluster.task_index,
+                                                                        len(cluster.replicas)), model_file))
+    trainer = train_mobilenet(arch, a.k, model_file, a.epochs, a.learning_rate, a.batch_size, folder,
+                              (val.images, val.labels), resume=a.resume, seed=a.seed, num_gpus=a.num_gpus,
+                              cluster=cluster, test=(test.images, test.labels), record=a.num_test is None)
+    if cluster is None:  # a cluster task leaves without closing: the other tasks may be gone already
+        trainer.sess.close()
+    if not trainer.is_chief:
+        return None
+    acc = trainer.test_accuracy
+    print('ANN validation accuracy (%s, %d images): %.2f%%' % (label, len(test), 100 * acc))
+    return acc
