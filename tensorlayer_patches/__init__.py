@@ -21,28 +21,13 @@ attribute.
 from __future__ import absolute_import, division, print_function
 
 import importlib
-import os
+
+from snn_conversion.core.tf_logging import quiet_tensorflow
 
 __all__ = ['load', 'quiet_tensorflow']
 
 _SUBMODULES = ('compat', 'quantization', 'architectures', 'checkpoint', 'datasets')
 _TL = None
-
-
-def quiet_tensorflow():
-    """Silence TensorFlow's C++ and Python logging (set before TensorFlow is imported, idempotent)."""
-    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-    import warnings
-    warnings.filterwarnings('ignore', category=FutureWarning)
-    warnings.filterwarnings('ignore', category=DeprecationWarning)
-    import tensorflow as tf
-    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
-    try:
-        from tensorflow.python.util import deprecation
-        deprecation._PRINT_DEPRECATION_WARNINGS = False
-    except ImportError:  # pragma: no cover - layout of other TF versions
-        pass
-    return tf
 
 
 def load():

@@ -9,11 +9,11 @@ from __future__ import absolute_import, division, print_function
 import tensorflow as tf
 from tensorlayer.layers.core import Layer
 
+from snn_conversion.core.numerics import ROUND_OFFSET, TERNARY_DELTA
+
 __all__ = ['quantize_active', 'ternarize', 'quantize_weight', 'apply_weight_quant', 'Quant_Layer',
            'Quant_Conv2d', 'Quant_DepthwiseConv2d', 'Quant_DenseLayer', 'register', 'WEIGHT_QUANT_CHOICES']
 
-ROUND_OFFSET = 1e-5
-TERNARY_DELTA = 0.7
 WEIGHT_QUANT_CHOICES = (None, 'ternary', 1, 2, 3, 4, 5, 6, 7, 8)
 
 

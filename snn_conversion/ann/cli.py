@@ -11,9 +11,9 @@ import numpy as np
 from snn_conversion.ann.cluster import cluster_from_env, train_mobilenet
 from snn_conversion.ann.trainer import Trainer, default_model_file, evaluate, train
 from snn_conversion.core.checkpoint import open_checkpoint
-from snn_conversion.core.errors import (ArgumentParser, UserError, add_resume_flag, ensure_writable_dir, parse_bool,
-                                        run_cli)
-from snn_conversion.core.flags import add_mobilenet_flags
+from snn_conversion.core.errors import ArgumentParser, UserError, ensure_writable_dir, parse_bool, run_cli
+from snn_conversion.core.flags import (add_mobilenet_flags, add_seed_and_debug_flags, add_training_flags,
+                                       check_at_least, check_positive)
 from snn_conversion.data import imagenet
 from snn_conversion.data.datasets import eval_inputs, load_dataset
 from tensorlayer_patches import architectures
@@ -48,34 +48,22 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
                            help='True: ternary hidden weights (TWN), as the all-integer network needs; False: '
                                 'full precision (default: the checkpoint\'s when resuming or inferring, else %s)'
                                 % (arch.weight_quant == 'ternary'))
-    add_resume_flag(p, 'True: continue from the checkpoint and its training state')
-    p.add_argument('--learning_rate', type=float, default=d['learning_rate'], help='Adam learning rate')
-    p.add_argument('--mode', choices=('training', 'inference'), default='training')
-    p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs (default: the authors\' %(default)s)')
-    p.add_argument('--batch_size', type=int, default=d['batch_size'])
+    add_training_flags(p, d, 'epochs (default: the authors\' %(default)s)')
     p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
     p.add_argument('--download', action='store_true', help='download the dataset if it is not found locally')
     p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
     p.add_argument('--num_test', type=int, default=None, help='evaluate on the first N test images only')
-    p.add_argument('--seed', type=int, default=0, help='random seed (initialisation and data order)')
     p.add_argument('--threads', type=int, default=0,
                    help='CPU threads TensorFlow may use (default 0: all cores; 1 for a background run on one core)')
-    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
+    add_seed_and_debug_flags(p, 'random seed (initialisation and data order)')
     a = p.parse_args(argv)
     k = 0 if full_precision else a.k
     B = getattr(a, 'B', None) if not full_precision else None
     ternary = getattr(a, 'use_ternary', None) if not full_precision else None
-    if k < 0:
-        raise UserError('--k must be >= 0, got %d' % k)
-    if B is not None and B < 1:
-        raise UserError('--B must be >= 1, got %d' % B)
-    for flag, value in (('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_test', a.num_test)):
-        if value is not None and value < 1:
-            raise UserError('%s must be >= 1, got %d' % (flag, value))
-    if a.threads < 0:
-        raise UserError('--threads must be >= 0, got %d' % a.threads)
-    if not a.learning_rate > 0:
-        raise UserError('--learning_rate must be > 0, got %g' % a.learning_rate)
+    check_at_least(0, ('--k', k))
+    check_at_least(1, ('--B', B), ('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_test', a.num_test))
+    check_at_least(0, ('--threads', a.threads))
+    check_positive('--learning_rate', a.learning_rate)
     model_file = a.model_file or default_model_file(workspace, arch, k, full_precision, B, ternary)
     return run_ann(arch, k, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
                    batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
@@ -148,11 +136,7 @@ def _mobilenet_cli(script_file, argv):
                                             'with TF_CONFIG (see README).')
     p.add_argument('--k', '--quant_level', dest='k', type=int, default=d['k'],
                    help='activation quantization level (default %(default)s; --quant_level is the authors\' name)')
-    add_resume_flag(p, 'True: continue from the checkpoint and its training state')
-    p.add_argument('--learning_rate', type=float, default=d['learning_rate'], help='Adam learning rate')
-    p.add_argument('--mode', choices=('training', 'inference'), default='training')
-    p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs (default %(default)s, as the authors)')
-    p.add_argument('--batch_size', type=int, default=d['batch_size'], help='images per GPU tower and step')
+    add_training_flags(p, d, 'epochs (default %(default)s, as the authors)', 'images per GPU tower and step')
     p.add_argument('--num_gpus', type=int, default=1, help='GPU towers with averaged gradients (default 1)')
     add_mobilenet_flags(p)
     p.add_argument('--data_dir', default=None, help='folder of the converted ImageNet (meta.json, *.tfrecord)')
@@ -160,18 +144,13 @@ def _mobilenet_cli(script_file, argv):
     p.add_argument('--num_test', type=int, default=None, help='evaluate on the first N validation images only')
     p.add_argument('--val_images', type=int, default=None,
                    help='validation images evaluated after each epoch (default: all)')
-    p.add_argument('--seed', type=int, default=0, help='random seed (initialisation, data order, augmentation)')
-    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
+    add_seed_and_debug_flags(p, 'random seed (initialisation, data order, augmentation)')
     a = p.parse_args(argv)
-    if a.k < 0:
-        raise UserError('--k must be >= 0, got %d' % a.k)
-    for flag, value in (('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_gpus', a.num_gpus),
-                        ('--num_test', a.num_test), ('--val_images', a.val_images), ('--num_classes', a.num_classes),
-                        ('--image_size', a.image_size)):
-        if value is not None and value < 1:
-            raise UserError('%s must be >= 1, got %d' % (flag, value))
-    if not a.learning_rate > 0:
-        raise UserError('--learning_rate must be > 0, got %g' % a.learning_rate)
+    check_at_least(0, ('--k', a.k))
+    check_at_least(1, ('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_gpus', a.num_gpus),
+                   ('--num_test', a.num_test), ('--val_images', a.val_images), ('--num_classes', a.num_classes),
+                   ('--image_size', a.image_size))
+    check_positive('--learning_rate', a.learning_rate)
     cluster = cluster_from_env()
     if cluster is not None and cluster.is_ps:  # a parameter server needs no data
         return train_mobilenet(None, a.k, None, a.epochs, a.learning_rate, a.batch_size, None, None, cluster=cluster)

@@ -7,11 +7,10 @@ import numpy as np
 import tensorlayer_patches
 from tensorlayer_patches import architectures
 from snn_conversion.core.checkpoint import check_params
+from snn_conversion.core.numerics import BN_DECAY, BN_EPSILON
 
 __all__ = ['Network', 'build_network', 'QuantANN']
 
-BN_DECAY = 0.9
-BN_EPSILON = 1e-5
 SCOPE = 'snn_net'
 
 

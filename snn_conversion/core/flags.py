@@ -4,9 +4,10 @@ from __future__ import absolute_import, division, print_function
 
 from tensorlayer_patches import architectures
 
-from snn_conversion.core.errors import UserError
+from snn_conversion.core.errors import UserError, add_resume_flag
 
-__all__ = ['add_mobilenet_flags', 'check_at_least']
+__all__ = ['add_mobilenet_flags', 'add_training_flags', 'add_seed_and_debug_flags', 'check_at_least',
+           'check_positive']
 
 
 def add_mobilenet_flags(p):
@@ -24,3 +25,24 @@ def check_at_least(minimum, *flags):
     for flag, value in flags:
         if value is not None and value < minimum:
             raise UserError('%s must be >= %d, got %d' % (flag, minimum, value))
+
+
+def check_positive(flag, value):
+    """Refuse, in one line, a value that is not > 0 (e.g. a learning rate)."""
+    if not value > 0:
+        raise UserError('%s must be > 0, got %g' % (flag, value))
+
+
+def add_training_flags(p, defaults, epochs_help, batch_help=None):
+    """--resume, --learning_rate, --mode, --epochs, --batch_size of the ANN command lines."""
+    add_resume_flag(p, 'True: continue from the checkpoint and its training state')
+    p.add_argument('--learning_rate', type=float, default=defaults['learning_rate'], help='Adam learning rate')
+    p.add_argument('--mode', choices=('training', 'inference'), default='training')
+    p.add_argument('--epochs', type=int, default=defaults['epochs'], help=epochs_help)
+    p.add_argument('--batch_size', type=int, default=defaults['batch_size'], help=batch_help)
+
+
+def add_seed_and_debug_flags(p, seed_help):
+    """--seed and --debug, the last flags of every command line."""
+    p.add_argument('--seed', type=int, default=0, help=seed_help)
+    p.add_argument('--debug', action='store_true', help='show Python tracebacks')

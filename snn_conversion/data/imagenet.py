@@ -169,9 +169,9 @@ def _example(tf, data, label, height, width, synset, name):
 
 def _write_shard(job):
     """Worker: write one shard to a temporary name, then rename it.  Returns the number of records."""
-    import tensorlayer_patches
+    from snn_conversion.core.tf_logging import quiet_tensorflow
 
-    tf = tensorlayer_patches.quiet_tensorflow()
+    tf = quiet_tensorflow()
     out_path, records = job
     tmp = out_path + '.tmp-%d' % os.getpid()
     try:
@@ -358,9 +358,9 @@ class EvalSplit(object):
         return len(self.index)
 
     def _build(self):
-        import tensorlayer_patches
+        from snn_conversion.core.tf_logging import quiet_tensorflow
 
-        tf = tensorlayer_patches.quiet_tensorflow()
+        tf = quiet_tensorflow()
         self._graph = tf.Graph()
         with self._graph.as_default():
             self._records = tf.placeholder(tf.string, (None,))
