@@ -1,0 +1,1 @@
+"""Locating and reading the data sets; N-MNIST events -> frames; ImageNet TFRecords (imports core only)."""

@@ -1,0 +1,126 @@
+"""Where the files of a data set are (pure Python; the bottom of the data layer).
+
+The ``--data_dir`` flag (``data_dir=`` argument) when it is given -- and then nowhere else, so a mistyped
+folder is an error, never a silent switch to other data -- otherwise, in order (the first folder that has them
+wins): ``$SNN_DATA_DIR``, ``./data`` (relative to the current directory, i.e. the workspace), the Debian dataset
+folder (``/usr/share/datasets/<name>``, e.g. from the package ``dataset-fashion-mnist``).  Inside each of these
+folders the files may sit directly or in the data set's sub-folder (``fashion_mnist/``, ``fashion-mnist/``,
+``mnist/``, ``cifar-10-batches-py/``, ``cifar-100-python/``, ``n_mnist/``).  A data set that is not found gives
+one line naming every place looked and how to get it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+
+from snn_conversion.core.errors import UserError
+
+__all__ = ['DatasetError', 'DATASETS', 'DEBIAN_ROOT', 'candidate_dirs', 'find_dataset_dir', 'required_files',
+           'IDX_FILES']
+
+
+class DatasetError(UserError):
+    """Missing or corrupt dataset files; the message is one line, meant for the user."""
+
+
+DEBIAN_ROOT = '/usr/share/datasets'
+
+
+IDX_FILES = {
+    'train': ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
+    'test': ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'),
+}
+
+# raw_shape: (H, W, C) of the loaded images; crop: the side of the central crop / random crop the networks see.
+DATASETS = {
+    'mnist': dict(kind='idx', subdirs=('mnist', 'MNIST'), debian='mnist', raw_shape=(28, 28, 1), crop=None,
+                  url='https://storage.googleapis.com/cvdf-datasets/mnist/'),
+    'fashion_mnist': dict(kind='idx', subdirs=('fashion_mnist', 'fashion-mnist', 'FashionMNIST'),
+                          debian='fashion-mnist', raw_shape=(28, 28, 1), crop=None,
+                          url='http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'),
+    'cifar10': dict(kind='cifar10', subdirs=('cifar-10-batches-py', 'cifar10'), debian='cifar-10',
+                    raw_shape=(32, 32, 3), crop=24, url='https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'),
+    'cifar100': dict(kind='cifar100', subdirs=('cifar-100-python', 'cifar100'), debian='cifar-100',
+                     raw_shape=(32, 32, 3), crop=24,
+                     url='https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz'),
+    # N-MNIST frames: made from the original event files by preprocessing_N_MNIST.py (never downloaded as such).
+    'n_mnist': dict(kind='frames', subdirs=('n_mnist', 'N_MNIST'), debian='n-mnist', raw_shape=(34, 34, 1),
+                    crop=None, files=('train.npz', 'test.npz'), url=None),
+    'n_mnist_2p': dict(kind='frames', subdirs=('n_mnist', 'N_MNIST'), debian='n-mnist', raw_shape=(34, 34, 2),
+                       crop=None, files=('train_2p.npz', 'test_2p.npz'), url=None),
+    # ImageNet: TFRecord shards written by tfrecord_imagenet.py (snn_conversion.data.imagenet), streamed, never
+    # loaded whole; the input size is the network's.
+    'imagenet': dict(kind='tfrecord', subdirs=('imagenet', 'ImageNet', 'imagenet_tfrecord'), debian='imagenet',
+                     raw_shape=None, crop=None, files=('meta.json',), url=None),
+}
+
+
+def required_files(name, splits):
+    kind = DATASETS[name]['kind']
+    if kind == 'idx':
+        return [f for s in splits for f in IDX_FILES['test' if s == 'test' else 'train']]
+    if kind == 'tfrecord':
+        return list(DATASETS[name]['files'])
+    if kind == 'frames':
+        tr, te = DATASETS[name]['files']
+        return ([tr] if any(s != 'test' for s in splits) else []) + ([te] if 'test' in splits else [])
+    if kind == 'cifar10':
+        files = []
+        if any(s != 'test' for s in splits):
+            files += ['data_batch_%d' % i for i in range(1, 6)]
+        if 'test' in splits:
+            files.append('test_batch')
+        return files
+    return [s if s == 'test' else 'train' for s in sorted(set('test' if s == 'test' else 'train' for s in splits))]
+
+
+def candidate_dirs(name, data_dir=None):
+    """Folders searched for dataset ``name``, in order (see the module docstring)."""
+    spec = DATASETS[name]
+    bases = []
+    if data_dir:
+        bases.append(data_dir)
+    else:
+        if os.environ.get('SNN_DATA_DIR'):
+            bases.append(os.environ['SNN_DATA_DIR'])
+        bases.append(os.path.join(os.getcwd(), 'data'))
+    out = []
+    for base in bases:
+        out.append(base)
+        out.extend(os.path.join(base, sub) for sub in spec['subdirs'])
+    if not data_dir:
+        out.append(os.path.join(DEBIAN_ROOT, spec['debian']))
+    seen, uniq = set(), []
+    for d in out:
+        key = os.path.abspath(d)
+        if key not in seen:
+            seen.add(key)
+            uniq.append(d)
+    return uniq
+
+
+def find_dataset_dir(name, splits=('train', 'test'), data_dir=None):
+    """The first candidate folder holding every file the splits need, else a one-line DatasetError."""
+    if name not in DATASETS:
+        raise DatasetError('unknown dataset %r (known: %s)' % (name, ', '.join(sorted(DATASETS))))
+    need = required_files(name, splits)
+    if data_dir and not os.path.isdir(data_dir):
+        raise DatasetError('--data_dir %s does not exist (it should hold the %s files %s)'
+                           % (data_dir, name, ', '.join(need)))
+    looked = candidate_dirs(name, data_dir)
+    for d in looked:
+        if all(os.path.isfile(os.path.join(d, f)) for f in need):
+            return d
+    hint = ''
+    if name == 'fashion_mnist':
+        hint = ' (Debian: apt-get install dataset-fashion-mnist)'
+    how = 'or add --download'
+    if DATASETS[name]['kind'] == 'tfrecord':
+        how = ('or convert the ImageNet images (train/<wnid>/*.JPEG, val/...) with: python tfrecord_imagenet.py '
+               '--data_dir <ImageNet folder> --out_dir data/imagenet')
+    if DATASETS[name]['kind'] == 'frames':
+        how = ('or make them from the original N-MNIST event files with: python preprocessing_N_MNIST.py '
+               '--data_dir <folder with Train/ and Test/> --out_dir data/n_mnist%s'
+               % (' --polarity both' if name.endswith('_2p') else ''))
+    raise DatasetError('%s files %s not found; looked in: %s. Put them in one of these folders, pass --data_dir, '
+                       '%s%s' % (name, ', '.join(need), ', '.join(looked), how, hint))
