@@ -304,3 +304,30 @@ def test_provenance_of_checkpoints_and_log_folders(reference, data, lenet, tmp_p
     assert 'Spiking_LeNet_FashionMNIST.py' in run['command'] and '--num_test 20' in run['command']
     assert run['packages']['numpy'] == np.__version__ and run['git_revision']
     assert run['checkpoint'] == lenet and len(run['checkpoint_sha256']) == 64
+
+
+def test_second_training_on_one_checkpoint_fails_at_once(tmp_path, tiny_fashion):
+    """A training holds its checkpoint: a second one on the same file stops before any work, in one line naming
+    the holder; once the first is gone (killed), the lock is taken over with a note."""
+    model = str(tmp_path / 'm.npz')
+    cmd = [sys.executable, os.path.join(ROOT, 'FashionMNIST', 'Quant_MLP_FashionMNIST.py'), '--k', '1', '--mode',
+           'training', '--epochs', '100000', '--data_dir', tiny_fashion, '--model_file', model]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True,
+                             start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while not os.path.isfile(model) and time.time() < deadline:  # the first one is training
+            assert first.poll() is None
+            time.sleep(0.2)
+        second = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        err = second.stderr.strip().splitlines()
+        assert second.returncode == 2 and len(err) == 1, second.stderr
+        assert err[0].startswith('error: the checkpoint %s is in use by another run (pid %d' % (model, first.pid))
+        assert 'Quant_MLP_FashionMNIST.py' in err[0]
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    third = subprocess.run(cmd[:-4] + ['--epochs', '1', '--data_dir', tiny_fashion, '--model_file', model],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert third.returncode == 0, third.stderr
+    assert 'note: taking over the checkpoint %s from a run that is gone (pid %d' % (model, first.pid) in third.stderr

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 from snn_conversion.ann.cluster import cluster_from_env, train_mobilenet
-from snn_conversion.ann.trainer import Trainer, default_model_file, evaluate, train
+from snn_conversion.ann.trainer import Trainer, checkpoint_lock, default_model_file, evaluate, train
 from snn_conversion.core.checkpoint import open_checkpoint
 from snn_conversion.core.errors import ArgumentParser, UserError, ensure_writable_dir, parse_bool, run_cli
 from snn_conversion.core.flags import (add_mobilenet_flags, add_seed_and_debug_flags, add_training_flags,
@@ -78,9 +78,18 @@ def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_si
     d = arch.defaults
     epochs, learning_rate = epochs or d['epochs'], learning_rate or d['learning_rate']
     batch_size = batch_size or d['batch_size']
-    if mode == 'training':  # before hours of training: the checkpoint can be written
+    if mode == 'training':  # before hours of training: the checkpoint can be written, by this run alone
         ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
-    else:  # before loading the data: the checkpoint fits the request
+        with checkpoint_lock(model_file):
+            return _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_dir, download,
+                            num_test, resume, seed, full_precision, B, ternary, threads)
+    return _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_dir, download, num_test,
+                    resume, seed, full_precision, B, ternary, threads)
+
+
+def _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_dir, download, num_test, resume,
+             seed, full_precision, B, ternary, threads):
+    if mode != 'training':  # before loading the data: the checkpoint fits the request
         params, _, _, _, ternary = open_checkpoint(model_file, arch, k=k, B=B, full_precision=full_precision,
                                                    ternary=ternary)
     splits = ('train', 'val', 'test') if mode == 'training' else ('test',)
@@ -175,6 +184,12 @@ def _mobilenet_cli(script_file, argv):
         return acc
     if cluster is None or cluster.is_chief:  # the chief writes the checkpoints: prove it can, before training
         ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
+        with checkpoint_lock(model_file):
+            return _train_mobilenet(a, arch, label, folder, model_file, cluster)
+    return _train_mobilenet(a, arch, label, folder, model_file, cluster)
+
+
+def _train_mobilenet(a, arch, label, folder, model_file, cluster):
     val = imagenet.EvalSplit(folder, 'validation', a.image_size, a.val_images)
     test = val if a.num_test is None and a.val_images is None else \
         imagenet.EvalSplit(folder, 'validation', a.image_size, a.num_test)

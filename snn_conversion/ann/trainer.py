@@ -31,16 +31,22 @@ import numpy as np
 from snn_conversion.core.checkpoint import load_checkpoint, open_checkpoint, save_checkpoint
 from snn_conversion.core.errors import StopRequest, UserError
 from snn_conversion.core.fileio import atomic_savez, read_npz
+from snn_conversion.core.lock import RunLock
 from snn_conversion.core.progress import progress_bar
 from snn_conversion.core.provenance import provenance
 
-__all__ = ['Trainer', 'train', 'evaluate', 'default_model_file', 'train_state_path', 'checkpoint_meta',
+__all__ = ['Trainer', 'checkpoint_lock', 'train', 'evaluate', 'default_model_file', 'train_state_path', 'checkpoint_meta',
            'save_epoch', 'resume_from', 'run_epochs', 'resumed_provenance', 'interrupted', 'STOP_NOTICE']
 
 
 def default_model_file(workspace, arch, k, full_precision=False, B=None, ternary=None):
     tag = 'fp32' if full_precision else arch.config_tag(k, B, ternary)
     return os.path.join(workspace, '%s_%s.npz' % (arch.name, tag))
+
+
+def checkpoint_lock(model_file):
+    """The lock a training holds on its checkpoint for its whole life (one writer per checkpoint)."""
+    return RunLock(model_file + '.lock', 'the checkpoint %s' % model_file)
 
 
 def train_state_path(model_file):
