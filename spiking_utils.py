@@ -18,8 +18,13 @@ a layer of signed integrate-and-fire neurons with a shadow potential:
 integer count and shifts the base by ``-1e-5 theta`` to mirror the ANN's
 ``+1e-5`` rounding offset, which makes every neuron equal to the ANN except
 within floating-point noise of a rounding tie.  ``rule='authors'`` is the
-original update (float shadow potential, ``-1e-5`` tolerance, unshifted base),
-kept for comparison.
+authors' simulators, so that logs line up with theirs line for line: their
+update (float shadow potential, ``-1e-5`` tolerance, unshifted base; the
+all-integer scripts' running up/down thresholds; the scatter-and-gather
+scripts' ``>=``), their threshold arithmetic (theta and the thresholds computed
+term by term in the checkpoint's dtype -- float32 -- as numpy does in their
+``convert_assign_params``, compared in float64) and their scripts' readout-SOP
+convention (``Architecture.authors_readout_sop``).
 
 Scatter-and-gather family (Frontiers 2021): the same thresholds ``b + j theta``
 (j = 1..2^k B) are all compared in one step and the neuron emits a graded spike
@@ -41,14 +46,16 @@ is ``#{j : m >= F + (j - 1) theta}`` -- ``>=`` mirrors the ANN's round-half-up.
 This is the integer-threshold ANN of :func:`quantized_forward` (``use_int=True``)
 neuron for neuron; it differs from the float ANN only where a float threshold lies
 within about ``j * 0.5e-4`` of the (integer) membrane.  ``noise_ratio`` r perturbs
-the input: ``x (1 + (U[0,1) - 0.5) r)``.  The encoding layer's spikes are left out
+the input: ``x (1 + (U[0,1) - 0.5) r)`` (the negative-spike family too, as the
+authors' MNIST and CIFAR-10 simulators; default 0, theirs 1.0).  The encoding layer's spikes are left out
 of the counters (the authors' convention for this family), which add per-step
 ``abs_spike.txt`` and ``sum_spike.txt``.
 
 Counters and log files follow the authors' formats: one line per (batch, t),
 ``accuracy.txt`` (correct predictions at t), ``spike_num.txt`` (cumulative
 |spikes| over all spiking layers), ``spike_collect.txt`` (cumulative signed
-spikes, written as a float like the original), ``sop_num.txt`` (cumulative
+spikes, written as a float like the original; scatter-and-gather writes
+``spike_num``/``sop_num`` as floats, as its scripts), ``sop_num.txt`` (cumulative
 synaptic operations: for every spiking layer but the input-encoding one,
 |input events| x fan-out, plus last-layer spikes x classes).
 
@@ -186,6 +193,51 @@ def _fold_bn(w, beta, gamma, mean, var, k, label, level_k=None, depthwise=False)
     return w, theta, base
 
 
+def _authors_bn(beta, gamma, mean, var):
+    """BN parameters as the authors' simulators use them: the checkpoint's arrays, in their own dtype (float32
+    for every checkpoint written by TensorFlow), with a gamma < 0 channel folded like :func:`_fold_bn` (negating
+    is exact in any dtype).  Returns (beta, gamma, mean, sigma) with ``sigma = sqrt(var + 1e-5)`` computed in
+    that dtype (the Python float 1e-5 is rounded to it first)."""
+    beta, gamma, mean, var = (np.asarray(a) for a in (beta, gamma, mean, var))
+    neg = gamma < 0
+    if np.any(neg):
+        mean = np.where(neg, -mean, mean).astype(mean.dtype, copy=False)
+        gamma = np.abs(gamma)
+    return beta, gamma, mean, np.sqrt(var + BN_EPS)
+
+
+def _fold_bn_authors(w, beta, gamma, mean, var, k, label, level_k=None, depthwise=False):
+    """:func:`_fold_bn` with the authors' arithmetic (``rule='authors'``): the same (w, theta, base), but theta
+    and the base are computed as their ``convert_assign_params`` does, term by term in the checkpoint's dtype
+    (numpy keeps float32: no promotion by the Python scalars), and only the last subtraction in float64 (their
+    theta array is float64)::
+
+        theta = 2^(k - level_k) * sigma / gamma                                   (checkpoint dtype)
+        base  = [(2^-(level_k + 1) - beta) * (2^k * sigma) / gamma + 2^k * mean]  (checkpoint dtype)
+                - theta                                                           (float64)
+
+    Both are returned as float64 arrays holding those values; the neurons then compare in float64 as theirs.
+    """
+    w, _, _ = _fold_bn(w, beta, gamma, mean, var, k, label, level_k=level_k, depthwise=depthwise)  # checks, W flip
+    beta, gamma, mean, sigma = _authors_bn(beta, gamma, mean, var)
+    level_k = k if level_k is None else level_k
+    theta = np.asarray(2.0 ** (k - level_k) * sigma / gamma).astype(np.float64)
+    first = (2.0 ** -(level_k + 1) - beta) * (2 ** k * sigma) / gamma + 2 ** k * mean
+    return w, theta, np.asarray(first).astype(np.float64) - theta
+
+
+def authors_level_thresholds(beta, gamma, mean, var, k, levels):
+    """The scatter-and-gather thresholds of the authors' simulator, [levels, channels] float64: the i-th
+    (i = 0..levels-1) is ``(2^-(k+1) + i / 2^k - beta) * (2^k * sigma) / gamma + 2^k * mean``, each computed
+    in the checkpoint's dtype (the two Python floats are summed first, exactly).  A neuron emits
+    ``#{i : m >= T_i}``."""
+    beta, gamma, mean, sigma = _authors_bn(beta, gamma, mean, var)
+    out = np.empty((int(levels), len(gamma)), dtype=np.float64)
+    for i in range(int(levels)):
+        out[i] = (2.0 ** -(k + 1) + i / 2.0 ** k - beta) * (2 ** k * sigma) / gamma + 2 ** k * mean
+    return out
+
+
 def integer_thresholds(theta, first):
     """The all-integer rounding rule: (theta, first threshold) scaled by 10^4 and rounded once each.
 
@@ -265,6 +317,13 @@ class SpikingConv(object):
 
     ``depthwise``: ``w`` is an HWC1 depthwise kernel (output channel c sees input channel c only).
 
+    ``authors_dynamics`` (``rule='authors'`` only): how the authors' simulator of the family tracks a neuron's
+    state -- ``'shadow'`` (negative-spike scripts: a float shadow potential ``m_q`` starting at the base, a spike
+    +1 when ``max(m, b) - m_q > theta``, -1 when it is ``< -1e-5``, ``m_q`` moved by theta) or ``'thresholds'``
+    (all-integer scripts: the next up- and down-thresholds starting at ``b + theta`` and ``b``, a spike +1 when
+    ``max(m, b)`` exceeds the first, -1 when it is below the second minus 1e-5, both moved by theta).  The
+    floating-point results differ, so each family follows its own scripts.
+
     ``integer``: all-integer neurons (int64 membrane holding 10^4 W.s, integer thresholds; the weights must be
     integers).  ``input_bound``: the largest |value| of an input spike when the input is integer (None for the
     encoded image); with integer weights and ``fan-in * max|w| * input_bound < 2^24`` the convolutions run in
@@ -274,9 +333,12 @@ class SpikingConv(object):
     _negative_spikes = True  # subclasses with other dynamics need no shadow state
 
     def __init__(self, w, stride, padding, in_shape, theta, base, rule='exact', name='layer', integer=False,
-                 input_bound=None, depthwise=False):
+                 input_bound=None, depthwise=False, authors_dynamics='shadow'):
         if rule not in RULES:
             raise ValueError('rule must be one of %s' % (RULES,))
+        if authors_dynamics not in ('shadow', 'thresholds'):
+            raise ValueError("authors_dynamics must be 'shadow' or 'thresholds'")
+        self.authors_dynamics = authors_dynamics
         self.name = name
         self.w = np.asarray(w, dtype=np.float64)
         self.depthwise = bool(depthwise)
@@ -322,7 +384,10 @@ class SpikingConv(object):
         shape = (n,) + self.out_shape
         self.m = np.zeros(shape, dtype=np.int64 if self.integer else np.float64)
         self.count = np.zeros(shape, dtype=np.int32)
-        if self._negative_spikes and self.rule == 'authors':
+        if self._negative_spikes and self.rule == 'authors' and self.authors_dynamics == 'thresholds':
+            self.thre_pos = np.broadcast_to(self.base + self.theta, shape).copy()
+            self.thre_neg = np.broadcast_to(self.base, shape).copy()
+        elif self._negative_spikes and self.rule == 'authors':
             self.m_q = np.broadcast_to(self.base, shape).copy()
         elif self._negative_spikes:  # the thresholds of the next up- and down-spike, recomputed from the integer count after each spike
             self.hi = np.empty(shape, dtype=self.theta.dtype)
@@ -360,12 +425,22 @@ class SpikingConv(object):
         """
         cout = self.out_shape[2]
         m2, c2 = self.m.reshape(-1, cout), self.count.reshape(-1, cout)
-        if self.rule == 'authors':
-            q2 = self.m_q.reshape(-1, cout)
+        if self.rule == 'authors':  # float64 comparisons, as the authors' simulators (see the class docstring)
             sel = slice(None) if rows is None else rows
-            d = np.maximum(m2[sel], self.base) - q2[sel]
-            up, down = d > self.theta, d < -1e-5
-            q2[sel] += np.where(up, self.theta, np.where(down, -self.theta, 0.0))
+            m_b = np.maximum(m2[sel], self.base)
+            if self.authors_dynamics == 'thresholds':
+                pos, neg = self.thre_pos.reshape(-1, cout), self.thre_neg.reshape(-1, cout)
+                up = m_b > pos[sel]
+                down = (m_b < neg[sel] - 1e-5) & ~up
+                move = np.where(up, self.theta, np.where(down, -self.theta, 0.0))
+                pos[sel] += move
+                neg[sel] += move
+            else:
+                q2 = self.m_q.reshape(-1, cout)
+                d = m_b - q2[sel]
+                up = d > self.theta
+                down = (d < -1e-5) & ~up
+                q2[sel] += np.where(up, self.theta, np.where(down, -self.theta, 0.0))
             c2[sel] += up.astype(np.int32) - down
         elif rows is None:  # every neuron: whole-array passes
             hi2, lo2 = self.hi.reshape(-1, cout), self.lo.reshape(-1, cout)
@@ -488,28 +563,43 @@ class SpikingConv(object):
 
 
 class ScatterGatherConv(SpikingConv):
-    """One hidden block as multi-threshold neurons: a graded spike 0..levels in a single step."""
+    """One hidden block as multi-threshold neurons: a graded spike 0..levels in a single step.
+
+    ``thresholds`` (``rule='authors'``): the authors' [levels, channels] table
+    (:func:`authors_level_thresholds`), compared with ``>=``; the exact rule derives its thresholds from
+    (theta, base)."""
 
     _negative_spikes = False
 
     def __init__(self, w, stride, padding, in_shape, theta, base, levels, rule='exact', noise_ratio=0.0, rng=None,
-                 name='layer', input_bound=None):
+                 name='layer', input_bound=None, thresholds=None):
         super(ScatterGatherConv, self).__init__(w, stride, padding, in_shape, theta, base, rule=rule, name=name,
                                                 input_bound=input_bound)
         self.levels = int(levels)
         self.noise_ratio = float(noise_ratio)
         self.rng = rng if rng is not None else np.random.RandomState(0)
+        if rule == 'authors':
+            if thresholds is None:  # the same (theta, base) thresholds, in float64
+                thresholds = self.base[None, :] + (np.arange(self.levels)[:, None] + 1.0) * self.theta[None, :]
+            self.thresholds = np.asarray(thresholds, dtype=np.float64)
+            if self.thresholds.shape != (self.levels, self.out_shape[2]):
+                raise ValueError('%s: thresholds must be [%d, %d]' % (name, self.levels, self.out_shape[2]))
 
     def step(self, x):
-        """Integrate ``x`` and emit ``#{j <= levels : m > b + j theta}`` (``>=`` and no shift for rule='authors')."""
+        """Integrate ``x`` and emit ``#{j <= levels : m > b + j theta}`` (rule='authors': ``#{i : m >= T_i}``
+        with the authors' table).  Noise drops each comparison with probability ``noise_ratio`` (the authors
+        keep one when U > r; the exact rule when U >= r)."""
         if x is not None:
             self.m += self._conv(x)
         out = np.zeros(self.m.shape, dtype=np.int16)
         for j in range(1, self.levels + 1):
-            threshold = self.base + j * self.theta
-            fire = self.m > threshold if self.rule == 'exact' else self.m >= threshold
+            if self.rule == 'exact':
+                fire = self.m > self.base + j * self.theta
+            else:
+                fire = self.m >= self.thresholds[j - 1]
             if self.noise_ratio > 0:
-                fire &= self.rng.random_sample(self.m.shape) >= self.noise_ratio
+                u = self.rng.random_sample(self.m.shape)
+                fire &= (u >= self.noise_ratio) if self.rule == 'exact' else (u > self.noise_ratio)
             out += fire
         self.count = out.astype(np.int32)
         return out
@@ -533,6 +623,7 @@ class DynamicThresholdConv(SpikingConv):
     def reset(self, n):
         super(DynamicThresholdConv, self).reset(n)
         self.t = 0
+        self._threshold = self.base + self.theta  # rule='authors': raised by theta after each step, in float64
 
     def step(self, x):
         if x is not None:
@@ -540,8 +631,11 @@ class DynamicThresholdConv(SpikingConv):
         t, self.t = self.t, self.t + 1
         if t >= self.levels:
             return np.zeros(self.m.shape, dtype=np.int16)
-        threshold = self.base + (t + 1) * self.theta
-        fire = self.m > threshold if self.rule == 'exact' else self.m >= threshold
+        if self.rule == 'exact':
+            fire = self.m > self.base + (t + 1) * self.theta
+        else:  # the authors' running threshold, compared with max(m, b) as theirs
+            fire = np.maximum(self.m, self.base) >= self._threshold
+            self._threshold = self._threshold + self.theta
         self.count += fire
         return fire.astype(np.int16) * np.int16(self.amplitude)
 
@@ -642,7 +736,8 @@ class SpikingNetwork(object):
         return self.arch.log_tag(self.k, self.B, self.use_ternary, self.use_int)
 
     def reseed(self, batch_index):
-        """Seed the random draws (scatter-and-gather threshold noise, input noise) from (seed, batch index)."""
+        """Seed the random draws (scatter-and-gather threshold noise; input noise of the negative-spike and
+        all-integer families) from (seed, batch index)."""
         self.rng = np.random.RandomState([self.seed, int(batch_index)])
         for layer in self.layers:
             if hasattr(layer, 'rng'):
@@ -655,7 +750,7 @@ class SpikingNetwork(object):
             raise ValueError('input batch has shape %s, %s expects (N,)+%s'
                              % (x.shape, self.arch.name, self.arch.input_shape))
         encoded = x * (2.0 ** self.k)
-        if self.family == 'integer' and self.noise_ratio > 0:
+        if self.family != 'scatter_gather' and self.noise_ratio > 0:  # one draw per input value, NHWC order
             encoded = encoded * (1.0 + (self.rng.random_sample(x.shape) - 0.5) * self.noise_ratio)
         return encoded
 
@@ -665,10 +760,13 @@ class SpikingNetwork(object):
         """Convert a parameter list in the authors' order for architecture ``arch`` (name or object).
 
         ``B`` (scatter-and-gather only): activation bound.  ``noise_ratio``: scatter-and-gather: probability
-        of dropping each first-layer threshold comparison; all-integer: input noise amplitude; drawn from
-        ``seed`` and the batch index.  ``use_ternary`` (None: the architecture's default): ternarize the hidden
-        weights (TWN, as the ANN's forward pass; idempotent on stored ternary weights); all-integer family
-        only, ``use_int``: integer membranes and thresholds (needs ternary weights).
+        of dropping each first-layer threshold comparison; negative-spike and all-integer: input noise
+        amplitude r (input times ``1 + (U[0,1) - 0.5) r``); drawn from ``seed`` and the batch index.
+        ``rule``: 'exact' (neuron-exact, the default) or 'authors' (the authors' simulators: their update,
+        their threshold arithmetic in the checkpoint's dtype, their readout-SOP convention).
+        ``use_ternary`` (None: the architecture's default): ternarize the hidden weights (TWN, as the ANN's
+        forward pass; idempotent on stored ternary weights); all-integer family only, ``use_int``: integer
+        membranes and thresholds (needs ternary weights).
         """
         if isinstance(arch, str):
             arch = architectures.get(arch)
@@ -682,8 +780,8 @@ class SpikingNetwork(object):
             raise ConversionError('B applies to the scatter-and-gather family only; %s is %s' % (arch.name, arch.family))
         if not 0.0 <= float(noise_ratio) <= 1.0:
             raise ConversionError('noise_ratio must be in [0, 1], got %g' % noise_ratio)
-        if noise_ratio and arch.family == 'negative':
-            raise ConversionError('noise_ratio applies to the scatter-and-gather and all-integer families only')
+        if rule not in RULES:
+            raise ConversionError('rule must be one of %s, got %r' % (', '.join(RULES), rule))
         if use_int and arch.family != 'integer':
             raise ConversionError('use_int applies to the all-integer family only; %s is %s' % (arch.name, arch.family))
         if use_int and rule != 'exact':
@@ -700,6 +798,7 @@ class SpikingNetwork(object):
         if first_k > k:
             raise ConversionError('k=%d is below the first layer\'s k0=%d: its spikes would not be integers'
                                   % (k, first_k))
+        fold = _fold_bn_authors if rule == 'authors' else _fold_bn
         layers = []
         for i, blk in enumerate(arch.blocks):
             w, beta, gamma, mean, var = params[5 * i:5 * i + 5]
@@ -709,11 +808,11 @@ class SpikingNetwork(object):
             if blk.depthwise:
                 geometry['depthwise'] = True
             if i == 0 and arch.first_quant:
-                w, theta, base = _fold_bn(w, beta, gamma, mean, var, k, label, level_k=first_k)
+                w, theta, base = fold(w, beta, gamma, mean, var, k, label, level_k=first_k)
                 layers.append(DynamicThresholdConv(w, theta=theta, base=base, levels=(2 ** first_k) * arch.first_quant[1],
                                                    amplitude=2 ** (k - first_k), **geometry))
                 continue
-            w, theta, base = _fold_bn(w, beta, gamma, mean, var, k, label, depthwise=blk.depthwise)
+            w, theta, base = fold(w, beta, gamma, mean, var, k, label, depthwise=blk.depthwise)
             if i == 0:
                 bound = None  # the encoded image
             elif arch.uses_B:
@@ -721,10 +820,14 @@ class SpikingNetwork(object):
             else:
                 bound = 2 ** (k - first_k) if i == 1 else 1
             if arch.uses_B:
-                layers.append(ScatterGatherConv(w, theta=theta, base=base, levels=(2 ** k) * int(B),
+                levels = (2 ** k) * int(B)
+                table = authors_level_thresholds(beta, gamma, mean, var, k, levels) if rule == 'authors' else None
+                layers.append(ScatterGatherConv(w, theta=theta, base=base, levels=levels,
                                                 noise_ratio=noise_ratio if i == 0 else 0.0, input_bound=bound,
-                                                **geometry))
+                                                thresholds=table, **geometry))
             else:
+                if rule == 'authors' and arch.family == 'integer':  # the all-integer scripts' neuron
+                    geometry['authors_dynamics'] = 'thresholds'
                 layers.append(SpikingConv(w, theta=theta, base=base, integer=use_int and i > 0, input_bound=bound,
                                           **geometry))
         net = cls(arch, layers, params[-1], k, B, engine=engine, use_ternary=ternary, use_int=use_int,
@@ -824,6 +927,7 @@ class SpikingNetwork(object):
         converged = False
         t = 0
         event_driven = self.engine == 'sparse' and not single_step
+        readout_sop = self.arch.readout_sop_for(self.rule)
 
         def advance(i, layer, inp):
             """One layer, one step: (output spikes or None, their |sum|, their signed sum, input SOPs)."""
@@ -849,7 +953,7 @@ class SpikingNetwork(object):
                     if i >= self.counted_from:
                         step_abs += layer_abs
                         step_sig += layer_sig
-                    if i == last and not single_step:  # readout accumulation (negative-spike convention)
+                    if i == last and readout_sop:  # readout accumulation (the rule's convention)
                         n_sop += layer_abs * self.arch.n_classes
             n_abs += step_abs
             n_sig += step_sig
@@ -970,18 +1074,25 @@ def random_calibrated_params(arch, x, rng, k=1, gamma_range=(0.5, 1.5), B=None, 
 
 # ----------------------------------------------------------------------------- test-set runs and logs
 
-def format_log_lines(trace, labels, files=LOG_FILES):
-    """The log files' lines for one batch, in the authors' formats (``files`` selects which)."""
-    correct = trace.correct(labels)
-    lines = {
-        'accuracy.txt': ['%d' % v for v in correct],
-        'spike_num.txt': ['%d' % v for v in trace.spike_num],
-        'spike_collect.txt': [repr(float(v)) for v in trace.spike_collect],
-        'sop_num.txt': ['%d' % v for v in trace.sop_num],
-        'abs_spike.txt': ['%d' % v for v in trace.abs_spike],
-        'sum_spike.txt': ['%d' % v for v in trace.sum_spike],
-    }
-    return {name: lines[name] for name in files}
+# Counters a family's logs write as floats (their scripts accumulate them in float64 arrays): the number format
+# is the family's, whatever the rule.  Everything else is written as an integer.
+FLOAT_LOGS = {
+    'negative': ('spike_collect.txt',),                   # '12924.0'
+    'integer': ('spike_collect.txt',),
+    'scatter_gather': ('spike_num.txt', 'sop_num.txt'),   # '1676065.0'
+}
+
+
+def format_log_lines(trace, labels, files=LOG_FILES, family='negative'):
+    """The log files' lines for one batch, in the authors' formats of ``family`` (``files`` selects which):
+    integers, except the counters of :data:`FLOAT_LOGS`, written as Python floats (``repr``, as numpy's
+    ``str`` of a float64)."""
+    floats = FLOAT_LOGS[family]
+    columns = {'accuracy.txt': trace.correct(labels), 'spike_num.txt': trace.spike_num,
+               'spike_collect.txt': trace.spike_collect, 'sop_num.txt': trace.sop_num,
+               'abs_spike.txt': trace.abs_spike, 'sum_spike.txt': trace.sum_spike}
+    return {name: [repr(float(v)) for v in columns[name]] if name in floats else ['%d' % v for v in columns[name]]
+            for name in files}
 
 
 def write_logs(log_dir, lines_per_file, mode='a'):
@@ -1157,7 +1268,8 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True,
                 xb, yb = x[b * batch_size:(b + 1) * batch_size], y[b * batch_size:(b + 1) * batch_size]
                 net.reseed(b)
                 trace = net.simulate(xb, time_steps)
-                state.add(trace, yb, format_log_lines(trace, yb, net.log_files) if log_dir is not None else None)
+                lines = format_log_lines(trace, yb, net.log_files, net.family) if log_dir is not None else None
+                state.add(trace, yb, lines)
                 if stop.requested:
                     raise KeyboardInterrupt()
     except KeyboardInterrupt:
@@ -1277,8 +1389,10 @@ def _snn_cli(arch_name, script_file, argv):
         p.add_argument('--use_int', type=parse_bool, default=False,
                        help='True: all-integer hidden neurons (int64 membrane 10^4 W.s, integer thresholds; needs '
                             'ternary weights); logs in figs/WQ_INT/k<K>/ (default %(default)s)')
+    if not arch.uses_B:  # negative-spike and all-integer families: input noise (one code path, SpikingNetwork.encode)
         p.add_argument('--noise_ratio', type=float, default=0.0,
-                       help='input noise r: input x (1 + (U[0,1) - 0.5) r) (default 0)')
+                       help='input noise r: input x (1 + (U[0,1) - 0.5) r), drawn per batch from --seed '
+                            '(default 0; the authors\' MNIST and CIFAR-10 simulators defaulted to 1.0)')
         p.add_argument('--seed', type=int, default=0, help='random seed of the noise')
     p.add_argument('--time_steps', type=int, default=arch.defaults['time_steps'], help='simulation steps T')
     p.add_argument('--batch_size', type=int, default=arch.defaults['sim_batch_size'], help='images per batch')
@@ -1288,7 +1402,8 @@ def _snn_cli(arch_name, script_file, argv):
                    % (arch.name, 'k<K>_{WQ,NWQ}' if arch.optional_ternary else tag))
     p.add_argument('--log_dir', default=None, help='log folder (default: figs/%s/ in the workspace)' % logs)
     p.add_argument('--rule', choices=RULES, default='exact',
-                   help="neuron update: 'exact' (neuron-exact, default) or the authors' original rule")
+                   help="'exact' (neuron-exact, default) or 'authors' (the authors' simulators: their neuron update, "
+                        "float32 thresholds and SOP counting, for comparing logs line for line)")
     p.add_argument('--shard', default=None, metavar='I/N',
                    help='simulate only the I-th of N contiguous slices of the test set (logs in <log_dir>/shard-I-of-N)')
     add_resume_flag(p, 'True: continue an interrupted run after its last complete batch (the logs come out '
