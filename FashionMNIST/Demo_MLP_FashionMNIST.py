@@ -22,7 +22,7 @@ def main(argv):
     import spiking_utils
     from figs import accuracy_speed, sops, sparsity
     from figs.logs import figure_cli
-    from tensorlayer_patches import architectures
+    from snn_conversion.core import architectures
     from snn_conversion.ann.cli import run_ann
     from snn_conversion.ann.trainer import default_model_file
     from snn_conversion.data.datasets import load_test_inputs

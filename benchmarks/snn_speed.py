@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import spiking_utils as su  # noqa: E402
-from tensorlayer_patches import architectures  # noqa: E402
+from snn_conversion.core import architectures  # noqa: E402
 from snn_conversion.core.errors import ArgumentParser  # noqa: E402
 
 

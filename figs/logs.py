@@ -20,7 +20,7 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from tensorlayer_patches import architectures  # noqa: E402
+from snn_conversion.core import architectures  # noqa: E402
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
 
 __all__ = ['LogRun', 'read_log_dir', 'infer_time_steps', 'find_log_dirs', 'figure_cli', 'save_figure']

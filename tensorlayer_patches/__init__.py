@@ -11,9 +11,8 @@ with, in addition:
   (object arrays need ``allow_pickle``) and for ragged parameter lists.
 
 The sub-modules are the patches themselves (``compat``, ``quantization``);
-``architectures`` (until it moves) and the documented command-line names
-``python -m tensorlayer_patches.checkpoint|datasets`` are aliases of the
-project's own package, :mod:`snn_conversion`.  Importing this package does not
+the documented command-line names ``python -m tensorlayer_patches.checkpoint|datasets``
+are aliases of the project's own package, :mod:`snn_conversion` (ARCHITECTURE.md).  Importing this package does not
 import TensorFlow; the patched TensorLayer is loaded on first use of any other
 attribute.
 """
@@ -26,7 +25,7 @@ from snn_conversion.core.tf_logging import quiet_tensorflow
 
 __all__ = ['load', 'quiet_tensorflow']
 
-_SUBMODULES = ('compat', 'quantization', 'architectures', 'checkpoint', 'datasets')
+_SUBMODULES = ('compat', 'quantization', 'checkpoint', 'datasets')
 _TL = None
 
 

@@ -210,7 +210,7 @@ CASES = [
 
 def _params(name, rng):
     """Valid parameters of a registered architecture (weights N(0, 0.1), BN gamma 1, var 1)."""
-    from tensorlayer_patches import architectures
+    from snn_conversion.core import architectures
     out = []
     for label, shape in architectures.get(name).param_shapes():
         if 'gamma' in label or 'variance' in label:
@@ -236,7 +236,7 @@ def build(root):
     """Generate the inputs of every case in ``root`` (tiny data in the real formats, damaged copies)."""
     from conftest import make_cifar_like, make_imagenet, make_mnist_like, make_nmnist_like, write_nmnist_bin
     from spiking_utils import SpikingNetwork, run_test_set
-    from tensorlayer_patches import architectures
+    from snn_conversion.core import architectures
     from snn_conversion.data import imagenet
     from snn_conversion.data import nmnist
     from snn_conversion.core.checkpoint import object_array, save_checkpoint

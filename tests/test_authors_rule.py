@@ -13,8 +13,8 @@ import spiking_utils
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.data.datasets import load_dataset
 from spiking_utils import SpikingNetwork, format_log_lines, quantized_forward, random_calibrated_params, run_test_set
-from tensorlayer_patches import architectures
-from tensorlayer_patches.architectures import Architecture, ConvBlock
+from snn_conversion.core import architectures
+from snn_conversion.core.architectures import Architecture, ConvBlock
 
 F32, F64 = np.float32, np.float64
 PRETRAINED = ('data', 'pretrained', 'spatiotemporal_lenet_mnist_k1_B2.npz')

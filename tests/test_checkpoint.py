@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import CheckpointError, check_params, load_checkpoint, save_checkpoint
 import spiking_utils
 

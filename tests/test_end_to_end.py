@@ -71,7 +71,7 @@ def test_default_paths_and_k_mismatch(tmp_path, tiny_fashion):
     (['--model_file', 'does_not_exist.npz'], 'not found'),
 ])
 def test_spiking_bad_input_one_line(tmp_path, args, message):
-    from tensorlayer_patches import architectures
+    from snn_conversion.core import architectures
     from snn_conversion.core.checkpoint import save_checkpoint
     model = str(tmp_path / 'm.npz')
     arch = architectures.get('mlp_fashionmnist')
@@ -104,7 +104,7 @@ def test_fp32_baseline_trains_and_is_not_convertible(tmp_path, tiny_fashion):
 def test_missing_dataset_one_line(tmp_path, monkeypatch, capsys):
     """In-process (so the Debian folder can be hidden): the error lists every place looked, exit code 2."""
     import spiking_utils
-    from tensorlayer_patches import architectures
+    from snn_conversion.core import architectures
     from snn_conversion.data import locate
     from snn_conversion.core.checkpoint import save_checkpoint
     monkeypatch.setattr(locate, 'DEBIAN_ROOT', str(tmp_path / 'debian'))

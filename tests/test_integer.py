@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import spiking_utils
+from snn_conversion.snn.kernels import sops_dense
 from spiking_utils import SpikingConv, SpikingNetwork, quantized_forward, random_calibrated_params
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import CheckpointError, save_checkpoint
 
 NAME = 'lenet_mnist_int'
@@ -61,11 +62,11 @@ def test_integer_ann_differs_from_float_ann_only_at_rounded_thresholds():
     total = differ = 0
     for i in range(1, len(int_levels)):
         arch = architectures.get(NAME)
-        w, theta, base = spiking_utils._fold_bn(*prepared[5 * i:5 * i + 5], k=k, label='t')
+        w, theta, base = spiking_utils.fold_bn(*prepared[5 * i:5 * i + 5], k=k, label='t')
         theta, base = spiking_utils.neuron_thresholds(theta, base)  # float exact-rule thresholds
         counts = int_levels[i - 1] if i > 1 else int_levels[0] * 2 ** k
         m = spiking_utils.conv2d_nhwc(counts.astype(np.float64), w, arch.blocks[i].stride,
-                                      spiking_utils._block_pads(arch, i))
+                                      spiking_utils.block_pads(arch, i))
         float_levels = np.maximum(np.ceil((m - base) / theta) - 1, 0)  # #{j >= 1: m > base + j theta}
         wrong = float_levels != int_levels[i]
         j = np.maximum(float_levels, int_levels[i])
@@ -147,7 +148,7 @@ def test_counters_and_log_lines():
     np.testing.assert_array_equal(np.cumsum(trace.abs_spike), trace.spike_num)
     np.testing.assert_array_equal(np.cumsum(trace.sum_spike), trace.spike_collect)
     assert trace.abs_spike[trace.steps_run:].sum() == 0 and trace.steps_run < 30
-    sops_in = sum(layer.sops(c.astype(np.float64) * (2 ** k if i == 0 else 1))
+    sops_in = sum(sops_dense(c.astype(np.float64) * (2 ** k if i == 0 else 1), layer.fanout)
                   for i, (layer, c) in enumerate(zip(net.layers[1:], trace.counts[:-1])))
     assert trace.sop_num[-1] >= sops_in  # each event's fan-out (+ readout); negative spikes add more
     lines = spiking_utils.format_log_lines(trace, y, net.log_files)

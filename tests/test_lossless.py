@@ -9,7 +9,7 @@ import pytest
 
 import spiking_utils
 from spiking_utils import SpikingNetwork, quantized_forward, random_calibrated_params
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 from snn_conversion.ann.model import QuantANN
 
 # the tiny MobileNet (width 0.25, 32 px, 10 classes): depthwise blocks and the global mean pool

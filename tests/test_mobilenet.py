@@ -12,7 +12,7 @@ import pytest
 
 from conftest import WNIDS, make_imagenet
 from spiking_utils import SpikingNetwork, quantized_forward
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 from snn_conversion.data import imagenet
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.ann.cluster import cluster_from_env

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT, make_mnist_like
 
 from snn_conversion.reproduce import report, runner, tables
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 
 
 def test_rows_name_real_scripts_and_checkpoints():
@@ -221,6 +221,6 @@ def test_cli_errors_are_one_line(tmp_path):
     assert rc == 2 and len(err) == 1 and 'has no row nope' in err[0]
     rc, err = run()
     assert rc == 2 and 'name a table' in err[0]
-    rc, out = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--list'], stdout=subprocess.PIPE,
-                             universal_newlines=True).returncode, None
+    rc = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--list'], stdout=subprocess.PIPE,
+                             universal_newlines=True).returncode
     assert rc == 0

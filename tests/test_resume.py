@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ROOT, make_mnist_like
 from spiking_utils import random_calibrated_params
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint, save_checkpoint
 from snn_conversion.core.fileio import read_npz
 

@@ -4,8 +4,9 @@ import os
 import numpy as np
 import pytest
 
+from snn_conversion.snn.kernels import sops_dense
 from spiking_utils import SpikingNetwork, quantized_forward, random_calibrated_params, run_test_set
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from snn_conversion.data.datasets import load_dataset
 from snn_conversion.ann.model import QuantANN
@@ -51,7 +52,7 @@ def test_sop_convention_and_noise():
     x, params = _setup(k, B, seed=5, n=6)
     net = SpikingNetwork.from_params(NAME, params, k, B=B)
     trace = net.simulate(x, 1)
-    expected = sum(layer.sops(c) for layer, c in zip(net.layers[1:], trace.counts[:-1])) * 2 * 2 ** k * B
+    expected = sum(sops_dense(c, layer.fanout) for layer, c in zip(net.layers[1:], trace.counts[:-1])) * 2 * 2 ** k * B
     assert trace.sop_num[0] == expected  # inputs x fan-out x 2 x 2^k B, input layer excluded, no readout term
     assert trace.spike_num[0] == sum(int(c.sum()) for c in trace.counts)
     silent = SpikingNetwork.from_params(NAME, params, k, B=B, noise_ratio=1.0).simulate(x, 1)

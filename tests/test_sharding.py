@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT
 from spiking_utils import SpikingNetwork, merge_shards, random_calibrated_params, run_test_set, shard_batches, shard_dir
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import save_checkpoint
 from snn_conversion.core.errors import UserError
 

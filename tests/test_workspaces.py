@@ -86,7 +86,7 @@ def _nmnist_data(ws, polarity):
 @pytest.mark.parametrize('name', sorted(EXPERIMENTS))
 def test_experiment_from_its_workspace(tmp_path, name):
     from spiking_utils import SpikingNetwork, quantized_forward
-    from tensorlayer_patches import architectures
+    from snn_conversion.core import architectures
     from snn_conversion.core.checkpoint import load_checkpoint
     from snn_conversion.data.datasets import load_test_inputs
 

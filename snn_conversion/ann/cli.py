@@ -16,7 +16,7 @@ from snn_conversion.core.flags import (add_mobilenet_flags, add_seed_and_debug_f
                                        check_at_least, check_positive)
 from snn_conversion.data import imagenet
 from snn_conversion.data.datasets import eval_inputs, load_dataset
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 
 __all__ = ['ann_main', 'run_ann', 'mobilenet_ann_main']
 

@@ -5,7 +5,7 @@ from __future__ import absolute_import, division, print_function
 import numpy as np
 
 import tensorlayer_patches
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import check_params
 from snn_conversion.core.numerics import BN_DECAY, BN_EPSILON
 

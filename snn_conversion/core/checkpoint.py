@@ -31,7 +31,7 @@ import zipfile
 import numpy as np
 
 from snn_conversion.core.errors import UserError
-from snn_conversion.core.fileio import atomic_savez, atomic_write_text, read_npz  # noqa: F401 (atomic_write_text: spiking_utils until the SNN split)
+from snn_conversion.core.fileio import atomic_savez, read_npz
 from snn_conversion.core.provenance import git_revision, provenance
 
 __all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config',

@@ -2,7 +2,7 @@
 
 from __future__ import absolute_import, division, print_function
 
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 
 from snn_conversion.core.errors import UserError, add_resume_flag
 

@@ -38,7 +38,7 @@ import numpy as np
 from snn_conversion.core.fileio import atomic_write_text
 from snn_conversion.data.locate import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import ArgumentParser, UserError
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 
 __all__ = ['convert', 'list_images', 'read_meta', 'shard_files', 'EvalSplit', 'eval_split', 'decode_example',
            'resize_shorter', 'eval_image', 'resize_side', 'SPLITS', 'mobilenet_arch']

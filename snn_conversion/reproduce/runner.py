@@ -25,7 +25,7 @@ import time
 
 from snn_conversion.reproduce.tables import get_table
 from spiking_utils import file_sha256, first_matching_step
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.fileio import atomic_write_text
 from snn_conversion.data.datasets import DatasetError, find_dataset_dir

@@ -20,7 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 import collections
 
-from tensorlayer_patches import architectures
+from snn_conversion.core import architectures
 
 __all__ = ['Row', 'Table', 'TABLES', 'get_table', 'all_rows']
 

@@ -1,7 +1,7 @@
 """The single description of every network, shared by the ANN and the SNN.
 
 Both the TensorLayer graph (``snn_conversion.ann.model``) and the spiking
-network (``spiking_utils``) are built from the :class:`Architecture` objects
+network (``snn_conversion.snn``) are built from the :class:`Architecture` objects
 registered here, so an architecture is written down exactly once.
 
 A network is a stack of *hidden blocks* followed by a bias-free dense readout.
@@ -18,8 +18,7 @@ from __future__ import absolute_import, division, print_function
 import collections
 import os
 
-FAMILIES = ('negative', 'scatter_gather', 'integer')
-INT_SCALE = 10000  # all-integer family: the membrane holds 10^4 (W . x), thresholds are integers
+from snn_conversion.core.families import FAMILIES, get_family
 
 __all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'register', 'get', 'names', 'conv_output_size', 'same_padding',
            'register_variant', 'select', 'variants_help', 'add_selector_flags']
@@ -102,8 +101,9 @@ class Architecture(object):
     def __init__(self, name, dataset, input_shape, n_classes, blocks, family, defaults, paper, string,
                  weight_quant=None, first_quant=None, log_group='', global_pool=False, authors_readout_sop=None):
         if family not in FAMILIES:
-            raise ValueError('%s: family must be one of %s' % (name, FAMILIES))
-        if (family == 'integer') != (first_quant is not None):
+            raise ValueError('%s: family must be one of %s' % (name, tuple(sorted(FAMILIES))))
+        self.spec = get_family(family)
+        if self.spec.needs_first_quant != (first_quant is not None):
             raise ValueError('%s: first_quant (k0, B0) is required by, and only by, the integer family' % name)
         self.name = name
         self.log_group = log_group
@@ -138,13 +138,12 @@ class Architecture(object):
     @property
     def uses_B(self):
         """Whether the family has an activation upper bound B (scatter-and-gather)."""
-        return self.family == 'scatter_gather'
+        return self.spec.uses_B
 
     @property
     def readout_sop(self):
-        """Whether ``sop_num`` counts the readout's synaptic operations (the families' consistent convention:
-        every family but scatter-and-gather, whose single step has no accumulation)."""
-        return self.family != 'scatter_gather'
+        """Whether ``sop_num`` counts the readout's synaptic operations (the family's consistent convention)."""
+        return self.spec.readout_sop
 
     def readout_sop_for(self, rule='exact'):
         """The readout-SOP convention of a simulation rule: the family's, or the authors' script's."""
@@ -153,7 +152,7 @@ class Architecture(object):
     @property
     def optional_ternary(self):
         """Whether ternary hidden weights are a choice (``--use_ternary``) rather than fixed."""
-        return self.family == 'integer'
+        return self.spec.optional_ternary
 
     def weight_quant_for(self, ternary=None):
         """The hidden blocks' weight quantization for a ``--use_ternary`` choice (None: the default)."""
@@ -163,11 +162,7 @@ class Architecture(object):
 
     def config_tag(self, k, B=None, ternary=None):
         """Names checkpoints: 'k1'; scatter-and-gather 'k1B2'; all-integer 'k0_WQ' (ternary) or 'k0_NWQ'."""
-        if self.uses_B:
-            return 'k%dB%d' % (k, B)
-        if self.optional_ternary:
-            return 'k%d_%s' % (k, 'WQ' if self.weight_quant_for(ternary) == 'ternary' else 'NWQ')
-        return 'k%d' % k
+        return self.spec.config_tag(k, B, self.weight_quant_for(ternary) == 'ternary')
 
     def log_tag(self, k, B=None, ternary=None, use_int=False):
         """The log folder under figs/: 'k1', 'k1B2', or for the all-integer family the authors'

@@ -1,0 +1,146 @@
+"""The ``Spiking_*`` command line: convert a checkpoint, simulate the test set, write the logs and run.json."""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+
+from snn_conversion.core import architectures
+from snn_conversion.core.errors import ArgumentParser, UserError, add_resume_flag, parse_bool, run_cli
+from snn_conversion.core.fileio import file_sha256
+from snn_conversion.core.flags import add_mobilenet_flags, check_at_least
+from snn_conversion.data.datasets import load_test_inputs
+from snn_conversion.data.imagenet import find_imagenet, mobilenet_arch
+from snn_conversion.data.locate import DatasetError
+from snn_conversion.snn.layers import RULES
+from snn_conversion.snn.network import ENGINES, SpikingNetwork
+from snn_conversion.snn.runs import (merge_shards, parse_shard, run_test_set, shard_batches, shard_dir,
+                                     write_run_info)
+
+__all__ = ['snn_main']
+
+
+def snn_main(arch_name, script_file, argv=None, preset=()):
+    """Command line of the ``Spiking_*`` workspace scripts (thin wrappers call this); ``preset``: flags put
+    before the user's, for the seeds' per-setting script names (``inference_k0_slenet_N_MNIST.py``)."""
+    return run_cli(lambda args: _snn_cli(arch_name, script_file, list(preset) + args), argv)
+
+
+def _snn_cli(arch_name, script_file, argv):
+    arch = architectures.select(arch_name, argv)
+    mobilenet = arch.dataset == 'imagenet'
+    if mobilenet:  # the variant (width, size, classes) is chosen by flags
+        arch = _mobilenet_from_flags(argv)
+    workspace = os.path.dirname(os.path.abspath(script_file))
+    tag = arch.spec.log_tag_pattern
+    logs = os.path.join(arch.log_group, tag)
+    p = ArgumentParser(
+        description='Convert the quantized %s (%s, %s) to a spiking network, simulate the test set and write the '
+                    'logs (%s) to figs/%s/. %s' % (arch.name, arch.string, arch.dataset,
+                                                    ', '.join(SpikingNetwork.log_files_of(arch)),
+                                                    logs, architectures.variants_help(arch_name)))
+    architectures.add_selector_flags(p, arch_name, arch)
+    p.add_argument('--k', type=int, default=None,
+                   help='quantization level (default: the checkpoint\'s, else %d)' % arch.defaults['k'])
+    if mobilenet:
+        add_mobilenet_flags(p)
+    if arch.uses_B:
+        p.add_argument('--B', type=int, default=None,
+                       help='activation upper bound (default: the checkpoint\'s, else %d)' % arch.defaults['B'])
+    if arch.optional_ternary:
+        p.add_argument('--use_ternary', type=parse_bool, default=None,
+                       help='True: ternary hidden weights (default: the checkpoint\'s, else %s)'
+                            % (arch.weight_quant == 'ternary'))
+        p.add_argument('--use_int', type=parse_bool, default=False,
+                       help='True: all-integer hidden neurons (int64 membrane 10^4 W.s, integer thresholds; needs '
+                            'ternary weights); logs in figs/WQ_INT/k<K>/ (default %(default)s)')
+    p.add_argument('--noise_ratio', type=float, default=0.0, help=arch.spec.noise_help)
+    p.add_argument('--seed', type=int, default=0, help='random seed of the noise')
+    p.add_argument('--time_steps', type=int, default=arch.defaults['time_steps'], help='simulation steps T')
+    p.add_argument('--batch_size', type=int, default=arch.defaults['sim_batch_size'], help='images per batch')
+    p.add_argument('--num_test', type=int, default=None, help='simulate only the first N test images')
+    p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
+    p.add_argument('--model_file', default=None, help='checkpoint (default: %s_%s.npz in the workspace)'
+                   % (arch.name, 'k<K>_{WQ,NWQ}' if arch.optional_ternary else tag))
+    p.add_argument('--log_dir', default=None, help='log folder (default: figs/%s/ in the workspace)' % logs)
+    p.add_argument('--rule', choices=RULES, default='exact',
+                   help="'exact' (neuron-exact, default) or 'authors' (the authors' simulators: their neuron update, "
+                        "float32 thresholds and SOP counting, for comparing logs line for line)")
+    p.add_argument('--shard', default=None, metavar='I/N',
+                   help='simulate only the I-th of N contiguous slices of the test set (logs in <log_dir>/shard-I-of-N)')
+    add_resume_flag(p, 'True: continue an interrupted run after its last complete batch (the logs come out '
+                       'byte-identical to an uninterrupted run)')
+    p.add_argument('--merge', action='store_true',
+                   help='merge the finished shard-I-of-N logs of <log_dir> into one run (identical to an unsharded one)')
+    p.add_argument('--engine', choices=ENGINES, default='sparse',
+                   help="'sparse' (event-driven where the input is sparse, default) or 'dense' (reference)")
+    p.add_argument('--workers', type=int, default=1,
+                   help='processes sharing each batch (identical results; e.g. the number of CPU cores; default 1)')
+    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
+    return _snn_run(arch, workspace, p.parse_args(argv))
+
+
+def _mobilenet_from_flags(argv):
+    """The MobileNet variant of ``--width_multiplier/--image_size/--num_classes`` (classes: the data set's)."""
+    import argparse
+
+    pre = argparse.ArgumentParser(add_help=False)
+    add_mobilenet_flags(pre)
+    pre.add_argument('--data_dir', default=None)
+    known, _ = pre.parse_known_args(argv)
+    folder = None
+    if known.num_classes is None and '-h' not in argv and '--help' not in argv:
+        try:
+            folder = find_imagenet(known.data_dir)
+        except DatasetError:
+            folder = None  # loading the data reports it
+    return mobilenet_arch(known, folder)
+
+
+def _snn_run(arch, workspace, a):
+    check_at_least(1, ('--time_steps', a.time_steps), ('--batch_size', a.batch_size), ('--num_test', a.num_test),
+                   ('--workers', a.workers))
+    check_at_least(0, ('--k', a.k))
+    B, noise, seed = getattr(a, 'B', None), a.noise_ratio, a.seed
+    check_at_least(1, ('--B', B))
+    if not 0.0 <= noise <= 1.0:
+        raise UserError('--noise_ratio must be in [0, 1], got %g' % noise)
+    ternary, use_int = getattr(a, 'use_ternary', None), getattr(a, 'use_int', False)
+    k_guess = a.k if a.k is not None else arch.defaults['k']
+    B_guess = (B if B is not None else arch.defaults['B']) if arch.uses_B else None
+    model_file = a.model_file or os.path.join(workspace, '%s_%s.npz'
+                                              % (arch.name, arch.config_tag(k_guess, B_guess, ternary)))
+    net = SpikingNetwork.from_checkpoint(model_file, arch.name, k=a.k, B=B, rule=a.rule, noise_ratio=noise,
+                                         seed=seed, engine=a.engine, use_ternary=ternary, use_int=use_int)
+    log_dir = a.log_dir or os.path.join(workspace, 'figs', net.log_tag)
+    if a.merge:
+        merged = merge_shards(log_dir)
+        print('merged %d shards into %s: %d images, SNN accuracy at T=%d: %.2f%%'
+              % (merged['merged_from'], log_dir, merged['num_images'], merged['time_steps'], merged['snn_accuracy']))
+        return merged
+    shard = parse_shard(a.shard) if a.shard else None
+    if shard:
+        log_dir = shard_dir(log_dir, shard)
+    x, y = load_test_inputs(arch.dataset, data_dir=a.data_dir, num_test=a.num_test, input_shape=arch.input_shape)
+    if shard and not len(shard_batches(len(x), a.batch_size, shard)):
+        raise UserError('shard %s holds no batch: use at most %d shards' % (a.shard, -(-len(x) // a.batch_size)))
+    print('SNN: %s (%s), %s, %d test images, T=%d, batch %d, rule=%s, checkpoint %s'
+          % (arch.name, arch.string, net.log_tag, len(x), a.time_steps, a.batch_size, a.rule, model_file))
+    digest = file_sha256(model_file)  # once: the resume key and run.json
+    with net.set_workers(a.workers):
+        res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir, shard=shard, resume=a.resume,
+                           key=dict(checkpoint_sha256=digest))
+    acc = 100.0 * res['correct'] / res['n']
+    extra = dict(shard='%d/%d' % shard, batches=[res['batches'].start, res['batches'].stop]) if shard else {}
+    write_run_info(log_dir, arch, net.k, a.time_steps, a.batch_size, res['n'], model_file, a.rule,
+                   B=net.B, noise_ratio=noise, seed=seed, snn_accuracy=float(acc[-1]), steps_run=res['steps_run'],
+                   checkpoint_sha256=digest,
+                   use_ternary=net.use_ternary, use_int=net.use_int, **extra)
+    print('SNN accuracy per step (%%): %s' % ' '.join('%.2f' % v for v in acc))
+    print('SNN accuracy at T=%d: %.2f%%  (network quiescent after %d steps%s)'
+          % (a.time_steps, acc[-1], res['steps_run'],
+             '' if not res['unconverged'] else '; %d batches still spiking at T' % res['unconverged']))
+    ann = net.meta.get('ann_accuracy')
+    if ann is not None and a.num_test is None and not shard:
+        print('ANN test accuracy recorded in the checkpoint: %.2f%%' % (100.0 * float(ann)))
+    print('logs written to %s%s' % (log_dir, '; when all shards are done, run again with --merge' if shard else ''))
+    return res

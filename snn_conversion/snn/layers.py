@@ -1,0 +1,229 @@
+"""A hidden block as a spiking layer: its synapses (weights, geometry), its neurons' state, and the choice of
+engine for each step.  The neuron rule is :mod:`snn_conversion.snn.neurons`'; the synaptic arithmetic
+:mod:`snn_conversion.snn.kernels`'; counting (spikes, synaptic operations) is the network's.
+
+* :class:`SpikingConv` -- negative-spike neurons (both engines: dense :meth:`~SpikingConv.step`, event-driven
+  :meth:`~SpikingConv.step_events`, identical spikes);
+* :class:`ScatterGatherConv` -- multi-threshold neurons, a graded spike in one step (dense);
+* :class:`DynamicThresholdConv` -- the all-integer family's encoding layer.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import numpy as np
+
+from snn_conversion.core import architectures
+from snn_conversion.core.numerics import INT_SCALE
+from snn_conversion.snn.conversion import neuron_thresholds
+from snn_conversion.snn.kernels import (DENSE_INPUT_FRACTION, Events, block_conv, event_increments, fanout_map,
+                                        gemm_dtype)
+from snn_conversion.snn.neurons import DynamicThresholdNeuron, MultiThresholdNeuron, negative_spike_neuron
+
+__all__ = ['SynapticLayer', 'SpikingConv', 'ScatterGatherConv', 'DynamicThresholdConv', 'RULES']
+
+RULES = ('exact', 'authors')
+
+
+class SynapticLayer(object):
+    """Weights and geometry of a block (convolution or, with a full kernel, dense), and its membrane.
+
+    ``depthwise``: ``w`` is an HWC1 depthwise kernel (output channel c sees input channel c only).
+    ``integer``: the membrane is int64 and holds 10^4 W.s (the weights must be integers).  ``input_bound``: the
+    largest |value| of an input spike when the input is integer (None for the encoded image); the dense kernel
+    then runs in float32 where that is exact (:func:`snn_conversion.snn.kernels.gemm_dtype`).
+    """
+
+    def __init__(self, w, stride, padding, in_shape, rule='exact', name='layer', integer=False, input_bound=None,
+                 depthwise=False):
+        if rule not in RULES:
+            raise ValueError('rule must be one of %s' % (RULES,))
+        self.name, self.rule, self.integer = name, rule, bool(integer)
+        self.w = np.asarray(w, dtype=np.float64)
+        self.depthwise = bool(depthwise)
+        kh, kw, cin, cout = self.w.shape
+        h, wd, c = in_shape
+        if c != cin:
+            raise ValueError('%s: input has %d channels, weights expect %d' % (name, c, cin))
+        if self.depthwise:
+            if cout != 1:
+                raise ValueError('%s: a depthwise kernel is HWC1, got %s' % (name, self.w.shape))
+            cout = cin
+        if self.integer and (rule != 'exact' or not np.all(self.w == np.round(self.w))):
+            raise ValueError('%s: integer neurons need integer weights and the exact rule' % name)
+        self.stride = int(stride)
+        self.pads = (architectures.same_padding(h, kh, stride, padding),
+                     architectures.same_padding(wd, kw, stride, padding))
+        self.out_shape = (architectures.conv_output_size(h, kh, stride, padding),
+                          architectures.conv_output_size(wd, kw, stride, padding), cout)
+        self.w_gemm = self.w.astype(gemm_dtype(self.w, kh * kw * (1 if self.depthwise else cin), input_bound))
+        self.fanout = fanout_map((h, wd), (kh, kw), self.stride, self.pads, self.out_shape,
+                                 1 if self.depthwise else cout)
+        self.in_shape = (h, wd, c)
+
+    def reset(self, n):
+        shape = (n,) + self.out_shape
+        self.m = np.zeros(shape, dtype=np.int64 if self.integer else np.float64)
+        self.count = np.zeros(shape, dtype=np.int32)
+
+    def membrane(self, z):
+        """A synaptic input in membrane units (int64 10^4 z for integer neurons: z is exact)."""
+        if self.integer:
+            return np.rint(z).astype(np.int64) * INT_SCALE
+        return z
+
+    def integrate(self, x):
+        """Dense kernel: add ``W * x`` of a whole NHWC input to the membrane."""
+        self.m += self.membrane(block_conv(x.astype(self.w_gemm.dtype, copy=False), self.w_gemm, self.stride,
+                                           self.pads, self.depthwise))
+
+
+class SpikingConv(SynapticLayer):
+    """Negative-spike neurons (at most one +1 or -1 spike per neuron and step).
+
+    Two interchangeable engines: :meth:`step` (dense: convolve the whole input, update every neuron) and
+    :meth:`step_events` (event-driven: only the synapses of the input events are touched, and only the
+    neurons that received input or spiked at the previous step are examined -- the others cannot spike).
+    ``authors_dynamics`` (``rule='authors'``): 'shadow' (negative-spike scripts) or 'thresholds' (all-integer
+    scripts), see :mod:`snn_conversion.snn.neurons`.
+    """
+
+    def __init__(self, w, stride, padding, in_shape, theta, base, rule='exact', name='layer', integer=False,
+                 input_bound=None, depthwise=False, authors_dynamics='shadow'):
+        if authors_dynamics not in ('shadow', 'thresholds'):
+            raise ValueError("authors_dynamics must be 'shadow' or 'thresholds'")
+        super(SpikingConv, self).__init__(w, stride, padding, in_shape, rule=rule, name=name, integer=integer,
+                                          input_bound=input_bound, depthwise=depthwise)
+        self.theta, self.base = neuron_thresholds(theta, base, rule, self.integer)
+        self.neuron = negative_spike_neuron(self.theta, self.base, rule, self.integer, authors_dynamics)
+
+    def reset(self, n):
+        super(SpikingConv, self).reset(n)
+        self.state = self.neuron.init_state(self.m.shape)
+        # rows (n, h, w) to examine even without input: those that spiked at the previous step; at the first
+        # step all of them (None; a neuron whose BN bias alone exceeds a threshold fires without any input)
+        self.pending = None
+
+    def _update(self, rows):
+        up, down = self.neuron.update(self.m, self.count, self.state, rows)
+        any_spike = (up | down).any(axis=1)
+        self.pending = np.flatnonzero(any_spike) if rows is None else rows[any_spike]
+        return up, down
+
+    def step_events(self, x):
+        """Event-driven step; ``x`` is None, :class:`Events` or a dense NHWC array of spikes (or the encoded input).
+
+        A busy input is convolved densely (BLAS beats scattering), a sparse one through the sparse im2col of its
+        events; only the neurons that got input or spiked at the previous step are examined.  Returns
+        ``(out, n_abs, n_signed)``: the output spikes -- None, :class:`Events`, or a dense int8 array when busy
+        -- with their count and signed sum.  Identical spikes to :meth:`step`.
+        """
+        cout = self.out_shape[2]
+        rows = self.pending
+        if isinstance(x, Events) and len(x) > DENSE_INPUT_FRACTION * self.m.shape[0] * int(np.prod(self.in_shape)):
+            x = x.to_dense((self.m.shape[0],) + self.in_shape)
+        elif isinstance(x, np.ndarray) and np.count_nonzero(x) <= DENSE_INPUT_FRACTION * x.size:
+            x = Events.from_dense(x)
+        if isinstance(x, np.ndarray):
+            self.integrate(x)
+            rows = None
+        elif x is not None and len(x):
+            touched, delta = event_increments(x, self.w, self.stride, self.pads, self.out_shape, self.depthwise)
+            self.m.reshape(-1, cout)[touched] += self.membrane(delta)
+            if rows is not None:  # None (the first step): every neuron is examined anyway
+                rows = np.union1d(touched, rows)
+        if rows is not None and not len(rows):
+            return None, 0, 0
+        up, down = self._update(rows)
+        n_up, n_down = np.count_nonzero(up), np.count_nonzero(down)
+        if not n_up + n_down:
+            return None, 0, 0
+        shape = self.m.shape
+        if rows is None and n_up + n_down > DENSE_INPUT_FRACTION * self.m.size:
+            out = (up.view(np.int8) - down.view(np.int8)).reshape(shape)
+        else:
+            r_up, c_up = np.nonzero(up)
+            r_dn, c_dn = np.nonzero(down)
+            rr = np.concatenate((r_up, r_dn))
+            flat = (rr if rows is None else rows[rr]) * cout + np.concatenate((c_up, c_dn))
+            v = np.concatenate((np.ones(n_up, np.int8), -np.ones(n_down, np.int8)))
+            n_idx, h_idx, w_idx, c_idx = np.unravel_index(flat, shape)
+            out = Events(n_idx, h_idx, w_idx, c_idx, v)
+        return out, int(n_up + n_down), int(n_up - n_down)
+
+    def step(self, x):
+        """Dense engine: advance one step with input ``x`` (None means no input); returns the int8 spikes."""
+        if x is not None:
+            self.integrate(x)
+        up, down = self._update(None)
+        return (up.view(np.int8) - down.view(np.int8)).reshape(self.m.shape)
+
+
+class ScatterGatherConv(SynapticLayer):
+    """Multi-threshold neurons: a graded spike 0..levels in a single step (dense engine only).
+
+    ``thresholds`` (``rule='authors'``): the authors' [levels, channels] table
+    (:func:`snn_conversion.snn.conversion.authors_level_thresholds`), compared with ``>=``; the exact rule
+    derives its thresholds from (theta, base).  ``rng``: the noise's random draws (set per batch)."""
+
+    def __init__(self, w, stride, padding, in_shape, theta, base, levels, rule='exact', noise_ratio=0.0, rng=None,
+                 name='layer', input_bound=None, thresholds=None):
+        super(ScatterGatherConv, self).__init__(w, stride, padding, in_shape, rule=rule, name=name,
+                                                input_bound=input_bound)
+        self.theta, self.base = neuron_thresholds(theta, base, rule)
+        self.levels = int(levels)
+        self.noise_ratio = float(noise_ratio)
+        self.rng = rng if rng is not None else np.random.RandomState(0)
+        if rule == 'authors':
+            if thresholds is None:  # the same (theta, base) thresholds, in float64
+                thresholds = self.base[None, :] + (np.arange(self.levels)[:, None] + 1.0) * self.theta[None, :]
+            thresholds = np.asarray(thresholds, dtype=np.float64)
+            if thresholds.shape != (self.levels, self.out_shape[2]):
+                raise ValueError('%s: thresholds must be [%d, %d]' % (name, self.levels, self.out_shape[2]))
+        self.neuron = MultiThresholdNeuron(self.theta, self.base, self.levels, rule, thresholds, self.noise_ratio)
+
+    def step(self, x):
+        """Integrate ``x`` and emit the graded spikes (int16)."""
+        if x is not None:
+            self.integrate(x)
+        out = self.neuron.fire(self.m, self.rng)
+        self.count = out.astype(np.int32)
+        return out
+
+
+class DynamicThresholdConv(SynapticLayer):
+    """The all-integer family's encoding layer (dynamic threshold).
+
+    Integrates the encoded input once (t = 0); at each of its first ``levels`` steps t it emits a spike of
+    value ``amplitude`` where the membrane exceeds ``b + (t + 1) theta`` -- a threshold that rises by theta per
+    step -- so it emits exactly the ANN's first-block level (0..levels) of spikes.  Once a neuron is silent it
+    stays silent (its membrane is fixed and the threshold only rises).
+    """
+
+    def __init__(self, w, stride, padding, in_shape, theta, base, levels, amplitude, rule='exact', name='layer'):
+        super(DynamicThresholdConv, self).__init__(w, stride, padding, in_shape, rule=rule, name=name)
+        self.theta, self.base = neuron_thresholds(theta, base, rule)
+        self.levels, self.amplitude = int(levels), int(amplitude)
+        self.neuron = DynamicThresholdNeuron(self.theta, self.base, self.levels, rule)
+
+    def reset(self, n):
+        super(DynamicThresholdConv, self).reset(n)
+        self.state = self.neuron.init_state(self.m.shape)
+
+    def step(self, x):
+        if x is not None:
+            self.integrate(x)
+        fire = self.neuron.fire(self.m, self.state)
+        if fire is None:
+            return np.zeros(self.m.shape, dtype=np.int16)
+        self.count += fire
+        return fire.astype(np.int16) * np.int16(self.amplitude)
+
+    def step_events(self, x):
+        if isinstance(x, Events):
+            x = x.to_dense((self.m.shape[0],) + self.in_shape)
+        s = self.step(x)
+        if not s.any():
+            return None, 0, 0
+        out = Events.from_dense(s)
+        total = int(np.abs(out.v).sum(dtype=np.int64))
+        return out, total, total

@@ -1,0 +1,36 @@
+"""The log files: one line per (batch, step), in the authors' formats (the family's number formats)."""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+
+from snn_conversion.core.families import ALL_LOG_FILES, FAMILIES, LOG_FILES
+
+__all__ = ['LOG_FILES', 'ALL_LOG_FILES', 'FLOAT_LOGS', 'format_log_lines', 'write_logs']
+
+
+# The counters a family's logs write as floats (their scripts accumulate them in float64 arrays), whatever the
+# rule: '12924.0' for spike_collect; '1676065.0' for the scatter-and-gather spike_num and sop_num.  The rest are
+# integers.  (core.families.Family.float_logs)
+FLOAT_LOGS = dict((name, f.float_logs) for name, f in FAMILIES.items())
+
+
+def format_log_lines(trace, labels, files=LOG_FILES, family='negative'):
+    """The log files' lines for one batch, in the authors' formats of ``family`` (``files`` selects which):
+    integers, except the counters of :data:`FLOAT_LOGS`, written as Python floats (``repr``, as numpy's
+    ``str`` of a float64)."""
+    floats = FLOAT_LOGS[family]
+    columns = {'accuracy.txt': trace.correct(labels), 'spike_num.txt': trace.spike_num,
+               'spike_collect.txt': trace.spike_collect, 'sop_num.txt': trace.sop_num,
+               'abs_spike.txt': trace.abs_spike, 'sum_spike.txt': trace.sum_spike}
+    return {name: [repr(float(v)) for v in columns[name]] if name in floats else ['%d' % v for v in columns[name]]
+            for name in files}
+
+
+def write_logs(log_dir, lines_per_file, mode='a'):
+    """Append (or write) each file's lines, flushed to disk before returning."""
+    for name, lines in lines_per_file.items():
+        with open(os.path.join(log_dir, name), mode) as f:
+            f.write(''.join(line + '\n' for line in lines))
+            f.flush()
+            os.fsync(f.fileno())

@@ -1,0 +1,301 @@
+"""The converted network and its time loop: parse -> convert -> simulate (snn_toolbox's stages).
+
+:meth:`SpikingNetwork.from_checkpoint` parses a checkpoint (refusing one that does not fit), converts it with
+its family's recipe (:mod:`snn_conversion.snn.families`) and :meth:`SpikingNetwork.simulate` runs the time loop
+on a batch, counting spikes and synaptic operations per step into a :class:`Trace`.  Once no layer spikes during
+a step nothing can change (the input is zero after t = 0): the loop stops there and fills the remaining steps.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+
+import numpy as np
+
+from snn_conversion.core import architectures
+from snn_conversion.core.checkpoint import check_params, open_checkpoint
+from snn_conversion.snn.conversion import ConversionError, prepare_params
+from snn_conversion.snn.families import recipe_for
+from snn_conversion.snn.kernels import readout_input, sops_dense, sops_events
+from snn_conversion.snn.layers import RULES
+from snn_conversion.snn.workers import simulate_split, start_pool, stop_pool
+
+__all__ = ['SpikingNetwork', 'Trace', 'ENGINES']
+
+ENGINES = ('sparse', 'dense')
+
+
+class Trace(object):
+    """Result of :meth:`SpikingNetwork.simulate` for one batch.
+
+    logits [T, N, classes]; spike_num, spike_collect, sop_num [T] cumulative; abs_spike, sum_spike [T] per
+    step (|spikes| and signed spikes at that step); counts: final per-layer spike counts (int arrays, NHWC);
+    steps_run: steps actually computed (the rest were filled after quiescence); converged: whether the
+    network became quiescent within T steps.  The spike counters cover the layers the family counts.
+    """
+
+    def __init__(self, logits, spike_num, spike_collect, sop_num, counts, steps_run, converged, abs_spike=None,
+                 sum_spike=None):
+        self.logits = logits
+        self.spike_num = spike_num
+        self.spike_collect = spike_collect
+        self.sop_num = sop_num
+        self.abs_spike = abs_spike
+        self.sum_spike = sum_spike
+        self.counts = counts
+        self.steps_run = steps_run
+        self.converged = converged
+
+    def predictions(self):
+        return np.argmax(self.logits, axis=2)
+
+    @classmethod
+    def merge(cls, traces):
+        """The trace of a batch from the traces of its consecutive sub-batches (images are independent)."""
+        def total(key):
+            values = [getattr(t, key) for t in traces]
+            return None if values[0] is None else np.sum(values, axis=0)
+        counts = [np.concatenate(layer) for layer in zip(*[t.counts for t in traces])]
+        return cls(np.concatenate([t.logits for t in traces], axis=1), total('spike_num'), total('spike_collect'),
+                   total('sop_num'), counts, max(t.steps_run for t in traces), all(t.converged for t in traces),
+                   abs_spike=total('abs_spike'), sum_spike=total('sum_spike'))
+
+    def correct(self, labels):
+        """[T] number of correct predictions at each step."""
+        return (self.predictions() == np.asarray(labels)[None, :]).sum(axis=1)
+
+
+class SpikingNetwork(object):
+    """A converted network: hidden :class:`SpikingConv` layers and a dense readout on accumulated counts."""
+
+    def __init__(self, arch, layers, w_out, k, B=None, engine='sparse', use_ternary=None, use_int=False,
+                 noise_ratio=0.0):
+        if engine not in ENGINES:
+            raise ValueError('engine must be one of %s' % (ENGINES,))
+        self.spec = arch.spec
+        self.log_files = self.log_files_of(arch)
+        self.engine = engine
+        self.arch = arch
+        self.layers = layers
+        self.w_out = np.asarray(w_out, dtype=np.float64)
+        self.k = int(k)
+        self.B = None if B is None else int(B)
+        self.use_ternary = arch.weight_quant_for(use_ternary) == 'ternary'
+        self.use_int = bool(use_int)
+        self.noise_ratio = float(noise_ratio)
+        self.family = arch.family
+        self.meta = {}
+        self.seed = 0
+        self.rule = 'exact'
+        self.rng = np.random.RandomState(0)
+        self.workers, self._pool = 1, None
+        self.counted_from = self.spec.counted_from  # the all-integer family leaves its encoding layer out
+        self.sop_factor = self.spec.sop_factor(self.k, self.B)  # the authors' convention for graded spikes
+
+    @staticmethod
+    def log_files_of(arch):
+        """The log files a family writes."""
+        return arch.spec.log_files
+
+    @property
+    def config_tag(self):
+        """Names the checkpoint: 'k1', 'k1B2', 'k0_WQ'."""
+        return self.arch.config_tag(self.k, self.B, self.use_ternary)
+
+    @property
+    def log_tag(self):
+        """The log folder under figs/: 'k1', 'k1B2', 'WQ_INT/k0'."""
+        return self.arch.log_tag(self.k, self.B, self.use_ternary, self.use_int)
+
+    def reseed(self, batch_index):
+        """Seed the random draws (scatter-and-gather threshold noise; input noise of the negative-spike and
+        all-integer families) from (seed, batch index)."""
+        self.rng = np.random.RandomState([self.seed, int(batch_index)])
+        for layer in self.layers:
+            if hasattr(layer, 'rng'):
+                layer.rng = self.rng
+
+    def encode(self, x):
+        """The input as injected at t = 0: ``x * 2^k``, times ``1 + (U[0,1) - 0.5) r`` with input noise r."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[1:] != self.arch.input_shape:
+            raise ValueError('input batch has shape %s, %s expects (N,)+%s'
+                             % (x.shape, self.arch.name, self.arch.input_shape))
+        encoded = x * (2.0 ** self.k)
+        if self.spec.noise == 'input' and self.noise_ratio > 0:  # one draw per input value, NHWC order
+            encoded = encoded * (1.0 + (self.rng.random_sample(x.shape) - 0.5) * self.noise_ratio)
+        return encoded
+
+    @classmethod
+    def from_params(cls, arch, params, k, B=None, rule='exact', noise_ratio=0.0, seed=0, source='parameters',
+                    engine='sparse', use_ternary=None, use_int=False):
+        """Convert a parameter list in the authors' order for architecture ``arch`` (name or object).
+
+        ``B`` (scatter-and-gather only): activation bound.  ``noise_ratio``: scatter-and-gather: probability
+        of dropping each first-layer threshold comparison; negative-spike and all-integer: input noise
+        amplitude r (input times ``1 + (U[0,1) - 0.5) r``); drawn from ``seed`` and the batch index.
+        ``rule``: 'exact' (neuron-exact, the default) or 'authors' (the authors' simulators: their update,
+        their threshold arithmetic in the checkpoint's dtype, their readout-SOP convention).
+        ``use_ternary`` (None: the architecture's default): ternarize the hidden weights (TWN, as the ANN's
+        forward pass; idempotent on stored ternary weights); all-integer family only, ``use_int``: integer
+        membranes and thresholds (needs ternary weights).
+        """
+        if isinstance(arch, str):
+            arch = architectures.get(arch)
+        k = int(k)
+        if k < 0:
+            raise ConversionError('k must be >= 0, got %d' % k)
+        if arch.uses_B:
+            if B is None or int(B) < 1:
+                raise ConversionError('%s (scatter-and-gather) needs B >= 1, got %s' % (arch.name, B))
+        elif B is not None:
+            raise ConversionError('B applies to the scatter-and-gather family only; %s is %s' % (arch.name, arch.family))
+        if not 0.0 <= float(noise_ratio) <= 1.0:
+            raise ConversionError('noise_ratio must be in [0, 1], got %g' % noise_ratio)
+        if rule not in RULES:
+            raise ConversionError('rule must be one of %s, got %r' % (', '.join(RULES), rule))
+        if use_int and not arch.optional_ternary:
+            raise ConversionError('use_int applies to the all-integer family only; %s is %s' % (arch.name, arch.family))
+        if use_int and rule != 'exact':
+            raise ConversionError("integer thresholds use their own consistent rule; rule='authors' is the float one")
+        if use_ternary is not None and not arch.optional_ternary and bool(use_ternary) != (arch.weight_quant == 'ternary'):
+            raise ConversionError('%s has %s hidden weights; use_ternary=%s does not apply' % (
+                arch.name, 'ternary' if arch.weight_quant == 'ternary' else 'full-precision', use_ternary))
+        ternary = arch.weight_quant_for(use_ternary) == 'ternary'
+        if use_int and not ternary:
+            raise ConversionError('integer thresholds need integer (ternary) hidden weights: use_ternary=True')
+        check_params(arch, params, source)
+        params = prepare_params(arch, params, ternary)
+        recipe = recipe_for(arch)
+        first_k = recipe.first_k(arch, k)
+        if first_k > k:
+            raise ConversionError('k=%d is below the first layer\'s k0=%d: its spikes would not be integers'
+                                  % (k, first_k))
+        layers = recipe.layers(arch, params, k, B, rule, noise_ratio, use_int, source)
+        net = cls(arch, layers, params[-1], k, B, engine=engine, use_ternary=ternary, use_int=use_int,
+                  noise_ratio=noise_ratio)
+        net.seed = int(seed)
+        net.rule = rule
+        net.reseed(0)
+        return net
+
+    @classmethod
+    def from_checkpoint(cls, path, arch, k=None, B=None, rule='exact', noise_ratio=0.0, seed=0, engine='sparse',
+                        use_ternary=None, use_int=False):
+        """Load ``path`` and convert it; refuses checkpoints whose metadata disagree with the request.
+
+        ``k``, ``B``, ``use_ternary`` default to the checkpoint's record (else the architecture's defaults).
+        """
+        arch_obj = architectures.get(arch) if isinstance(arch, str) else arch
+        params, meta, k, B, ternary = open_checkpoint(path, arch_obj, k=k, B=B, ternary=use_ternary,
+                                                      source=os.path.basename(path))
+        net = cls.from_params(arch_obj, params, k, B=B, rule=rule, noise_ratio=noise_ratio, seed=seed,
+                              source=os.path.basename(path), engine=engine, use_ternary=ternary, use_int=use_int)
+        net.meta = meta
+        return net
+
+    def simulate(self, x, time_steps):
+        """Simulate one batch ``x`` (NHWC float, the ANN's preprocessed input) for ``time_steps`` steps.
+
+        Stops computing as soon as no neuron spiked during a step (nothing can change
+        afterwards: the input is zero after t = 0) and fills the remaining steps with
+        the converged values, so the trace equals that of a full run.
+        """
+        if time_steps < 1:
+            raise ValueError('time_steps must be >= 1')
+        encoded = self.encode(x)
+        pool = getattr(self, '_pool', None)
+        if pool is not None and len(encoded) >= 2 and self.spec.splits_batches:
+            return Trace.merge(simulate_split(pool, self.workers, encoded, time_steps))
+        return self.simulate_encoded(encoded, time_steps)
+
+    def set_workers(self, workers):
+        """Simulate every batch split into ``workers`` sub-batches in as many processes (each with one BLAS
+        thread), merged exactly: images are independent, so the trace is the one of a single process.
+        ``workers=1`` goes back to this process.  Scatter-and-gather (one step, per-layer noise draws) stays
+        in-process.  Call :meth:`close` (or use ``with net:``) to stop the workers."""
+        self.close()
+        self.workers = int(workers)
+        if self.workers < 1:
+            raise ValueError('workers must be >= 1')
+        if self.workers == 1:
+            return self
+        for layer in self.layers:
+            layer.reset(0)  # ship the network without simulation state
+        self._pool = start_pool(self.workers, self)
+        return self
+
+    def close(self):
+        stop_pool(getattr(self, '_pool', None))
+        self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state['_pool'] = None
+        return state
+
+    def simulate_encoded(self, encoded, time_steps):
+        """The time loop on an already encoded batch (:meth:`encode`)."""
+        n = encoded.shape[0]
+        for layer in self.layers:
+            layer.reset(n)
+        logits = np.zeros((time_steps, n, self.arch.n_classes), dtype=np.float64)
+        counters = {key: np.zeros(time_steps, dtype=np.int64)
+                    for key in ('spike_num', 'spike_collect', 'sop_num', 'abs_spike', 'sum_spike')}
+        n_abs = n_sig = n_sop = 0
+        last = len(self.layers) - 1
+        single_step = self.spec.single_step
+        converged = False
+        t = 0
+        event_driven = self.engine == 'sparse' and not single_step
+        readout_sop = self.arch.readout_sop_for(self.rule)
+
+        def advance(i, layer, inp):
+            """One layer, one step: (output spikes or None, their |sum|, their signed sum, input SOPs)."""
+            if event_driven:
+                sops = sops_events(inp, layer.fanout) if i > 0 else 0
+                out, n_abs, n_sig = layer.step_events(inp)
+                return out, n_abs, n_sig, sops
+            sops = sops_dense(inp, layer.fanout) * self.sop_factor if i > 0 else 0
+            out = layer.step(inp)
+            if not out.any():
+                return None, 0, 0, sops
+            return out, int(np.abs(out).sum(dtype=np.int64)), int(out.sum(dtype=np.int64)), sops
+
+        for t in range(time_steps):
+            inp = encoded if t == 0 else None
+            active = False
+            step_abs = step_sig = 0
+            for i, layer in enumerate(self.layers):
+                inp, layer_abs, layer_sig, sops = advance(i, layer, inp)
+                n_sop += sops
+                if inp is not None:
+                    active = True
+                    if i >= self.counted_from:
+                        step_abs += layer_abs
+                        step_sig += layer_sig
+                    if i == last and readout_sop:  # readout accumulation (the rule's convention)
+                        n_sop += layer_abs * self.arch.n_classes
+            n_abs += step_abs
+            n_sig += step_sig
+            logits[t] = np.dot(readout_input(self.arch, self.layers[-1].count.astype(np.float64)), self.w_out)
+            for key, value in (('spike_num', n_abs), ('spike_collect', n_sig), ('sop_num', n_sop),
+                               ('abs_spike', step_abs), ('sum_spike', step_sig)):
+                counters[key][t] = value
+            if not active or single_step:  # scatter-and-gather: one step is the whole computation
+                converged = True
+                break
+        steps_run = t + 1
+        if steps_run < time_steps:  # cumulative values stay, per-step ones are 0 from here on
+            logits[steps_run:] = logits[steps_run - 1]
+            for key in ('spike_num', 'spike_collect', 'sop_num'):
+                counters[key][steps_run:] = counters[key][steps_run - 1]
+        counts = [layer.count.copy() for layer in self.layers]
+        return Trace(logits, counters['spike_num'], counters['spike_collect'], counters['sop_num'], counts,
+                     steps_run, converged, abs_spike=counters['abs_spike'], sum_spike=counters['sum_spike'])

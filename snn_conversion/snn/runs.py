@@ -1,0 +1,277 @@
+"""Test-set runs: batches through the network, logs written batch by batch, resumable, shardable.
+
+After each batch the log files are appended and ``progress.json`` records the batches done; ``--resume``
+continues after the last complete one with byte-identical files; ``--shard I/N`` runs one contiguous slice and
+:func:`merge_shards` joins the slices into the files of an unsharded run; ``run.json`` describes a finished run.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from snn_conversion.core.errors import StopRequest, UserError, ensure_writable_dir
+from snn_conversion.core.families import ALL_LOG_FILES
+from snn_conversion.core.fileio import atomic_write_json, atomic_write_text, file_sha256
+from snn_conversion.core.provenance import provenance
+from snn_conversion.core.progress import progress_bar
+from snn_conversion.snn.logs import format_log_lines, write_logs
+
+__all__ = ['run_test_set', 'merge_shards', 'shard_batches', 'parse_shard', 'shard_dir', 'run_key',
+           'first_matching_step', 'write_run_info', 'PROGRESS_FILE']
+
+
+PROGRESS_FILE = 'progress.json'
+TOTALS = ('correct', 'spike_num', 'spike_collect', 'sop_num')
+
+
+class Progress(object):
+    """The batches of a run whose log lines are complete on disk, and what they add up to.
+
+    After each batch the log files are appended (and flushed), then ``progress.json`` -- the number of complete
+    batches, each log file's size at that point and the running totals -- is replaced atomically.  A run killed
+    at any moment therefore resumes exactly after its last complete batch: the files are cut back to the
+    recorded sizes (dropping a partial batch) and the totals reloaded, so the finished files are byte-identical
+    to those of an uninterrupted run.
+    """
+
+    def __init__(self, log_dir, key, files, time_steps):
+        self.log_dir, self.key, self.files = log_dir, key, list(files)
+        self.path = None if log_dir is None else os.path.join(log_dir, PROGRESS_FILE)
+        self.done = 0
+        self.totals = {name: np.zeros(time_steps, dtype=np.int64) for name in TOTALS}
+        self.steps_run = self.unconverged = self.n = 0
+
+    def start_fresh(self):
+        for stale in (self.path, os.path.join(self.log_dir, 'run.json')):
+            if os.path.exists(stale):
+                os.remove(stale)
+        for name in self.files:
+            open(os.path.join(self.log_dir, name), 'w').close()
+        self.save()
+
+    def resume(self):
+        """Continue the recorded run; False (nothing recorded) means start afresh."""
+        if not os.path.isfile(self.path):
+            return False
+        try:
+            with open(self.path) as f:
+                rec = json.load(f)
+            key, done, sizes, totals = rec['key'], int(rec['done']), rec['sizes'], rec['totals']
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise UserError('%s is unreadable (%s); run without --resume to start over' % (self.path, e))
+        if done == 0:
+            return False  # nothing was completed: starting afresh is the same
+        diff = sorted(k for k in set(key) | set(self.key) if key.get(k) != self.key.get(k))
+        if diff:
+            raise UserError('%s holds a run with another %s; run without --resume (or use another --log_dir) to '
+                            'start over' % (self.log_dir, ', '.join(diff)))
+        for name in self.files:
+            path = os.path.join(self.log_dir, name)
+            size = os.path.getsize(path) if os.path.isfile(path) else -1
+            if size < sizes[name]:
+                raise UserError('%s is shorter than its %d complete batches (damaged); run without --resume to '
+                                'start over' % (path, done))
+            with open(path, 'r+') as f:  # drop the lines of a batch that was cut short
+                f.truncate(sizes[name])
+        run_json = os.path.join(self.log_dir, 'run.json')
+        if os.path.exists(run_json):
+            os.remove(run_json)
+        self.done = done
+        for name in TOTALS:
+            self.totals[name][:] = totals[name]
+        self.steps_run, self.unconverged, self.n = totals['steps_run'], totals['unconverged'], totals['n']
+        return True
+
+    def add(self, trace, labels, lines):
+        self.totals['correct'] += trace.correct(labels)
+        for name in TOTALS[1:]:
+            self.totals[name] += getattr(trace, name)
+        self.steps_run = max(self.steps_run, trace.steps_run)
+        self.unconverged += 0 if trace.converged else 1
+        self.n += len(labels)
+        self.done += 1
+        if self.log_dir is not None:
+            write_logs(self.log_dir, lines)
+            self.save()
+
+    def save(self):
+        totals = {name: [int(v) for v in self.totals[name]] for name in TOTALS}
+        totals.update(steps_run=int(self.steps_run), unconverged=int(self.unconverged), n=int(self.n))
+        sizes = {name: os.path.getsize(os.path.join(self.log_dir, name)) for name in self.files}
+        atomic_write_json(self.path, dict(key=self.key, done=self.done, sizes=sizes, totals=totals))
+
+
+def run_key(net, x, y, time_steps, batch_size, shard=None, **extra):
+    """What a resumed simulation must share with the run it continues (compared field by field)."""
+    labels = np.asarray(y) if isinstance(y, np.ndarray) else None
+    key = dict(architecture=net.arch.name, k=net.k, B=net.B, use_ternary=net.use_ternary, use_int=net.use_int,
+               rule=net.rule, noise_ratio=net.noise_ratio, seed=net.seed, time_steps=int(time_steps),
+               batch_size=int(batch_size), num_images=len(x), shard=None if shard is None else '%d/%d' % shard,
+               labels_sha1=None if labels is None else hashlib.sha1(labels.astype(np.int64).tobytes()).hexdigest())
+    key.update(extra)
+    return key
+
+
+def shard_batches(n_images, batch_size, shard=None):
+    """Batch indices of ``shard`` = (i, n), 1-based: the i-th of n contiguous, batch-aligned slices."""
+    n_batches = -(-n_images // batch_size)
+    if shard is None:
+        return range(n_batches)
+    i, n = shard
+    if not (n >= 1 and 1 <= i <= n):
+        raise UserError('--shard must be I/N with 1 <= I <= N, got %s/%s' % (i, n))
+    return range((i - 1) * n_batches // n, i * n_batches // n)
+
+
+def parse_shard(text):
+    """'I/N' -> (I, N), refusing anything else with a one-line error."""
+    try:
+        i, n = (int(v) for v in text.split('/'))
+    except ValueError:
+        raise UserError('--shard must look like I/N (e.g. 2/4), got %r' % text)
+    shard_batches(n, 1, (i, n))  # validates
+    return i, n
+
+
+def shard_dir(log_dir, shard):
+    return os.path.join(log_dir, 'shard-%d-of-%d' % shard)
+
+
+def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True, shard=None, resume=False,
+                 key=None):
+    """Simulate the (streamed) test set batch by batch; optionally write the log files.
+
+    ``shard`` = (i, n) simulates only the i-th of n contiguous batch-aligned slices; :func:`merge_shards`
+    concatenates the shards' logs into files identical to an unsharded run.  Every batch's random draws
+    (scatter-and-gather noise) are seeded by (seed, batch index), so sharding does not change them.
+
+    With ``log_dir``, the logs are written batch by batch with a progress record (:class:`Progress`);
+    ``resume=True`` continues a killed run after its last complete batch, giving files byte-identical to an
+    uninterrupted run.  ``key``: extra fields the resumed run must share (e.g. the checkpoint's digest).
+
+    Returns a dict: ``correct`` [T] (total correct at each step), ``n`` (images),
+    ``spike_num``/``spike_collect``/``sop_num`` [T] summed over batches,
+    ``steps_run`` (max over batches), ``unconverged`` (batches still active at T), ``batches`` (range),
+    ``resumed_batches`` (complete batches found on disk).
+    """
+    batches = shard_batches(len(x), batch_size, shard)
+    state = Progress(log_dir, run_key(net, x, y, time_steps, batch_size, shard, **(key or {})), net.log_files,
+                      time_steps)
+    resumed = 0
+    if log_dir is not None:
+        ensure_writable_dir(log_dir, 'logs')
+        if resume and state.resume():
+            resumed = state.done
+            print('resuming %s: %d of %d batches already complete' % (log_dir, resumed, len(batches)))
+        else:
+            if resume:
+                print('nothing to resume in %s: starting from the first batch' % log_dir)
+            state.start_fresh()
+    todo = batches[resumed:]
+    it = todo
+    if progress:
+        it = progress_bar(todo, desc='SNN %s %s' % (net.arch.name, net.config_tag), unit='batch',
+                          initial=resumed, total=len(batches))
+    try:
+        with StopRequest('stopping after this batch; the batches done stay logged (Ctrl-C again: at once)') as stop:
+            for b in it:
+                xb, yb = x[b * batch_size:(b + 1) * batch_size], y[b * batch_size:(b + 1) * batch_size]
+                net.reseed(b)
+                trace = net.simulate(xb, time_steps)
+                lines = format_log_lines(trace, yb, net.log_files, net.family) if log_dir is not None else None
+                state.add(trace, yb, lines)
+                if stop.requested:
+                    raise KeyboardInterrupt()
+    except KeyboardInterrupt:
+        if progress:
+            it.close()
+        if log_dir is None:
+            raise
+        raise KeyboardInterrupt('%d of %d batches logged in %s; continue with --resume'
+                                % (state.done, len(batches), log_dir))
+    total = dict(state.totals)
+    total.update(n=state.n, steps_run=state.steps_run, unconverged=state.unconverged, batches=batches,
+                 resumed_batches=resumed)
+    return total
+
+
+def merge_shards(log_dir):
+    """Concatenate ``log_dir/shard-I-of-N/*.txt`` (all N present and finished) into ``log_dir``.
+
+    The result is byte-identical to an unsharded run's logs; returns the merged ``run.json`` dict.
+    """
+    names = sorted(d for d in (os.listdir(log_dir) if os.path.isdir(log_dir) else []) if d.startswith('shard-'))
+    if not names:
+        raise UserError('no shard-I-of-N folders in %s: run with --shard I/N first' % log_dir)
+    counts = {int(d.rsplit('-', 1)[1]) for d in names}
+    if len(counts) != 1:
+        raise UserError('%s mixes shard counts %s; remove the stale shard folders' % (log_dir, sorted(counts)))
+    n = counts.pop()
+    infos = []
+    for i in range(1, n + 1):
+        d = shard_dir(log_dir, (i, n))
+        info_path = os.path.join(d, 'run.json')
+        if not os.path.isfile(info_path):
+            raise UserError('shard %d/%d is missing or unfinished (no %s)' % (i, n, info_path))
+        with open(info_path) as f:
+            infos.append(json.load(f))
+    keys = ('architecture', 'k', 'B', 'use_ternary', 'use_int', 'time_steps', 'batch_size', 'checkpoint',
+            'checkpoint_sha256', 'rule', 'noise_ratio', 'seed')
+    for info in infos[1:]:
+        diff = [key for key in keys if info.get(key) != infos[0].get(key)]
+        if diff:
+            raise UserError('shards of %s disagree on %s: they are not parts of one run' % (log_dir, ', '.join(diff)))
+    files = [f for f in ALL_LOG_FILES if os.path.isfile(os.path.join(shard_dir(log_dir, (1, n)), f))]
+    for name in files:
+        parts = []
+        for i in range(1, n + 1):
+            with open(os.path.join(shard_dir(log_dir, (i, n)), name)) as f:
+                parts.append(f.read())
+        atomic_write_text(os.path.join(log_dir, name), ''.join(parts))
+    merged = dict(infos[0])
+    merged.pop('shard', None)
+    merged['num_images'] = sum(info['num_images'] for info in infos)
+    merged['steps_run'] = max(info['steps_run'] for info in infos)
+    with open(os.path.join(log_dir, 'accuracy.txt')) as f:
+        correct = np.array([int(v) for v in f.read().split()]).reshape(-1, merged['time_steps']).sum(axis=0)
+    merged['snn_accuracy'] = float(100.0 * correct[-1] / merged['num_images'])
+    merged['merged_from'] = n
+    merged['shard_runs'] = [{key: info.get(key) for key in ('shard', 'command', 'host', 'date', 'git_revision')}
+                            for info in infos]
+    merged.update(provenance())
+    atomic_write_json(os.path.join(log_dir, 'run.json'), merged)
+    return merged
+
+
+def first_matching_step(correct, target_correct):
+    """1-based first step whose correct count equals ``target_correct`` and stays equal; None if never."""
+    correct = np.asarray(correct)
+    ok = correct == target_correct
+    if not ok[-1]:
+        return None
+    bad = np.flatnonzero(~ok)
+    return 1 if bad.size == 0 else int(bad[-1]) + 2
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def write_run_info(log_dir, arch, k, time_steps, batch_size, n_images, model_file, rule, **extra):
+    """``run.json`` beside the logs: what the figure scripts need, and the run's provenance (command line,
+    package versions, git revision, host, date)."""
+
+    info = dict(architecture=arch.name, network=arch.string, dataset=arch.dataset, family=arch.family, k=int(k),
+                label='k=%d' % k + (', B=%d' % extra['B'] if extra.get('B') is not None else '')
+                + (', integer' if extra.get('use_int') else ''),
+                time_steps=int(time_steps), batch_size=int(batch_size), num_images=int(n_images),
+                neurons=int(arch.n_neurons), neurons_per_layer=arch.neurons_per_layer(), ann_macs=int(arch.ann_macs()),
+                checkpoint=os.path.abspath(model_file), rule=rule)
+    if extra.get('checkpoint_sha256') is None:
+        extra['checkpoint_sha256'] = file_sha256(model_file)
+    info.update(provenance())
+    info.update(extra)
+    atomic_write_json(os.path.join(log_dir, 'run.json'), info)

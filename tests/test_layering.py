@@ -1,0 +1,162 @@
+"""The layering rules of ARCHITECTURE.md, checked on the source (every import, module-level or inside a function).
+
+core <- data <- {ann, snn} <- reproduce; tensorlayer_patches (the patched TensorLayer) sits on core and under ann;
+spiking_utils is the SNN's public face; figs read logs through core.
+"""
+import ast
+import os
+
+import pytest
+
+from conftest import ROOT
+
+PROJECT = ('snn_conversion', 'tensorlayer_patches', 'spiking_utils', 'figs')
+# what each part may import of the project (besides itself)
+ALLOWED = {
+    'snn_conversion.core': (),
+    'snn_conversion.data': ('snn_conversion.core',),
+    'snn_conversion.snn': ('snn_conversion.core', 'snn_conversion.data'),
+    'tensorlayer_patches': ('snn_conversion.core',),
+    'snn_conversion.ann': ('snn_conversion.core', 'snn_conversion.data', 'tensorlayer_patches'),
+    'snn_conversion.reproduce': ('snn_conversion.core', 'snn_conversion.data', 'snn_conversion.snn'),
+    'spiking_utils': ('snn_conversion.snn', 'snn_conversion.core'),
+    'figs': ('snn_conversion.core',),
+}
+NO_TENSORFLOW = ('snn_conversion.core', 'snn_conversion.data', 'snn_conversion.snn', 'snn_conversion.reproduce',
+                 'spiking_utils', 'figs')
+LIBRARY_DIRS = ('snn_conversion', 'tensorlayer_patches', 'figs')
+
+
+def _modules():
+    """{module name: path} of the library (not the workspace scripts and tests, which are its users)."""
+    out = {'spiking_utils': os.path.join(ROOT, 'spiking_utils.py')}
+    for top in LIBRARY_DIRS:
+        for folder, _, files in os.walk(os.path.join(ROOT, top)):
+            for f in files:
+                if f.endswith('.py'):
+                    rel = os.path.relpath(os.path.join(folder, f), ROOT)[:-3].replace(os.sep, '.')
+                    out[rel[:-len('.__init__')] if rel.endswith('.__init__') else rel] = os.path.join(folder, f)
+    return out
+
+
+MODULES = _modules()
+
+
+def _imports(name, path):
+    """(imported module, names taken from it, line) for every import statement of a module."""
+    with open(path) as f:
+        tree = ast.parse(f.read(), path)
+    package = name if path.endswith('__init__.py') else name.rsplit('.', 1)[0]
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.extend((a.name, (), node.lineno) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ''
+            if node.level:
+                parts = package.split('.')
+                base = '.'.join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
+            names = tuple(a.name for a in node.names)
+            out.append((base, names, node.lineno))
+            # 'from package import module' imports the module
+            out.extend((base + '.' + n, (), node.lineno) for n in names if base + '.' + n in MODULES)
+    return out
+
+
+def _part(module):
+    for part in sorted(ALLOWED, key=len, reverse=True):
+        if module == part or module.startswith(part + '.'):
+            return part
+    return None
+
+
+def _project(module):
+    return module.split('.')[0] in PROJECT
+
+
+def test_every_library_module_belongs_to_a_layer():
+    lost = [m for m in MODULES if _part(m) is None and m != 'snn_conversion']
+    assert not lost, 'modules outside every layer: %s' % lost
+
+
+def test_layers_import_only_what_is_below_them():
+    bad = []
+    for name, path in sorted(MODULES.items()):
+        part = _part(name)
+        if part is None:
+            continue
+        for mod, _, line in _imports(name, path):
+            if not _project(mod) or _part(mod) == part or mod == 'snn_conversion':
+                continue
+            if not any(mod == a or mod.startswith(a + '.') for a in ALLOWED[part]):
+                bad.append('%s:%d imports %s' % (os.path.relpath(path, ROOT), line, mod))
+    assert not bad, '\n'.join(bad)
+
+
+def test_numpy_side_never_imports_tensorflow():
+    bad = []
+    for name, path in sorted(MODULES.items()):
+        if _part(name) not in NO_TENSORFLOW:
+            continue
+        for mod, _, line in _imports(name, path):
+            if mod.split('.')[0] in ('tensorflow', 'tensorlayer', 'tensorlayer_patches'):
+                bad.append('%s:%d imports %s' % (os.path.relpath(path, ROOT), line, mod))
+    assert not bad, '\n'.join(bad)
+
+
+def test_no_private_names_across_modules():
+    bad = []
+    for name, path in sorted(MODULES.items()):
+        for mod, names, line in _imports(name, path):
+            if _project(mod) and mod != name:
+                bad += ['%s:%d takes %s from %s' % (os.path.relpath(path, ROOT), line, n, mod)
+                        for n in names if n.startswith('_') and not n.startswith('__')]
+        with open(path) as f:
+            tree = ast.parse(f.read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, 'id', None) == '__import__':
+                bad.append('%s:%d uses __import__' % (os.path.relpath(path, ROOT), node.lineno))
+    assert not bad, '\n'.join(bad)
+
+
+def test_no_import_circles():
+    graph = {name: set() for name in MODULES}
+    for name, path in MODULES.items():
+        for mod, _, _ in _imports(name, path):
+            if mod in MODULES and mod != name and not name.startswith(mod + '.'):  # a package's own __init__
+                graph[name].add(mod)
+    state, stack, circles = {}, [], []
+
+    def visit(node):
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                circles.append(' -> '.join(stack[stack.index(nxt):] + [nxt]))
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    assert not circles, '\n'.join(circles)
+
+
+@pytest.mark.parametrize('limit', [500])
+def test_no_module_over_the_size_limit(limit):
+    sizes = {name: sum(1 for _ in open(path)) for name, path in MODULES.items()}
+    big = ['%s (%d lines)' % (n, s) for n, s in sorted(sizes.items()) if s > limit]
+    assert not big, 'modules over %d lines: %s' % (limit, ', '.join(big))
+
+
+def test_the_checker_can_fail(tmp_path, monkeypatch):
+    """A module of the SNN layer that imports the ANN is caught."""
+    f = tmp_path / 'bad.py'
+    f.write_text('import snn_conversion.ann.trainer\nfrom snn_conversion.core.errors import _hidden\n')
+    imports = _imports('snn_conversion.snn.bad', str(f))
+    assert ('snn_conversion.ann.trainer', (), 1) in imports
+    assert _part('snn_conversion.snn.bad') == 'snn_conversion.snn'
+    assert not any('snn_conversion.ann' == a or 'snn_conversion.ann'.startswith(a + '.')
+                   for a in ALLOWED['snn_conversion.snn'])
