@@ -50,6 +50,16 @@ def _progress(row, rec):
     return '**unfinished**: trained (%d epochs), %s pending' % (done, 'SNN' if rec.get('ann') else 'evaluation')
 
 
+def _spread(rec, last=10):
+    """Validation accuracy over the last epochs: how much the final epoch's number can move by chance."""
+    vals = [c[1] for c in (rec or {}).get('curve', ())][-last:]
+    if len(vals) < 2:
+        return ''
+    mean = sum(vals) / len(vals)
+    sd = (sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) ** 0.5
+    return '%.2f ± %.2f (%.2f–%.2f)' % (mean, sd, min(vals), max(vals))
+
+
 def _steps(snn):
     if snn['first_step'] is None:
         return 'never'
@@ -79,7 +89,7 @@ def _row_cells(row, rec):
     if rec and rec.get('train_seconds'):
         wall = _hours(rec['train_seconds'] + (rec.get('ann') or {}).get('seconds', 0)
                       + (rec.get('snn') or {}).get('seconds', 0))
-    return ['%s, %s' % (row.network, row.label), epochs, paper] + ours + [wall]
+    return ['%s, %s' % (row.network, row.label), epochs, paper] + ours + [_spread(rec) if finished else '', wall]
 
 
 def render_tables(root=ROOT):
@@ -92,8 +102,8 @@ def render_tables(root=ROOT):
         out.append('`python reproduce.py %s`' % table.name)
         out.append('')
         out.append('| network, setting | epochs | paper ANN / SNN / steps | ANN (ours) | SNN (ours, at T) | steps (ours) '
-                   '| SNN = ANN | wall time |')
-        out.append('|---|---|---|---|---|---|---|---|')
+                   '| SNN = ANN | val acc, last 10 epochs: mean ± sd (range) | wall time |')
+        out.append('|---|---|---|---|---|---|---|---|---|')
         commands = []
         for row in table.rows:
             rec = read_record(row, root)

@@ -24,10 +24,10 @@ import sys
 import time
 
 from snn_conversion.reproduce.tables import get_table
-from spiking_utils import file_sha256, first_matching_step
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
-from snn_conversion.core.fileio import atomic_write_text
+from snn_conversion.core.fileio import atomic_write_text, file_sha256
+from snn_conversion.snn.runs import first_matching_step
 from snn_conversion.data.datasets import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.provenance import git_revision
