@@ -101,3 +101,33 @@ def test_worker_processes_give_identical_logs(tmp_path, name, kw):
     reference = single.simulate(x[:5], 25)
     for a, b in zip(trace.counts, reference.counts):
         np.testing.assert_array_equal(a, b)
+
+
+def test_two_runs_on_one_log_folder(tmp_path):
+    """Two identical simulations started together on one log folder: one finishes with the logs of a single run,
+    the other stops at once in one line (exit 2) naming the holder -- real processes."""
+    from conftest import make_mnist_like
+    data = make_mnist_like(str(tmp_path / 'data'), n_train=10, n_test=200)
+    arch = architectures.get('lenet_fashionmnist')
+    rng = np.random.RandomState(0)
+    model = str(tmp_path / 'm.npz')
+    save_checkpoint(model, random_calibrated_params(arch, rng.rand(16, 28, 28, 1), rng, k=1),
+                    architecture=arch.name, k=1)
+    script = os.path.join(ROOT, 'FashionMNIST', 'Spiking_LeNet_FashionMNIST.py')
+    cmd = [sys.executable, script, '--model_file', model, '--data_dir', data, '--batch_size', '10',
+           '--log_dir', str(tmp_path / 'logs')]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+             for _ in range(2)]
+    outs = [p.communicate() + (p.returncode,) for p in procs]
+    assert sorted(rc for _, _, rc in outs) == [0, 2], [o[1][-500:] for o in outs]
+    loser = [o for o in outs if o[2] == 2][0]
+    winner = procs[[o[2] for o in outs].index(0)]
+    err = loser[1].strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('error: the log folder %s is in use by another run (pid %d'
+                                               % (tmp_path / 'logs', winner.pid)), loser[1]
+    single = cmd[:-1] + [str(tmp_path / 'single')]
+    assert subprocess.run(single, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    assert _read(str(tmp_path / 'logs')) == _read(str(tmp_path / 'single'))
+    # the lock is free again: the same command resumes (nothing left to do) without a word about a holder
+    again = subprocess.run(cmd + ['--resume'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert again.returncode == 0 and 'taking over' not in again.stderr

@@ -5,7 +5,8 @@ from __future__ import absolute_import, division, print_function
 import os
 
 from snn_conversion.core import architectures
-from snn_conversion.core.errors import ArgumentParser, UserError, add_resume_flag, parse_bool, run_cli
+from snn_conversion.core.errors import (ArgumentParser, UserError, add_resume_flag, ensure_writable_dir, parse_bool,
+                                        run_cli)
 from snn_conversion.core.fileio import file_sha256
 from snn_conversion.core.flags import add_mobilenet_flags, check_at_least
 from snn_conversion.data.datasets import load_test_inputs
@@ -13,7 +14,7 @@ from snn_conversion.data.imagenet import find_imagenet, mobilenet_arch
 from snn_conversion.data.locate import DatasetError
 from snn_conversion.snn.layers import RULES
 from snn_conversion.snn.network import ENGINES, SpikingNetwork
-from snn_conversion.snn.runs import (merge_shards, parse_shard, run_test_set, shard_batches, shard_dir,
+from snn_conversion.snn.runs import (log_dir_lock, merge_shards, parse_shard, run_test_set, shard_batches, shard_dir,
                                      write_run_info)
 
 __all__ = ['snn_main']
@@ -113,13 +114,27 @@ def _snn_run(arch, workspace, a):
                                          seed=seed, engine=a.engine, use_ternary=ternary, use_int=use_int)
     log_dir = a.log_dir or os.path.join(workspace, 'figs', net.log_tag)
     if a.merge:
-        merged = merge_shards(log_dir)
-        print('merged %d shards into %s: %d images, SNN accuracy at T=%d: %.2f%%'
-              % (merged['merged_from'], log_dir, merged['num_images'], merged['time_steps'], merged['snn_accuracy']))
-        return merged
+        if not os.path.isdir(log_dir):
+            return _merge(log_dir)  # its own message: nothing to merge
+        with log_dir_lock(log_dir):
+            return _merge(log_dir)
     shard = parse_shard(a.shard) if a.shard else None
     if shard:
         log_dir = shard_dir(log_dir, shard)
+    ensure_writable_dir(log_dir, 'logs')
+    with log_dir_lock(log_dir):  # one writer per log folder, from before the data are read
+        return _simulate(arch, a, net, model_file, log_dir, shard)
+
+
+def _merge(log_dir):
+    merged = merge_shards(log_dir)
+    print('merged %d shards into %s: %d images, SNN accuracy at T=%d: %.2f%%'
+          % (merged['merged_from'], log_dir, merged['num_images'], merged['time_steps'], merged['snn_accuracy']))
+    return merged
+
+
+def _simulate(arch, a, net, model_file, log_dir, shard):
+    noise, seed = a.noise_ratio, a.seed
     x, y = load_test_inputs(arch.dataset, data_dir=a.data_dir, num_test=a.num_test, input_shape=arch.input_shape)
     if shard and not len(shard_batches(len(x), a.batch_size, shard)):
         raise UserError('shard %s holds no batch: use at most %d shards' % (a.shard, -(-len(x) // a.batch_size)))
@@ -128,7 +143,7 @@ def _snn_run(arch, workspace, a):
     digest = file_sha256(model_file)  # once: the resume key and run.json
     with net.set_workers(a.workers):
         res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir, shard=shard, resume=a.resume,
-                           key=dict(checkpoint_sha256=digest))
+                           key=dict(checkpoint_sha256=digest), lock=False)
     acc = 100.0 * res['correct'] / res['n']
     extra = dict(shard='%d/%d' % shard, batches=[res['batches'].start, res['batches'].stop]) if shard else {}
     write_run_info(log_dir, arch, net.k, a.time_steps, a.batch_size, res['n'], model_file, a.rule,

@@ -16,15 +16,17 @@ import numpy as np
 from snn_conversion.core.errors import StopRequest, UserError, ensure_writable_dir
 from snn_conversion.core.families import ALL_LOG_FILES
 from snn_conversion.core.fileio import atomic_write_json, atomic_write_text, file_sha256
+from snn_conversion.core.lock import RunLock
 from snn_conversion.core.provenance import provenance
 from snn_conversion.core.progress import progress_bar
 from snn_conversion.snn.logs import format_log_lines, write_logs
 
 __all__ = ['run_test_set', 'merge_shards', 'shard_batches', 'parse_shard', 'shard_dir', 'run_key',
-           'first_matching_step', 'write_run_info', 'PROGRESS_FILE']
+           'first_matching_step', 'write_run_info', 'log_dir_lock', 'PROGRESS_FILE', 'LOCK_FILE']
 
 
 PROGRESS_FILE = 'progress.json'
+LOCK_FILE = '.lock'
 TOTALS = ('correct', 'spike_num', 'spike_collect', 'sop_num')
 
 
@@ -141,8 +143,13 @@ def shard_dir(log_dir, shard):
     return os.path.join(log_dir, 'shard-%d-of-%d' % shard)
 
 
+def log_dir_lock(log_dir):
+    """The lock a simulation (or a merge) holds on its log folder for its whole life: one writer per folder."""
+    return RunLock(os.path.join(log_dir, LOCK_FILE), 'the log folder %s' % log_dir)
+
+
 def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True, shard=None, resume=False,
-                 key=None):
+                 key=None, lock=True):
     """Simulate the (streamed) test set batch by batch; optionally write the log files.
 
     ``shard`` = (i, n) simulates only the i-th of n contiguous batch-aligned slices; :func:`merge_shards`
@@ -157,7 +164,13 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True,
     ``spike_num``/``spike_collect``/``sop_num`` [T] summed over batches,
     ``steps_run`` (max over batches), ``unconverged`` (batches still active at T), ``batches`` (range),
     ``resumed_batches`` (complete batches found on disk).
+
+    ``lock``: hold :func:`log_dir_lock` while running (False: the caller holds it already).
     """
+    if log_dir is not None and lock:
+        ensure_writable_dir(log_dir, 'logs')
+        with log_dir_lock(log_dir):
+            return run_test_set(net, x, y, time_steps, batch_size, log_dir, progress, shard, resume, key, lock=False)
     batches = shard_batches(len(x), batch_size, shard)
     state = Progress(log_dir, run_key(net, x, y, time_steps, batch_size, shard, **(key or {})), net.log_files,
                       time_steps)
