@@ -61,6 +61,7 @@ FIGURE = 'figs/accuracy_speed.py'
 TINY_MOBILENET = ['--width_multiplier', '0.25', '--image_size', '32']
 
 # {R} is the folder of generated inputs (see build()).
+ENOSPC = r'cannot write \S+/%s \(No space left on device\); everything written before it is intact'
 FASHION = ['--data_dir', '{R}/fashion']
 MLP = FASHION + ['--model_file', '{R}/mlp_k1.npz', '--log_dir', '{R}/logs/mlp']
 CASES = [
@@ -203,6 +204,28 @@ CASES = [
     case('unwritable_figure', FIGURE, ['{R}/logs/done', '--out', '{R}/a_file/figure'],
          r'cannot write the figure \S+/a_file/figure'),
     case('figure_no_logs', FIGURE, ['{R}/logs/nowhere'], r'logs/nowhere'),
+    # ---- a full disk (ENOSPC injected at each write site: $SNN_INJECT_WRITE_ERROR)
+    case('enospc_checkpoint', FASHION_ANN, FASHION + ['--model_file', '{R}/full/m.npz', '--epochs', '1'],
+         ENOSPC % 'm.npz', env={'SNN_INJECT_WRITE_ERROR': 'm.npz'}),
+    case('enospc_train_state', FASHION_ANN, FASHION + ['--model_file', '{R}/full/s.npz', '--epochs', '1'],
+         ENOSPC % 's.train_state.npz', env={'SNN_INJECT_WRITE_ERROR': 'train_state'}),
+    case('enospc_log_batch', FASHION_SNN, MLP[:4] + ['--log_dir', '{R}/full/logs1'], ENOSPC % 'accuracy.txt',
+         env={'SNN_INJECT_WRITE_ERROR': 'accuracy.txt'}),
+    case('enospc_progress', FASHION_SNN, MLP[:4] + ['--log_dir', '{R}/full/logs2'], ENOSPC % 'progress.json',
+         env={'SNN_INJECT_WRITE_ERROR': 'progress.json'}),
+    case('enospc_run_json', FASHION_SNN, MLP[:4] + ['--log_dir', '{R}/full/logs3'], ENOSPC % 'run.json',
+         env={'SNN_INJECT_WRITE_ERROR': 'run.json'}),
+    case('eio_log_batch', FASHION_SNN, MLP[:4] + ['--log_dir', '{R}/full/logs4'],
+         r'cannot write \S+/sop_num.txt \(Input/output error\); everything written before it is intact',
+         env={'SNN_INJECT_WRITE_ERROR': 'sop_num:EIO'}),
+    case('enospc_frames', NMNIST_PRE, ['--data_dir', '{R}/events', '--out_dir', '{R}/full/frames'],
+         ENOSPC % 'train.npz', env={'SNN_INJECT_WRITE_ERROR': 'train.npz'}),
+    case('enospc_tfrecord_shard', IMAGENET_CONVERT, ['--data_dir', '{R}/imagenet_src', '--out_dir', '{R}/full/tfr',
+                                                     '--train_shards', '1', '--val_shards', '1', '--workers', '1'],
+         ENOSPC % 'train-00000-of-00001.tfrecord', env={'SNN_INJECT_WRITE_ERROR': '.tfrecord'}),
+    case('enospc_tfrecord_meta', IMAGENET_CONVERT, ['--data_dir', '{R}/imagenet_src', '--out_dir', '{R}/full/tfr2',
+                                                    '--train_shards', '1', '--val_shards', '1', '--workers', '1'],
+         ENOSPC % 'meta.json', env={'SNN_INJECT_WRITE_ERROR': 'meta.json'}),
 ]
 
 

@@ -53,16 +53,16 @@ if fault == 'checkpoint':
         die()
     np.savez = savez
 else:
-    import spiking_utils
-    real = spiking_utils.write_logs
-    def write_logs(log_dir, lines, mode='a'):
+    import snn_conversion.snn.runs as runs
+    real = runs.write_logs
+    def write_logs(log_dir, lines):
         calls[0] += 1
         if calls[0] != n:
-            return real(log_dir, lines, mode)
+            return real(log_dir, lines)
         first = sorted(lines)[0]
-        real(log_dir, {first: lines[first]}, mode)
+        real(log_dir, {first: lines[first]})
         die()
-    spiking_utils.write_logs = write_logs
+    runs.write_logs = write_logs
 runpy.run_path(script, run_name='__main__')
 '''
 
@@ -331,3 +331,35 @@ def test_second_training_on_one_checkpoint_fails_at_once(tmp_path, tiny_fashion)
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert third.returncode == 0, third.stderr
     assert 'note: taking over the checkpoint %s from a run that is gone (pid %d' % (model, first.pid) in third.stderr
+
+
+def _full_disk(site):
+    return dict(os.environ, SNN_INJECT_WRITE_ERROR=site)
+
+
+@pytest.mark.parametrize('site', ['accuracy.txt@4', 'sop_num.txt@3', 'progress.json@4', 'run.json'])
+def test_full_disk_during_a_simulation_then_resume(data, lenet, tmp_path, site):
+    """ENOSPC at a log append, at the progress record or at run.json: one line, exit 2; once there is space the
+    same command with --resume finishes with the logs of an uninterrupted run."""
+    common = [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '20', '--time_steps', '30']
+    full, cut = str(tmp_path / 'full'), str(tmp_path / 'cut')
+    _run(common + ['--log_dir', full])
+    p = _run(common + ['--log_dir', cut], ok=False, env=_full_disk(site))
+    err = [line for line in p.stderr.splitlines() if line.startswith('error:')]  # beside progress-bar frames
+    assert p.returncode == 2 and len(err) == 1 and 'Traceback' not in p.stderr, p.stderr[-2000:]
+    assert 'No space left on device' in err[0] and 'everything written before it is intact' in err[0]
+    _run(common + ['--log_dir', cut, '--resume'])
+    assert _logs(cut) == _logs(full)
+    _same_run_json(cut, full)
+
+
+def test_full_disk_during_training_then_resume(data, reference, tmp_path):
+    """ENOSPC writing epoch 2's training state (its checkpoint was written): one line, exit 2; resumed, the
+    training ends with the arrays of an uninterrupted one."""
+    model = str(tmp_path / 'm.npz')
+    p = _run(_train_args(data, model), ok=False, env=_full_disk('train_state@2'))
+    err = [line for line in p.stderr.splitlines() if line.startswith('error:')]
+    assert p.returncode == 2 and len(err) == 1 and 'Traceback' not in p.stderr and 'm.train_state.npz (No space left on device)' in err[0], p.stderr
+    assert load_checkpoint(model)[1]['epoch'] == 2 and int(read_npz(model[:-4] + '.train_state.npz')['__epoch__']) == 1
+    _run(_train_args(data, model, '--resume', 'True'))
+    _assert_same_training(model, reference)

@@ -2,11 +2,19 @@
 
 Each writer puts its bytes into ``<path>.tmp-<pid>`` beside the target, fsyncs, and renames it over the target
 (atomic on POSIX file systems): a kill at any moment leaves the previous file or the new one.  Temporaries of
-killed writers are removed by the next write of the same file.
+killed writers are removed by the next write of the same file.  Appends (:func:`append_lines`, the simulation's
+logs) are made safe by the record written after them (``progress.json``).
+
+A write that fails (a full disk, an I/O error, a read-only file system, a quota) raises :class:`WriteError`: one
+line naming the file and the reason, saying that what was written before is intact and how to go on; the command
+lines turn it into exit code 2.  ``$SNN_INJECT_WRITE_ERROR=<part of a file name>[:<errno name>][@<n>]`` makes
+the writes of matching files fail (ENOSPC by default; from the n-th such write of the process on, default the
+first) -- the tests' way to reach every write site.
 """
 
 from __future__ import absolute_import, division, print_function
 
+import errno
 import glob
 import hashlib
 import json
@@ -15,8 +23,40 @@ import zipfile
 
 import numpy as np
 
+from snn_conversion.core.errors import UserError
+
 __all__ = ['atomic_write', 'atomic_write_text', 'atomic_write_json', 'atomic_savez', 'atomic_savez_compressed',
-           'remove_stale_temporaries', 'read_npz', 'file_sha256']
+           'append_lines', 'remove_stale_temporaries', 'read_npz', 'file_sha256', 'WriteError', 'check_write',
+           'INJECT_ENV']
+
+INJECT_ENV = 'SNN_INJECT_WRITE_ERROR'
+
+
+class WriteError(UserError):
+    """A file could not be written (one-line message: which file, why, what is intact, how to go on)."""
+
+    def __init__(self, path, error):
+        reason = getattr(error, 'strerror', None) or str(error)
+        super(WriteError, self).__init__(
+            'cannot write %s (%s); everything written before it is intact: free space (or fix the folder) and run '
+            'the same command again to continue (--resume)' % (path, reason))
+
+
+def check_write(path):
+    """The injected write failure of ``path``, if ``$SNN_INJECT_WRITE_ERROR`` names it (a test hook)."""
+    spec = os.environ.get(INJECT_ENV)
+    if not spec:
+        return
+    spec, _, nth = spec.partition('@')
+    part, _, name = spec.partition(':')
+    if part and part in os.path.basename(path):
+        _INJECTED[0] += 1
+        if _INJECTED[0] >= int(nth or 1):
+            code = getattr(errno, name or 'ENOSPC')
+            raise OSError(code, os.strerror(code), path)
+
+
+_INJECTED = [0]  # matching writes seen by this process
 
 
 def _pid_alive(pid):
@@ -41,23 +81,46 @@ def remove_stale_temporaries(path):
 
 
 def atomic_write(path, mode, write):
-    """``write(f)`` into a temporary file beside ``path``, fsync, then rename it over ``path``."""
+    """``write(f)`` into a temporary file beside ``path``, fsync, then rename it over ``path``; a failure is a
+    :class:`WriteError` and leaves ``path`` as it was."""
     tmp = path + '.tmp-%d' % os.getpid()
     try:
+        check_write(path)
         with open(tmp, mode) as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except (OSError, IOError) as e:
+        raise WriteError(path, e)
     finally:
         if os.path.exists(tmp):
-            os.remove(tmp)
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+
+
+def append_lines(path, lines):
+    """Append ``lines`` (each ended by a newline) to ``path``, flushed to disk; a failure is a
+    :class:`WriteError` (the caller's progress record still describes the complete part)."""
+    try:
+        check_write(path)
+        with open(path, 'a') as f:
+            f.write(''.join(line + '\n' for line in lines))
+            f.flush()
+            os.fsync(f.fileno())
+    except (OSError, IOError) as e:
+        raise WriteError(path, e)
 
 
 def _savez(path, save, arrays):
     d = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(d):
-        os.makedirs(d)
+    try:
+        if not os.path.isdir(d):
+            os.makedirs(d)
+    except OSError as e:
+        raise WriteError(path, e)
     atomic_write(path, 'wb', lambda f: save(f, **arrays))
     remove_stale_temporaries(path)
 

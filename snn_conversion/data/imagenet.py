@@ -35,7 +35,7 @@ import sys
 
 import numpy as np
 
-from snn_conversion.core.fileio import atomic_write_text
+from snn_conversion.core.fileio import WriteError, atomic_write_text, check_write
 from snn_conversion.data.locate import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import ArgumentParser, UserError
 from snn_conversion.core import architectures
@@ -175,11 +175,14 @@ def _write_shard(job):
     out_path, records = job
     tmp = out_path + '.tmp-%d' % os.getpid()
     try:
+        check_write(out_path)
         with tf.io.TFRecordWriter(tmp) as writer:
             for path, name, wnid, label in records:
                 data, height, width = _encode_image(path)
                 writer.write(_example(tf, data, label, height, width, wnid, name))
         os.replace(tmp, out_path)
+    except (OSError, IOError, tf.errors.OpError) as e:  # the shards written before stay; a rerun writes the rest
+        raise WriteError(out_path, getattr(e, 'message', None) and OSError(0, e.message) or e)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -29,6 +29,7 @@ import numpy as np
 
 from snn_conversion.data.locate import DATASETS, DatasetError
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli
+from snn_conversion.core.fileio import atomic_savez_compressed
 
 __all__ = ['SENSOR', 'DIVISOR', 'read_events', 'events_to_frame', 'list_samples', 'convert', 'main']
 
@@ -135,13 +136,8 @@ def convert(data_dir, out_dir, polarity='on', workers=1, progress=True):
         counts = np.stack(frames)
         labels = np.array([lab for _, lab in samples], dtype=np.int64)
         path = os.path.join(out_dir, fname)
-        tmp = path + '.tmp.npz'
-        try:
-            np.savez_compressed(tmp, counts=counts, labels=labels, divisor=np.int64(DIVISOR),
+        atomic_savez_compressed(path, counts=counts, labels=labels, divisor=np.int64(DIVISOR),
                                 files=np.array([rel for rel, _ in samples]))
-            os.replace(tmp, path)
-        except (IOError, OSError) as e:
-            raise UserError('cannot write %s (%s)' % (path, e))
         done[key] = (path, len(samples))
         print('%s: %d samples, %s frames 34x34x%d (counts; the network sees counts / %d) -> %s'
               % (split, len(samples), polarity, counts.shape[-1], DIVISOR, path))

@@ -5,6 +5,7 @@ from __future__ import absolute_import, division, print_function
 import os
 
 from snn_conversion.core.families import ALL_LOG_FILES, FAMILIES, LOG_FILES
+from snn_conversion.core.fileio import append_lines
 
 __all__ = ['LOG_FILES', 'ALL_LOG_FILES', 'FLOAT_LOGS', 'format_log_lines', 'write_logs']
 
@@ -27,10 +28,7 @@ def format_log_lines(trace, labels, files=LOG_FILES, family='negative'):
             for name in files}
 
 
-def write_logs(log_dir, lines_per_file, mode='a'):
-    """Append (or write) each file's lines, flushed to disk before returning."""
+def write_logs(log_dir, lines_per_file):
+    """Append each file's lines, flushed to disk before returning (a failure: one-line WriteError)."""
     for name, lines in lines_per_file.items():
-        with open(os.path.join(log_dir, name), mode) as f:
-            f.write(''.join(line + '\n' for line in lines))
-            f.flush()
-            os.fsync(f.fileno())
+        append_lines(os.path.join(log_dir, name), lines)
