@@ -21,9 +21,10 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from snn_conversion.core import architectures  # noqa: E402
+from snn_conversion.core.families import FAMILIES, PROGRESS_FILE  # noqa: E402
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
 
-__all__ = ['LogRun', 'read_log_dir', 'infer_time_steps', 'find_log_dirs', 'figure_cli', 'save_figure']
+__all__ = ['LogRun', 'check_against_run_json', 'read_log_dir', 'infer_time_steps', 'find_log_dirs', 'figure_cli', 'save_figure']
 
 DEFAULT_IMAGES = 10000
 
@@ -58,12 +59,20 @@ class LogRun(object):
         self.path = path
         info = {}
         info_path = os.path.join(path, 'run.json')
-        if os.path.isfile(info_path):
-            with open(info_path) as f:
-                info = json.load(f)
-        self.info = info
         if not os.path.isdir(path):
             raise UserError('log folder %s does not exist' % path)
+        if os.path.isfile(info_path):
+            try:
+                with open(info_path) as f:
+                    info = json.load(f)
+                if not isinstance(info, dict):
+                    raise ValueError('not a JSON object')
+            except ValueError as e:
+                raise UserError('%s is damaged (%s): simulate again into an empty folder' % (info_path, e))
+        elif os.path.isfile(os.path.join(path, PROGRESS_FILE)):
+            raise UserError('%s holds an unfinished run (progress.json, no run.json): continue it with --resume '
+                            'before plotting it' % path)
+        self.info = info
         cols = {}
         for name in ('accuracy', 'spike_num', 'sop_num', 'spike_collect'):
             p = os.path.join(path, name + '.txt')
@@ -80,6 +89,8 @@ class LogRun(object):
             raise UserError('%s: %d lines is not a multiple of T=%d time steps' % (path, n_lines, t))
         self.time_steps = int(t)
         self.n_batches = n_lines // self.time_steps
+        if info:
+            check_against_run_json(path, info, sorted(cols), n_lines)
         self.cols = {key: v.reshape(self.n_batches, self.time_steps) for key, v in cols.items()}
         self.num_images = int(num_images or info.get('num_images') or DEFAULT_IMAGES)
         arch_name = arch or info.get('architecture')
@@ -109,6 +120,27 @@ class LogRun(object):
 
     def sops_per_image(self):
         return self._per_image('sop_num')
+
+
+def check_against_run_json(path, info, columns, n_lines):
+    """Refuse a log folder whose files do not fit its run.json (mixed or partial runs): the family's file set,
+    T times the number of batches lines in every file."""
+    problems = []
+    family = FAMILIES.get(info.get('family'))
+    if family is not None:
+        missing = [f for f in family.log_files if not os.path.isfile(os.path.join(path, f))]
+        if missing:
+            problems.append('%s missing' % ', '.join(missing))
+    T, n, bs = info.get('time_steps'), info.get('num_images'), info.get('batch_size')
+    if T and n and bs:
+        batches = info.get('batches')
+        n_batches = batches[1] - batches[0] if batches else -(-int(n) // int(bs))
+        if n_lines != n_batches * int(T):
+            problems.append('%d lines per file where %d batches x T=%d make %d' % (n_lines, n_batches, T,
+                                                                                   n_batches * int(T)))
+    if problems:
+        raise UserError('%s does not fit its run.json (%s): mixed or partial runs; simulate again into an empty '
+                        'folder' % (path, '; '.join(problems)))
 
 
 def _default_label(path, info):

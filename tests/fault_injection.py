@@ -204,6 +204,14 @@ CASES = [
     case('unwritable_figure', FIGURE, ['{R}/logs/done', '--out', '{R}/a_file/figure'],
          r'cannot write the figure \S+/a_file/figure'),
     case('figure_no_logs', FIGURE, ['{R}/logs/nowhere'], r'logs/nowhere'),
+    # ---- log folders that do not fit their run.json, damaged or unfinished runs
+    case('figure_two_runs_mixed', FIGURE, ['{R}/logs/doubled'],
+         r'logs/doubled does not fit its run.json \(\d+ lines per file where \d+ batches x T=40 make \d+\)'),
+    case('figure_family_file_missing', FIGURE, ['{R}/logs/no_collect'],
+         r'logs/no_collect does not fit its run.json \(spike_collect.txt missing\)'),
+    case('figure_run_json_damaged', FIGURE, ['{R}/logs/bad_run_json'], r'logs/bad_run_json/run.json is damaged'),
+    case('figure_unfinished_run', FIGURE, ['{R}/logs/other_run'],
+         r'logs/other_run holds an unfinished run \(progress.json, no run.json\): continue it with --resume'),
     # ---- a full disk (ENOSPC injected at each write site: $SNN_INJECT_WRITE_ERROR)
     case('enospc_checkpoint', FASHION_ANN, FASHION + ['--model_file', '{R}/full/m.npz', '--epochs', '1'],
          ENOSPC % 'm.npz', env={'SNN_INJECT_WRITE_ERROR': 'm.npz'}),
@@ -345,6 +353,12 @@ def build(root):
                    snn_accuracy=float(100.0 * res['correct'][-1] / res['n']), steps_run=res['steps_run'])
     with open(R('logs', 'damaged', 'accuracy.txt'), 'r+') as f:
         f.truncate(15)
+    doubled = _copy(R('logs', 'done'), R('logs', 'doubled'))  # a second run appended to a finished folder
+    for name in ('accuracy.txt', 'spike_num.txt', 'spike_collect.txt', 'sop_num.txt'):
+        text = open(os.path.join(doubled, name)).read()
+        open(os.path.join(doubled, name), 'w').write(text * 2)
+    os.remove(os.path.join(_copy(R('logs', 'done'), R('logs', 'no_collect')), 'spike_collect.txt'))
+    open(os.path.join(_copy(R('logs', 'done'), R('logs', 'bad_run_json')), 'run.json'), 'w').write('{"time_st')
     path = R('logs', 'other_run', 'progress.json')
     with open(path) as f:
         rec = json.load(f)

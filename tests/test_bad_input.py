@@ -59,3 +59,14 @@ def test_script_prints_the_count():
                        stderr=subprocess.PIPE, universal_newlines=True)
     assert p.returncode == 0, p.stdout + p.stderr
     assert re.search(r'^2 cases, 2 handled$', p.stdout, re.M), p.stdout
+
+
+def test_table_covers_the_environment_faults():
+    """Issue 16's list: a full disk (or an I/O error) at every write site, damaged run records, log folders
+    that do not fit their run.json."""
+    names = {c.name for c in fi.CASES}
+    required = ['enospc_checkpoint', 'enospc_train_state', 'enospc_log_batch', 'enospc_progress', 'enospc_run_json',
+                'eio_log_batch', 'enospc_frames', 'enospc_tfrecord_shard', 'enospc_tfrecord_meta',
+                'ckpt_train_state_corrupt', 'data_tfrecord_meta_corrupt', 'figure_run_json_damaged',
+                'figure_two_runs_mixed', 'figure_family_file_missing', 'figure_unfinished_run']
+    assert not [n for n in required if n not in names]

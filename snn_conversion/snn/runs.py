@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from snn_conversion.core.errors import StopRequest, UserError, ensure_writable_dir
-from snn_conversion.core.families import ALL_LOG_FILES
+from snn_conversion.core.families import ALL_LOG_FILES, PROGRESS_FILE
 from snn_conversion.core.fileio import atomic_write_json, atomic_write_text, file_sha256
 from snn_conversion.core.lock import RunLock
 from snn_conversion.core.provenance import provenance
@@ -25,7 +25,6 @@ __all__ = ['run_test_set', 'merge_shards', 'shard_batches', 'parse_shard', 'shar
            'first_matching_step', 'write_run_info', 'log_dir_lock', 'PROGRESS_FILE', 'LOCK_FILE']
 
 
-PROGRESS_FILE = 'progress.json'
 LOCK_FILE = '.lock'
 TOTALS = ('correct', 'spike_num', 'spike_collect', 'sop_num')
 
