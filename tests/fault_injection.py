@@ -209,6 +209,9 @@ CASES = [
          r'logs/doubled does not fit its run.json \(\d+ lines per file where \d+ batches x T=40 make \d+\)'),
     case('figure_family_file_missing', FIGURE, ['{R}/logs/no_collect'],
          r'logs/no_collect does not fit its run.json \(spike_collect.txt missing\)'),
+    case('merge_shard_run_json_damaged', FASHION_SNN, FASHION + ['--model_file', '{R}/mlp_k1.npz', '--log_dir',
+                                                                 '{R}/logs/shards', '--merge'],
+         r'shard-1-of-2/run.json is damaged \(.*\): simulate shard 1/2 again'),
     case('figure_run_json_damaged', FIGURE, ['{R}/logs/bad_run_json'], r'logs/bad_run_json/run.json is damaged'),
     case('figure_unfinished_run', FIGURE, ['{R}/logs/other_run'],
          r'logs/other_run holds an unfinished run \(progress.json, no run.json\): continue it with --resume'),
@@ -359,6 +362,9 @@ def build(root):
         open(os.path.join(doubled, name), 'w').write(text * 2)
     os.remove(os.path.join(_copy(R('logs', 'done'), R('logs', 'no_collect')), 'spike_collect.txt'))
     open(os.path.join(_copy(R('logs', 'done'), R('logs', 'bad_run_json')), 'run.json'), 'w').write('{"time_st')
+    for i in (1, 2):  # two finished shards, the first one's run.json damaged
+        _copy(R('logs', 'done'), R('logs', 'shards', 'shard-%d-of-2' % i))
+    open(R('logs', 'shards', 'shard-1-of-2', 'run.json'), 'w').write('{"architecture": "mlp_fash')
     path = R('logs', 'other_run', 'progress.json')
     with open(path) as f:
         rec = json.load(f)

@@ -68,5 +68,6 @@ def test_table_covers_the_environment_faults():
     required = ['enospc_checkpoint', 'enospc_train_state', 'enospc_log_batch', 'enospc_progress', 'enospc_run_json',
                 'eio_log_batch', 'enospc_frames', 'enospc_tfrecord_shard', 'enospc_tfrecord_meta',
                 'ckpt_train_state_corrupt', 'data_tfrecord_meta_corrupt', 'figure_run_json_damaged',
-                'figure_two_runs_mixed', 'figure_family_file_missing', 'figure_unfinished_run']
+                'figure_two_runs_mixed', 'figure_family_file_missing', 'figure_unfinished_run',
+                'merge_shard_run_json_damaged']
     assert not [n for n in required if n not in names]

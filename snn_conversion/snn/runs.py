@@ -229,8 +229,12 @@ def merge_shards(log_dir):
         info_path = os.path.join(d, 'run.json')
         if not os.path.isfile(info_path):
             raise UserError('shard %d/%d is missing or unfinished (no %s)' % (i, n, info_path))
-        with open(info_path) as f:
-            infos.append(json.load(f))
+        try:
+            with open(info_path) as f:
+                infos.append(json.load(f))
+        except (OSError, ValueError) as e:
+            raise UserError('%s is damaged (%s): simulate shard %d/%d again (without --resume)'
+                            % (info_path, e, i, n))
     keys = ('architecture', 'k', 'B', 'use_ternary', 'use_int', 'time_steps', 'batch_size', 'checkpoint',
             'checkpoint_sha256', 'rule', 'noise_ratio', 'seed')
     for info in infos[1:]:
