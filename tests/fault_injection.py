@@ -390,7 +390,12 @@ def error_lines(stderr):
 
 def run_case(c, root, timeout=300):
     """Run one case; a Result says whether it was handled and, if not, why."""
-    args = [a.replace('{R}', root) for a in c.args]
+    args = list(c.args)
+    if os.path.basename(c.script).startswith('Spiking_') and '--log_dir' not in args:
+        # every simulation writes to a folder of its own: never to the checkout's default log folders, and
+        # never to a folder another case (running at the same time) holds locked
+        args += ['--log_dir', '{R}/logs/case_%s' % c.name]
+    args = [a.replace('{R}', root) for a in args]
     env = dict(os.environ)
     for var in ('SNN_DATA_DIR', 'TF_CONFIG'):
         env.pop(var, None)

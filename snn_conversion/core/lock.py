@@ -27,6 +27,8 @@ class LockedError(UserError):
 
 
 def _describe(holder):
+    if not holder.get('pid'):
+        return 'it has not written its details yet'
     return 'pid %s on %s, started %s: %s' % (holder.get('pid', '?'), holder.get('host', '?'),
                                              holder.get('started', '?'), holder.get('command', '?'))
 
