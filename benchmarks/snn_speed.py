@@ -2,6 +2,7 @@
 
     python benchmarks/snn_speed.py                       # cnn1_cifar10, k=1, batch 50, T=100
     python benchmarks/snn_speed.py --arch lenet_fashionmnist --time_steps 20
+    python benchmarks/snn_speed.py --arch lenet_mnist --checkpoint MNIST/lenet_mnist_k1.npz --data_dir ../shared/data/mnist
 
 Random weights, BN statistics calibrated on the (random, standardized) input batch. The baseline is the
 straightforward simulator the authors' code is an instance of: NCHW tensors, the textbook im2col (index
@@ -20,6 +21,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import spiking_utils as su  # noqa: E402
+from snn_conversion.snn import backends  # noqa: E402
+from snn_conversion.data.datasets import load_test_inputs  # noqa: E402
 from snn_conversion.core import architectures  # noqa: E402
 from snn_conversion.core.errors import ArgumentParser  # noqa: E402
 
@@ -87,12 +90,67 @@ def measure(fn):
     return out, seconds, peak / 2.0 ** 20
 
 
+COMPONENTS = (('integrate_dense', 'busy steps: whole-input convolution'),
+              ('integrate_events', 'sparse steps: event kernel'),
+              ('fire', 'neuron update + event extraction'))
+
+
+def component_shares(net, x, time_steps):
+    """Seconds per backend call of one timed run of ``net`` (single process) and the total: where the time goes."""
+    backend = backends.get(net.engine)
+    spent = {name: 0.0 for name, _ in COMPONENTS}
+    saved = {name: getattr(backend, name) for name, _ in COMPONENTS}
+
+    def timed(name, fn):
+        def call(*args):
+            t0 = time.time()
+            try:
+                return fn(*args)
+            finally:
+                spent[name] += time.time() - t0
+        return call
+    for name, _ in COMPONENTS:
+        setattr(backend, name, timed(name, saved[name]))
+    try:
+        t0 = time.time()
+        net.simulate(x, time_steps)
+        total = time.time() - t0
+    finally:
+        for name, fn in saved.items():
+            setattr(backend, name, fn)
+    return spent, total
+
+
+def network_and_inputs(a, p):
+    """(architecture, parameters or None, checkpoint path or None, inputs, description)."""
+    try:
+        arch = architectures.get(a.arch)
+    except ValueError as e:
+        p.error(str(e))
+    if arch.uses_B:
+        p.error('the benchmark covers the multi-step families (negative-spike, all-integer)')
+    rng = np.random.RandomState(a.seed)
+    if a.checkpoint:
+        if not os.path.isfile(a.checkpoint):
+            p.error('--checkpoint %s not found' % a.checkpoint)
+        x, _ = load_test_inputs(arch.dataset, data_dir=a.data_dir, num_test=a.batch_size)
+        return arch, None, a.checkpoint, np.asarray(x), 'trained checkpoint %s, the first %d test images' % (
+            os.path.basename(a.checkpoint), len(x))
+    x = rng.randn(a.batch_size, *arch.input_shape).astype(np.float32) if arch.dataset in ('cifar10', 'cifar100', 'imagenet') \
+        else rng.rand(a.batch_size, *arch.input_shape).astype(np.float32)
+    params = su.random_calibrated_params(arch, x, rng, k=a.k)
+    return arch, params, None, x, 'random weights with calibrated BN'
+
+
 def main(argv=None):
     p = ArgumentParser(description=__doc__.strip().splitlines()[0])
     p.add_argument('--arch', default='cnn1_cifar10',
                    help='a registered architecture (%s) or a MobileNet variant such as '
                         'mobilenet_imagenet_w0.25_s128_c1000' % ', '.join(architectures.names()))
-    p.add_argument('--k', type=int, default=1)
+    p.add_argument('--k', type=int, default=1, help='k (random network; a checkpoint brings its own)')
+    p.add_argument('--checkpoint', default=None,
+                   help='a trained checkpoint of --arch instead of random weights (e.g. MNIST/lenet_mnist_k1.npz)')
+    p.add_argument('--data_dir', default=None, help="the test set's folder, with --checkpoint")
     p.add_argument('--batch_size', type=int, default=50)
     p.add_argument('--time_steps', type=int, default=100)
     p.add_argument('--baseline_steps', type=int, default=10, help='steps the dense baselines are timed over')
@@ -100,51 +158,70 @@ def main(argv=None):
                    help='processes for the last row (default: the CPU count)')
     p.add_argument('--seed', type=int, default=0)
     a = p.parse_args(argv)
-    try:
-        arch = architectures.get(a.arch)
-    except ValueError as e:
-        p.error(str(e))
-    if arch.uses_B:
-        p.error('the benchmark covers the multi-step (negative-spike) family')
-    rng = np.random.RandomState(a.seed)
-    x = rng.randn(a.batch_size, *arch.input_shape).astype(np.float32) if arch.dataset in ('cifar10', 'cifar100', 'imagenet') \
-        else rng.rand(a.batch_size, *arch.input_shape).astype(np.float32)
-    params = su.random_calibrated_params(arch, x, rng, k=a.k)
-    print('%s (%s), k=%d, batch %d, T=%d, random weights with calibrated BN, %d CPU(s)'
-          % (arch.name, arch.string, a.k, a.batch_size, a.time_steps, os.cpu_count() or 1))
+    arch, params, checkpoint, x, what = network_and_inputs(a, p)
 
-    net = su.SpikingNetwork.from_params(arch, params, a.k)
-    trace, t_ours, mem_ours = measure(lambda: net.simulate(x, a.time_steps))
-    dense_engine = su.SpikingNetwork.from_params(arch, params, a.k, engine='dense')
-    trace_d, t_dense, mem_dense = measure(lambda: dense_engine.simulate(x, a.time_steps))
+    def build(engine):
+        if checkpoint:
+            return su.SpikingNetwork.from_checkpoint(checkpoint, arch, engine=engine)
+        return su.SpikingNetwork.from_params(arch, params, a.k, engine=engine)
+    engines = [e for e in ('dense', 'sparse', 'compiled') if backends.available(e)]
+    nets = {e: build(e) for e in engines}
+    print('%s (%s), k=%d, batch %d, T=%d, %s, %d CPU(s)'
+          % (arch.name, arch.string, nets['dense'].k, len(x), a.time_steps, what, os.cpu_count() or 1))
+    for net in nets.values():
+        net.simulate(x[:2], 2)  # compiled kernels are loaded (or compiled) here, not in the timed runs
+    runs = {e: measure(lambda: nets[e].simulate(x, a.time_steps)) for e in engines}
+    trace = runs[engines[-1]][0]
     steps = min(a.baseline_steps, a.time_steps)
-    counts_base, t_base, mem_base = measure(lambda: dense_baseline(net, x, steps))
-    counts_strided, t_strided, mem_strided = measure(lambda: dense_baseline(net, x, steps, strided=True))
-    counts_ours = net.simulate(x, steps).counts
+    ref = nets['dense']
+    counts_base, t_base, mem_base = measure(lambda: dense_baseline(ref, x, steps))
+    counts_strided, t_strided, mem_strided = measure(lambda: dense_baseline(ref, x, steps, strided=True))
+    counts_ours = nets[engines[-1]].simulate(x, steps).counts
     same = all((c1 == c2).all() and (c1 == c3).all() for c1, c2, c3 in zip(counts_base, counts_strided, counts_ours))
-    same_full = all((c1 == c2).all() for c1, c2 in zip(trace.counts, trace_d.counts))
+    same_full = all(all((c1 == c2).all() for c1, c2 in zip(runs['dense'][0].counts, runs[e][0].counts))
+                    for e in engines)
+    par = engines[-1]
     if a.workers > 1:
-        with su.SpikingNetwork.from_params(arch, params, a.k).set_workers(a.workers) as par:
-            par.simulate(x[:2 * a.workers], 2)  # start the workers
-            trace_p, t_par, mem_par = measure(lambda: par.simulate(x, a.time_steps))
+        with build(par).set_workers(a.workers) as net_par:
+            net_par.simulate(x[:2 * a.workers], 2)  # start the workers
+            trace_p, t_par, _ = measure(lambda: net_par.simulate(x, a.time_steps))
         same_full &= all((c1 == c2).all() for c1, c2 in zip(trace.counts, trace_p.counts))
 
-    rate = dict(ours=a.batch_size * a.time_steps / t_ours, dense=a.batch_size * a.time_steps / t_dense,
-                base=a.batch_size * steps / t_base, strided=a.batch_size * steps / t_strided)
+    n_img = len(x)
+    rate = {e: n_img * a.time_steps / runs[e][1] for e in engines}
+    rate.update(base=n_img * steps / t_base, strided=n_img * steps / t_strided)
     if a.workers > 1:
-        rate['par'] = a.batch_size * a.time_steps / t_par
+        rate['par'] = n_img * a.time_steps / t_par
+    sops = trace.sop_num[-1] / n_img
     print('network quiescent after %d of %d steps; %.0f spikes and %.3g SOPs per image'
-          % (trace.steps_run, a.time_steps, trace.spike_num[-1] / a.batch_size, trace.sop_num[-1] / a.batch_size))
-    print('%-58s %14s %9s %9s %11s' % ('simulator', 'images*steps/s', 'peak MiB', 'speed-up', 'vs strided'))
-    rows = [('dense per-step float64 im2col, no early stop (baseline)', 'base', mem_base),
-            ('  the same with a strided NHWC im2col', 'strided', mem_strided),
-            ("engine='dense' (zero-skip, early stop)", 'dense', mem_dense),
-            ("engine='sparse' (default: event-driven hybrid)", 'ours', mem_ours)]
-    if a.workers > 1:  # peak memory of this process only; each worker holds half the state
-        rows.append(("engine='sparse', --workers %d (1 BLAS thread each)" % a.workers, 'par', float('nan')))
-    for label, key, mem in rows:
-        print('%-58s %14.1f %9.0f %8.1fx %10.1fx' % (label, rate[key], mem, rate[key] / rate['base'],
-                                                     rate[key] / rate['strided']))
+          % (trace.steps_run, a.time_steps, trace.spike_num[-1] / n_img, sops))
+    print('%-60s %14s %9s %9s %9s %11s' % ('simulator', 'images*steps/s', 'GSOP/s', 'peak MiB', 'speed-up',
+                                           'vs strided'))
+    labels = {'dense': "engine='dense' (reference: zero-skip, early stop)",
+              'sparse': "engine='sparse' (numpy/scipy event-driven hybrid)",
+              'compiled': "engine='compiled' (default: numba, certified float32)"}
+    rows = [('dense per-step float64 im2col, no early stop (baseline)', 'base', mem_base, t_base / steps),
+            ('  the same with a strided NHWC im2col', 'strided', mem_strided, t_strided / steps)]
+    rows += [(labels[e], e, runs[e][2], runs[e][1] / trace.steps_run) for e in engines]
+    if a.workers > 1:  # peak memory of this process only; each worker holds its share of the state
+        rows.append(("engine='%s', --workers %d (1 thread each)" % (par, a.workers), 'par', float('nan'),
+                     t_par / trace.steps_run))
+    for label, key, mem, _ in rows:
+        gsops = sops * rate[key] / a.time_steps / 1e9 if key not in ('base', 'strided') else float('nan')
+        print('%-60s %14.1f %9.2f %9.0f %8.1fx %10.1fx' % (label, rate[key], gsops, mem, rate[key] / rate['base'],
+                                                           rate[key] / rate['strided']))
+    for e in engines[1:]:
+        spent, total = component_shares(nets[e], x, a.time_steps)
+        shares = ', '.join('%s %.0f %%' % (text, 100.0 * spent[name] / total) for name, text in COMPONENTS)
+        print("where engine='%s' spends its time (%.2f s): %s, the rest (encoding, counting, readout, "
+              "bookkeeping) %.0f %%" % (e, total, shares, 100.0 * (total - sum(spent.values())) / total))
+    if 'compiled' in engines:
+        numba_backend = backends.get('compiled')
+        numba_backend.stats.update(examined=0, flagged=0)
+        nets['compiled'].simulate(x, a.time_steps)
+        st = numba_backend.stats
+        print('certified float32: %d of %d examined neurons (%.3f %%) recomputed in float64'
+              % (st['flagged'], st['examined'], 100.0 * st['flagged'] / max(st['examined'], 1)))
     print('identical spike counts: baselines vs engine after %d steps: %s; engines after %d steps: %s'
           % (steps, same, a.time_steps, same_full))
     return 0 if (same and same_full) else 1

@@ -55,7 +55,7 @@ make_venv() {
     fi
     # Closed, fully pinned set: see the comment at the top of requirements.txt for why --no-deps.
     PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install --no-deps -q -r "$ROOT/requirements.txt"
-    TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" -c 'import tensorflow, tensorlayer, numpy, scipy, matplotlib, tqdm, pytest' \
+    TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" -c 'import tensorflow, tensorlayer, numpy, scipy, matplotlib, tqdm, pytest, numba' \
         || { echo "error: the packages installed but do not import; see the messages above" >&2; exit 1; }
     echo "$want" > "$stamp"
 }

@@ -136,8 +136,9 @@ def test_all_integer_lenet_seed_commands(tmp_path):
     from snn_conversion.data.datasets import load_dataset
     mnist, ws = _mnist_workspace(tmp_path, 'Quant_LeNet_MNIST_INT.py', 'Spiking_LeNet_MNIST_INT.py')
     common = ['--k', '0', '--data_dir', mnist]
-    run('Quant_LeNet_MNIST_INT.py', *common, '--resume', 'False', '--use_ternary', 'True', '--learning_rate',
-        '0.001', '--mode', 'training', '--epochs', '1', '--batch_size', '50', cwd=str(ws))
+    trained = run('Quant_LeNet_MNIST_INT.py', *common, '--resume', 'False', '--use_ternary', 'True',
+                  '--learning_rate', '0.001', '--mode', 'training', '--epochs', '1', '--batch_size', '50', cwd=str(ws))
+    assert 'device: ' in trained.stdout  # which device TensorFlow trains on (CPU here, or the GPUs it sees)
     model = ws / 'lenet_mnist_int_k0_WQ.npz'
     assert model.exists()
     run('Quant_LeNet_MNIST_INT.py', *common, '--resume', 'True', '--use_ternary', 'True', '--mode', 'inference',

@@ -151,7 +151,8 @@ def test_authors_rule_available_for_comparison():
 
 @pytest.mark.parametrize('name', ARCHS + ['cnn1_cifar10'])
 @pytest.mark.parametrize('rule', ['exact', 'authors'])
-def test_event_driven_engine_equals_dense_engine(name, rule):
+@pytest.mark.parametrize('engine', ['sparse', 'compiled'])
+def test_event_driven_engine_equals_dense_engine(name, rule, engine):
     """The event-driven engine gives the same spikes, counters and logits as the dense per-step one,
     including neurons that fire from their BN bias alone (no input reaches them)."""
     arch = architectures.get(name)
@@ -166,7 +167,7 @@ def test_event_driven_engine_equals_dense_engine(name, rule):
     T = 60 if name == 'cnn1_cifar10' else 300
     for p in (params, silent):
         dense = SpikingNetwork.from_params(name, p, 1, rule=rule, engine='dense').simulate(x, T)
-        events = SpikingNetwork.from_params(name, p, 1, rule=rule, engine='sparse').simulate(x, T)
+        events = SpikingNetwork.from_params(name, p, 1, rule=rule, engine=engine).simulate(x, T)
         assert dense.counts[-1][:2].any()  # the blank images do produce spikes
         for a, b in zip(dense.counts, events.counts):
             np.testing.assert_array_equal(a, b)

@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 
+import tensorlayer_patches
+from snn_conversion.ann import device
 from snn_conversion.ann.cluster import cluster_from_env, train_mobilenet
 from snn_conversion.ann.trainer import Trainer, checkpoint_lock, default_model_file, evaluate, train
 from snn_conversion.core.checkpoint import open_checkpoint
@@ -103,6 +105,7 @@ def _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_
     if mode == 'training':
         print('training %s: %d epochs, batch %d, Adam lr %g, seed %d -> %s'
               % (label, epochs, batch_size, learning_rate, seed, model_file))
+        device.report(tensorlayer_patches.quiet_tensorflow())
         trainer = train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=resume,
                         seed=seed, full_precision=full_precision, B=B, ternary=ternary, threads=threads)
         if not os.path.isfile(model_file):
@@ -197,6 +200,7 @@ def _train_mobilenet(a, arch, label, folder, model_file, cluster):
           % (label, arch.string, a.epochs, a.num_gpus, a.batch_size, a.learning_rate, a.seed,
              '' if cluster is None else ', task %s/%d of %d worker(s)' % (cluster.task_type, cluster.task_index,
                                                                         len(cluster.replicas)), model_file))
+    device.report(tensorlayer_patches.quiet_tensorflow(), a.num_gpus)
     trainer = train_mobilenet(arch, a.k, model_file, a.epochs, a.learning_rate, a.batch_size, folder,
                               (val.images, val.labels), resume=a.resume, seed=a.seed, num_gpus=a.num_gpus,
                               cluster=cluster, test=(test.images, test.labels), record=a.num_test is None)

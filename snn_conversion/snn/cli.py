@@ -72,8 +72,10 @@ def _snn_cli(arch_name, script_file, argv):
                        'byte-identical to an uninterrupted run)')
     p.add_argument('--merge', action='store_true',
                    help='merge the finished shard-I-of-N logs of <log_dir> into one run (identical to an unsharded one)')
-    p.add_argument('--engine', choices=ENGINES, default='sparse',
-                   help="'sparse' (event-driven where the input is sparse, default) or 'dense' (reference)")
+    p.add_argument('--engine', choices=ENGINES, default=None,
+                   help="'compiled' (default where numba is installed: compiled event-driven kernels, certified "
+                        "float32), 'sparse' (the same method in numpy/scipy) or 'dense' (the readable reference); "
+                        "all give identical logs")
     p.add_argument('--workers', type=int, default=1,
                    help='processes sharing each batch (identical results; e.g. the number of CPU cores; default 1)')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')

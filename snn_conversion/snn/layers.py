@@ -15,8 +15,8 @@ import numpy as np
 from snn_conversion.core import architectures
 from snn_conversion.core.numerics import INT_SCALE
 from snn_conversion.snn.conversion import neuron_thresholds
-from snn_conversion.snn.kernels import (DENSE_INPUT_FRACTION, Events, block_conv, event_increments, fanout_map,
-                                        gemm_dtype)
+from snn_conversion.snn import backends
+from snn_conversion.snn.kernels import Events, block_conv, fanout_map, gemm_dtype
 from snn_conversion.snn.neurons import DynamicThresholdNeuron, MultiThresholdNeuron, negative_spike_neuron
 
 __all__ = ['SynapticLayer', 'SpikingConv', 'ScatterGatherConv', 'DynamicThresholdConv', 'RULES']
@@ -55,15 +55,24 @@ class SynapticLayer(object):
                      architectures.same_padding(wd, kw, stride, padding))
         self.out_shape = (architectures.conv_output_size(h, kh, stride, padding),
                           architectures.conv_output_size(wd, kw, stride, padding), cout)
+        self.input_bound = input_bound
         self.w_gemm = self.w.astype(gemm_dtype(self.w, kh * kw * (1 if self.depthwise else cin), input_bound))
         self.fanout = fanout_map((h, wd), (kh, kw), self.stride, self.pads, self.out_shape,
                                  1 if self.depthwise else cout)
         self.in_shape = (h, wd, c)
 
+    engine = 'sparse'  # the event-driven backend (:mod:`snn_conversion.snn.backends`); the network sets it
+
+    @property
+    def backend(self):
+        return backends.get(self.engine)
+
     def reset(self, n):
         shape = (n,) + self.out_shape
         self.m = np.zeros(shape, dtype=np.int64 if self.integer else np.float64)
         self.count = np.zeros(shape, dtype=np.int32)
+        if self.engine != 'dense':
+            self.backend.reset(self, n)
 
     def membrane(self, z):
         """A synaptic input in membrane units (int64 10^4 z for integer neurons: z is exact)."""
@@ -112,43 +121,29 @@ class SpikingConv(SynapticLayer):
     def step_events(self, x):
         """Event-driven step; ``x`` is None, :class:`Events` or a dense NHWC array of spikes (or the encoded input).
 
-        A busy input is convolved densely (BLAS beats scattering), a sparse one through the sparse im2col of its
-        events; only the neurons that got input or spiked at the previous step are examined.  Returns
-        ``(out, n_abs, n_signed)``: the output spikes -- None, :class:`Events`, or a dense int8 array when busy
-        -- with their count and signed sum.  Identical spikes to :meth:`step`.
+        A busy input is convolved densely (BLAS beats scattering), a sparse one through its events; only the
+        neurons that got input or spiked at the previous step are examined.  The arithmetic is the backend's
+        (:mod:`snn_conversion.snn.backends`, chosen by ``self.engine``).  Returns ``(out, n_abs, n_signed)``:
+        the output spikes -- None, :class:`Events`, or a dense int8 array when busy -- with their count and
+        signed sum.  Identical spikes to :meth:`step`.
         """
-        cout = self.out_shape[2]
+        backend = self.backend
         rows = self.pending
-        if isinstance(x, Events) and len(x) > DENSE_INPUT_FRACTION * self.m.shape[0] * int(np.prod(self.in_shape)):
+        fraction = backend.dense_fraction
+        if isinstance(x, Events) and len(x) > fraction * self.m.shape[0] * int(np.prod(self.in_shape)):
             x = x.to_dense((self.m.shape[0],) + self.in_shape)
-        elif isinstance(x, np.ndarray) and np.count_nonzero(x) <= DENSE_INPUT_FRACTION * x.size:
+        elif isinstance(x, np.ndarray) and np.count_nonzero(x) <= fraction * x.size:
             x = Events.from_dense(x)
         if isinstance(x, np.ndarray):
-            self.integrate(x)
+            backend.integrate_dense(self, x)
             rows = None
         elif x is not None and len(x):
-            touched, delta = event_increments(x, self.w, self.stride, self.pads, self.out_shape, self.depthwise)
-            self.m.reshape(-1, cout)[touched] += self.membrane(delta)
+            touched = backend.integrate_events(self, x)
             if rows is not None:  # None (the first step): every neuron is examined anyway
                 rows = np.union1d(touched, rows)
         if rows is not None and not len(rows):
             return None, 0, 0
-        up, down = self._update(rows)
-        n_up, n_down = np.count_nonzero(up), np.count_nonzero(down)
-        if not n_up + n_down:
-            return None, 0, 0
-        shape = self.m.shape
-        if rows is None and n_up + n_down > DENSE_INPUT_FRACTION * self.m.size:
-            out = (up.view(np.int8) - down.view(np.int8)).reshape(shape)
-        else:
-            r_up, c_up = np.nonzero(up)
-            r_dn, c_dn = np.nonzero(down)
-            rr = np.concatenate((r_up, r_dn))
-            flat = (rr if rows is None else rows[rr]) * cout + np.concatenate((c_up, c_dn))
-            v = np.concatenate((np.ones(n_up, np.int8), -np.ones(n_down, np.int8)))
-            n_idx, h_idx, w_idx, c_idx = np.unravel_index(flat, shape)
-            out = Events(n_idx, h_idx, w_idx, c_idx, v)
-        return out, int(n_up + n_down), int(n_up - n_down)
+        return backend.fire(self, rows)
 
     def step(self, x):
         """Dense engine: advance one step with input ``x`` (None means no input); returns the int8 spikes."""

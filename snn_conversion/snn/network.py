@@ -14,6 +14,7 @@ import numpy as np
 
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import check_params, open_checkpoint
+from snn_conversion.snn import backends
 from snn_conversion.snn.conversion import ConversionError, prepare_params
 from snn_conversion.snn.families import recipe_for
 from snn_conversion.snn.kernels import readout_input, sops_dense, sops_events
@@ -22,7 +23,7 @@ from snn_conversion.snn.workers import simulate_split, start_pool, stop_pool
 
 __all__ = ['SpikingNetwork', 'Trace', 'ENGINES']
 
-ENGINES = ('sparse', 'dense')
+ENGINES = ('compiled', 'sparse', 'dense')
 
 
 class Trace(object):
@@ -68,13 +69,18 @@ class Trace(object):
 class SpikingNetwork(object):
     """A converted network: hidden :class:`SpikingConv` layers and a dense readout on accumulated counts."""
 
-    def __init__(self, arch, layers, w_out, k, B=None, engine='sparse', use_ternary=None, use_int=False,
+    def __init__(self, arch, layers, w_out, k, B=None, engine=None, use_ternary=None, use_int=False,
                  noise_ratio=0.0):
+        engine = backends.default_engine() if engine is None else engine
         if engine not in ENGINES:
             raise ValueError('engine must be one of %s' % (ENGINES,))
+        if not backends.available(engine):
+            raise ValueError("engine=%r needs numba (pinned in requirements.txt); use engine='sparse'" % engine)
         self.spec = arch.spec
         self.log_files = self.log_files_of(arch)
         self.engine = engine
+        for layer in layers:
+            layer.engine = engine
         self.arch = arch
         self.layers = layers
         self.w_out = np.asarray(w_out, dtype=np.float64)
@@ -128,7 +134,7 @@ class SpikingNetwork(object):
 
     @classmethod
     def from_params(cls, arch, params, k, B=None, rule='exact', noise_ratio=0.0, seed=0, source='parameters',
-                    engine='sparse', use_ternary=None, use_int=False):
+                    engine=None, use_ternary=None, use_int=False):
         """Convert a parameter list in the authors' order for architecture ``arch`` (name or object).
 
         ``B`` (scatter-and-gather only): activation bound.  ``noise_ratio``: scatter-and-gather: probability
@@ -180,7 +186,7 @@ class SpikingNetwork(object):
         return net
 
     @classmethod
-    def from_checkpoint(cls, path, arch, k=None, B=None, rule='exact', noise_ratio=0.0, seed=0, engine='sparse',
+    def from_checkpoint(cls, path, arch, k=None, B=None, rule='exact', noise_ratio=0.0, seed=0, engine=None,
                         use_ternary=None, use_int=False):
         """Load ``path`` and convert it; refuses checkpoints whose metadata disagree with the request.
 
@@ -253,7 +259,7 @@ class SpikingNetwork(object):
         single_step = self.spec.single_step
         converged = False
         t = 0
-        event_driven = self.engine == 'sparse' and not single_step
+        event_driven = self.engine != 'dense' and not single_step
         readout_sop = self.arch.readout_sop_for(self.rule)
 
         def advance(i, layer, inp):

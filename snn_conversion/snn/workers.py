@@ -1,5 +1,5 @@
 """Worker processes sharing each batch: images are independent, so a batch split into sub-batches and merged
-gives exactly the trace of one process.  Each worker gets one BLAS thread and ignores Ctrl-C (the parent
+gives exactly the trace of one process.  Each worker gets one BLAS (and numba) thread and ignores Ctrl-C (the parent
 handles it and stops at its next safe point)."""
 
 from __future__ import absolute_import, division, print_function
@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = ['start_pool', 'stop_pool', 'simulate_split']
 
-BLAS_THREAD_VARS = ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')
+BLAS_THREAD_VARS = ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'NUMBA_NUM_THREADS')
 _WORKER_NET = None  # the network a worker process simulates with
 
 

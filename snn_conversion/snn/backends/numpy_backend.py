@@ -1,0 +1,53 @@
+"""The numpy backend (``engine='sparse'``): busy inputs through BLAS (the layer's dense kernel), sparse ones
+through the scipy im2col of their events, the neuron rule's own vectorized update."""
+
+from __future__ import absolute_import, division, print_function
+
+import numpy as np
+
+from snn_conversion.snn.kernels import DENSE_INPUT_FRACTION, Events, event_increments
+
+__all__ = ['dense_fraction', 'reset', 'integrate_dense', 'integrate_events', 'fire', 'spikes_out']
+
+dense_fraction = DENSE_INPUT_FRACTION
+
+
+def reset(layer, n):
+    """No state of its own."""
+
+
+def integrate_dense(layer, x):
+    layer.integrate(x)
+
+
+def integrate_events(layer, x):
+    touched, delta = event_increments(x, layer.w, layer.stride, layer.pads, layer.out_shape, layer.depthwise)
+    layer.m.reshape(-1, layer.out_shape[2])[touched] += layer.membrane(delta)
+    return touched
+
+
+def spikes_out(shape, rows, up, down, fraction):
+    """(out, n_abs, n_signed) from the (rows, channels) masks of the examined ``rows`` (None: all): a dense
+    int8 array when every row was examined and more than ``fraction`` of the neurons spiked, else Events."""
+    n_up, n_down = np.count_nonzero(up), np.count_nonzero(down)
+    if not n_up + n_down:
+        return None, 0, 0
+    cout = shape[-1]
+    if rows is None and n_up + n_down > fraction * up.size:
+        out = (up.view(np.int8) - down.view(np.int8)).reshape(shape)
+    else:
+        r_up, c_up = np.nonzero(up)
+        r_dn, c_dn = np.nonzero(down)
+        rr = np.concatenate((r_up, r_dn))
+        flat = (rr if rows is None else rows[rr]) * cout + np.concatenate((c_up, c_dn))
+        v = np.concatenate((np.ones(n_up, np.int8), -np.ones(n_down, np.int8)))
+        n_idx, h_idx, w_idx, c_idx = np.unravel_index(flat, shape)
+        out = Events(n_idx, h_idx, w_idx, c_idx, v)
+    return out, int(n_up + n_down), int(n_up - n_down)
+
+
+def fire(layer, rows):
+    up, down = layer.neuron.update(layer.m, layer.count, layer.state, rows)
+    any_spike = (up | down).any(axis=1)
+    layer.pending = np.flatnonzero(any_spike) if rows is None else rows[any_spike]
+    return spikes_out(layer.m.shape, rows, up, down, dense_fraction)
