@@ -29,6 +29,8 @@ CASES = [('lenet_fashionmnist', 1, {}),
          ('lenet_mnist_int', 1, dict(rule='authors')),
          ('lenet_mnist', 1, dict(rule='authors', noise_ratio=0.2)),
          ('lenet_mnist_sg', 1, dict(B=2, noise_ratio=0.1)),
+         ('lenet_mnist_sg', 1, dict(B=2)),
+         ('lenet_mnist_sg', 0, dict(B=4, rule='authors')),
          ('mobilenet', 1, {})]
 
 
@@ -81,7 +83,7 @@ def test_certificate_bounds_the_float32_error():
         layer = SpikingConv(w, stride, 'SAME' if kernel == 3 else 'VALID', shape, theta=np.ones(cout),
                             base=np.zeros(cout), input_bound=1)
         for density, top in ((0.05, 1), (0.4, 1), (0.9, 7)):
-            cert = nb.Certificate(layer, 4)
+            cert = nb.Certificate(layer).start(4)
             c = (rng.rand(4, *shape) < density) * rng.randint(-top, top + 1, size=(4,) + shape)
             cert.add_dense(c.astype(np.float32))
             m32 = cert.membrane32().astype(np.float64)

@@ -180,7 +180,7 @@ class ScatterGatherConv(SynapticLayer):
         """Integrate ``x`` and emit the graded spikes (int16)."""
         if x is not None:
             self.integrate(x)
-        out = self.neuron.fire(self.m, self.rng)
+        out = self.neuron.fire(self.m, self.rng) if self.engine == 'dense' else self.backend.fire_graded(self)
         self.count = out.astype(np.int32)
         return out
 

@@ -9,7 +9,8 @@ layer orchestrates (:meth:`~snn_conversion.snn.layers.SpikingConv.step_events`):
 * ``integrate_events(layer, events)`` -- add the increments of :class:`~snn_conversion.snn.kernels.Events` and
   return the flat (n, h, w) output rows they reached;
 * ``fire(layer, rows)`` -- update the neurons of ``rows`` (None: all), set ``layer.pending`` and return
-  ``(out, n_abs, n_signed)`` (out: None, Events or a dense int8 array).
+  ``(out, n_abs, n_signed)`` (out: None, Events or a dense int8 array);
+* ``fire_graded(layer)`` -- scatter-and-gather: the graded spikes (int16) of a multi-threshold layer.
 
 Backends (``engine=`` of :class:`~snn_conversion.snn.network.SpikingNetwork`):
 
@@ -19,7 +20,7 @@ Backends (``engine=`` of :class:`~snn_conversion.snn.network.SpikingNetwork`):
 
 ``engine='dense'`` is not a backend but the readable reference (every layer convolves its whole input and
 updates every neuron each step, :meth:`~snn_conversion.snn.layers.SpikingConv.step`).  A GPU backend is one
-more module here with the same five names; networks, families and logs do not change.
+more module here with the same six names; networks, families and logs do not change.
 """
 
 from __future__ import absolute_import, division, print_function

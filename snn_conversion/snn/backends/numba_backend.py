@@ -54,213 +54,24 @@ from __future__ import absolute_import, division, print_function
 
 
 import numpy as np
-from numba import njit, prange
 from scipy.linalg.blas import sgemm
 
+from snn_conversion.snn.backends import numba_kernels as kern
 from snn_conversion.snn.backends import numpy_backend
 from snn_conversion.snn.kernels import Events
 from snn_conversion.snn.neurons import NegativeSpikeNeuron
 
-__all__ = ['dense_fraction', 'reset', 'integrate_dense', 'integrate_events', 'fire', 'gather_increments',
-           'Certificate', 'certifiable', 'chunks', 'conv32_chunked', 'gamma', 'stats', 'U32']
+__all__ = ['dense_fraction', 'reset', 'integrate_dense', 'integrate_events', 'fire', 'fire_graded',
+           'gather_increments', 'Certificate', 'certifiable', 'chunks', 'conv32_chunked', 'gamma', 'stats', 'U32']
 
 dense_fraction = 0.06  # measured break-even of the gather kernel against float32 GEMM (benchmarks/snn_speed.py)
 U32 = 2.0 ** -24  # float32 unit roundoff
 stats = {'examined': 0, 'flagged': 0}  # certified neurons examined / recomputed in float64 (this process)
 
 
-# ---------------------------------------------------------------------------------------------- kernels
-@njit(cache=True)
-def _sort_by_pixel(pix, npix):
-    """Counting sort of events by input pixel: (ptr[npix + 1], order)."""
-    ptr = np.zeros(npix + 1, np.int64)
-    for e in range(pix.size):
-        ptr[pix[e] + 1] += 1
-    for p in range(npix):
-        ptr[p + 1] += ptr[p]
-    fill = ptr[:-1].copy()
-    order = np.empty(pix.size, np.int64)
-    for e in range(pix.size):
-        order[fill[pix[e]]] = e
-        fill[pix[e]] += 1
-    return ptr, order
-
-
-@njit(cache=True)
-def _route(ev_n, ev_h, ev_w, ev_c, ev_v, kh, kw, n_img, h_in, w_in, h_out, w_out, stride, pt, pl):
-    """The events sorted by input pixel (ptr, channels, values) and the flat output rows they reach."""
-    pix = (ev_n.astype(np.int64) * h_in + ev_h) * w_in + ev_w
-    ptr, order = _sort_by_pixel(pix, n_img * h_in * w_in)
-    chan = ev_c[order]
-    val = ev_v[order].astype(np.float64)
-    mark = np.zeros(n_img * h_out * w_out, np.bool_)
-    for e in range(pix.size):
-        hp = ev_h[e] + pt
-        wp = ev_w[e] + pl
-        for i in range(kh):
-            oh = hp - i
-            if oh < 0 or oh % stride != 0 or oh // stride >= h_out:
-                continue
-            for j in range(kw):
-                ow = wp - j
-                if ow < 0 or ow % stride != 0 or ow // stride >= w_out:
-                    continue
-                mark[(ev_n[e] * h_out + oh // stride) * w_out + ow // stride] = True
-    return ptr, chan, val, np.flatnonzero(mark)
-
-
-@njit(cache=True, parallel=True)
-def _gather(ptr, chan, val, rows, w, target, by_row, h_in, w_in, h_out, w_out, stride, pt, pl):
-    """For every output row: add ``sum v W[i, j, c, :]`` over the events in its receptive field to
-    ``target[row]`` (``by_row``: the membrane itself) or ``target[r]`` (a fresh (rows, channels) array)."""
-    kh, kw, _, cout = w.shape
-    per_image = h_out * w_out
-    for r in prange(rows.size):
-        row = rows[r]
-        n = row // per_image
-        oh = (row % per_image) // w_out
-        ow = row % w_out
-        acc = target[row] if by_row else target[r]
-        for i in range(kh):
-            ih = oh * stride + i - pt
-            if ih < 0 or ih >= h_in:
-                continue
-            for j in range(kw):
-                iw = ow * stride + j - pl
-                if iw < 0 or iw >= w_in:
-                    continue
-                p = (n * h_in + ih) * w_in + iw
-                for e in range(ptr[p], ptr[p + 1]):
-                    v = val[e]
-                    wr = w[i, j, chan[e]]
-                    for o in range(cout):
-                        acc[o] += v * wr[o]
-
-
-@njit(cache=True)
-def _scatter_add(c_pad, ev_n, ev_h, ev_w, ev_c, ev_v, pt, pl):
-    for e in range(ev_n.size):
-        c_pad[ev_n[e], ev_h[e] + pt, ev_w[e] + pl, ev_c[e]] += ev_v[e]
-
-
-@njit(cache=True, fastmath={'reassoc', 'contract'})
-def _membrane_at(w_t, c_pad, n, oh, ow, o, stride):
-    """float64 ``sum W[i, j, c, o] C[n, ih, iw, c]`` over the receptive field of (n, oh, ow), from the padded
-    cumulative input; ``w_t`` is W transposed to (o, i, j, c) so that both operands are read contiguously.
-    (Re-associated float64: the order of a float64 sum is below what the certificate resolves.)"""
-    _, kh, kw, cin = w_t.shape
-    total = 0.0
-    for i in range(kh):
-        for j in range(kw):
-            wr = w_t[o, i, j]
-            xr = c_pad[n, oh * stride + i, ow * stride + j]
-            for c in range(cin):
-                total += wr[c] * xr[c]
-    return total
-
-
-@njit(cache=True, parallel=True)
-def _fire_float(m, count, hi, lo, base, theta, rows, all_rows, spikes, n_spk,
-                certify, exact, bound_l1, bound_l2, s_row, tiny, w_t, c_pad, h_out, w_out, stride, flagged):
-    """The exact float rule (``>`` up, ``<=`` down) on the examined rows; with ``certify``, a neuron whose
-    membrane carries float32 error and lies within its bound of a threshold is recomputed first."""
-    n_rows = m.shape[0] if all_rows else rows.size
-    cout = m.shape[1]
-    per_image = h_out * w_out
-    for r in prange(n_rows):
-        row = np.int64(r) if all_rows else np.int64(rows[r])
-        k = 0
-        f = 0
-        for o in range(cout):
-            mv = m[row, o]
-            if certify and not exact[row, o]:
-                beta = min(bound_l1[o], bound_l2[o] * s_row[row]) + tiny
-                if abs(mv - hi[row, o]) <= beta or abs(mv - lo[row, o]) <= beta:
-                    mv = _membrane_at(w_t, c_pad, row // per_image, (row % per_image) // w_out, row % w_out, o,
-                                      stride)
-                    m[row, o] = mv
-                    exact[row, o] = True
-                    f += 1
-            c = count[row, o]
-            if mv > hi[row, o]:
-                c += 1
-                spikes[r, o] = 1
-            elif mv <= lo[row, o]:
-                c -= 1
-                spikes[r, o] = -1
-            else:
-                spikes[r, o] = 0
-                continue
-            count[row, o] = c
-            hi[row, o] = base[o] + (c + 1) * theta[o]
-            lo[row, o] = base[o] + c * theta[o] if c > 0 else -np.inf
-            k += 1
-        n_spk[r] = k
-        flagged[r] = f
-
-
-@njit(cache=True, parallel=True)
-def _fire_int(m, count, hi, lo, base, theta, rows, all_rows, spikes, n_spk, lowest):
-    """The exact integer rule (``>=`` up, ``<`` down) on the examined rows."""
-    n_rows = m.shape[0] if all_rows else rows.size
-    cout = m.shape[1]
-    for r in prange(n_rows):
-        row = np.int64(r) if all_rows else np.int64(rows[r])
-        k = 0
-        for o in range(cout):
-            mv = m[row, o]
-            c = count[row, o]
-            if mv >= hi[row, o]:
-                c += 1
-                spikes[r, o] = 1
-            elif mv < lo[row, o]:
-                c -= 1
-                spikes[r, o] = -1
-            else:
-                spikes[r, o] = 0
-                continue
-            count[row, o] = c
-            hi[row, o] = base[o] + (c + 1) * theta[o]
-            lo[row, o] = base[o] + c * theta[o] if c > 0 else lowest
-            k += 1
-        n_spk[r] = k
-
-
-@njit(cache=True, parallel=True)
-def _extract(spikes, n_spk, rows, all_rows, h_out, w_out):
-    """Events (row-major order) of the int8 spikes of the examined rows."""
-    n_rows = spikes.shape[0]
-    start = np.zeros(n_rows + 1, np.int64)
-    for r in range(n_rows):
-        start[r + 1] = start[r] + n_spk[r]
-    total = start[n_rows]
-    ev_n = np.empty(total, np.int64)
-    ev_h = np.empty(total, np.int64)
-    ev_w = np.empty(total, np.int64)
-    ev_c = np.empty(total, np.int64)
-    ev_v = np.empty(total, np.int8)
-    per_image = h_out * w_out
-    for r in prange(n_rows):
-        if n_spk[r] == 0:
-            continue
-        row = np.int64(r) if all_rows else np.int64(rows[r])
-        e = start[r]
-        for o in range(spikes.shape[1]):
-            v = spikes[r, o]
-            if v != 0:
-                ev_n[e] = row // per_image
-                ev_h[e] = (row % per_image) // w_out
-                ev_w[e] = row % w_out
-                ev_c[e] = o
-                ev_v[e] = v
-                e += 1
-    return ev_n, ev_h, ev_w, ev_c, ev_v
-
-
-# ---------------------------------------------------------------------------------------------- public API
 def _routed(x, w, stride, pads, in_shape, out_shape, n_img):
-    return _route(x.n, x.h, x.w, x.c, x.v, w.shape[0], w.shape[1], n_img, in_shape[0], in_shape[1],
-                  out_shape[0], out_shape[1], stride, pads[0][0], pads[1][0])
+    return kern.route_events(x.n, x.h, x.w, x.c, x.v, w.shape[0], w.shape[1], n_img, in_shape[0], in_shape[1],
+                             out_shape[0], out_shape[1], stride, pads[0][0], pads[1][0])
 
 
 def gather_increments(x, w, stride, pads, in_shape, out_shape, n_img):
@@ -268,8 +79,8 @@ def gather_increments(x, w, stride, pads, in_shape, out_shape, n_img):
     the same numbers as :func:`snn_conversion.snn.kernels.event_increments` (up to float64 summation order)."""
     ptr, chan, val, rows = _routed(x, w, stride, pads, in_shape, out_shape, n_img)
     delta = np.zeros((rows.size, w.shape[3]))
-    _gather(ptr, chan, val, rows, w, delta, False, in_shape[0], in_shape[1], out_shape[0], out_shape[1], stride,
-            pads[0][0], pads[1][0])
+    kern.gather_rows(ptr, chan, val, rows, w, delta, False, in_shape[0], in_shape[1], out_shape[0], out_shape[1],
+                     stride, pads[0][0], pads[1][0])
     return rows, delta
 
 
@@ -292,7 +103,8 @@ def conv32_chunked(x_pad, w32, stride, out_shape, parts):
     ho, wo, cout = out_shape
     out = np.zeros((x_pad.shape[0] * ho * wo, cout), np.float32)
     for i, j, c0, c1 in parts:
-        a = np.ascontiguousarray(x_pad[:, i:i + (ho - 1) * stride + 1:stride, j:j + (wo - 1) * stride + 1:stride, c0:c1])
+        a = np.ascontiguousarray(x_pad[:, i:i + (ho - 1) * stride + 1:stride, j:j + (wo - 1) * stride + 1:stride,
+                                       c0:c1])
         sgemm(1.0, w32[i, j, c0:c1].T, a.reshape(-1, c1 - c0).T, beta=1.0, c=out.T, overwrite_c=True)
     return out
 
@@ -312,41 +124,47 @@ class Certificate(object):
     ``bound_l1 = gamma max|C| |W_o|_1`` and ``bound_l2 = gamma |W_o|_2``, ``s_row`` the 2-norm of C over the
     row's receptive field (Cauchy-Schwarz: sum |W||C| <= |W_o|_2 |C_window|_2)."""
 
-    def __init__(self, layer, n):
-        (pt, pb), (pl, pr) = layer.pads
-        h, w, cin = layer.in_shape
-        self.interior = (slice(None), slice(pt, pt + h), slice(pl, pl + w), slice(None))
-        self.c_pad = np.zeros((n, h + pt + pb, w + pl + pr, cin), np.float32)
-        ho, wo, cout = layer.out_shape
-        self.exact = np.ones((max(n, 1) * ho * wo, cout), np.bool_)
+    def __init__(self, layer):
+        """What depends on the weights only, once per layer."""
+        self.pads, self.in_shape = layer.pads, layer.in_shape
+        self.kernel, self.stride, self.out_shape = layer.w.shape[:2], layer.stride, layer.out_shape
         self.w32 = layer.w.astype(np.float32)
         self.w_t = np.ascontiguousarray(layer.w.transpose(3, 0, 1, 2))
         self.parts, height = chunks(layer.w.shape)
-        fan_in = int(np.prod(layer.w.shape[:3]))
-        w2 = layer.w.reshape(fan_in, cout)
-        slack = 1.0 + 4 * fan_in * 2.0 ** -53  # the float64 norms' own rounding
+        cout = layer.out_shape[2]
+        self.fan_in = int(np.prod(layer.w.shape[:3]))
+        w2 = layer.w.reshape(self.fan_in, cout)
+        slack = 1.0 + 4 * self.fan_in * 2.0 ** -53  # the float64 norms' own rounding
         self.gamma = gamma(height)
         self.l1 = np.abs(w2).sum(axis=0) * slack
         self.bound_l2 = self.gamma * np.sqrt((w2 * w2).sum(axis=0)) * slack
+        self.start(0)
+
+    def start(self, n):
+        """A new batch of ``n`` images: C = 0, every membrane (0) exact."""
+        (pt, pb), (pl, pr) = self.pads
+        h, w, cin = self.in_shape
+        ho, wo, cout = self.out_shape
+        self.interior = (slice(None), slice(pt, pt + h), slice(pl, pl + w), slice(None))
+        self.c_pad = np.zeros((n, h + pt + pb, w + pl + pr, cin), np.float32)
+        self.exact = np.ones((max(n, 1) * ho * wo, cout), np.bool_)
         self.bound_l1 = np.zeros(cout)
         self.s_row = np.zeros(self.exact.shape[0])
-        self.fan_in = fan_in
         self.tiny = 0.0
-        self.kernel, self.stride, self.out_shape = layer.w.shape[:2], layer.stride, layer.out_shape
+        return self
 
     def add_dense(self, x):
         self.c_pad[self.interior] += x
 
     def add_events(self, x, pads):
-        _scatter_add(self.c_pad, x.n, x.h, x.w, x.c, x.v.astype(np.float32), pads[0][0], pads[1][0])
+        kern.scatter_add(self.c_pad, x.n, x.h, x.w, x.c, x.v.astype(np.float32), pads[0][0], pads[1][0])
 
     def membrane32(self):
         """The float32 membrane ``fl32(W32 * C)`` (N ho wo, cout); every neuron's float32 error bound set."""
         out = conv32_chunked(self.c_pad, self.w32, self.stride, self.out_shape, self.parts)
-        max_c = float(np.abs(self.c_pad).max(initial=0))
+        sq, max_c = kern.squares(self.c_pad)
         self.bound_l1 = self.gamma * max_c * self.l1
         self.tiny = self.fan_in * max_c * 2.0 ** -125
-        sq = np.einsum('nhwc,nhwc->nhw', self.c_pad, self.c_pad, dtype=np.float64)
         (kh, kw), s, (ho, wo, _) = self.kernel, self.stride, self.out_shape
         window = np.zeros((sq.shape[0], ho, wo))
         for i in range(kh):
@@ -363,7 +181,7 @@ class Certificate(object):
         for r, row in enumerate(flat_rows):
             n, rem = divmod(int(row), ho * wo)
             for o in range(cout):
-                out[r, o] = _membrane_at(self.w_t, self.c_pad, n, rem // wo, rem % wo, o, self.stride)
+                out[r, o] = kern.membrane_at(self.w_t, self.c_pad, n, rem // wo, rem % wo, o, self.stride)
         return out
 
 
@@ -382,8 +200,13 @@ def certifiable(layer):
 
 
 def reset(layer, n):
-    """A certified layer gets its :class:`Certificate` (None for the others)."""
-    layer.certificate = Certificate(layer, n) if certifiable(layer) else None
+    """A certified layer gets its :class:`Certificate` (None for the others), started for ``n`` images."""
+    if not certifiable(layer):
+        layer.certificate = None
+    elif getattr(layer, 'certificate', None) is None:
+        layer.certificate = Certificate(layer)
+    if layer.certificate is not None:
+        layer.certificate.start(n)
 
 
 def integrate_dense(layer, x):
@@ -407,9 +230,9 @@ def integrate_events(layer, x):
         return rows
     ptr, chan, val, rows = _routed(x, layer.w, layer.stride, layer.pads, layer.in_shape, layer.out_shape,
                                    layer.m.shape[0])
-    _gather(ptr, chan, val, rows, layer.w, layer.m.reshape(-1, layer.out_shape[2]), True, layer.in_shape[0],
-            layer.in_shape[1], layer.out_shape[0], layer.out_shape[1], layer.stride, layer.pads[0][0],
-            layer.pads[1][0])
+    kern.gather_rows(ptr, chan, val, rows, layer.w, layer.m.reshape(-1, layer.out_shape[2]), True,
+                     layer.in_shape[0], layer.in_shape[1], layer.out_shape[0], layer.out_shape[1], layer.stride,
+                     layer.pads[0][0], layer.pads[1][0])
     return rows
 
 
@@ -427,16 +250,16 @@ def fire(layer, rows):
     spikes = np.empty((n_rows, cout), np.int8)
     n_spk = np.empty(n_rows, np.int64)
     if layer.integer:
-        _fire_int(m2, count2, hi2, lo2, neuron.base, neuron.theta, sel, all_rows, spikes, n_spk,
-                  np.int64(neuron.lowest))
+        kern.fire_int(m2, count2, hi2, lo2, neuron.base, neuron.theta, sel, all_rows, spikes, n_spk,
+                      np.int64(neuron.lowest))
     else:
         cert = getattr(layer, 'certificate', None)
         certify = cert is not None
         cert = cert if certify else _NoCertificate
         flagged = np.zeros(n_rows, np.int64)
-        _fire_float(m2, count2, hi2, lo2, neuron.base, neuron.theta, sel, all_rows, spikes, n_spk,
-                    certify, cert.exact, cert.bound_l1, cert.bound_l2, cert.s_row, cert.tiny, cert.w_t, cert.c_pad,
-                    ho, wo, layer.stride, flagged)
+        kern.fire_float(m2, count2, hi2, lo2, neuron.base, neuron.theta, sel, all_rows, spikes, n_spk,
+                        certify, cert.exact, cert.bound_l1, cert.bound_l2, cert.s_row, cert.tiny, cert.w_t,
+                        cert.c_pad, ho, wo, layer.stride, flagged)
         if certify:
             stats['examined'] += n_rows * cout
             stats['flagged'] += int(flagged.sum())
@@ -448,5 +271,24 @@ def fire(layer, rows):
     n_signed = int(spikes.sum(dtype=np.int64))
     if all_rows and total > dense_fraction * spikes.size:
         return spikes.reshape(layer.m.shape), total, n_signed
-    return Events(*_extract(spikes, n_spk, sel, all_rows, ho, wo)), total, n_signed
+    return Events(*kern.extract_events(spikes, n_spk, sel, all_rows, ho, wo)), total, n_signed
 
+
+
+def fire_graded(layer):
+    """Scatter-and-gather without threshold noise in one compiled pass: the exact rule's ``m > b + j theta``
+    (its thresholds computed as the reference does, once per layer) or the authors' ``m >= T[j]``; with noise
+    the numpy rule, whose random draws (one per level and neuron, in order) define the result."""
+    neuron = layer.neuron
+    if neuron.noise_ratio > 0:
+        return numpy_backend.fire_graded(layer)
+    table = getattr(layer, 'level_table', None)
+    if table is None:
+        if neuron.rule == 'exact':
+            table = np.stack([neuron.base + j * neuron.theta for j in range(1, neuron.levels + 1)])
+        else:
+            table = np.asarray(neuron.thresholds, dtype=np.float64)
+        layer.level_table = table.reshape(neuron.levels, -1)
+    cout = layer.m.shape[-1]
+    levels = kern.graded_levels(layer.m.reshape(-1, cout), layer.level_table, neuron.rule == 'exact')
+    return levels.reshape(layer.m.shape)

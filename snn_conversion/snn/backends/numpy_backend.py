@@ -7,7 +7,7 @@ import numpy as np
 
 from snn_conversion.snn.kernels import DENSE_INPUT_FRACTION, Events, event_increments
 
-__all__ = ['dense_fraction', 'reset', 'integrate_dense', 'integrate_events', 'fire', 'spikes_out']
+__all__ = ['dense_fraction', 'reset', 'integrate_dense', 'integrate_events', 'fire', 'fire_graded', 'spikes_out']
 
 dense_fraction = DENSE_INPUT_FRACTION
 
@@ -51,3 +51,8 @@ def fire(layer, rows):
     any_spike = (up | down).any(axis=1)
     layer.pending = np.flatnonzero(any_spike) if rows is None else rows[any_spike]
     return spikes_out(layer.m.shape, rows, up, down, dense_fraction)
+
+
+def fire_graded(layer):
+    """Scatter-and-gather: the graded spikes (int16) of a multi-threshold layer."""
+    return layer.neuron.fire(layer.m, layer.rng)

@@ -1,0 +1,226 @@
+"""The numba kernels of the compiled backend (:mod:`snn_conversion.snn.backends.numba_backend` explains them
+and the certified float32 they serve): plain array loops, ``prange`` where rows are independent, compiled once
+and cached beside this file."""
+
+from __future__ import absolute_import, division, print_function
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ['sort_by_pixel', 'route_events', 'gather_rows', 'scatter_add', 'squares', 'membrane_at', 'spiked',
+           'fire_float', 'fire_int', 'graded_levels', 'extract_events']
+
+
+@njit(cache=True)
+def sort_by_pixel(pix, npix):
+    """Counting sort of events by input pixel: (ptr[npix + 1], order)."""
+    ptr = np.zeros(npix + 1, np.int64)
+    for e in range(pix.size):
+        ptr[pix[e] + 1] += 1
+    for p in range(npix):
+        ptr[p + 1] += ptr[p]
+    fill = ptr[:-1].copy()
+    order = np.empty(pix.size, np.int64)
+    for e in range(pix.size):
+        order[fill[pix[e]]] = e
+        fill[pix[e]] += 1
+    return ptr, order
+
+
+@njit(cache=True)
+def route_events(ev_n, ev_h, ev_w, ev_c, ev_v, kh, kw, n_img, h_in, w_in, h_out, w_out, stride, pt, pl):
+    """The events sorted by input pixel (ptr, channels, values) and the flat output rows they reach."""
+    pix = (ev_n.astype(np.int64) * h_in + ev_h) * w_in + ev_w
+    ptr, order = sort_by_pixel(pix, n_img * h_in * w_in)
+    chan = ev_c[order]
+    val = ev_v[order].astype(np.float64)
+    mark = np.zeros(n_img * h_out * w_out, np.bool_)
+    for e in range(pix.size):
+        hp = ev_h[e] + pt
+        wp = ev_w[e] + pl
+        for i in range(kh):
+            oh = hp - i
+            if oh < 0 or oh % stride != 0 or oh // stride >= h_out:
+                continue
+            for j in range(kw):
+                ow = wp - j
+                if ow < 0 or ow % stride != 0 or ow // stride >= w_out:
+                    continue
+                mark[(ev_n[e] * h_out + oh // stride) * w_out + ow // stride] = True
+    return ptr, chan, val, np.flatnonzero(mark)
+
+
+@njit(cache=True, parallel=True)
+def gather_rows(ptr, chan, val, rows, w, target, by_row, h_in, w_in, h_out, w_out, stride, pt, pl):
+    """For every output row: add ``sum v W[i, j, c, :]`` over the events in its receptive field to
+    ``target[row]`` (``by_row``: the membrane itself) or ``target[r]`` (a fresh (rows, channels) array)."""
+    kh, kw, _, cout = w.shape
+    per_image = h_out * w_out
+    for r in prange(rows.size):
+        row = rows[r]
+        n = row // per_image
+        oh = (row % per_image) // w_out
+        ow = row % w_out
+        acc = target[row] if by_row else target[r]
+        for i in range(kh):
+            ih = oh * stride + i - pt
+            if ih < 0 or ih >= h_in:
+                continue
+            for j in range(kw):
+                iw = ow * stride + j - pl
+                if iw < 0 or iw >= w_in:
+                    continue
+                p = (n * h_in + ih) * w_in + iw
+                for e in range(ptr[p], ptr[p + 1]):
+                    v = val[e]
+                    wr = w[i, j, chan[e]]
+                    for o in range(cout):
+                        acc[o] += v * wr[o]
+
+
+@njit(cache=True)
+def scatter_add(c_pad, ev_n, ev_h, ev_w, ev_c, ev_v, pt, pl):
+    for e in range(ev_n.size):
+        c_pad[ev_n[e], ev_h[e] + pt, ev_w[e] + pl, ev_c[e]] += ev_v[e]
+
+
+@njit(cache=True)
+def squares(c_pad):
+    """(per-pixel sum over channels of C^2 in float64, max |C|) of the padded cumulative input."""
+    n, hp, wp, c = c_pad.shape
+    sq = np.zeros((n, hp, wp))
+    top = np.zeros(n * hp)
+    for r in range(n * hp):
+        b, y = r // hp, r % hp
+        t = 0.0
+        for q in range(wp):
+            acc = 0.0
+            for k in range(c):
+                v = np.float64(c_pad[b, y, q, k])
+                acc += v * v
+                t = max(t, abs(v))
+            sq[b, y, q] = acc
+        top[r] = t
+    return sq, top.max() if top.size else 0.0
+
+
+@njit(cache=True, fastmath={'reassoc', 'contract'})
+def membrane_at(w_t, c_pad, n, oh, ow, o, stride):
+    """float64 ``sum W[i, j, c, o] C[n, ih, iw, c]`` over the receptive field of (n, oh, ow), from the padded
+    cumulative input; ``w_t`` is W transposed to (o, i, j, c) so that both operands are read contiguously.
+    (Re-associated float64: the order of a float64 sum is below what the certificate resolves.)"""
+    _, kh, kw, cin = w_t.shape
+    total = 0.0
+    for i in range(kh):
+        for j in range(kw):
+            wr = w_t[o, i, j]
+            xr = c_pad[n, oh * stride + i, ow * stride + j]
+            for c in range(cin):
+                total += wr[c] * xr[c]
+    return total
+
+
+@njit(cache=True, inline='always')
+def spiked(count, hi, lo, base, theta, row, o, s, lowest):
+    """A neuron spiked (s = +1 or -1): its count moves and its next thresholds are b + (c + 1) theta and
+    b + c theta (``lowest`` at c = 0), the expressions of :class:`NegativeSpikeNeuron`."""
+    c = count[row, o] + s
+    count[row, o] = c
+    hi[row, o] = base[o] + (c + 1) * theta[o]
+    lo[row, o] = base[o] + c * theta[o] if c > 0 else lowest
+
+
+@njit(cache=True, parallel=True)
+def fire_float(m, count, hi, lo, base, theta, rows, all_rows, spikes, n_spk,
+                certify, exact, bound_l1, bound_l2, s_row, tiny, w_t, c_pad, h_out, w_out, stride, flagged):
+    """The exact float rule (``>`` up, ``<=`` down) on the examined rows; with ``certify``, a neuron whose
+    membrane carries float32 error and lies within its bound of a threshold is recomputed first."""
+    n_rows = m.shape[0] if all_rows else rows.size
+    cout = m.shape[1]
+    per_image = h_out * w_out
+    for r in prange(n_rows):
+        row = np.int64(r) if all_rows else np.int64(rows[r])
+        k = 0
+        f = 0
+        for o in range(cout):
+            mv = m[row, o]
+            if certify and not exact[row, o]:
+                beta = min(bound_l1[o], bound_l2[o] * s_row[row]) + tiny
+                if abs(mv - hi[row, o]) <= beta or abs(mv - lo[row, o]) <= beta:
+                    mv = membrane_at(w_t, c_pad, row // per_image, (row % per_image) // w_out, row % w_out, o,
+                                      stride)
+                    m[row, o] = mv
+                    exact[row, o] = True
+                    f += 1
+            s = 1 if mv > hi[row, o] else (-1 if mv <= lo[row, o] else 0)
+            spikes[r, o] = s
+            if s != 0:
+                spiked(count, hi, lo, base, theta, row, o, s, -np.inf)
+                k += 1
+        n_spk[r] = k
+        flagged[r] = f
+
+
+@njit(cache=True, parallel=True)
+def fire_int(m, count, hi, lo, base, theta, rows, all_rows, spikes, n_spk, lowest):
+    """The exact integer rule (``>=`` up, ``<`` down) on the examined rows."""
+    n_rows = m.shape[0] if all_rows else rows.size
+    cout = m.shape[1]
+    for r in prange(n_rows):
+        row = np.int64(r) if all_rows else np.int64(rows[r])
+        k = 0
+        for o in range(cout):
+            mv = m[row, o]
+            s = 1 if mv >= hi[row, o] else (-1 if mv < lo[row, o] else 0)
+            spikes[r, o] = s
+            if s != 0:
+                spiked(count, hi, lo, base, theta, row, o, s, lowest)
+                k += 1
+        n_spk[r] = k
+
+
+@njit(cache=True, parallel=True)
+def graded_levels(m, thresholds, strict):
+    """Graded spikes: per neuron the number of levels j with ``m > T[j]`` (``strict``) or ``m >= T[j]``."""
+    rows, cout = m.shape
+    out = np.empty((rows, cout), np.int16)
+    for r in prange(rows):
+        for o in range(cout):
+            mv = m[r, o]
+            c = 0
+            for j in range(thresholds.shape[0]):
+                if (mv > thresholds[j, o]) if strict else (mv >= thresholds[j, o]):
+                    c += 1
+            out[r, o] = c
+    return out
+
+
+@njit(cache=True, parallel=True)
+def extract_events(spikes, n_spk, rows, all_rows, h_out, w_out):
+    """Events (row-major order) of the int8 spikes of the examined rows."""
+    n_rows = spikes.shape[0]
+    start = np.zeros(n_rows + 1, np.int64)
+    for r in range(n_rows):
+        start[r + 1] = start[r] + n_spk[r]
+    total = start[n_rows]
+    ev_n = np.empty(total, np.int64)
+    ev_h = np.empty(total, np.int64)
+    ev_w = np.empty(total, np.int64)
+    ev_c = np.empty(total, np.int64)
+    ev_v = np.empty(total, np.int8)
+    per_image = h_out * w_out
+    for r in prange(n_rows):
+        if n_spk[r] == 0:
+            continue
+        row = np.int64(r) if all_rows else np.int64(rows[r])
+        e = start[r]
+        for o in range(spikes.shape[1]):
+            v = spikes[r, o]
+            if v != 0:
+                ev_n[e] = row // per_image
+                ev_h[e] = (row % per_image) // w_out
+                ev_w[e] = row % w_out
+                ev_c[e] = o
+                ev_v[e] = v
+                e += 1
+    return ev_n, ev_h, ev_w, ev_c, ev_v
