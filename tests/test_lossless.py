@@ -188,7 +188,7 @@ def _registry_case(name):
 def test_every_registered_network_is_lossless(name):
     """Every network of every workspace (CIFAR VGGs, N-MNIST, both polarities, MobileNet at width 0.25 and
     64 px, ...): random calibrated parameters, SNN counts = the float64 quantized ANN's levels neuron by neuron,
-    no layer silent."""
+    no layer silent; the default engine's counters = the dense reference engine's."""
     arch = architectures.get(name)
     if arch.dataset == 'imagenet':  # the full-size MobileNet would take minutes: the same blocks, smaller
         arch = architectures.mobilenet(0.25, 64, 20)
@@ -206,3 +206,7 @@ def test_every_registered_network_is_lossless(name):
         assert level.any(), 'layer %d silent: the comparison would be trivial' % (i + 1)
         np.testing.assert_array_equal(count, level, err_msg='%s layer %d' % (name, i + 1))
     assert (trace.predictions()[-1] == np.argmax(logits, 1)).all()
+    # the default engine (compiled) and the readable reference give the same counters, step by step
+    dense = SpikingNetwork.from_params(arch, params, k, B=B, use_int=use_int, engine='dense').simulate(x, 600)
+    for key in ('spike_num', 'spike_collect', 'sop_num', 'abs_spike', 'sum_spike'):
+        np.testing.assert_array_equal(getattr(trace, key), getattr(dense, key), err_msg=key)
