@@ -1,6 +1,7 @@
 import gzip
 import os
 import struct
+import subprocess
 import sys
 
 import numpy as np
@@ -142,3 +143,12 @@ def make_imagenet(root, n_train=4, n_val=2, flat_val=False):
                 if split == 'val':
                     labels.append((os.path.basename(name), wnid))
     return labels
+
+
+def run(script, *args, cwd=os.path.join(ROOT, 'FashionMNIST'), ok=True):
+    """Run a workspace script as a user types it (``cwd``: its workspace); with ``ok`` it must succeed."""
+    p = subprocess.run([sys.executable, script] + list(args), cwd=cwd, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
+    if ok:
+        assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+    return p

@@ -8,7 +8,7 @@ matching the expected message -- and no Python traceback.
     python tests/fault_injection.py            # every case; prints "N cases, N handled"
     python tests/fault_injection.py -k ckpt    # the cases whose name contains "ckpt"
 
-CI runs it (``.ci/run``); ``tests/test_bad_input.py`` runs the same table case by case under pytest.
+CI runs it (``.ci/run``); ``tests/workspaces/test_bad_input.py`` runs the same table case by case under pytest.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -4,8 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import copy_workspace, write_nmnist_bin
-from test_end_to_end import run
+from conftest import copy_workspace, write_nmnist_bin, run
 from snn_conversion.data import nmnist
 from snn_conversion.data.datasets import DatasetError, load_dataset
 

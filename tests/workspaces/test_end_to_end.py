@@ -7,17 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run
 
 WS = os.path.join(ROOT, 'FashionMNIST')
-
-
-def run(script, *args, cwd=WS, ok=True):
-    p = subprocess.run([sys.executable, script] + list(args), cwd=cwd, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
-    if ok:
-        assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
-    return p
 
 
 @pytest.mark.parametrize('name', ['MLP', 'LeNet'])

@@ -12,8 +12,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import copy_workspace, make_cifar_like, make_mnist_like, make_nmnist_like
-from test_end_to_end import run
+from conftest import copy_workspace, make_cifar_like, make_mnist_like, make_nmnist_like, run
 
 Experiment = collections.namedtuple('Experiment', 'workspace arch quant spiking train infer snn logs k B use_int T '
                                                   'inference_script')

@@ -168,7 +168,7 @@ def test_damaged_record_is_one_line_error(tmp_path):
 
 _CHILD = '''
 import sys
-sys.path.insert(0, %(root)r); sys.path.insert(0, %(tests)r)
+sys.path.insert(0, %(root)r); sys.path.insert(0, %(tests)r); sys.path.insert(0, %(here)r)
 from snn_conversion.reproduce import runner
 from test_reproduce import _tiny_table
 runner.run_table(_tiny_table(epochs=%(epochs)d), rows=['lenet_mnist_k1'], data_root=%(data)r, root=%(out)r)
@@ -180,8 +180,8 @@ def test_kill_and_rerun_resumes_without_duplicates(tmp_path):
     epochs, and the record holds every epoch once."""
     tiny_mnist = make_mnist_like(str(tmp_path / 'data' / 'mnist'), n_train=3000, n_test=40)  # epochs of seconds
     out = str(tmp_path / 'out')
-    code = _CHILD % dict(root=ROOT, tests=os.path.join(ROOT, 'tests'), epochs=4, data=os.path.dirname(tiny_mnist),
-                         out=out)
+    code = _CHILD % dict(root=ROOT, tests=os.path.join(ROOT, 'tests'), here=os.path.dirname(os.path.abspath(__file__)),
+                         epochs=4, data=os.path.dirname(tiny_mnist), out=out)
     row = _tiny_table(epochs=4).rows[1]
     proc = subprocess.Popen([sys.executable, '-c', code], start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import WNIDS, make_imagenet
+from conftest import ROOT, WNIDS, make_imagenet
 from spiking_utils import SpikingNetwork, quantized_forward
 from snn_conversion.core import architectures
 from snn_conversion.data import imagenet
@@ -18,7 +18,6 @@ from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.ann.cluster import cluster_from_env
 from snn_conversion.core.errors import UserError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WS = os.path.join(ROOT, 'ImageNet_MobileNet')
 TINY = ['--width_multiplier', '0.25', '--image_size', '32']
 
