@@ -112,7 +112,8 @@ class SpikingConv(SynapticLayer):
         # step all of them (None; a neuron whose BN bias alone exceeds a threshold fires without any input)
         self.pending = None
 
-    def _update(self, rows):
+    def update_neurons(self, rows):
+        """The neuron rule on ``rows`` (None: all): (up, down) masks; the rows that spiked become ``pending``."""
         up, down = self.neuron.update(self.m, self.count, self.state, rows)
         any_spike = (up | down).any(axis=1)
         self.pending = np.flatnonzero(any_spike) if rows is None else rows[any_spike]
@@ -149,7 +150,7 @@ class SpikingConv(SynapticLayer):
         """Dense engine: advance one step with input ``x`` (None means no input); returns the int8 spikes."""
         if x is not None:
             self.integrate(x)
-        up, down = self._update(None)
+        up, down = self.update_neurons(None)
         return (up.view(np.int8) - down.view(np.int8)).reshape(self.m.shape)
 
 

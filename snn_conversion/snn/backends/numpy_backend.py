@@ -47,9 +47,7 @@ def spikes_out(shape, rows, up, down, fraction):
 
 
 def fire(layer, rows):
-    up, down = layer.neuron.update(layer.m, layer.count, layer.state, rows)
-    any_spike = (up | down).any(axis=1)
-    layer.pending = np.flatnonzero(any_spike) if rows is None else rows[any_spike]
+    up, down = layer.update_neurons(rows)
     return spikes_out(layer.m.shape, rows, up, down, dense_fraction)
 
 
