@@ -57,6 +57,10 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     p.add_argument('--num_test', type=int, default=None, help='evaluate on the first N test images only')
     p.add_argument('--threads', type=int, default=0,
                    help='CPU threads TensorFlow may use (default 0: all cores; 1 for a background run on one core)')
+    p.add_argument('--observe_test', type=parse_bool, default=False,
+                   help='True: also print the test accuracy after every epoch, to see how much the final figure '
+                        'moves by chance (an observation: the last epoch is still the result; default False, '
+                        'as the authors\' scripts)')
     add_seed_and_debug_flags(p, 'random seed (initialisation and data order)')
     a = p.parse_args(argv)
     k = 0 if full_precision else a.k
@@ -70,12 +74,12 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     return run_ann(arch, k, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
                    batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
                    resume=a.resume, seed=a.seed, full_precision=full_precision, B=B, ternary=ternary,
-                   threads=a.threads)
+                   threads=a.threads, observe_test=a.observe_test)
 
 
 def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_size=None, data_dir=None,
             download=False, num_test=None, resume=False, seed=0, full_precision=False, B=None, ternary=None,
-            threads=0):
+            threads=0, observe_test=False):
     """Train (``mode='training'``) or evaluate (``'inference'``), printing the ANN test accuracy; returns it."""
     d = arch.defaults
     epochs, learning_rate = epochs or d['epochs'], learning_rate or d['learning_rate']
@@ -84,13 +88,13 @@ def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_si
         ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
         with checkpoint_lock(model_file):
             return _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_dir, download,
-                            num_test, resume, seed, full_precision, B, ternary, threads)
+                            num_test, resume, seed, full_precision, B, ternary, threads, observe_test)
     return _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_dir, download, num_test,
-                    resume, seed, full_precision, B, ternary, threads)
+                    resume, seed, full_precision, B, ternary, threads, observe_test)
 
 
 def _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_dir, download, num_test, resume,
-             seed, full_precision, B, ternary, threads):
+             seed, full_precision, B, ternary, threads, observe_test):
     if mode != 'training':  # before loading the data: the checkpoint fits the request
         params, _, _, _, ternary = open_checkpoint(model_file, arch, k=k, B=B, full_precision=full_precision,
                                                    ternary=ternary)
@@ -107,7 +111,8 @@ def _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_
               % (label, epochs, batch_size, learning_rate, seed, model_file))
         device.report(tensorlayer_patches.quiet_tensorflow())
         trainer = train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=resume,
-                        seed=seed, full_precision=full_precision, B=B, ternary=ternary, threads=threads)
+                        seed=seed, full_precision=full_precision, B=B, ternary=ternary, threads=threads,
+                        observe_test=observe_test)
         if not os.path.isfile(model_file):
             raise UserError('nothing was trained and %s does not exist' % model_file)
         acc = evaluate(trainer, data, model_file, record=num_test is None)

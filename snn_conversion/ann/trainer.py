@@ -223,10 +223,13 @@ def resume_from(trainer, model_file, learning_rate, epochs, params=None, role=''
 
 
 def run_epochs(trainer, model_file, start, epochs, learning_rate, meta, previous, one_epoch, validate, role='',
-               chief=True):
+               chief=True, observe=None):
     """The training loop: epochs ``start`` .. ``epochs - 1``, each ``one_epoch(epoch, stop)`` (returns the mean
     training loss; raises KeyboardInterrupt when ``stop.requested``), then on the chief ``validate()`` (the
     validation accuracy), the checkpoint and the training state (:func:`save_epoch`) and one line of log.
+    ``observe()``, when given, is the test accuracy, printed on that line as an observation: how much the
+    final epoch's test figure moves from epoch to epoch.  It never chooses a checkpoint (the last epoch's is
+    the result, as in the authors' scripts) and draws no random numbers, so the training is the same with it.
     The first Ctrl-C stops after the current step with every finished epoch saved."""
     saved = start  # epochs whose checkpoint is on disk
     try:
@@ -240,8 +243,10 @@ def run_epochs(trainer, model_file, start, epochs, learning_rate, meta, previous
                 acc = validate()
                 save_epoch(trainer, model_file, epoch + 1, learning_rate, meta, previous)
                 saved = epoch + 1
-                print('%sepoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%  (saved %s)'
-                      % (role, epoch + 1, epochs, time.time() - t0, loss, 100 * acc, model_file))
+                seconds = time.time() - t0  # the observation below is not part of the epoch's cost
+                observed = '' if observe is None else '  test acc %.2f%% (observed)' % (100 * observe())
+                print('%sepoch %d/%d  %.1fs  train loss %.4f  val acc %.2f%%%s  (saved %s)'
+                      % (role, epoch + 1, epochs, seconds, loss, 100 * acc, observed, model_file))
                 sys.stdout.flush()
                 if stop.requested:
                     raise KeyboardInterrupt()
@@ -250,8 +255,10 @@ def run_epochs(trainer, model_file, start, epochs, learning_rate, meta, previous
 
 
 def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=False, seed=0,
-          full_precision=False, progress=True, B=None, ternary=None, threads=0):
-    """Train, checkpointing every epoch; returns the trainer (its session holds the final weights)."""
+          full_precision=False, progress=True, B=None, ternary=None, threads=0, observe_test=False):
+    """Train, checkpointing every epoch; returns the trainer (its session holds the final weights).
+
+    ``observe_test``: print the test accuracy after every epoch too (see :func:`run_epochs`)."""
     params = None
     if resume and (os.path.isfile(model_file) or not os.path.isfile(train_state_path(model_file))):
         # the run being resumed must fit the request
@@ -266,7 +273,9 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
                previous,
                lambda epoch, stop: trainer.run_epoch(x_tr, y_tr, seed, epoch, progress,
                                                      'epoch %d/%d' % (epoch + 1, epochs), stop),
-               lambda: trainer.count_correct(x_val, y_val) / float(len(x_val)))
+               lambda: trainer.count_correct(x_val, y_val) / float(len(x_val)),
+               observe=(lambda: trainer.count_correct(*data['test']) / float(len(data['test'][0])))
+               if observe_test else None)
     return trainer
 
 

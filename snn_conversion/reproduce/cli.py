@@ -23,6 +23,13 @@ def main(argv):
     p.add_argument('--threads', type=int, default=1,
                    help='CPU threads of each training (default 1: run it beside other work, niced)')
     p.add_argument('--list', action='store_true', help='list the tables\' rows and their state, then exit')
+    p.add_argument('--measure', action='store_true',
+                   help='instead of running the tables, time one training epoch of each of their rows that has not '
+                        'started (on a throw-away checkpoint), so RESULTS.md shows what each row will cost')
+    p.add_argument('--observe', action='store_true',
+                   help='instead of running the tables, add the test accuracy of every epoch to their finished rows '
+                        'that lack it: each is trained again from the start with --observe_test True (resumable; '
+                        'the weights must come out identical to the row\'s)')
     p.add_argument('--write_results', action='store_true', help='write RESULTS.md\'s tables from the records')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
@@ -38,9 +45,13 @@ def main(argv):
         return 0
     if not a.tables and not a.write_results:
         raise UserError('name a table (%s), or --list / --write_results' % ', '.join(TABLES))
+    if a.measure and a.observe:
+        raise UserError('--measure and --observe are two separate runs: give one of them')
+    if (a.measure or a.observe) and not a.tables:
+        raise UserError('--%s needs the tables (%s)' % ('measure' if a.measure else 'observe', ', '.join(TABLES)))
     for name in a.tables:
-        runner.run_table(name, rows=a.rows.split(',') if a.rows else None, data_root=a.data_root,
-                         threads=a.threads)
+        step = runner.measure_table if a.measure else runner.observe_table if a.observe else runner.run_table
+        step(name, rows=a.rows.split(',') if a.rows else None, data_root=a.data_root, threads=a.threads)
     if a.write_results or a.tables:
         changed = report.write_results()
         print('%s %s' % (report.RESULTS, 'updated' if changed else 'unchanged'))

@@ -38,26 +38,46 @@ def _epoch_seconds(rec):
     return times[len(times) // 2] if times else None
 
 
+def _remaining(row, rec):
+    """(epochs done, seconds per epoch, seconds of training left) of a row below its budget; seconds per epoch
+    from its training so far, else from its timing epoch (``reproduce.py --measure``), else None."""
+    rec = rec or {}
+    done = max([rec.get('epochs_done') or 0] + [c[0] for c in rec.get('curve', ())])
+    per = _epoch_seconds(rec) or (rec.get('measured') or {}).get('epoch_seconds')
+    return done, per, None if per is None else per * max(row.epochs - done, 0)
+
+
 def _progress(row, rec):
     """What an unfinished row shows instead of results."""
+    done, per, left = _remaining(row, rec)
     if not rec or not rec.get('curve'):
-        return 'not started'
-    done = max(rec.get('epochs_done') or 0, rec['curve'][-1][0])
+        if per is None:
+            return 'not started (not timed: `reproduce.py --measure`)'
+        return ('not started: one epoch timed at %.0f s (%s), %d epochs ≈ %s'
+                % (per, rec['measured']['when'][:10], row.epochs, _hours(left)))
     if done < row.epochs:
-        per = _epoch_seconds(rec)
         return ('**unfinished**: %d of %d epochs, last val acc %.2f %%, %.0f s/epoch, ≈ %s left'
-                % (done, row.epochs, rec['curve'][-1][1], per, _hours(per * (row.epochs - done))))
+                % (done, row.epochs, rec['curve'][-1][1], per, _hours(left)))
     return '**unfinished**: trained (%d epochs), %s pending' % (done, 'SNN' if rec.get('ann') else 'evaluation')
 
 
-def _spread(rec, last=10):
-    """Validation accuracy over the last epochs: how much the final epoch's number can move by chance."""
-    vals = [c[1] for c in (rec or {}).get('curve', ())][-last:]
-    if len(vals) < 2:
-        return ''
+def _mean_sd(vals):
     mean = sum(vals) / len(vals)
     sd = (sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) ** 0.5
     return '%.2f ± %.2f (%.2f–%.2f)' % (mean, sd, min(vals), max(vals))
+
+
+def _spread(rec, last=10):
+    """Validation accuracy over the last epochs -- how much the final epoch's number can move by chance -- and
+    the test accuracy of those epochs where the training observed it (``--observe_test``; never used to choose)."""
+    curve = (rec or {}).get('curve', ())[-last:]
+    if len(curve) < 2:
+        return ''
+    out = 'val ' + _mean_sd([c[1] for c in curve])
+    tests = [c[4] for c in curve if len(c) > 4]
+    if len(tests) == len(curve):
+        out += '; test ' + _mean_sd(tests)
+    return out
 
 
 def _steps(snn):
@@ -92,6 +112,28 @@ def _row_cells(row, rec):
     return ['%s, %s' % (row.network, row.label), epochs, paper] + ours + [_spread(rec) if finished else '', wall]
 
 
+def _table_left(table, root):
+    """One sentence: the training time the table's unfinished rows still need, one core each, one after
+    another (from their epoch times so far or their timing epochs); '' when every row is trained."""
+    total, untimed, rows = 0.0, [], 0
+    for row in table.rows:
+        rec = read_record(row, root)
+        done, _, left = _remaining(row, rec)
+        if done >= row.epochs:
+            continue
+        rows += 1
+        if left is None:
+            untimed.append(row.id)
+        else:
+            total += left
+    if not rows:
+        return ''
+    text = 'Training still to run: %d row%s, ≈ %s on one core' % (rows, 's' if rows > 1 else '', _hours(total))
+    if untimed:
+        text += ' plus %s (not timed yet)' % ', '.join(untimed)
+    return text + '; `python reproduce.py %s` continues it.' % table.name
+
+
 def render_tables(root=ROOT):
     """The Markdown of every table, from the records under ``root``."""
     out = []
@@ -102,7 +144,7 @@ def render_tables(root=ROOT):
         out.append('`python reproduce.py %s`' % table.name)
         out.append('')
         out.append('| network, setting | epochs | paper ANN / SNN / steps | ANN (ours) | SNN (ours, at T) | steps (ours) '
-                   '| SNN = ANN | val acc, last 10 epochs: mean ± sd (range) | wall time |')
+                   '| SNN = ANN | last 10 epochs: val acc (test acc, observed), mean ± sd (range) | wall time |')
         out.append('|---|---|---|---|---|---|---|---|---|')
         commands = []
         for row in table.rows:
@@ -115,6 +157,10 @@ def render_tables(root=ROOT):
                         commands.append('- %s, %s: `%s`' % (row.id, step, rec['commands'][step]))
         notes = sorted(set(r.note for r in table.rows if r.note))
         out.append('')
+        left = _table_left(table, root)
+        if left:
+            out.append(left)
+            out.append('')
         for note in notes:
             out.append('Note: %s.' % note)
             out.append('')

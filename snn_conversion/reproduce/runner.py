@@ -18,10 +18,14 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+
+import numpy as np
 
 from snn_conversion.reproduce.tables import get_table
 from snn_conversion.core import architectures
@@ -32,12 +36,14 @@ from snn_conversion.data.datasets import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.provenance import git_revision
 
-__all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'run_row', 'machine_description', 'RowRun']
+__all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'measure_table', 'observe_table', 'run_row',
+           'machine_description', 'RowRun']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECORD_VERSION = 1
 
-_EPOCH_LINE = re.compile(r'^epoch (\d+)/(\d+)\s+([0-9.]+)s\s+train loss (\S+)\s+val acc ([0-9.]+)%')
+_EPOCH_LINE = re.compile(r'^epoch (\d+)/(\d+)\s+([0-9.]+)s\s+train loss (\S+)\s+val acc ([0-9.]+)%'
+                         r'(?:\s+test acc ([0-9.]+)% \(observed\))?')
 _ANN_LINE = re.compile(r'^ANN test accuracy \(.*, (\d+) images\): ([0-9.]+)%')
 
 
@@ -171,15 +177,22 @@ class RowRun(object):
             return 0
         return int(load_checkpoint(self.model_file)[1].get('epoch') or 0)
 
+    def _train_argv(self, epochs, model_file=None, observe=True):
+        """The training command; ``model_file``: another checkpoint than the row's (a timing run's)."""
+        kind = 'FP32' if self.row.full_precision else 'Quant'
+        argv = [self._script(kind)] + self._base_flags() + list(self.row.train_flags)
+        if model_file:
+            argv[argv.index('--model_file') + 1] = model_file
+        argv += ['--mode', 'training', '--epochs', str(epochs), '--learning_rate', '%g' % self.row.learning_rate,
+                 '--batch_size', str(self.row.batch_size), '--threads', str(self.threads)]
+        return argv + (['--observe_test', 'True'] if observe else [])
+
     def train(self):
         done = self.checkpoint_epoch()
         self.save(epochs_done=done, status='training' if done < self.row.epochs else 'trained')
         if done >= self.row.epochs:
             return False
-        kind = 'FP32' if self.row.full_precision else 'Quant'
-        argv = ([self._script(kind)] + self._base_flags() + list(self.row.train_flags)
-                + ['--mode', 'training', '--epochs', str(self.row.epochs), '--learning_rate', '%g' % self.row.learning_rate,
-                   '--batch_size', str(self.row.batch_size), '--threads', str(self.threads)])
+        argv = self._train_argv(self.row.epochs)
         if done:
             argv += ['--resume', 'True']
         self.echo('%s: training %d -> %d epochs' % (self.row.id, done, self.row.epochs))
@@ -187,12 +200,79 @@ class RowRun(object):
         self.save(epochs_done=self.checkpoint_epoch())
         return True
 
+    def measure(self, scratch):
+        """Time one training epoch of a row that has not started, on a throw-away checkpoint in ``scratch``;
+        the record keeps the time (``measured``), the row's own files are not touched."""
+        found = []
+
+        def on_line(line):
+            m = _EPOCH_LINE.match(line)
+            if m:
+                found.append(float(m.group(3)))
+        argv = self._train_argv(1, os.path.join(scratch, self.row.id + '.npz'), observe=False)
+        self.echo('%s: timing one epoch' % self.row.id)
+        self._run('measure', argv, on_line)
+        if not found:
+            raise UserError('the timing epoch of %s printed no epoch line; see %s' % (self.row.id, self.log_file))
+        seconds = found[-1]
+        self.save(measured=dict(epoch_seconds=round(seconds, 1), when=_now(), command=self.record['commands'].pop('measure')))
+        self.echo('%s: %.0f s per epoch, %d epochs ≈ %.1f h' % (self.row.id, seconds, self.row.epochs,
+                                                                 seconds * self.row.epochs / 3600.0))
+        return seconds
+
+    def observe(self):
+        """Add the test accuracy of every epoch to a trained row whose curve lacks it: train the row's command
+        again, from the start and with ``--observe_test True``, on a checkpoint of its own
+        (``<workspace>/observe/<row>.npz``; resumable like any training).  The training is deterministic and
+        observing changes nothing, so the weights must come out identical to the row's checkpoint -- else nothing
+        is recorded and the error says so.  Returns True when the observations were added."""
+        curve = self.record.get('curve') or []
+        if not curve or all(len(c) > 4 for c in curve):
+            return False
+        if self.checkpoint_epoch() < self.row.epochs:
+            raise UserError('%s is not trained to its budget yet: nothing to observe' % self.row.id)
+        model_file = os.path.join(self.out, 'observe', self.row.id + '.npz')
+        if not os.path.isdir(os.path.dirname(model_file)):
+            os.makedirs(os.path.dirname(model_file))
+        seen = dict((int(e), v) for e, v in (self.record.get('observing') or {}).items())
+
+        def on_line(line):
+            m = _EPOCH_LINE.match(line)
+            if m and m.group(6):
+                seen[int(m.group(1))] = [float(m.group(5)), float(m.group(6))]
+                self.save(observing=dict((str(e), v) for e, v in sorted(seen.items())))
+        done = int(load_checkpoint(model_file)[1].get('epoch') or 0) if os.path.isfile(model_file) else 0
+        if done < self.row.epochs:
+            argv = self._train_argv(self.row.epochs, model_file) + (['--resume', 'True'] if done else [])
+            self.echo('%s: training again from the start to observe the test accuracy (%d -> %d epochs)'
+                      % (self.row.id, done, self.row.epochs))
+            self._run('observe', argv, on_line)
+        mine, theirs = load_checkpoint(model_file)[0], load_checkpoint(self.model_file)[0]
+        if len(mine) != len(theirs) or not all(np.array_equal(a, b) for a, b in zip(mine, theirs)):
+            raise UserError('%s: training again did not give the weights of %s (not deterministic on this machine?); '
+                            'no observation recorded' % (self.row.id, self.model_file))
+        missing = [c[0] for c in curve if c[0] not in seen]
+        if missing:
+            raise UserError('%s: no test accuracy seen for epoch(s) %s; delete %s and run --observe again'
+                            % (self.row.id, ', '.join(map(str, missing)), model_file))
+        val_moved = [c[0] for c in curve if abs(seen[c[0]][0] - c[1]) > 1e-9]
+        if val_moved:
+            raise UserError('%s: the validation accuracy of epoch(s) %s differs from the record; no observation '
+                            'recorded' % (self.row.id, ', '.join(map(str, val_moved))))
+        self.record.pop('observing', None)
+        self.save(curve=[list(c[:4]) + [seen[c[0]][1]] for c in curve],
+                  observed=dict(when=_now(), command=self.record['commands'].pop('observe', None)))
+        self.echo('%s: test accuracy of all %d epochs recorded (weights identical to the row\'s)'
+                  % (self.row.id, len(curve)))
+        return True
+
     def _on_train_line(self, line):
         m = _EPOCH_LINE.match(line)
         if not m:
             return
         epoch, seconds, loss, val = int(m.group(1)), float(m.group(3)), float(m.group(4)), float(m.group(5))
-        curve = [c for c in self.record['curve'] if c[0] != epoch] + [[epoch, val, loss, seconds]]
+        point = [epoch, val, loss, seconds] + ([float(m.group(6))] if m.group(6) else [])
+        curve = [c for c in self.record['curve'] if c[0] != epoch] + [point]
         curve.sort()
         self.save(curve=curve, epochs_done=epoch, status='training',
                   train_seconds=round(sum(c[3] for c in curve), 1))
@@ -327,11 +407,7 @@ def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT
     """Bring every row of table ``name`` (a :class:`~.tables.Table` or its name; or those rows named in
     ``rows``) to its budget; returns the records."""
     table = name if hasattr(name, 'rows') else get_table(name)
-    chosen = [r for r in table.rows if not rows or r.id in rows]
-    unknown = sorted(set(rows or ()) - set(r.id for r in table.rows))
-    if unknown:
-        raise UserError('table %s has no row %s (rows: %s)' % (table.name, ', '.join(unknown),
-                                                              ', '.join(r.id for r in table.rows)))
+    chosen = _chosen_rows(table, rows)
     dirs = {}
     for r in chosen:
         ds = architectures.get(r.arch).dataset
@@ -342,6 +418,50 @@ def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT
         run = RowRun(table, r, python or sys.executable, dirs[architectures.get(r.arch).dataset], threads=threads,
                      root=root, echo=echo)
         out.append(run.run())
+    return out
+
+
+def _chosen_rows(table, rows):
+    chosen = [r for r in table.rows if not rows or r.id in rows]
+    unknown = sorted(set(rows or ()) - set(r.id for r in table.rows))
+    if unknown:
+        raise UserError('table %s has no row %s (rows: %s)' % (table.name, ', '.join(unknown),
+                                                              ', '.join(r.id for r in table.rows)))
+    return chosen
+
+
+def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+    """Time one training epoch of every row of table ``name`` (or of ``rows``) that has neither started nor been
+    timed, so that its cost shows before it runs; returns {row id: seconds per epoch} of the rows timed."""
+    table = name if hasattr(name, 'rows') else get_table(name)
+    out = {}
+    for r in _chosen_rows(table, rows):
+        rec = read_record(r, root) or {}
+        if rec.get('curve') or rec.get('measured') or rec.get('status') == 'done':
+            continue
+        run = RowRun(table, r, python or sys.executable, dataset_dir(architectures.get(r.arch).dataset, data_root),
+                     threads=threads, root=root, echo=echo)
+        scratch = tempfile.mkdtemp(prefix='snn_timing_')
+        try:
+            out[r.id] = run.measure(scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
+def observe_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+    """:meth:`RowRun.observe` for every trained row of table ``name`` (or of ``rows``) whose curve lacks the
+    test accuracy; returns the ids of the rows completed."""
+    table = name if hasattr(name, 'rows') else get_table(name)
+    out = []
+    for r in _chosen_rows(table, rows):
+        rec = read_record(r, root) or {}
+        if rec.get('status') != 'done':
+            continue
+        run = RowRun(table, r, python or sys.executable, dataset_dir(architectures.get(r.arch).dataset, data_root),
+                     threads=threads, root=root, echo=echo)
+        if run.observe():
+            out.append(r.id)
     return out
 
 

@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -106,6 +107,10 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
     fp, q = recs
     assert fp['status'] == q['status'] == 'done'
     assert [c[0] for c in q['curve']] == [1, 2] and q['epochs_done'] == 2
+    # each epoch's test accuracy is observed; the last epoch's is the ANN's result, measured again on its own
+    assert all(len(c) == 5 for c in q['curve'] + fp['curve'])
+    assert q['curve'][-1][4] == q['ann']['accuracy'] and fp['curve'][-1][4] == fp['ann']['accuracy']
+    assert '--observe_test True' in q['commands']['train']
     assert 'snn' not in fp and fp['ann']['n'] == 40
     snn = q['snn']
     assert snn['n'] == 40 and len(snn['correct']) == 6
@@ -138,6 +143,30 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
     assert '| yes |' in line
     assert text.startswith('intro\n') and text.endswith('tail\n')
 
+    # --observe: a row trained without observing the test accuracy gets it by training again; deterministic
+    # training gives the same weights, so the observations are exactly those of the original run
+    for row, rec in zip(table.rows, recs):
+        run = runner.RowRun(table, row, sys.executable, tiny_mnist, root=out, echo=lambda s: None)
+        run.save(curve=[c[:4] for c in rec['curve']])
+    assert runner.observe_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append) == \
+        [r.id for r in table.rows]
+    for row, rec in zip(table.rows, recs):
+        again = runner.read_record(row, out)
+        assert again['curve'] == rec['curve'] and 'observing' not in again
+        assert '--observe_test True' in again['observed']['command']
+    assert runner.observe_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append) == []
+    # weights that training again does not give: refused, nothing recorded
+    from snn_conversion.core.checkpoint import load_checkpoint, save_checkpoint
+    model = os.path.join(out, 'MNIST', table.rows[1].id + '.npz')
+    params, meta = load_checkpoint(model)
+    save_checkpoint(model, [params[0] + 1.0] + list(params[1:]), **{key: meta[key] for key in
+                    ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'epoch', 'learning_rate')})
+    run = runner.RowRun(table, table.rows[1], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
+    run.save(curve=[c[:4] for c in q['curve']])
+    with pytest.raises(runner.UserError, match='did not give the weights'):
+        run.observe()
+    assert all(len(c) == 4 for c in runner.read_record(table.rows[1], out)['curve'])
+
 
 def test_unfinished_row_shows_progress_not_results(tmp_path, tiny_mnist):
     out = str(tmp_path / 'out')
@@ -154,6 +183,41 @@ def test_unfinished_row_shows_progress_not_results(tmp_path, tiny_mnist):
     assert '**unfinished**: 2 of 4 epochs, last val acc 85.50 %, 32 s/epoch, ≈ 1 min left' in line
     assert '| yes |' not in line and '85.50 %' not in line.split('unfinished')[0]
     assert any('lenet_mnist_k1' in l and 'unfinished' in l for l in lines)
+    # the full-precision row has neither started nor been timed; the table says what is left and what is unknown
+    assert 'not started (not timed' in [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, full')][0]
+    assert 'Training still to run: 2 rows, ≈ 1 min on one core plus lenet_mnist_fp32 (not timed yet)' in text
+
+
+def test_measure_times_rows_not_started_and_touches_nothing_else(tmp_path, tiny_mnist, monkeypatch):
+    """--measure: one timing epoch per row not started, on a throw-away checkpoint; the projection shows."""
+    out = str(tmp_path / 'out')
+    scratch = tmp_path / 'tmp'
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, 'tempdir', str(scratch))
+    table = _tiny_table(epochs=300)
+    started = runner.RowRun(table, table.rows[1], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
+    started.save(curve=[[1, 80.0, 1.0, 30.0]], epochs_done=1, status='training')
+    said = []
+    timed = runner.measure_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append)
+    assert list(timed) == ['lenet_mnist_fp32'] and timed['lenet_mnist_fp32'] > 0  # the started row is not timed
+    rec = runner.read_record(table.rows[0], out)
+    assert rec['measured']['epoch_seconds'] == round(timed['lenet_mnist_fp32'], 1)
+    assert 'FP32_LeNet_MNIST.py' in rec['measured']['command'] and '--epochs 1' in rec['measured']['command']
+    assert not rec['curve'] and 'measure' not in rec['commands']
+    assert not os.path.exists(os.path.join(out, 'MNIST', 'lenet_mnist_fp32.npz'))  # the row itself: untouched
+    assert not os.listdir(str(scratch))  # the timing checkpoint is gone
+    # timed once: a second call times nothing
+    assert runner.measure_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append) == {}
+    doc = _results_doc(tmp_path)
+    from unittest import mock
+    with mock.patch.object(report, 'TABLES', {'tiny': table}):
+        report.write_results(doc, root=out)
+        text = open(doc).read()
+    line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, full')][0]
+    assert 'not started: one epoch timed at %.0f s (%s), 300 epochs ≈ ' % (
+        rec['measured']['epoch_seconds'], rec['measured']['when'][:10]) in line
+    assert re.search(r'Training still to run: 2 rows, ≈ [0-9.]+ (min|h) on one core; `python reproduce.py tiny`',
+                     text)
 
 
 def test_damaged_record_is_one_line_error(tmp_path):

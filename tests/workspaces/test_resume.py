@@ -6,6 +6,7 @@ must equal an uninterrupted run's: the same checkpoint arrays and training state
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -161,10 +162,15 @@ def test_training_killed_from_outside_resumes_identically(data, reference, tmp_p
 
 
 def test_training_is_deterministic_given_the_seed(data, reference, tmp_path):
-    """Same --seed: identical checkpoint and training state (data order, initialisation); another seed: not."""
+    """Same --seed: identical checkpoint and training state (data order, initialisation), also when the test
+    accuracy is observed after every epoch (it draws nothing and changes nothing); another seed: not."""
     again, other = str(tmp_path / 'again.npz'), str(tmp_path / 'other.npz')
-    _run(_train_args(data, again))
+    out = _run(_train_args(data, again, '--observe_test', 'True')).stdout
     _assert_same_training(again, reference)
+    observed = re.findall(r'^epoch (\d)/4 .* val acc [0-9.]+%  test acc ([0-9.]+)% \(observed\)', out, re.M)
+    assert [e for e, _ in observed] == ['1', '2', '3', '4'], out
+    final = re.search(r'^ANN test accuracy \(.*, 200 images\): ([0-9.]+)%', out, re.M).group(1)
+    assert observed[-1][1] == final  # the last epoch's observation is the result itself
     args = _train_args(data, other)
     args[args.index('--seed') + 1] = '4'
     _run(args)
