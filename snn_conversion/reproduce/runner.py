@@ -215,7 +215,8 @@ class RowRun(object):
         if not found:
             raise UserError('the timing epoch of %s printed no epoch line; see %s' % (self.row.id, self.log_file))
         seconds = found[-1]
-        self.save(measured=dict(epoch_seconds=round(seconds, 1), when=_now(), command=self.record['commands'].pop('measure')))
+        command = self.record['commands'].pop('measure').replace(scratch, '<scratch>')  # no machine's paths
+        self.save(measured=dict(epoch_seconds=round(seconds, 1), when=_now(), command=command))
         self.echo('%s: %.0f s per epoch, %d epochs ≈ %.1f h' % (self.row.id, seconds, self.row.epochs,
                                                                  seconds * self.row.epochs / 3600.0))
         return seconds

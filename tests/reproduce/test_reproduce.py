@@ -203,6 +203,7 @@ def test_measure_times_rows_not_started_and_touches_nothing_else(tmp_path, tiny_
     rec = runner.read_record(table.rows[0], out)
     assert rec['measured']['epoch_seconds'] == round(timed['lenet_mnist_fp32'], 1)
     assert 'FP32_LeNet_MNIST.py' in rec['measured']['command'] and '--epochs 1' in rec['measured']['command']
+    assert '--model_file <scratch>/lenet_mnist_fp32.npz' in rec['measured']['command']
     assert not rec['curve'] and 'measure' not in rec['commands']
     assert not os.path.exists(os.path.join(out, 'MNIST', 'lenet_mnist_fp32.npz'))  # the row itself: untouched
     assert not os.listdir(str(scratch))  # the timing checkpoint is gone
