@@ -62,9 +62,10 @@ def _progress(row, rec):
 
 
 def _mean_sd(vals):
+    """'mean ± sd (min–max), last v': where the final epoch stands among the last ones."""
     mean = sum(vals) / len(vals)
     sd = (sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) ** 0.5
-    return '%.2f ± %.2f (%.2f–%.2f)' % (mean, sd, min(vals), max(vals))
+    return '%.2f ± %.2f (%.2f–%.2f), last %.2f' % (mean, sd, min(vals), max(vals), vals[-1])
 
 
 def _spread(rec, last=10):
@@ -144,7 +145,8 @@ def render_tables(root=ROOT):
         out.append('`python reproduce.py %s`' % table.name)
         out.append('')
         out.append('| network, setting | epochs | paper ANN / SNN / steps | ANN (ours) | SNN (ours, at T) | steps (ours) '
-                   '| SNN = ANN | last 10 epochs: val acc (test acc, observed), mean ± sd (range) | wall time |')
+                   '| SNN = ANN | last 10 epochs: val acc (test acc, observed): mean ± sd (range), last epoch '
+                   '| wall time |')
         out.append('|---|---|---|---|---|---|---|---|---|')
         commands = []
         for row in table.rows:
