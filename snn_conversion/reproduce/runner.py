@@ -244,7 +244,8 @@ class RowRun(object):
                 self.save(observing=dict((str(e), v) for e, v in sorted(seen.items())))
         done = int(load_checkpoint(model_file)[1].get('epoch') or 0) if os.path.isfile(model_file) else 0
         if done < self.row.epochs:
-            argv = self._train_argv(self.row.epochs, model_file) + (['--resume', 'True'] if done else [])
+            shown = os.path.relpath(model_file, self.workspace) if self.out == self.workspace else model_file
+            argv = self._train_argv(self.row.epochs, shown) + (['--resume', 'True'] if done else [])
             self.echo('%s: training again from the start to observe the test accuracy (%d -> %d epochs)'
                       % (self.row.id, done, self.row.epochs))
             self._run('observe', argv, on_line)
