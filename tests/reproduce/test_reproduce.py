@@ -286,6 +286,10 @@ def test_cli_errors_are_one_line(tmp_path):
     assert rc == 2 and len(err) == 1 and 'has no row nope' in err[0]
     rc, err = run()
     assert rc == 2 and 'name a table' in err[0]
+    rc, err = run('--measure')
+    assert rc == 2 and len(err) == 1 and '--measure needs the tables' in err[0]
+    rc, err = run('fashion_mnist', '--measure', '--observe')
+    assert rc == 2 and len(err) == 1 and 'two separate runs' in err[0]
     rc = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--list'], stdout=subprocess.PIPE,
                              universal_newlines=True).returncode
     assert rc == 0
