@@ -40,15 +40,15 @@ def main(argv):
             raise UserError('unknown table %r (known: %s)' % (name, ', '.join(TABLES)))
     if a.rows and len(a.tables) != 1:
         raise UserError('--rows needs exactly one table')
+    if a.measure and a.observe:
+        raise UserError('--measure and --observe are two separate runs: give one of them')
+    if (a.measure or a.observe) and not a.tables:
+        raise UserError('--%s needs the tables (%s)' % ('measure' if a.measure else 'observe', ', '.join(TABLES)))
     if a.list:
         print('\n'.join(report.status_lines()))
         return 0
     if not a.tables and not a.write_results:
         raise UserError('name a table (%s), or --list / --write_results' % ', '.join(TABLES))
-    if a.measure and a.observe:
-        raise UserError('--measure and --observe are two separate runs: give one of them')
-    if (a.measure or a.observe) and not a.tables:
-        raise UserError('--%s needs the tables (%s)' % ('measure' if a.measure else 'observe', ', '.join(TABLES)))
     for name in a.tables:
         step = runner.measure_table if a.measure else runner.observe_table if a.observe else runner.run_table
         step(name, rows=a.rows.split(',') if a.rows else None, data_root=a.data_root, threads=a.threads)
