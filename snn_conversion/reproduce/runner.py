@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 
+from snn_conversion.reproduce.oracle import float64_ann_correct
 from snn_conversion.reproduce.tables import get_table
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
@@ -333,6 +334,16 @@ class RowRun(object):
         snn['log_dir'] = os.path.relpath(log_dir, self.root)
         self.save(snn=snn, status='simulated')
 
+    def reference(self, digest):
+        """Record the float64 quantized ANN's correct test images (the SNN's exact reference; see
+        :mod:`.oracle`), once per checkpoint."""
+        if self.row.full_precision or (self.record.get('ann_float64') or {}).get('checkpoint_sha256') == digest:
+            return
+        t0 = time.time()
+        correct, n = float64_ann_correct(self.row, self.model_file, self.data_dir)
+        self.save(ann_float64=dict(correct=correct, n=n, accuracy=round(100.0 * correct / n, 4),
+                                   seconds=round(time.time() - t0, 1), checkpoint_sha256=digest))
+
     def finished(self):
         """The record is complete and describes the checkpoint on disk."""
         return (self.record.get('status') == 'done' and os.path.isfile(self.model_file)
@@ -341,6 +352,7 @@ class RowRun(object):
     def run(self):
         self.echo('== %s / %s (%s)' % (self.table.name, self.row.id, self.row.label))
         if self.finished():
+            self.reference(self.record['checkpoint_sha256'])  # a row finished before the float64 ANN was recorded
             self.echo('%s: finished earlier  %s' % (self.row.id, summary_line(self.record)))
             return self.record
         trained = self.train()
@@ -352,6 +364,7 @@ class RowRun(object):
             self.save(checkpoint_sha256=digest, checkpoint=os.path.relpath(self.model_file, self.root))
         self.inference(digest)
         self.simulate(digest)
+        self.reference(digest)
         if self.record.get('status') != 'done':
             self.save(status='done', finished=_now(), git_revision=git_revision())
         self.echo('%s: done  %s' % (self.row.id, summary_line(self.record)))

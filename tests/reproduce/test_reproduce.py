@@ -110,6 +110,9 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
     # each epoch's test accuracy is observed; the last epoch's is the ANN's result, measured again on its own
     assert all(len(c) == 5 for c in q['curve'] + fp['curve'])
     assert q['curve'][-1][4] == q['ann']['accuracy'] and fp['curve'][-1][4] == fp['ann']['accuracy']
+    # the SNN's exact reference, the float64 quantized ANN, is recorded beside TensorFlow's float32 ANN
+    assert 'ann_float64' not in fp and q['ann_float64']['n'] == 40
+    assert q['ann_float64']['correct'] == q['snn']['correct'][-1]
     assert '--observe_test True' in q['commands']['train']
     assert 'snn' not in fp and fp['ann']['n'] == 40
     snn = q['snn']
@@ -140,7 +143,8 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
         text = open(doc).read()
     line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, k=1 |')][0]
     assert '99.32 % / 99.32 % / 13' in line and '%.2f %%' % q['ann']['accuracy'] in line
-    assert '| yes |' in line
+    assert ('| yes (float64 ANN too) |' if q['ann_float64']['correct'] == q['ann']['correct'] else
+            '| yes, with the float64 ANN (float64 ANN') in line
     assert text.startswith('intro\n') and text.endswith('tail\n')
 
     # --observe: a row trained without observing the test accuracy gets it by training again; deterministic
@@ -166,6 +170,22 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
     with pytest.raises(runner.UserError, match='did not give the weights'):
         run.observe()
     assert all(len(c) == 4 for c in runner.read_record(table.rows[1], out)['curve'])
+
+
+def test_snn_is_compared_with_the_float64_ann_where_tensorflow_differs():
+    """A TensorFlow float32 ANN one image off the float64 ANN: the SNN is judged against the float64 ANN, its
+    exact reference, with TensorFlow's count shown; an SNN off both is a plain no."""
+    snn = dict(final=90.05, correct=[8000, 9004, 9005, 9005], first_step=None, stable_step=None)
+    rec = dict(snn=snn, ann=dict(correct=9006), ann_float64=dict(correct=9005))
+    acc, steps, same = report.snn_cells(rec)
+    assert steps == '3 (float64 ANN)'
+    assert same == 'yes, with the float64 ANN (float64 ANN 9005 images, TensorFlow float32 ANN 9006)'
+    rec['ann_float64']['correct'] = 9004
+    assert report.snn_cells(rec)[2].startswith('**no**: SNN 9005; float64 ANN 9004 images')
+    rec['ann_float64']['correct'] = 9006
+    assert report.snn_cells(rec)[2] == '**no**: 9005 vs 9006 images (float64 ANN too)'
+    del rec['ann_float64']
+    assert report.snn_cells(rec)[1:] == ('never', '**no**: 9005 vs 9006 images')
 
 
 def test_unfinished_row_shows_progress_not_results(tmp_path, tiny_mnist):
