@@ -22,8 +22,7 @@ def float64_ann_correct(row, model_file, data_dir=None, chunk=500):
     """Test images the float64 quantized ANN of ``row``'s checkpoint classifies correctly: (correct, images)."""
     arch = architectures.get(row.arch)
     params, meta = load_checkpoint(model_file)
-    flags = row.sim_flags
-    use_int = '--use_int' in flags and flags[flags.index('--use_int') + 1] == 'True'
+    use_int = row.sim_flag_true('--use_int')
     ternary = (meta.get('weight_quant') == 'ternary') if arch.optional_ternary else None
     x, y = load_dataset(arch.dataset, splits=('test',), data_dir=data_dir)['test']
     x = eval_inputs(arch.dataset, x)

@@ -302,10 +302,8 @@ class RowRun(object):
                            seconds=round(time.time() - t0, 1), checkpoint_sha256=digest), status='inferred')
 
     def log_dir(self):
-        flags = self.row.sim_flags
-        ternary = '--use_ternary' in flags and flags[flags.index('--use_ternary') + 1] == 'True'
-        use_int = '--use_int' in flags and flags[flags.index('--use_int') + 1] == 'True'
-        tag = self.arch.log_tag(self.row.k, self.row.B, ternary if self.arch.optional_ternary else None, use_int)
+        ternary = self.row.sim_flag_true('--use_ternary') if self.arch.optional_ternary else None
+        tag = self.arch.log_tag(self.row.k, self.row.B, ternary, self.row.sim_flag_true('--use_int'))
         return os.path.join(self.out, 'figs', tag)
 
     def simulate(self, digest):

@@ -58,6 +58,11 @@ class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learni
         """The paper's network string, e.g. '20C5-P2-50C5-P2-500'."""
         return architectures.get(self.arch).string
 
+    def sim_flag_true(self, flag):
+        """Whether the Spiking script gets ``flag True`` (e.g. ``--use_int``)."""
+        flags = self.sim_flags
+        return flag in flags and flags[flags.index(flag) + 1] == 'True'
+
     @property
     def tag(self):
         """The checkpoint's tag, as the workspace scripts name it: 'fp32', 'k1', 'k1B2', 'k0_WQ'."""
