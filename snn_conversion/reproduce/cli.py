@@ -4,7 +4,7 @@ from __future__ import absolute_import, division, print_function
 
 import sys
 
-from snn_conversion.reproduce import report, runner
+from snn_conversion.reproduce import repeat, report, runner
 from snn_conversion.reproduce.tables import TABLES
 from snn_conversion.core.errors import ArgumentParser, UserError
 
@@ -30,6 +30,10 @@ def main(argv):
                    help='instead of running the tables, add the test accuracy of every epoch to their finished rows '
                         'that lack it: each is trained again from the start with --observe_test True (resumable; '
                         'the weights must come out identical to the row\'s)')
+    p.add_argument('--repeat', type=int, default=None, metavar='SEED',
+                   help='instead of running the tables, train their rows (or --rows) again with random seed SEED '
+                        '(the rows use 0) and evaluate them: the run-to-run variation of the ANN, recorded in '
+                        '<workspace>/records/repeats/ (resumable)')
     p.add_argument('--write_results', action='store_true', help='write RESULTS.md\'s tables from the records')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
@@ -40,18 +44,25 @@ def main(argv):
             raise UserError('unknown table %r (known: %s)' % (name, ', '.join(TABLES)))
     if a.rows and len(a.tables) != 1:
         raise UserError('--rows needs exactly one table')
-    if a.measure and a.observe:
-        raise UserError('--measure and --observe are two separate runs: give one of them')
-    if (a.measure or a.observe) and not a.tables:
-        raise UserError('--%s needs the tables (%s)' % ('measure' if a.measure else 'observe', ', '.join(TABLES)))
+    modes = [m for m in ('measure', 'observe', 'repeat') if getattr(a, m) not in (None, False)]
+    if len(modes) > 1:
+        raise UserError('%s are separate runs: give one of them' % ' and '.join('--' + m for m in modes))
+    if modes and not a.tables:
+        raise UserError('--%s needs the tables (%s)' % (modes[0], ', '.join(TABLES)))
+    if a.repeat is not None and a.repeat < 1:
+        raise UserError('--repeat needs a seed >= 1 (seed 0 is the rows themselves), got %d' % a.repeat)
     if a.list:
         print('\n'.join(report.status_lines()))
         return 0
     if not a.tables and not a.write_results:
         raise UserError('name a table (%s), or --list / --write_results' % ', '.join(TABLES))
     for name in a.tables:
+        rows = a.rows.split(',') if a.rows else None
+        if a.repeat is not None:
+            repeat.repeat_table(name, a.repeat, rows=rows, data_root=a.data_root, threads=a.threads)
+            continue
         step = runner.measure_table if a.measure else runner.observe_table if a.observe else runner.run_table
-        step(name, rows=a.rows.split(',') if a.rows else None, data_root=a.data_root, threads=a.threads)
+        step(name, rows=rows, data_root=a.data_root, threads=a.threads)
     if a.write_results or a.tables:
         changed = report.write_results()
         print('%s %s' % (report.RESULTS, 'updated' if changed else 'unchanged'))

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 import os
 
+from snn_conversion.reproduce.repeat import read_repeats
 from snn_conversion.reproduce.runner import ROOT, read_record
 from snn_conversion.snn.runs import first_matching_step
 from snn_conversion.reproduce.tables import TABLES
@@ -152,6 +153,47 @@ def _table_left(table, root):
     return text + '; `python reproduce.py %s` continues it.' % table.name
 
 
+def _last_tests(rec, last=10):
+    """'; last 10 epochs' test acc (observed) mean ± sd (range)' when every one of them was observed."""
+    curve = (rec or {}).get('curve', ())[-last:]
+    tests = [c[4] for c in curve if len(c) > 4 and c[4] is not None]
+    if len(curve) < 2 or len(tests) != len(curve):
+        return ''
+    return ' (last %d epochs\' test acc, observed: %s)' % (len(tests), _mean_sd(tests).rsplit(', last', 1)[0])
+
+
+def _repeat_cell(row, rec, what):
+    """A run of ``row`` (the row's own record, or a repeat's) in the run-to-run list."""
+    if rec and rec.get('status') == 'done' and rec.get('ann'):
+        return '%s %s%s' % (what, _pct(rec['ann']['accuracy']), _last_tests(rec))
+    done, per, left = _remaining(row, rec)
+    if not done:
+        return '%s not started' % what
+    text = '%s **unfinished**: %d of %d epochs' % (what, done, row.epochs)
+    tests = [c[4] for c in rec['curve'] if len(c) > 4 and c[4] is not None]
+    if tests:
+        text += ', last observed test acc %.2f %%' % tests[-1]
+    return text + ('' if left is None or done >= row.epochs else ', ≈ %s left' % _hours(left))
+
+
+def _repeats(table, root, machines):
+    """The run-to-run list below a table: its rows trained again with other random seeds (``--repeat``)."""
+    lines = []
+    for row in table.rows:
+        reps = read_repeats(row, root)
+        if not reps:
+            continue
+        machines.update(r.get('machine', '?') for r in reps.values())
+        cells = [_repeat_cell(row, read_record(row, root), 'seed 0 (the row)')]
+        cells += [_repeat_cell(row, r, 'seed %d' % seed) for seed, r in sorted(reps.items())]
+        lines.append('- %s, %s: %s' % (row.network, row.label, '; '.join(cells)))
+    if not lines:
+        return []
+    return (['Run-to-run variation: rows trained again with another random seed (initialisation and data order; '
+             '`python reproduce.py %s --rows ROW --repeat SEED`), the ANN\'s test accuracy after the last epoch:'
+             % table.name, ''] + lines + [''])
+
+
 def render_tables(root=ROOT):
     """The Markdown of every table, from the records under ``root``."""
     out = []
@@ -180,6 +222,7 @@ def render_tables(root=ROOT):
         if left:
             out.append(left)
             out.append('')
+        out.extend(_repeats(table, root, machines))
         for note in notes:
             out.append('Note: %s.' % note)
             out.append('')

@@ -13,14 +13,10 @@ where its files say it stopped, and its record is replaced, never duplicated.
 
 from __future__ import absolute_import, division, print_function
 
-import datetime
 import json
 import os
 import platform
-import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +24,9 @@ import time
 import numpy as np
 
 from snn_conversion.reproduce.oracle import float64_ann_correct
-from snn_conversion.reproduce.tables import get_table
+from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_line, parse_epoch_line, quote_argv,
+                                              run_script)
+from snn_conversion.reproduce.tables import chosen_rows, get_table
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.fileio import atomic_write_text, file_sha256
@@ -38,14 +36,11 @@ from snn_conversion.core.errors import UserError
 from snn_conversion.core.provenance import git_revision
 
 __all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'measure_table', 'observe_table', 'run_row',
-           'machine_description', 'RowRun']
+           'machine_description', 'RowRun', 'dataset_dir']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECORD_VERSION = 1
 
-_EPOCH_LINE = re.compile(r'^epoch (\d+)/(\d+)\s+([0-9.]+)s\s+train loss (\S+)\s+val acc ([0-9.]+)%'
-                         r'(?:\s+test acc ([0-9.]+)% \(observed\))?')
-_ANN_LINE = re.compile(r'^ANN test accuracy \(.*, (\d+) images\): ([0-9.]+)%')
 
 
 def record_path(row, root=ROOT):
@@ -83,12 +78,6 @@ def machine_description():
     return '%d CPU cores (%s), %s' % (os.cpu_count() or 1, model, gpu)
 
 
-def _now():
-    return datetime.datetime.utcnow().replace(microsecond=0).isoformat() + 'Z'
-
-
-def _quote(argv):
-    return ' '.join(a if re.match(r'^[A-Za-z0-9_./=:,+-]+$', a) else "'%s'" % a for a in argv)
 
 
 class RowRun(object):
@@ -118,7 +107,7 @@ class RowRun(object):
     # -- bookkeeping -------------------------------------------------------------------------------------------
     def save(self, **fields):
         self.record.update(fields)
-        self.record['updated'] = _now()
+        self.record['updated'] = now_utc()
         path = record_path(self.row, self.root)
         if not os.path.isdir(os.path.dirname(path)):
             os.makedirs(os.path.dirname(path))
@@ -137,40 +126,12 @@ class RowRun(object):
         return flags + ['--model_file', os.path.basename(self.model_file) if here else self.model_file]
 
     def _run(self, step, argv, on_line=None):
-        """Run a workspace script; its output goes to the row's log, each stdout line to ``on_line``."""
-        cmd = [self.python, argv[0]] + argv[1:]
-        shown = 'cd %s && python %s' % (self.row.workspace, _quote(argv))
+        """Run a workspace script (see :func:`run_script`), its command kept in the record."""
+        shown = 'cd %s && python %s' % (self.row.workspace, quote_argv(argv))
         self.record['commands'][step] = shown
         self.save()
         self.echo('  $ ' + shown)
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get('TF_CPP_MIN_LOG_LEVEL', '3'),
-                   PYTHONUNBUFFERED='1')
-        with open(self.log_file, 'a') as log:
-            log.write('\n[%s] %s\n' % (_now(), shown))
-            log.flush()
-            proc = subprocess.Popen(cmd, cwd=self.workspace, stdout=subprocess.PIPE, stderr=log, env=env,
-                                    universal_newlines=True)
-            try:
-                for line in proc.stdout:
-                    log.write(line)
-                    log.flush()
-                    if on_line is not None:
-                        on_line(line.rstrip('\n'))
-                rc = proc.wait()
-            except KeyboardInterrupt:
-                # a Ctrl-C at the terminal reached the child too (same process group) and it stops at its next
-                # safe point; a SIGINT sent to this process alone is passed on
-                try:
-                    proc.wait(timeout=2)
-                except subprocess.TimeoutExpired:
-                    proc.send_signal(signal.SIGINT)
-                    proc.wait()
-                raise
-        if rc == 130 or rc == -signal.SIGINT:
-            raise KeyboardInterrupt('%s of %s interrupted; run the same command again to resume'
-                                    % (step, self.row.id))
-        if rc != 0:
-            raise UserError('%s of %s failed (exit %d); see %s' % (step, self.row.id, rc, self.log_file))
+        run_script(self.python, self.workspace, argv, self.log_file, on_line, '%s of %s' % (step, self.row.id))
 
     # -- steps -------------------------------------------------------------------------------------------------
     def checkpoint_epoch(self):
@@ -178,14 +139,20 @@ class RowRun(object):
             return 0
         return int(load_checkpoint(self.model_file)[1].get('epoch') or 0)
 
-    def _train_argv(self, epochs, model_file=None, observe=True):
-        """The training command; ``model_file``: another checkpoint than the row's (a timing run's)."""
+    def ann_argv(self, mode, model_file=None):
+        """The ANN script's command for ``mode`` (training / inference) with the row's flags; ``model_file``:
+        another checkpoint than the row's (a timing run's, a repeat's)."""
         kind = 'FP32' if self.row.full_precision else 'Quant'
         argv = [self._script(kind)] + self._base_flags() + list(self.row.train_flags)
         if model_file:
             argv[argv.index('--model_file') + 1] = model_file
-        argv += ['--mode', 'training', '--epochs', str(epochs), '--learning_rate', '%g' % self.row.learning_rate,
-                 '--batch_size', str(self.row.batch_size), '--threads', str(self.threads)]
+        return argv + ['--mode', mode]
+
+    def train_argv(self, epochs, model_file=None, observe=True):
+        """The training command (see :meth:`ann_argv`), observing the test accuracy unless ``observe`` is False."""
+        argv = self.ann_argv('training', model_file) + [
+            '--epochs', str(epochs), '--learning_rate', '%g' % self.row.learning_rate,
+            '--batch_size', str(self.row.batch_size), '--threads', str(self.threads)]
         return argv + (['--observe_test', 'True'] if observe else [])
 
     def train(self):
@@ -193,7 +160,7 @@ class RowRun(object):
         self.save(epochs_done=done, status='training' if done < self.row.epochs else 'trained')
         if done >= self.row.epochs:
             return False
-        argv = self._train_argv(self.row.epochs)
+        argv = self.train_argv(self.row.epochs)
         if done:
             argv += ['--resume', 'True']
         self.echo('%s: training %d -> %d epochs' % (self.row.id, done, self.row.epochs))
@@ -207,17 +174,17 @@ class RowRun(object):
         found = []
 
         def on_line(line):
-            m = _EPOCH_LINE.match(line)
-            if m:
-                found.append(float(m.group(3)))
-        argv = self._train_argv(1, os.path.join(scratch, self.row.id + '.npz'), observe=False)
+            point = parse_epoch_line(line)
+            if point:
+                found.append(point[1])
+        argv = self.train_argv(1, os.path.join(scratch, self.row.id + '.npz'), observe=False)
         self.echo('%s: timing one epoch' % self.row.id)
         self._run('measure', argv, on_line)
         if not found:
             raise UserError('the timing epoch of %s printed no epoch line; see %s' % (self.row.id, self.log_file))
         seconds = found[-1]
         command = self.record['commands'].pop('measure').replace(scratch, '<scratch>')  # no machine's paths
-        self.save(measured=dict(epoch_seconds=round(seconds, 1), when=_now(), command=command))
+        self.save(measured=dict(epoch_seconds=round(seconds, 1), when=now_utc(), command=command))
         self.echo('%s: %.0f s per epoch, %d epochs ≈ %.1f h' % (self.row.id, seconds, self.row.epochs,
                                                                  seconds * self.row.epochs / 3600.0))
         return seconds
@@ -239,14 +206,14 @@ class RowRun(object):
         seen = dict((int(e), v) for e, v in (self.record.get('observing') or {}).items())
 
         def on_line(line):
-            m = _EPOCH_LINE.match(line)
-            if m and m.group(6):
-                seen[int(m.group(1))] = [float(m.group(5)), float(m.group(6))]
+            point = parse_epoch_line(line)
+            if point and point[4] is not None:
+                seen[point[0]] = [point[3], point[4]]
                 self.save(observing=dict((str(e), v) for e, v in sorted(seen.items())))
         done = int(load_checkpoint(model_file)[1].get('epoch') or 0) if os.path.isfile(model_file) else 0
         if done < self.row.epochs:
             shown = os.path.relpath(model_file, self.workspace) if self.out == self.workspace else model_file
-            argv = self._train_argv(self.row.epochs, shown) + (['--resume', 'True'] if done else [])
+            argv = self.train_argv(self.row.epochs, shown) + (['--resume', 'True'] if done else [])
             self.echo('%s: training again from the start to observe the test accuracy (%d -> %d epochs)'
                       % (self.row.id, done, self.row.epochs))
             self._run('observe', argv, on_line)
@@ -264,17 +231,17 @@ class RowRun(object):
                             'recorded' % (self.row.id, ', '.join(map(str, val_moved))))
         self.record.pop('observing', None)
         self.save(curve=[list(c[:4]) + [seen[c[0]][1]] for c in curve],
-                  observed=dict(when=_now(), command=self.record['commands'].pop('observe', None)))
+                  observed=dict(when=now_utc(), command=self.record['commands'].pop('observe', None)))
         self.echo('%s: test accuracy of all %d epochs recorded (weights identical to the row\'s)'
                   % (self.row.id, len(curve)))
         return True
 
     def _on_train_line(self, line):
-        m = _EPOCH_LINE.match(line)
-        if not m:
+        parsed = parse_epoch_line(line)
+        if not parsed:
             return
-        epoch, seconds, loss, val = int(m.group(1)), float(m.group(3)), float(m.group(4)), float(m.group(5))
-        point = [epoch, val, loss, seconds] + ([float(m.group(6))] if m.group(6) else [])
+        epoch, seconds, loss, val, test = parsed
+        point = [epoch, val, loss, seconds] + ([] if test is None else [test])
         curve = [c for c in self.record['curve'] if c[0] != epoch] + [point]
         curve.sort()
         self.save(curve=curve, epochs_done=epoch, status='training',
@@ -284,22 +251,12 @@ class RowRun(object):
     def inference(self, digest):
         if self.record.get('ann') and self.record['ann'].get('checkpoint_sha256') == digest:
             return
-        kind = 'FP32' if self.row.full_precision else 'Quant'
-        argv = ([self._script(kind)] + self._base_flags() + list(self.row.train_flags)
-                + ['--mode', 'inference', '--threads', str(self.threads)])
-        found = {}
-
-        def on_line(line):
-            m = _ANN_LINE.match(line)
-            if m:
-                found.update(n=int(m.group(1)), accuracy=float(m.group(2)))
+        found = []
         t0 = time.time()
-        self._run('inference', argv, on_line)
-        if not found:
-            raise UserError('inference of %s printed no test accuracy; see %s' % (self.row.id, self.log_file))
-        n = found['n']
-        self.save(ann=dict(accuracy=found['accuracy'], correct=int(round(found['accuracy'] * n / 100.0)), n=n,
-                           seconds=round(time.time() - t0, 1), checkpoint_sha256=digest), status='inferred')
+        self._run('inference', self.ann_argv('inference') + ['--threads', str(self.threads)],
+                  lambda line: found.append(parse_ann_line(line)))
+        self.save(ann=ann_result(found, time.time() - t0, digest, 'inference of %s' % self.row.id, self.log_file),
+                  status='inferred')
 
     def log_dir(self):
         ternary = self.row.sim_flag_true('--use_ternary') if self.arch.optional_ternary else None
@@ -364,7 +321,7 @@ class RowRun(object):
         self.simulate(digest)
         self.reference(digest)
         if self.record.get('status') != 'done':
-            self.save(status='done', finished=_now(), git_revision=git_revision())
+            self.save(status='done', finished=now_utc(), git_revision=git_revision())
         self.echo('%s: done  %s' % (self.row.id, summary_line(self.record)))
         return self.record
 
@@ -420,7 +377,7 @@ def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT
     """Bring every row of table ``name`` (a :class:`~.tables.Table` or its name; or those rows named in
     ``rows``) to its budget; returns the records."""
     table = name if hasattr(name, 'rows') else get_table(name)
-    chosen = _chosen_rows(table, rows)
+    chosen = chosen_rows(table, rows)
     dirs = {}
     for r in chosen:
         ds = architectures.get(r.arch).dataset
@@ -434,21 +391,12 @@ def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT
     return out
 
 
-def _chosen_rows(table, rows):
-    chosen = [r for r in table.rows if not rows or r.id in rows]
-    unknown = sorted(set(rows or ()) - set(r.id for r in table.rows))
-    if unknown:
-        raise UserError('table %s has no row %s (rows: %s)' % (table.name, ', '.join(unknown),
-                                                              ', '.join(r.id for r in table.rows)))
-    return chosen
-
-
 def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
     """Time one training epoch of every row of table ``name`` (or of ``rows``) that has neither started nor been
     timed, so that its cost shows before it runs; returns {row id: seconds per epoch} of the rows timed."""
     table = name if hasattr(name, 'rows') else get_table(name)
     out = {}
-    for r in _chosen_rows(table, rows):
+    for r in chosen_rows(table, rows):
         rec = read_record(r, root) or {}
         if rec.get('curve') or rec.get('measured') or rec.get('status') == 'done':
             continue
@@ -467,7 +415,7 @@ def observe_table(name, rows=None, data_root=None, threads=1, python=None, root=
     test accuracy; returns the ids of the rows completed."""
     table = name if hasattr(name, 'rows') else get_table(name)
     out = []
-    for r in _chosen_rows(table, rows):
+    for r in chosen_rows(table, rows):
         rec = read_record(r, root) or {}
         if rec.get('status') != 'done':
             continue

@@ -21,8 +21,9 @@ from __future__ import absolute_import, division, print_function
 import collections
 
 from snn_conversion.core import architectures
+from snn_conversion.core.errors import UserError
 
-__all__ = ['Row', 'Table', 'TABLES', 'get_table', 'all_rows']
+__all__ = ['Row', 'Table', 'TABLES', 'get_table', 'all_rows', 'chosen_rows']
 
 
 class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learning_rate batch_size time_steps '
@@ -130,3 +131,13 @@ def get_table(name):
 def all_rows():
     """(table, row) for every row of every table, in table order."""
     return [(t, r) for t in TABLES.values() for r in t.rows]
+
+
+def chosen_rows(table, rows=None):
+    """The rows of ``table`` named in ``rows`` (all when None or empty), in the table's order; a one-line error
+    names an id the table lacks."""
+    unknown = sorted(set(rows or ()) - set(r.id for r in table.rows))
+    if unknown:
+        raise UserError('table %s has no row %s (rows: %s)' % (table.name, ', '.join(unknown),
+                                                              ', '.join(r.id for r in table.rows)))
+    return [r for r in table.rows if not rows or r.id in rows]

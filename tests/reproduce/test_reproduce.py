@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, make_mnist_like
 
-from snn_conversion.reproduce import report, runner, tables
+from snn_conversion.reproduce import repeat, report, runner, tables
 from snn_conversion.core import architectures
 
 
@@ -171,6 +171,39 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
         run.observe()
     assert all(len(c) == 4 for c in runner.read_record(table.rows[1], out)['curve'])
 
+    # --repeat: the full-precision row trained again with seed 1, in a record of its own; resumable
+    data_root = os.path.dirname(tiny_mnist)
+    row_stamp = os.path.getmtime(runner.record_path(table.rows[0], out))
+    first = repeat.repeat_table(_tiny_table(epochs=1), 1, rows=['lenet_mnist_fp32'], data_root=data_root, root=out,
+                                echo=said.append)[0]
+    assert [c[0] for c in first['curve']] == [1] and first['status'] == 'done'
+    said[:] = []
+    rep = repeat.repeat_table(table, 1, rows=['lenet_mnist_fp32'], data_root=data_root, root=out,
+                              echo=said.append)[0]
+    assert rep['status'] == 'done' and [c[0] for c in rep['curve']] == [1, 2] and rep['epochs_done'] == 2
+    assert rep['curve'][0] == first['curve'][0]
+    assert '--seed 1' in rep['commands']['train'] and '--resume True' in rep['commands']['train']
+    assert '--observe_test True' in rep['commands']['train']
+    assert rep['curve'][-1][4] == rep['ann']['accuracy'] and rep['ann']['n'] == 40
+    mine = load_checkpoint(os.path.join(out, 'MNIST', 'repeats', 'lenet_mnist_fp32_seed1.npz'))[0]
+    row_params = load_checkpoint(os.path.join(out, 'MNIST', 'lenet_mnist_fp32.npz'))[0]
+    assert not np.array_equal(mine[0], row_params[0]), 'another seed, another initialisation'
+    assert os.path.getmtime(runner.record_path(table.rows[0], out)) == row_stamp  # the row's record: untouched
+    assert repeat.read_repeats(table.rows[0], out) == {1: rep}
+    said[:] = []
+    repeat.repeat_table(table, 1, rows=['lenet_mnist_fp32'], data_root=data_root, root=out, echo=said.append)
+    assert not [s for s in said if s.startswith('  $ ')]  # finished: nothing runs again
+    with pytest.raises(runner.UserError, match='seed 0 is the row itself'):
+        repeat.RepeatRun(runner.RowRun(table, table.rows[0], sys.executable, tiny_mnist, root=out), 0)
+    with mock.patch.object(report, 'TABLES', {'tiny': table}):
+        report.write_results(doc, root=out)
+        text = open(doc).read()
+    line = [l for l in text.splitlines() if l.startswith('- 20C5-P2-50C5-P2-500, full precision:')][0]
+    assert line.startswith('- 20C5-P2-50C5-P2-500, full precision: seed 0 (the row) %.2f %% (last 2 epochs\' test '
+                           'acc, observed: ' % fp['ann']['accuracy'])
+    assert '; seed 1 %.2f %% (last 2 epochs' % rep['ann']['accuracy'] in line
+    assert '`python reproduce.py tiny --rows ROW --repeat SEED`' in text
+
 
 def test_snn_is_compared_with_the_float64_ann_where_tensorflow_differs():
     """A TensorFlow float32 ANN one image off the float64 ANN: the SNN is judged against the float64 ANN, its
@@ -309,7 +342,11 @@ def test_cli_errors_are_one_line(tmp_path):
     rc, err = run('--measure')
     assert rc == 2 and len(err) == 1 and '--measure needs the tables' in err[0]
     rc, err = run('fashion_mnist', '--measure', '--observe')
-    assert rc == 2 and len(err) == 1 and 'two separate runs' in err[0]
+    assert rc == 2 and len(err) == 1 and 'separate runs' in err[0]
+    rc, err = run('fashion_mnist', '--repeat', '0')
+    assert rc == 2 and len(err) == 1 and 'seed 0 is the rows themselves' in err[0]
+    rc, err = run('fashion_mnist', '--repeat', '1', '--observe')
+    assert rc == 2 and len(err) == 1 and '--observe and --repeat are separate runs' in err[0]
     rc = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--list'], stdout=subprocess.PIPE,
                              universal_newlines=True).returncode
     assert rc == 0

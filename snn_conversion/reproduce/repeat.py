@@ -1,0 +1,141 @@
+"""Train a row again with another random seed: how far its result moves from one training run to the next.
+
+The seeds report one training run per row, and so does a table row here (``--seed 0``, the scripts' default).
+``python reproduce.py TABLE --rows ROW --repeat S`` trains the row again with ``--seed S`` (initialisation and data
+order), observing the test accuracy after every epoch, on a checkpoint of its own
+(``<workspace>/repeats/<row>_seed<S>.npz``; resumable like any training), then evaluates it with the row's
+inference command.  Only the ANN is repeated: the run-to-run variation of a finished row's accuracy is the
+ANN's (its SNN equals it, which the row itself shows).
+
+A repeat's record is a file of its own, ``<workspace>/records/repeats/<row>_seed<S>.json`` (kept in git; the
+script output beside it as ``.log``), so that a repeat can run while the row's own record is being written.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import json
+import os
+import re
+import sys
+import time
+
+from snn_conversion.reproduce.runner import ROOT, RowRun, dataset_dir, machine_description
+from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_line, parse_epoch_line, quote_argv,
+                                              run_script)
+from snn_conversion.reproduce.tables import chosen_rows, get_table
+from snn_conversion.core import architectures
+from snn_conversion.core.checkpoint import load_checkpoint
+from snn_conversion.core.errors import UserError
+from snn_conversion.core.fileio import atomic_write_text, file_sha256
+
+__all__ = ['repeat_path', 'read_repeats', 'RepeatRun', 'repeat_table']
+
+_NAME = re.compile(r'^(.+)_seed(\d+)\.json$')
+
+
+def repeat_path(row, seed, root=ROOT):
+    return os.path.join(root, row.workspace, 'records', 'repeats', '%s_seed%d.json' % (row.id, seed))
+
+
+def read_repeats(row, root=ROOT):
+    """{seed: record} of the row's repeats (empty when it has none); a damaged record is a one-line error."""
+    folder = os.path.dirname(repeat_path(row, 1, root))
+    out = {}
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+        m = _NAME.match(name)
+        if not m or m.group(1) != row.id:
+            continue
+        path = os.path.join(folder, name)
+        try:
+            with open(path) as f:
+                rec = json.load(f)
+            if not isinstance(rec, dict) or rec.get('row') != row.id or rec.get('repeat_seed') != int(m.group(2)):
+                raise ValueError('it is not the record of row %s, seed %s' % (row.id, m.group(2)))
+        except ValueError as e:
+            raise UserError('%s is damaged (%s); delete it and run the repeat again (its checkpoint is resumed)'
+                            % (path, e))
+        out[int(m.group(2))] = rec
+    return out
+
+
+class RepeatRun(object):
+    """One row trained again with random seed ``seed``; ``record`` is written after every epoch and step."""
+
+    def __init__(self, run, seed):
+        if seed == 0:
+            raise UserError('seed 0 is the row itself (the scripts\' default seed); repeat with another seed')
+        if seed < 0:
+            raise UserError('--repeat needs a seed >= 1, got %d' % seed)
+        self.run, self.seed = run, seed
+        self.path = repeat_path(run.row, seed, run.root)
+        self.log_file = self.path[:-len('.json')] + '.log'
+        self.model_file = os.path.join(run.out, 'repeats', '%s_seed%d.npz' % (run.row.id, seed))
+        self.record = read_repeats(run.row, run.root).get(seed, {})
+        self.record.update(row=run.row.id, table=run.table.name, repeat_seed=seed, label=run.row.label,
+                           network=run.arch.string, budget_epochs=run.row.epochs, machine=machine_description())
+        self.record.setdefault('curve', [])
+        self.record.setdefault('commands', {})
+
+    def save(self, **fields):
+        self.record.update(fields)
+        self.record['updated'] = now_utc()
+        if not os.path.isdir(os.path.dirname(self.path)):
+            os.makedirs(os.path.dirname(self.path))
+        atomic_write_text(self.path, json.dumps(self.record, indent=1, sort_keys=True) + '\n')
+
+    def _script(self, step, argv, on_line):
+        shown = 'cd %s && python %s' % (self.run.row.workspace, quote_argv(argv))
+        self.record['commands'][step] = shown
+        self.save()
+        self.run.echo('  $ ' + shown)
+        run_script(self.run.python, self.run.workspace, argv, self.log_file, on_line,
+                   '%s of %s, seed %d' % (step, self.run.row.id, self.seed))
+
+    def _on_train_line(self, line):
+        parsed = parse_epoch_line(line)
+        if not parsed:
+            return
+        epoch, seconds, loss, val, test = parsed
+        curve = [c for c in self.record['curve'] if c[0] != epoch] + [[epoch, val, loss, seconds, test]]
+        curve.sort()
+        self.save(curve=curve, epochs_done=epoch, status='training',
+                  train_seconds=round(sum(c[3] for c in curve), 1))
+        self.run.echo('%s, seed %d: epoch %d/%d  %.0fs  val acc %.2f%%  test acc %s%%'
+                      % (self.run.row.id, self.seed, epoch, self.run.row.epochs, seconds, val, test))
+
+    def execute(self):
+        """Train (or resume) to the row's budget, then evaluate; returns the record."""
+        row, run = self.run.row, self.run
+        if not os.path.isdir(os.path.dirname(self.model_file)):
+            os.makedirs(os.path.dirname(self.model_file))
+        shown = os.path.relpath(self.model_file, run.workspace) if run.out == run.workspace else self.model_file
+        done = int(load_checkpoint(self.model_file)[1].get('epoch') or 0) if os.path.isfile(self.model_file) else 0
+        if done < row.epochs:
+            self.run.echo('%s, seed %d: training %d -> %d epochs' % (row.id, self.seed, done, row.epochs))
+            self._script('train', run.train_argv(row.epochs, shown) + ['--seed', str(self.seed)]
+                         + (['--resume', 'True'] if done else []), self._on_train_line)
+        digest = file_sha256(self.model_file)
+        if (self.record.get('ann') or {}).get('checkpoint_sha256') != digest:
+            found = []
+            t0 = time.time()
+            self._script('inference', run.ann_argv('inference', shown) + ['--threads', str(run.threads)],
+                         lambda line: found.append(parse_ann_line(line)))
+            self.save(ann=ann_result(found, time.time() - t0, digest, 'inference of %s, seed %d'
+                                     % (row.id, self.seed), self.log_file),
+                      epochs_done=int(load_checkpoint(self.model_file)[1].get('epoch') or 0))
+        if self.record.get('status') != 'done':
+            self.save(status='done', finished=now_utc())
+        self.run.echo('%s, seed %d: done, ANN %.2f%%' % (row.id, self.seed, self.record['ann']['accuracy']))
+        return self.record
+
+
+def repeat_table(name, seed, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+    """:meth:`RepeatRun.execute` with random seed ``seed`` for the rows ``rows`` of table ``name`` (all its rows when
+    None); returns the repeats' records."""
+    table = name if hasattr(name, 'rows') else get_table(name)
+    out = []
+    for r in chosen_rows(table, rows):
+        run = RowRun(table, r, python or sys.executable,
+                     dataset_dir(architectures.get(r.arch).dataset, data_root), threads=threads, root=root, echo=echo)
+        out.append(RepeatRun(run, seed).execute())
+    return out

@@ -1,0 +1,88 @@
+"""Running a workspace script in a child process, and reading the lines the table runner needs from its output.
+
+Nothing here imports TensorFlow: the scripts do, in their own processes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import datetime
+import os
+import re
+import signal
+import subprocess
+
+from snn_conversion.core.errors import UserError
+
+__all__ = ['run_script', 'parse_epoch_line', 'parse_ann_line', 'ann_result', 'now_utc', 'quote_argv']
+
+_EPOCH_LINE = re.compile(r'^epoch (\d+)/(\d+)\s+([0-9.]+)s\s+train loss (\S+)\s+val acc ([0-9.]+)%'
+                         r'(?:\s+test acc ([0-9.]+)% \(observed\))?')
+_ANN_LINE = re.compile(r'^ANN test accuracy \(.*, (\d+) images\): ([0-9.]+)%')
+
+
+def quote_argv(argv):
+    return ' '.join(a if re.match(r'^[A-Za-z0-9_./=:,+-]+$', a) else "'%s'" % a for a in argv)
+
+
+def run_script(python, workspace, argv, log_file, on_line=None, what='the script'):
+    """Run a workspace script (``argv[0]``, in ``workspace``) in a child process; its output goes to ``log_file``,
+    each stdout line to ``on_line``.  A failure is a one-line error naming ``what`` and the log."""
+    cmd = [python, argv[0]] + argv[1:]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get('TF_CPP_MIN_LOG_LEVEL', '3'), PYTHONUNBUFFERED='1')
+    if not os.path.isdir(os.path.dirname(log_file)):
+        os.makedirs(os.path.dirname(log_file))
+    with open(log_file, 'a') as log:
+        log.write('\n[%s] cd %s && python %s\n' % (now_utc(), os.path.basename(workspace), quote_argv(argv)))
+        log.flush()
+        proc = subprocess.Popen(cmd, cwd=workspace, stdout=subprocess.PIPE, stderr=log, env=env,
+                                universal_newlines=True)
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                log.flush()
+                if on_line is not None:
+                    on_line(line.rstrip('\n'))
+            rc = proc.wait()
+        except KeyboardInterrupt:
+            # a Ctrl-C at the terminal reached the child too (same process group) and it stops at its next safe
+            # point; a SIGINT sent to this process alone is passed on
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGINT)
+                proc.wait()
+            raise
+    if rc == 130 or rc == -signal.SIGINT:
+        raise KeyboardInterrupt('%s interrupted; run the same command again to resume' % what)
+    if rc != 0:
+        raise UserError('%s failed (exit %d); see %s' % (what, rc, log_file))
+
+
+def parse_epoch_line(line):
+    """A training script's epoch line as (epoch, seconds, train loss, val acc %, observed test acc % or None);
+    None for any other line."""
+    m = _EPOCH_LINE.match(line)
+    if not m:
+        return None
+    return (int(m.group(1)), float(m.group(3)), float(m.group(4)), float(m.group(5)),
+            float(m.group(6)) if m.group(6) else None)
+
+
+def parse_ann_line(line):
+    """An inference run's result line as (images, test acc %); None for any other line."""
+    m = _ANN_LINE.match(line)
+    return (int(m.group(1)), float(m.group(2))) if m else None
+
+
+def ann_result(lines, seconds, digest, what, log_file):
+    """The record's ``ann`` entry from an inference run's parsed lines (:func:`parse_ann_line`)."""
+    found = [f for f in lines if f]
+    if not found:
+        raise UserError('%s printed no test accuracy; see %s' % (what, log_file))
+    n, accuracy = found[-1]
+    return dict(accuracy=accuracy, correct=int(round(accuracy * n / 100.0)), n=n, seconds=round(seconds, 1),
+                checkpoint_sha256=digest)
+
+
+def now_utc():
+    return datetime.datetime.utcnow().replace(microsecond=0).isoformat() + 'Z'
