@@ -100,8 +100,9 @@ class RepeatRun(object):
         curve.sort()
         self.save(curve=curve, epochs_done=epoch, status='training',
                   train_seconds=round(sum(c[3] for c in curve), 1))
-        self.run.echo('%s, seed %d: epoch %d/%d  %.0fs  val acc %.2f%%  test acc %s%%'
-                      % (self.run.row.id, self.seed, epoch, self.run.row.epochs, seconds, val, test))
+        self.run.echo('%s, seed %d: epoch %d/%d  %.0fs  val acc %.2f%%%s'
+                      % (self.run.row.id, self.seed, epoch, self.run.row.epochs, seconds, val,
+                         '' if test is None else '  test acc %.2f%%' % test))
 
     def execute(self):
         """Train (or resume) to the row's budget, then evaluate; returns the record."""
