@@ -150,7 +150,8 @@ def _table_left(table, root):
     text = 'Training still to run: %d row%s, ≈ %s on one core' % (rows, 's' if rows > 1 else '', _hours(total))
     if untimed:
         text += ' plus %s (not timed yet)' % ', '.join(untimed)
-    return text + '; `python reproduce.py %s` continues it.' % table.name
+    return text + ('; `python reproduce.py %s` continues it (one row alone: add `--rows ROW`, the row ids of '
+                   '`python reproduce.py --list`).' % table.name)
 
 
 def _last_tests(rec, last=10):
