@@ -155,44 +155,53 @@ def _table_left(table, root):
 
 
 def _last_tests(rec, last=10):
-    """'; last 10 epochs' test acc (observed) mean ± sd (range)' when every one of them was observed."""
+    """The observed test accuracies of a run's last epochs; [] unless every one of them was observed."""
     curve = (rec or {}).get('curve', ())[-last:]
     tests = [c[4] for c in curve if len(c) > 4 and c[4] is not None]
-    if len(curve) < 2 or len(tests) != len(curve):
-        return ''
-    return ' (last %d epochs\' test acc, observed: %s)' % (len(tests), _mean_sd(tests).rsplit(', last', 1)[0])
+    return tests if len(curve) >= 2 and len(tests) == len(curve) else []
 
 
-def _repeat_cell(row, rec, what):
-    """A run of ``row`` (the row's own record, or a repeat's) in the run-to-run list."""
+def _run_final(row, rec):
+    """A run's ANN test accuracy after its last epoch, or how far it got."""
     if rec and rec.get('status') == 'done' and rec.get('ann'):
-        return '%s %s%s' % (what, _pct(rec['ann']['accuracy']), _last_tests(rec))
-    done, per, left = _remaining(row, rec)
+        return _pct(rec['ann']['accuracy'])
+    done, _, left = _remaining(row, rec)
     if not done:
-        return '%s not started' % what
-    text = '%s **unfinished**: %d of %d epochs' % (what, done, row.epochs)
+        return 'not started'
     tests = [c[4] for c in rec['curve'] if len(c) > 4 and c[4] is not None]
-    if tests:
-        text += ', last observed test acc %.2f %%' % tests[-1]
-    return text + ('' if left is None or done >= row.epochs else ', ≈ %s left' % _hours(left))
+    return '**unfinished** (%d of %d epochs%s%s)' % (
+        done, row.epochs, ', last observed test acc %.2f %%' % tests[-1] if tests else '',
+        ', ≈ %s left' % _hours(left) if left and done < row.epochs else '')
 
 
 def _repeats(table, root, machines):
-    """The run-to-run list below a table: its rows trained again with other random seeds (``--repeat``)."""
+    """The run-to-run table below a table: its rows trained again with other random seeds (``--repeat``)."""
     lines = []
     for row in table.rows:
         reps = read_repeats(row, root)
         if not reps:
             continue
         machines.update(r.get('machine', '?') for r in reps.values())
-        cells = [_repeat_cell(row, read_record(row, root), 'seed 0 (the row)')]
-        cells += [_repeat_cell(row, r, 'seed %d' % seed) for seed, r in sorted(reps.items())]
-        lines.append('- %s, %s: %s' % (row.network, row.label, '; '.join(cells)))
+        runs = [read_record(row, root)] + [reps[seed] for seed in sorted(reps)]
+        done = [r for r in runs if r and r.get('status') == 'done' and r.get('ann')]
+        finals = [r['ann']['accuracy'] for r in done]
+        observed = [_last_tests(r) for r in done if _last_tests(r)]
+        pooled = [t for tests in observed for t in tests]
+        paper = _pct(row.paper[0]) if row.paper[0] is not None else (
+            '— (authors\' log: SNN %.2f %%)' % row.authors_log[0] if row.authors_log else '—')
+        lines.append('| %s, %s | %s | %s | %s | %s |' % (
+            row.network, row.label, paper, ', '.join('seed %d: %s' % (seed, _run_final(row, r)) for seed, r in
+                                                      zip([0] + sorted(reps), runs)),
+            '%.2f %% (%d runs)' % (sum(finals) / len(finals), len(finals)) if len(finals) > 1 else '',
+            '%s (%d runs)' % (_mean_sd(pooled).rsplit(', last', 1)[0], len(observed)) if pooled else ''))
     if not lines:
         return []
     return (['Run-to-run variation: rows trained again with another random seed (initialisation and data order; '
-             '`python reproduce.py %s --rows ROW --repeat SEED`), the ANN\'s test accuracy after the last epoch:'
-             % table.name, ''] + lines + [''])
+             '`python reproduce.py %s --rows ROW --repeat SEED`; seed 0 is the row above). The ANN\'s test accuracy '
+             'after the last epoch of each run, and the test accuracy of the last 10 epochs of all finished runs '
+             'together (observed after every epoch):' % table.name, '',
+             '| network, setting | paper ANN | ours, after the last epoch | mean | last 10 epochs of every run: '
+             'mean ± sd (range) |', '|---|---|---|---|---|'] + lines + [''])
 
 
 def render_tables(root=ROOT):

@@ -198,10 +198,12 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
     with mock.patch.object(report, 'TABLES', {'tiny': table}):
         report.write_results(doc, root=out)
         text = open(doc).read()
-    line = [l for l in text.splitlines() if l.startswith('- 20C5-P2-50C5-P2-500, full precision:')][0]
-    assert line.startswith('- 20C5-P2-50C5-P2-500, full precision: seed 0 (the row) %.2f %% (last 2 epochs\' test '
-                           'acc, observed: ' % fp['ann']['accuracy'])
-    assert '; seed 1 %.2f %% (last 2 epochs' % rep['ann']['accuracy'] in line
+    line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, full precision | 99.28 % | seed 0')][0]
+    finals = [fp['ann']['accuracy'], rep['ann']['accuracy']]
+    assert '| seed 0: %.2f %%, seed 1: %.2f %% | %.2f %% (2 runs) |' % (finals[0], finals[1], sum(finals) / 2) in line
+    pooled = [c[4] for c in fp['curve'] + rep['curve']]
+    assert line.endswith('| %.2f ± %.2f (%.2f–%.2f) (2 runs) |' % (np.mean(pooled), np.std(pooled, ddof=1),
+                                                                     min(pooled), max(pooled)))
     assert '`python reproduce.py tiny --rows ROW --repeat SEED`' in text
 
 
@@ -226,6 +228,7 @@ def test_unfinished_row_shows_progress_not_results(tmp_path, tiny_mnist):
     table = _tiny_table(epochs=4)
     rec = runner.RowRun(table, table.rows[1], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
     rec.save(curve=[[1, 80.0, 1.0, 30.0], [2, 85.5, 0.5, 32.0]], epochs_done=2, status='training')
+    repeat.RepeatRun(rec, 1).save(curve=[[1, 80.0, 1.0, 30.0, 79.5]], epochs_done=1, status='training')
     doc = _results_doc(tmp_path)
     from unittest import mock
     with mock.patch.object(report, 'TABLES', {'tiny': table}):
@@ -239,6 +242,9 @@ def test_unfinished_row_shows_progress_not_results(tmp_path, tiny_mnist):
     # the full-precision row has neither started nor been timed; the table says what is left and what is unknown
     assert 'not started (not timed' in [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, full')][0]
     assert 'Training still to run: 2 rows, ≈ 1 min on one core plus lenet_mnist_fp32 (not timed yet)' in text
+    # a repeat under way shows how far it got, and no mean
+    assert ('| 20C5-P2-50C5-P2-500, k=1 | 99.32 % | seed 0: **unfinished** (2 of 4 epochs, ≈ 1 min left), seed 1: '
+            '**unfinished** (1 of 4 epochs, last observed test acc 79.50 %, ≈ 2 min left) |  |  |') in text
 
 
 def test_measure_times_rows_not_started_and_touches_nothing_else(tmp_path, tiny_mnist, monkeypatch):
