@@ -16,17 +16,14 @@ from __future__ import absolute_import, division, print_function
 import json
 import os
 import re
-import sys
 import time
 
-from snn_conversion.reproduce.runner import ROOT, RowRun, dataset_dir, machine_description
-from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_line, parse_epoch_line, quote_argv,
-                                              run_script)
+from snn_conversion.reproduce.runner import (ROOT, RowRun, add_curve_point, checkpoint_epoch, machine_description,
+                                             run_recorded, save_record)
+from snn_conversion.reproduce.scripts import ann_result, now_utc, parse_ann_line, parse_epoch_line
 from snn_conversion.reproduce.tables import chosen_rows, get_table
-from snn_conversion.core import architectures
-from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.errors import UserError
-from snn_conversion.core.fileio import atomic_write_text, file_sha256
+from snn_conversion.core.fileio import file_sha256
 
 __all__ = ['repeat_path', 'read_repeats', 'RepeatRun', 'repeat_table']
 
@@ -77,27 +74,17 @@ class RepeatRun(object):
         self.record.setdefault('commands', {})
 
     def save(self, **fields):
-        self.record.update(fields)
-        self.record['updated'] = now_utc()
-        if not os.path.isdir(os.path.dirname(self.path)):
-            os.makedirs(os.path.dirname(self.path))
-        atomic_write_text(self.path, json.dumps(self.record, indent=1, sort_keys=True) + '\n')
+        save_record(self.path, self.record, **fields)
 
     def _script(self, step, argv, on_line):
-        shown = 'cd %s && python %s' % (self.run.row.workspace, quote_argv(argv))
-        self.record['commands'][step] = shown
-        self.save()
-        self.run.echo('  $ ' + shown)
-        run_script(self.run.python, self.run.workspace, argv, self.log_file, on_line,
-                   '%s of %s, seed %d' % (step, self.run.row.id, self.seed))
+        run_recorded(self, self.run, step, argv, on_line, '%s of %s, seed %d' % (step, self.run.row.id, self.seed))
 
     def _on_train_line(self, line):
         parsed = parse_epoch_line(line)
         if not parsed:
             return
         epoch, seconds, loss, val, test = parsed
-        curve = [c for c in self.record['curve'] if c[0] != epoch] + [[epoch, val, loss, seconds, test]]
-        curve.sort()
+        curve = add_curve_point(self.record['curve'], [epoch, val, loss, seconds, test])
         self.save(curve=curve, epochs_done=epoch, status='training',
                   train_seconds=round(sum(c[3] for c in curve), 1))
         self.run.echo('%s, seed %d: epoch %d/%d  %.0fs  val acc %.2f%%%s'
@@ -109,8 +96,8 @@ class RepeatRun(object):
         row, run = self.run.row, self.run
         if not os.path.isdir(os.path.dirname(self.model_file)):
             os.makedirs(os.path.dirname(self.model_file))
-        shown = os.path.relpath(self.model_file, run.workspace) if run.out == run.workspace else self.model_file
-        done = int(load_checkpoint(self.model_file)[1].get('epoch') or 0) if os.path.isfile(self.model_file) else 0
+        shown = run.shown_path(self.model_file)
+        done = checkpoint_epoch(self.model_file)
         if done < row.epochs:
             self.run.echo('%s, seed %d: training %d -> %d epochs' % (row.id, self.seed, done, row.epochs))
             self._script('train', run.train_argv(row.epochs, shown) + ['--seed', str(self.seed)]
@@ -119,11 +106,11 @@ class RepeatRun(object):
         if (self.record.get('ann') or {}).get('checkpoint_sha256') != digest:
             found = []
             t0 = time.time()
-            self._script('inference', run.ann_argv('inference', shown) + ['--threads', str(run.threads)],
+            self._script('inference', run.inference_argv(shown),
                          lambda line: found.append(parse_ann_line(line)))
             self.save(ann=ann_result(found, time.time() - t0, digest, 'inference of %s, seed %d'
                                      % (row.id, self.seed), self.log_file),
-                      epochs_done=int(load_checkpoint(self.model_file)[1].get('epoch') or 0))
+                      epochs_done=checkpoint_epoch(self.model_file))
         if self.record.get('status') != 'done':
             self.save(status='done', finished=now_utc())
         self.run.echo('%s, seed %d: done, ANN %.2f%%' % (row.id, self.seed, self.record['ann']['accuracy']))
@@ -133,10 +120,6 @@ class RepeatRun(object):
 def repeat_table(name, seed, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
     """:meth:`RepeatRun.execute` with random seed ``seed`` for the rows ``rows`` of table ``name`` (all its rows when
     None); returns the repeats' records."""
-    table = name if hasattr(name, 'rows') else get_table(name)
-    out = []
-    for r in chosen_rows(table, rows):
-        run = RowRun(table, r, python or sys.executable,
-                     dataset_dir(architectures.get(r.arch).dataset, data_root), threads=threads, root=root, echo=echo)
-        out.append(RepeatRun(run, seed).execute())
-    return out
+    table = get_table(name)
+    return [RepeatRun(RowRun.make(table, r, data_root, threads, python, root, echo), seed).execute()
+            for r in chosen_rows(table, rows)]

@@ -36,11 +36,11 @@ from snn_conversion.core.errors import UserError
 from snn_conversion.core.provenance import git_revision
 
 __all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'measure_table', 'observe_table', 'run_row',
-           'machine_description', 'RowRun', 'dataset_dir']
+           'machine_description', 'RowRun', 'dataset_dir', 'checkpoint_epoch', 'add_curve_point',
+           'run_recorded', 'save_record']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECORD_VERSION = 1
-
 
 
 def record_path(row, root=ROOT):
@@ -78,6 +78,34 @@ def machine_description():
     return '%d CPU cores (%s), %s' % (os.cpu_count() or 1, model, gpu)
 
 
+def save_record(path, record, **fields):
+    """Update ``record`` with ``fields`` and its time stamp, and write it to ``path`` atomically."""
+    record.update(fields)
+    record['updated'] = now_utc()
+    if not os.path.isdir(os.path.dirname(path)):
+        os.makedirs(os.path.dirname(path))
+    atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True) + '\n')
+
+
+def checkpoint_epoch(path):
+    """The epochs a checkpoint holds (0 when there is none)."""
+    return int(load_checkpoint(path)[1].get('epoch') or 0) if os.path.isfile(path) else 0
+
+
+def add_curve_point(curve, point):
+    """The learning curve with ``point`` ([epoch, ...]) in its place, replacing an earlier one of that epoch."""
+    return sorted([c for c in curve if c[0] != point[0]] + [point])
+
+
+def run_recorded(owner, run, step, argv, on_line, what):
+    """Run a workspace script of ``run``'s row (see :func:`.scripts.run_script`), keeping its command line in
+    ``owner.record['commands'][step]`` and its output in ``owner.log_file`` (``owner``: the row's run, or a run
+    of its own such as a repeat, with ``record``, ``save()`` and ``log_file``)."""
+    shown = 'cd %s && python %s' % (run.row.workspace, quote_argv(argv))
+    owner.record['commands'][step] = shown
+    owner.save()
+    run.echo('  $ ' + shown)
+    run_script(run.python, run.workspace, argv, owner.log_file, on_line, what)
 
 
 class RowRun(object):
@@ -106,12 +134,7 @@ class RowRun(object):
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
     def save(self, **fields):
-        self.record.update(fields)
-        self.record['updated'] = now_utc()
-        path = record_path(self.row, self.root)
-        if not os.path.isdir(os.path.dirname(path)):
-            os.makedirs(os.path.dirname(path))
-        atomic_write_text(path, json.dumps(self.record, indent=1, sort_keys=True) + '\n')
+        save_record(record_path(self.row, self.root), self.record, **fields)
 
     def _script(self, kind):
         return '%s_%s.py' % (kind, self.row.script)
@@ -126,18 +149,21 @@ class RowRun(object):
         return flags + ['--model_file', os.path.basename(self.model_file) if here else self.model_file]
 
     def _run(self, step, argv, on_line=None):
-        """Run a workspace script (see :func:`run_script`), its command kept in the record."""
-        shown = 'cd %s && python %s' % (self.row.workspace, quote_argv(argv))
-        self.record['commands'][step] = shown
-        self.save()
-        self.echo('  $ ' + shown)
-        run_script(self.python, self.workspace, argv, self.log_file, on_line, '%s of %s' % (step, self.row.id))
+        run_recorded(self, self, step, argv, on_line, '%s of %s' % (step, self.row.id))
 
     # -- steps -------------------------------------------------------------------------------------------------
+    @classmethod
+    def make(cls, table, row, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+        """The run of ``row``, its scripts given the data set found under ``data_root`` (see :func:`dataset_dir`)."""
+        return cls(table, row, python or sys.executable, dataset_dir(architectures.get(row.arch).dataset, data_root),
+                   threads=threads, root=root, echo=echo)
+
     def checkpoint_epoch(self):
-        if not os.path.isfile(self.model_file):
-            return 0
-        return int(load_checkpoint(self.model_file)[1].get('epoch') or 0)
+        return checkpoint_epoch(self.model_file)
+
+    def shown_path(self, model_file):
+        """``model_file`` as the command line names it: relative to the workspace when the run writes there."""
+        return os.path.relpath(model_file, self.workspace) if self.out == self.workspace else model_file
 
     def ann_argv(self, mode, model_file=None):
         """The ANN script's command for ``mode`` (training / inference) with the row's flags; ``model_file``:
@@ -147,6 +173,9 @@ class RowRun(object):
         if model_file:
             argv[argv.index('--model_file') + 1] = model_file
         return argv + ['--mode', mode]
+
+    def inference_argv(self, model_file=None):
+        return self.ann_argv('inference', model_file) + ['--threads', str(self.threads)]
 
     def train_argv(self, epochs, model_file=None, observe=True):
         """The training command (see :meth:`ann_argv`), observing the test accuracy unless ``observe`` is False."""
@@ -210,10 +239,9 @@ class RowRun(object):
             if point and point[4] is not None:
                 seen[point[0]] = [point[3], point[4]]
                 self.save(observing=dict((str(e), v) for e, v in sorted(seen.items())))
-        done = int(load_checkpoint(model_file)[1].get('epoch') or 0) if os.path.isfile(model_file) else 0
+        done = checkpoint_epoch(model_file)
         if done < self.row.epochs:
-            shown = os.path.relpath(model_file, self.workspace) if self.out == self.workspace else model_file
-            argv = self.train_argv(self.row.epochs, shown) + (['--resume', 'True'] if done else [])
+            argv = self.train_argv(self.row.epochs, self.shown_path(model_file)) + (['--resume', 'True'] if done else [])
             self.echo('%s: training again from the start to observe the test accuracy (%d -> %d epochs)'
                       % (self.row.id, done, self.row.epochs))
             self._run('observe', argv, on_line)
@@ -241,9 +269,7 @@ class RowRun(object):
         if not parsed:
             return
         epoch, seconds, loss, val, test = parsed
-        point = [epoch, val, loss, seconds] + ([] if test is None else [test])
-        curve = [c for c in self.record['curve'] if c[0] != epoch] + [point]
-        curve.sort()
+        curve = add_curve_point(self.record['curve'], [epoch, val, loss, seconds] + ([] if test is None else [test]))
         self.save(curve=curve, epochs_done=epoch, status='training',
                   train_seconds=round(sum(c[3] for c in curve), 1))
         self.echo('%s: epoch %d/%d  %.0fs  val acc %.2f%%' % (self.row.id, epoch, self.row.epochs, seconds, val))
@@ -253,7 +279,7 @@ class RowRun(object):
             return
         found = []
         t0 = time.time()
-        self._run('inference', self.ann_argv('inference') + ['--threads', str(self.threads)],
+        self._run('inference', self.inference_argv(),
                   lambda line: found.append(parse_ann_line(line)))
         self.save(ann=ann_result(found, time.time() - t0, digest, 'inference of %s' % self.row.id, self.log_file),
                   status='inferred')
@@ -376,7 +402,7 @@ def dataset_dir(dataset, data_root):
 def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
     """Bring every row of table ``name`` (a :class:`~.tables.Table` or its name; or those rows named in
     ``rows``) to its budget; returns the records."""
-    table = name if hasattr(name, 'rows') else get_table(name)
+    table = get_table(name)
     chosen = chosen_rows(table, rows)
     dirs = {}
     for r in chosen:
@@ -394,14 +420,13 @@ def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT
 def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
     """Time one training epoch of every row of table ``name`` (or of ``rows``) that has neither started nor been
     timed, so that its cost shows before it runs; returns {row id: seconds per epoch} of the rows timed."""
-    table = name if hasattr(name, 'rows') else get_table(name)
+    table = get_table(name)
     out = {}
     for r in chosen_rows(table, rows):
         rec = read_record(r, root) or {}
         if rec.get('curve') or rec.get('measured') or rec.get('status') == 'done':
             continue
-        run = RowRun(table, r, python or sys.executable, dataset_dir(architectures.get(r.arch).dataset, data_root),
-                     threads=threads, root=root, echo=echo)
+        run = RowRun.make(table, r, data_root, threads, python, root, echo)
         scratch = tempfile.mkdtemp(prefix='snn_timing_')
         try:
             out[r.id] = run.measure(scratch)
@@ -413,14 +438,13 @@ def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=
 def observe_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
     """:meth:`RowRun.observe` for every trained row of table ``name`` (or of ``rows``) whose curve lacks the
     test accuracy; returns the ids of the rows completed."""
-    table = name if hasattr(name, 'rows') else get_table(name)
+    table = get_table(name)
     out = []
     for r in chosen_rows(table, rows):
         rec = read_record(r, root) or {}
         if rec.get('status') != 'done':
             continue
-        run = RowRun(table, r, python or sys.executable, dataset_dir(architectures.get(r.arch).dataset, data_root),
-                     threads=threads, root=root, echo=echo)
+        run = RowRun.make(table, r, data_root, threads, python, root, echo)
         if run.observe():
             out.append(r.id)
     return out

@@ -122,6 +122,9 @@ TABLES = collections.OrderedDict((t.name, t) for t in [
 
 
 def get_table(name):
+    """The table named ``name`` (a :class:`Table` itself is returned as it is)."""
+    if isinstance(name, Table):
+        return name
     try:
         return TABLES[name]
     except KeyError:
