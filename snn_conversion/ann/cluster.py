@@ -16,7 +16,7 @@
   a worker takes its token before its next step.  So every worker sees the same variables at every step,
   and all take the same number of steps (each reads a disjoint 1/W of every epoch, cut to whole batches).
   The chief initializes (or restores, for ``--resume True``), evaluates, and writes the checkpoints; a ``ps``
-  task serves until every worker has finished.
+  task serves until every worker has finished (see ``HOST_LINGER_S`` for how the run ends without a hang).
 
 The checkpoint files and the training loop are the other workspaces' (see :mod:`snn_conversion.ann.trainer`).
 """
@@ -37,9 +37,17 @@ from snn_conversion.core.checkpoint import open_checkpoint
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.progress import progress_bar
 
-__all__ = ['Cluster', 'cluster_from_env', 'MobileNetTrainer', 'train_mobilenet', 'variables_digest']
+__all__ = ['Cluster', 'cluster_from_env', 'MobileNetTrainer', 'signal_finished', 'train_mobilenet',
+           'variables_digest']
 
 VARIABLE_OPS = ('Variable', 'VariableV2', 'VarHandleOp', 'AutoReloadVariable')
+# The end of a cluster run.  A host (a ps task, or the chief without ps) leaves once every worker has signalled
+# that it is finished; its reply to the last signal can then be lost with it, and TensorFlow 1.15's gRPC waits
+# for a lost reply for ever (GRPC_FAIL_FAST is off).  So the host stays HOST_LINGER_S after the last signal for
+# its replies to go out, and a worker gives its signal FINISHED_SIGNAL_TIMEOUT_S: the enqueue into a queue with
+# room for every worker never blocks, so no reply by then means the host has left.
+HOST_LINGER_S = 2.0
+FINISHED_SIGNAL_TIMEOUT_S = 60.0
 
 
 class Cluster(collections.namedtuple('Cluster', 'spec task_type task_index replicas')):
@@ -287,6 +295,20 @@ def _done_queues(tf, cluster, replicas):
     return queues
 
 
+def signal_finished(sess, op, role='', timeout_s=FINISHED_SIGNAL_TIMEOUT_S):
+    """Run a worker's "finished" signal ``op`` with a deadline (see ``FINISHED_SIGNAL_TIMEOUT_S``); False when
+    the host did not reply in time: it has left."""
+    import tensorlayer_patches
+
+    tf = tensorlayer_patches.quiet_tensorflow()
+    try:
+        sess.run(op, options=tf.RunOptions(timeout_in_ms=int(1000 * timeout_s)))
+        return True
+    except tf.errors.DeadlineExceededError:
+        print('%sno reply to the finished signal within %g s: the variables\' host has left' % (role, timeout_s))
+        return False
+
+
 def serve_parameters(cluster, server):
     """A ps task: serve the variables until every worker has signalled that it is finished."""
     import tensorlayer_patches
@@ -302,6 +324,7 @@ def serve_parameters(cluster, server):
             print('ps %d: serving variables for %d worker(s)' % (cluster.task_index, replicas))
             sess.run(wait)
     print('ps %d: every worker has finished' % cluster.task_index)
+    time.sleep(HOST_LINGER_S)  # the replies to the workers' signals go out
 
 
 def start_server(cluster):
@@ -377,7 +400,8 @@ def train_mobilenet(arch, k, model_file, epochs, learning_rate, batch_size, fold
     print('%sglobal step %d; variables digest %s' % (role, int(sess.run(trainer.global_step)),
                                                      variables_digest(sess, trainer.model_variables)))
     if cluster is not None:
-        sess.run(trainer.signal_done)
+        signal_finished(sess, trainer.signal_done, role)
         if trainer.is_chief and trainer.wait_done is not None:
             sess.run(trainer.wait_done)  # the variables live here: stay until every worker has read them
+            time.sleep(HOST_LINGER_S)
     return trainer

@@ -189,6 +189,49 @@ def test_two_worker_processes_on_loopback(tiny_imagenet, tmp_path, with_ps):
         assert 'every worker has finished' in outs[2][1]
 
 
+_HOST = """
+import sys, tensorlayer_patches
+tf = tensorlayer_patches.quiet_tensorflow()
+spec = tf.train.ClusterSpec({'ps': [sys.argv[1]], 'worker': [sys.argv[2]]})
+tf.distribute.Server(spec, job_name='ps', task_index=0).join()
+"""
+
+_SIGNALLING_WORKER = """
+import os, signal, sys, tensorlayer_patches
+from snn_conversion.ann.cluster import signal_finished
+tf = tensorlayer_patches.quiet_tensorflow()
+spec = tf.train.ClusterSpec({'ps': [sys.argv[1]], 'worker': [sys.argv[2]]})
+server = tf.distribute.Server(spec, job_name='worker', task_index=0)
+with tf.device('/job:ps/task:0'):
+    signal_op = tf.FIFOQueue(2, [tf.int32], shapes=[()], shared_name='done').enqueue(1)
+sess = tf.Session(server.target, config=tf.ConfigProto(device_filters=['/job:ps/task:0', '/job:worker/task:0']))
+print('host alive:', signal_finished(sess, signal_op))
+os.kill(int(sys.argv[3]), signal.SIGSTOP)  # the host can no longer reply, as when it has just left
+print('host gone:', signal_finished(sess, signal_op, 'worker/0: ', timeout_s=2))
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def test_finished_signal_to_a_host_that_never_replies_ends():
+    """A worker's last signal has a deadline: TensorFlow 1.15 would wait for ever for the reply of a host that
+    left right after receiving it (seen in CI as a hang of the two-worker run with a ps)."""
+    host_addr, worker_addr = ['localhost:%d' % p for p in _free_ports(2)]
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    env.pop('TF_CONFIG', None)
+    host = subprocess.Popen([sys.executable, '-c', _HOST, host_addr, worker_addr], env=env)
+    try:
+        r = subprocess.run([sys.executable, '-c', _SIGNALLING_WORKER, host_addr, worker_addr, str(host.pid)],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                           timeout=120)
+    finally:
+        host.kill()
+        host.wait()
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'host alive: True' in r.stdout and 'host gone: False' in r.stdout, r.stdout
+    assert "worker/0: no reply to the finished signal within 2 s: the variables' host has left" in r.stdout
+
+
 @pytest.mark.parametrize('text, message', [
     ('{not json', 'not valid JSON'),
     ('{"cluster": {"worker": ["localhost:1"]}}', 'needs "cluster"'),
