@@ -217,13 +217,9 @@ def test_finished_signal_to_a_host_that_never_replies_ends():
     """A worker's last signal has a deadline: TensorFlow 1.15 would wait for ever for the reply of a host that
     left right after receiving it (seen in CI as a hang of the two-worker run with a ps)."""
     host_addr, worker_addr = ['localhost:%d' % p for p in _free_ports(2)]
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    env.pop('TF_CONFIG', None)
-    host = subprocess.Popen([sys.executable, '-c', _HOST, host_addr, worker_addr], env=env)
+    host = subprocess.Popen([sys.executable, '-c', _HOST, host_addr, worker_addr], cwd=ROOT)
     try:
-        r = subprocess.run([sys.executable, '-c', _SIGNALLING_WORKER, host_addr, worker_addr, str(host.pid)],
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                           timeout=120)
+        r = _run(['-c', _SIGNALLING_WORKER, host_addr, worker_addr, str(host.pid)], cwd=ROOT, timeout=120)
     finally:
         host.kill()
         host.wait()
