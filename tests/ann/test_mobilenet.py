@@ -197,7 +197,7 @@ tf.distribute.Server(spec, job_name='ps', task_index=0).join()
 """
 
 _SIGNALLING_WORKER = """
-import os, signal, sys, tensorlayer_patches
+import os, sys, tensorlayer_patches
 from snn_conversion.ann.cluster import signal_finished
 tf = tensorlayer_patches.quiet_tensorflow()
 spec = tf.train.ClusterSpec({'ps': [sys.argv[1]], 'worker': [sys.argv[2]]})
@@ -206,7 +206,8 @@ with tf.device('/job:ps/task:0'):
     signal_op = tf.FIFOQueue(2, [tf.int32], shapes=[()], shared_name='done').enqueue(1)
 sess = tf.Session(server.target, config=tf.ConfigProto(device_filters=['/job:ps/task:0', '/job:worker/task:0']))
 print('host alive:', signal_finished(sess, signal_op))
-os.kill(int(sys.argv[3]), signal.SIGSTOP)  # the host can no longer reply, as when it has just left
+sys.stdout.flush()
+sys.stdin.readline()  # the test has ended the host meanwhile: it has left, as after the last signal
 print('host gone:', signal_finished(sess, signal_op, 'worker/0: ', timeout_s=2))
 sys.stdout.flush()
 os._exit(0)
@@ -218,14 +219,21 @@ def test_finished_signal_to_a_host_that_never_replies_ends():
     left right after receiving it (seen in CI as a hang of the two-worker run with a ps)."""
     host_addr, worker_addr = ['localhost:%d' % p for p in _free_ports(2)]
     host = subprocess.Popen([sys.executable, '-c', _HOST, host_addr, worker_addr], cwd=ROOT)
+    worker = subprocess.Popen([sys.executable, '-c', _SIGNALLING_WORKER, host_addr, worker_addr], cwd=ROOT,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True)
     try:
-        r = _run(['-c', _SIGNALLING_WORKER, host_addr, worker_addr, str(host.pid)], cwd=ROOT, timeout=120)
-    finally:
+        first = worker.stdout.readline()
         host.kill()
         host.wait()
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert 'host alive: True' in r.stdout and 'host gone: False' in r.stdout, r.stdout
-    assert "worker/0: no reply to the finished signal within 2 s: the variables' host has left" in r.stdout
+        stdout, stderr = worker.communicate('go\n', timeout=120)
+    finally:
+        for p in (host, worker):
+            if p.poll() is None:
+                p.kill()
+    assert worker.returncode == 0, stderr[-2000:]
+    assert first == 'host alive: True\n' and 'host gone: False' in stdout, first + stdout
+    assert "worker/0: no reply to the finished signal within 2 s: the variables' host has left" in stdout
 
 
 @pytest.mark.parametrize('text, message', [
