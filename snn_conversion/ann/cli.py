@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 import tensorlayer_patches
-from snn_conversion.ann import device
+from snn_conversion.ann import device, speed
 from snn_conversion.ann.cluster import cluster_from_env, train_mobilenet
 from snn_conversion.ann.trainer import Trainer, checkpoint_lock, default_model_file, evaluate, train
 from snn_conversion.core.checkpoint import open_checkpoint
@@ -61,6 +61,9 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
                    help='True: also print the test accuracy after every epoch, to see how much the final figure '
                         'moves by chance (an observation: the last epoch is still the result; default False, '
                         'as the authors\' scripts)')
+    p.add_argument('--xla', type=parse_bool, default=False,
+                   help='True: train with XLA auto-clustering on the CPU (faster; the weights differ in the last '
+                        'bits from a run without it, so a resumed run must keep the setting; default False)')
     add_seed_and_debug_flags(p, 'random seed (initialisation and data order)')
     a = p.parse_args(argv)
     k = 0 if full_precision else a.k
@@ -74,17 +77,22 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     return run_ann(arch, k, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
                    batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
                    resume=a.resume, seed=a.seed, full_precision=full_precision, B=B, ternary=ternary,
-                   threads=a.threads, observe_test=a.observe_test)
+                   threads=a.threads, observe_test=a.observe_test, xla=a.xla)
 
 
 def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_size=None, data_dir=None,
             download=False, num_test=None, resume=False, seed=0, full_precision=False, B=None, ternary=None,
-            threads=0, observe_test=False):
-    """Train (``mode='training'``) or evaluate (``'inference'``), printing the ANN test accuracy; returns it."""
+            threads=0, observe_test=False, xla=False):
+    """Train (``mode='training'``) or evaluate (``'inference'``), printing the ANN test accuracy; returns it.
+
+    ``xla``: train with XLA auto-clustering (:func:`snn_conversion.ann.speed.use_xla`); inference never uses it."""
     d = arch.defaults
     epochs, learning_rate = epochs or d['epochs'], learning_rate or d['learning_rate']
     batch_size = batch_size or d['batch_size']
     if mode == 'training':  # before hours of training: the checkpoint can be written, by this run alone
+        speed.tune_malloc()
+        if xla:
+            speed.use_xla()
         ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
         with checkpoint_lock(model_file):
             return _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_dir, download,

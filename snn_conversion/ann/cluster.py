@@ -31,9 +31,8 @@ import time
 
 import numpy as np
 
-from snn_conversion.ann.trainer import (Trainer, checkpoint_meta, evaluate, resume_from, resumed_provenance,
-                                        run_epochs, train_state_path)
-from snn_conversion.core.checkpoint import open_checkpoint
+from snn_conversion.ann.trainer import Trainer, checkpoint_meta, evaluate, resume_from, resumed_provenance, run_epochs
+from snn_conversion.core.checkpoint import open_checkpoint, train_state_path
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.progress import progress_bar
 

@@ -28,14 +28,15 @@ import zipfile
 
 import numpy as np
 
-from snn_conversion.core.checkpoint import load_checkpoint, open_checkpoint, save_checkpoint
+from snn_conversion.ann import speed
+from snn_conversion.core.checkpoint import load_checkpoint, open_checkpoint, save_checkpoint, train_state_path
 from snn_conversion.core.errors import StopRequest, UserError
 from snn_conversion.core.fileio import atomic_savez, read_npz
 from snn_conversion.core.lock import RunLock
 from snn_conversion.core.progress import progress_bar
 from snn_conversion.core.provenance import provenance
 
-__all__ = ['Trainer', 'checkpoint_lock', 'train', 'evaluate', 'default_model_file', 'train_state_path', 'checkpoint_meta',
+__all__ = ['Trainer', 'checkpoint_lock', 'train', 'evaluate', 'default_model_file', 'checkpoint_meta',
            'save_epoch', 'resume_from', 'run_epochs', 'resumed_provenance', 'interrupted', 'STOP_NOTICE']
 
 
@@ -47,11 +48,6 @@ def default_model_file(workspace, arch, k, full_precision=False, B=None, ternary
 def checkpoint_lock(model_file):
     """The lock a training holds on its checkpoint for its whole life (one writer per checkpoint)."""
     return RunLock(model_file + '.lock', 'the checkpoint %s' % model_file)
-
-
-def train_state_path(model_file):
-    """``<model>.train_state.npz``: every graph variable, the finished epoch and its learning rate."""
-    return model_file[:-4] + '.train_state.npz' if model_file.endswith('.npz') else model_file + '.train_state.npz'
 
 
 class Trainer(object):
@@ -144,6 +140,10 @@ class Trainer(object):
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
             raise UserError('%s is not a readable training state (%s: %s); delete it to resume from the weights '
                             'of the checkpoint alone' % (state_file, type(e).__name__, e))
+        xla = bool(state['__xla__']) if '__xla__' in state else False  # states written before the flag: without
+        if xla != speed.xla_enabled():
+            raise UserError('%s was trained with --xla %s: resume it with the same setting (the weights of the two '
+                            'differ in the last bits)' % (state_file, xla))
         self.load_state({key: v for key, v in state.items() if ':' in key}, state_file)
         return done, lr_done
 
@@ -183,6 +183,7 @@ def save_epoch(trainer, model_file, epoch, learning_rate, meta, previous=None):
     state = trainer.state()
     state['__epoch__'] = np.array(epoch)
     state['__learning_rate__'] = np.array(learning_rate)
+    state['__xla__'] = np.array(speed.xla_enabled())
     atomic_savez(train_state_path(model_file), **state)
 
 

@@ -35,7 +35,7 @@ from snn_conversion.core.fileio import atomic_savez, read_npz
 from snn_conversion.core.provenance import git_revision, provenance
 
 __all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config',
-           'resolve_ternary', 'open_checkpoint', 'object_array', 'META_KEYS']
+           'resolve_ternary', 'open_checkpoint', 'object_array', 'train_state_path', 'META_KEYS']
 
 META_KEYS = ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'ann_accuracy', 'date', 'git_revision',
              'epoch', 'learning_rate', 'format', 'provenance')
@@ -44,6 +44,12 @@ FORMAT = 'snn-conversion-npz-1'
 
 class CheckpointError(UserError):
     """A checkpoint that is missing, unreadable or does not fit the request (one-line message)."""
+
+
+def train_state_path(model_file):
+    """``<model>.train_state.npz`` beside a training's checkpoint: every graph variable, the finished epoch and
+    its learning rate (what ``--resume True`` continues from)."""
+    return model_file[:-4] + '.train_state.npz' if model_file.endswith('.npz') else model_file + '.train_state.npz'
 
 
 def object_array(arrays):

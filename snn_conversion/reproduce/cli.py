@@ -34,6 +34,11 @@ def main(argv):
                    help='instead of running the tables, train their rows (or --rows) again with random seed SEED '
                         '(the rows use 0) and evaluate them: the run-to-run variation of the ANN, recorded in '
                         '<workspace>/records/repeats/ (resumable)')
+    p.add_argument('--export_resume', action='store_true',
+                   help='instead of running the tables, pack the checkpoint and training state of each of their '
+                        'part-trained rows (all tables when none is named) into <workspace>/resume/<row>.npz, its '
+                        'sha256 in the record: commit them when work pauses, and the same command on a fresh clone '
+                        'continues the runs from there (may run beside the training)')
     p.add_argument('--write_results', action='store_true', help='write RESULTS.md\'s tables from the records')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
@@ -44,19 +49,25 @@ def main(argv):
             raise UserError('unknown table %r (known: %s)' % (name, ', '.join(TABLES)))
     if a.rows and len(a.tables) != 1:
         raise UserError('--rows needs exactly one table')
-    modes = [m for m in ('measure', 'observe', 'repeat') if getattr(a, m) not in (None, False)]
+    modes = [m for m in ('measure', 'observe', 'repeat', 'export_resume') if getattr(a, m) not in (None, False)]
     if len(modes) > 1:
         raise UserError('%s are separate runs: give one of them' % ' and '.join('--' + m for m in modes))
-    if modes and not a.tables:
+    if modes and modes[0] != 'export_resume' and not a.tables:
         raise UserError('--%s needs the tables (%s)' % (modes[0], ', '.join(TABLES)))
     if a.repeat is not None and a.repeat < 1:
         raise UserError('--repeat needs a seed >= 1 (seed 0 is the rows themselves), got %d' % a.repeat)
     if a.list:
         print('\n'.join(report.status_lines()))
         return 0
-    if not a.tables and not a.write_results:
+    if a.export_resume:
+        for name in a.tables or list(TABLES):
+            exported = runner.export_table(name, rows=a.rows.split(',') if a.rows else None)
+            if a.tables and not exported:
+                print('%s: no part-trained row to export' % name)
+        a.write_results = True
+    elif not a.tables and not a.write_results:
         raise UserError('name a table (%s), or --list / --write_results' % ', '.join(TABLES))
-    for name in a.tables:
+    for name in [] if a.export_resume else a.tables:
         rows = a.rows.split(',') if a.rows else None
         if a.repeat is not None:
             repeat.repeat_table(name, a.repeat, rows=rows, data_root=a.data_root, threads=a.threads)

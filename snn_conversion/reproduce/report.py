@@ -40,11 +40,26 @@ def _epoch_seconds(rec):
     return times[len(times) // 2] if times else None
 
 
-def _remaining(row, rec):
-    """(epochs done, seconds per epoch, seconds of training left) of a row below its budget; seconds per epoch
-    from its training so far, else from its timing epoch (``reproduce.py --measure``), else None."""
+def _trained(rec):
+    """The epochs a row's record says were trained (on whatever machine ran it)."""
     rec = rec or {}
-    done = max([rec.get('epochs_done') or 0] + [c[0] for c in rec.get('curve', ())])
+    return max([rec.get('epochs_done') or 0] + [c[0] for c in rec.get('curve', ())])
+
+
+def _kept(rec):
+    """The epochs a fresh clone continues a part-trained row from: its shipped resume state's (0: none)."""
+    return int(((rec or {}).get('resume') or {}).get('epoch') or 0)
+
+
+def _remaining(row, rec):
+    """(epochs a run continues from, seconds per epoch, seconds of training left) of a row; below its budget,
+    a row continues from its shipped resume state (:func:`_kept`), whatever its record says was trained
+    elsewhere.  Seconds per epoch from its training so far, else from its timing epoch (``reproduce.py
+    --measure``), else None."""
+    rec = rec or {}
+    done = _trained(rec)
+    if done < row.epochs:
+        done = _kept(rec)
     per = _epoch_seconds(rec) or (rec.get('measured') or {}).get('epoch_seconds')
     return done, per, None if per is None else per * max(row.epochs - done, 0)
 
@@ -52,15 +67,23 @@ def _remaining(row, rec):
 def _progress(row, rec):
     """What an unfinished row shows instead of results."""
     done, per, left = _remaining(row, rec)
+    trained = _trained(rec)
     if not rec or not rec.get('curve'):
         if per is None:
             return 'not started (not timed: `reproduce.py --measure`)'
         return ('not started: one epoch timed at %.0f s (%s), %d epochs ≈ %s'
                 % (per, rec['measured']['when'][:10], row.epochs, _hours(left)))
-    if done < row.epochs:
-        return ('**unfinished**: %d of %d epochs, last val acc %.2f %%, %.0f s/epoch, ≈ %s left'
-                % (done, row.epochs, rec['curve'][-1][1], per, _hours(left)))
-    return '**unfinished**: trained (%d epochs), %s pending' % (done, 'SNN' if rec.get('ann') else 'evaluation')
+    if trained >= row.epochs:
+        return '**unfinished**: trained (%d epochs), %s pending' % (trained, 'SNN' if rec.get('ann') else 'evaluation')
+    if not done:
+        return ('**unfinished**: %d epochs were trained but not kept (no resume state shipped): the run starts '
+                'again from epoch 0, %.0f s/epoch, ≈ %s' % (trained, per, _hours(left)))
+    point = [c for c in rec['curve'] if c[0] == done]
+    return ('**unfinished**: %d of %d epochs (resume state `%s/%s` shipped)%s%s, %.0f s/epoch, ≈ %s left'
+            % (done, row.epochs, row.workspace, rec['resume']['file'],
+               ', val acc %.2f %%' % point[0][1] if point else '',
+               '' if trained <= done else '; trained to %d on a machine that has not shipped it' % trained,
+               per, _hours(left)))
 
 
 def _mean_sd(vals):
@@ -165,9 +188,11 @@ def _run_final(row, rec):
     """A run's ANN test accuracy after its last epoch, or how far it got."""
     if rec and rec.get('status') == 'done' and rec.get('ann'):
         return _pct(rec['ann']['accuracy'])
-    done, _, left = _remaining(row, rec)
+    done = _trained(rec)
     if not done:
         return 'not started'
+    per = _remaining(row, rec)[1]
+    left = per * (row.epochs - done) if per else None
     tests = [c[4] for c in rec['curve'] if len(c) > 4 and c[4] is not None]
     return '**unfinished** (%d of %d epochs%s%s)' % (
         done, row.epochs, ', last observed test acc %.2f %%' % tests[-1] if tests else '',

@@ -24,20 +24,21 @@ import time
 import numpy as np
 
 from snn_conversion.reproduce.oracle import float64_ann_correct
+from snn_conversion.reproduce.resume import export_state, import_state, resume_file
+from snn_conversion.reproduce.summary import summarize_logs, summary_line
 from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_line, parse_epoch_line, quote_argv,
                                               run_script)
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.fileio import atomic_write_text, file_sha256
-from snn_conversion.snn.runs import first_matching_step
 from snn_conversion.data.datasets import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.provenance import git_revision
 
 __all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'measure_table', 'observe_table', 'run_row',
            'machine_description', 'RowRun', 'dataset_dir', 'checkpoint_epoch', 'add_curve_point',
-           'run_recorded', 'save_record']
+           'run_recorded', 'save_record', 'export_table']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECORD_VERSION = 1
@@ -184,9 +185,47 @@ class RowRun(object):
             '--batch_size', str(self.row.batch_size), '--threads', str(self.threads)]
         return argv + (['--observe_test', 'True'] if observe else [])
 
-    def train(self):
+    def resume_file(self):
+        return resume_file(self.out, self.row.id)
+
+    def import_resume(self):
+        """Unpack the row's shipped resume state in place of its missing checkpoint; returns its epoch (0: none)."""
+        path, shipped = self.resume_file(), self.record.get('resume')
+        if os.path.isfile(self.model_file) or not os.path.isfile(path):
+            return 0
+        if not shipped:
+            raise UserError('%s has no record of %s (its sha256 is kept there): delete the file to train from the '
+                            'start, or restore the record from git' % (record_path(self.row, self.root), path))
+        epoch = import_state(path, self.model_file, shipped['sha256'])
+        self.echo('%s: resume state of epoch %d unpacked from %s' % (self.row.id, epoch, path))
+        return epoch
+
+    def export_resume(self):
+        """Pack the row's checkpoint and training state into :meth:`resume_file` when it is part-trained (the
+        record keeps its epoch and sha256); returns the epoch exported, or None (not started, or trained)."""
         done = self.checkpoint_epoch()
-        self.save(epochs_done=done, status='training' if done < self.row.epochs else 'trained')
+        if not 0 < done < self.row.epochs:
+            return None
+        info = export_state(self.model_file, self.resume_file())
+        self.save(resume=dict(info, file=os.path.relpath(self.resume_file(), self.out), exported=now_utc()))
+        self.echo('%s: resume state of epoch %d exported to %s (%.1f MB)'
+                  % (self.row.id, info['epoch'], self.resume_file(), info['bytes'] / 1e6))
+        return info['epoch']
+
+    def _drop_resume(self):
+        """A row trained to its budget ships its final checkpoint, not a resume state."""
+        if os.path.isfile(self.resume_file()):
+            os.remove(self.resume_file())
+        if self.record.pop('resume', None) is not None:
+            self.save()
+
+    def train(self):
+        done = self.checkpoint_epoch() or self.import_resume()
+        # the curve holds only what the checkpoint stands on: points past it (a lost checkpoint, a restart
+        # with other flags) would be mixed with the new run's
+        curve = [c for c in self.record['curve'] if c[0] <= done]
+        self.save(epochs_done=done, status='training' if done < self.row.epochs else 'trained', curve=curve,
+                  train_seconds=round(sum(c[3] for c in curve), 1))
         if done >= self.row.epochs:
             return False
         argv = self.train_argv(self.row.epochs)
@@ -195,6 +234,8 @@ class RowRun(object):
         self.echo('%s: training %d -> %d epochs' % (self.row.id, done, self.row.epochs))
         self._run('train', argv, self._on_train_line)
         self.save(epochs_done=self.checkpoint_epoch())
+        if self.checkpoint_epoch() >= self.row.epochs:
+            self._drop_resume()
         return True
 
     def measure(self, scratch):
@@ -352,41 +393,6 @@ class RowRun(object):
         return self.record
 
 
-def summarize_logs(log_dir, ann_correct, digest, seconds):
-    """The SNN's numbers from a finished log folder (run.json + accuracy/spike/sop logs)."""
-    with open(os.path.join(log_dir, 'run.json')) as f:
-        info = json.load(f)
-    T, n = int(info['time_steps']), int(info['num_images'])
-
-    def column(name):
-        with open(os.path.join(log_dir, name)) as f:
-            values = [float(v) for v in f.read().split()]
-        if len(values) % T:
-            raise UserError('%s/%s holds %d lines, not a multiple of T=%d' % (log_dir, name, len(values), T))
-        return [values[i::T] for i in range(T)]  # per step, the batches' values
-
-    correct = [int(round(sum(v))) for v in column('accuracy.txt')]
-    spikes = sum(column('spike_num.txt')[-1]) / float(n)
-    sops = sum(column('sop_num.txt')[-1]) / float(n)
-    reached = [t + 1 for t, c in enumerate(correct) if c == ann_correct]
-    first = reached[0] if reached else None
-    stable = first_matching_step(correct, ann_correct)
-    return dict(accuracy=[round(100.0 * c / n, 4) for c in correct], correct=correct, n=n, time_steps=T,
-                final=round(100.0 * correct[-1] / n, 4), first_step=first, stable_step=stable,
-                steps_run=info.get('steps_run'), spikes_per_image=round(spikes, 1), sops_per_image=round(sops, 1),
-                seconds=round(seconds, 1), log_dir=log_dir, checkpoint_sha256=digest)
-
-
-def summary_line(rec):
-    parts = []
-    if rec.get('ann'):
-        parts.append('ANN %.2f%%' % rec['ann']['accuracy'])
-    if rec.get('snn'):
-        s = rec['snn']
-        parts.append('SNN %.2f%% (= ANN at step %s, stays from %s)' % (s['final'], s['first_step'], s['stable_step']))
-    return ', '.join(parts) or rec.get('status', '')
-
-
 def dataset_dir(dataset, data_root):
     """The folder the row's scripts get as --data_dir: under ``data_root`` when it holds the data set, else None
     (the scripts' own search: $SNN_DATA_DIR, ./data, the Debian package); a one-line error when nothing has it."""
@@ -432,6 +438,18 @@ def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=
             out[r.id] = run.measure(scratch)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
+def export_table(name, rows=None, root=ROOT, echo=print):
+    """:meth:`RowRun.export_resume` for every part-trained row of table ``name`` (or of ``rows``): the state to
+    commit when work pauses, so a fresh clone continues the runs; returns {row id: epoch exported}."""
+    table = get_table(name)
+    out = {}
+    for r in chosen_rows(table, rows):
+        epoch = RowRun(table, r, sys.executable, None, root=root, echo=echo).export_resume()
+        if epoch is not None:
+            out[r.id] = epoch
     return out
 
 

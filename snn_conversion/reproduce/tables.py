@@ -11,6 +11,11 @@ models) and the row's ``note`` says so:
 * seed 003 types ``--learning_rate 0.001`` for the scatter-and-gather LeNet, a flag its script does not
   have: the script trains at 1e-4, and so do these rows.
 
+The all-integer and scatter-and-gather tables train with ``--xla True`` (XLA auto-clustering on the CPU:
+deterministic, faster, but not bit-identical to training without it, see :mod:`snn_conversion.ann.speed`;
+the measured gain is in RESULTS.md's notes on cost), every row of each table alike; the tables finished
+before it keep the setting they were trained with.
+
 ``paper``: the seed's table (ANN %, SNN %, time steps); ``authors_log``: for rows the seeds' tables leave out
 (Fashion-MNIST MLP k=0 and k=2), the final accuracy and first step reaching it in the authors' published logs
 (``shared/reference_logs/negative_spike/FashionMNIST/MLP/k{0,2}``; a test checks these numbers against them).
@@ -82,14 +87,19 @@ class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learni
 Table = collections.namedtuple('Table', 'name seed title network rows')
 
 
-def _rows(workspace, script, arch, epochs, lr, batch, paper, per_row=None, **common):
+XLA = ('--xla', 'True')
+
+
+def _rows(workspace, script, arch, epochs, lr, batch, paper, per_row=None, table_flags=(), **common):
     """A table's rows: ``paper`` lists (k or (k, B), the paper's numbers), k None for full precision;
-    ``common``: Row fields of every quantized row; ``per_row``: {k: Row fields} of single rows."""
+    ``common``: Row fields of every quantized row; ``per_row``: {k: Row fields} of single rows;
+    ``table_flags``: training flags of every row, full precision included (:data:`XLA`)."""
     out = []
     for key, numbers in paper:
         k, B = key if isinstance(key, tuple) else (key, None)
         fields = dict(common) if k is not None else dict(note=common.get('note', ''))
         fields.update((per_row or {}).get(key, {}))
+        fields['train_flags'] = tuple(fields.get('train_flags', ())) + tuple(table_flags)
         out.append(Row(workspace, script, arch, k, epochs, lr, batch, numbers, B=B, **fields))
     return out
 
@@ -110,14 +120,15 @@ TABLES = collections.OrderedDict((t.name, t) for t in [
           '32C5-P2-64C5-P2-1000',
           _rows('MNIST', 'LeNet_MNIST_INT', 'lenet_mnist_int', 200, 1e-4, 200,
                 [(None, (99.45, NA, NA)), (0, (99.45, 99.45, 4))],
-                train_flags=('--use_ternary', 'True'), sim_flags=('--use_ternary', 'True', '--use_int', 'True'))),
+                train_flags=('--use_ternary', 'True'), sim_flags=('--use_ternary', 'True', '--use_int', 'True'),
+                table_flags=XLA)),
     Table('mnist_scatter_gather', '003', 'MNIST, scatter-and-gather LeNet (ternary weights, one time step)',
           '16C5-P2-16C5-P2-256',
           _rows('MNIST', 'LeNet_MNIST_SG', 'lenet_mnist_sg', 200, 1e-4, 128,
                 [(None, (99.52, NA, NA)),
                  ((0, 1), (99.27, 99.27, 1)), ((0, 2), (99.32, 99.32, 1)), ((0, 4), (99.43, 99.43, 1)),
                  ((1, 1), (99.30, 99.30, 1)), ((1, 2), (99.37, 99.37, 1)), ((1, 4), (99.50, 99.50, 1))],
-                note='seed 003 types --learning_rate 0.001; the authors\' script trains at 1e-4')),
+                note='seed 003 types --learning_rate 0.001; the authors\' script trains at 1e-4', table_flags=XLA)),
 ])
 
 

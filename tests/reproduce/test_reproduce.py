@@ -227,7 +227,8 @@ def test_unfinished_row_shows_progress_not_results(tmp_path, tiny_mnist):
     out = str(tmp_path / 'out')
     table = _tiny_table(epochs=4)
     rec = runner.RowRun(table, table.rows[1], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
-    rec.save(curve=[[1, 80.0, 1.0, 30.0], [2, 85.5, 0.5, 32.0]], epochs_done=2, status='training')
+    rec.save(curve=[[1, 80.0, 1.0, 30.0], [2, 85.5, 0.5, 32.0]], epochs_done=2, status='training',
+             resume=dict(epoch=2, file='resume/lenet_mnist_k1.npz', sha256='0' * 64))
     repeat.RepeatRun(rec, 1).save(curve=[[1, 80.0, 1.0, 30.0, 79.5]], epochs_done=1, status='training')
     doc = _results_doc(tmp_path)
     from unittest import mock
@@ -236,7 +237,8 @@ def test_unfinished_row_shows_progress_not_results(tmp_path, tiny_mnist):
         text = open(doc).read()
         lines = report.status_lines(root=out)
     line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, k=1 |')][0]
-    assert '**unfinished**: 2 of 4 epochs, last val acc 85.50 %, 32 s/epoch, ≈ 1 min left' in line
+    assert ('**unfinished**: 2 of 4 epochs (resume state `MNIST/resume/lenet_mnist_k1.npz` shipped), val acc '
+            '85.50 %, 32 s/epoch, ≈ 1 min left') in line
     assert '| yes |' not in line and '85.50 %' not in line.split('unfinished')[0]
     assert any('lenet_mnist_k1' in l and 'unfinished' in l for l in lines)
     # the full-precision row has neither started nor been timed; the table says what is left and what is unknown

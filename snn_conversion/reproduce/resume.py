@@ -1,0 +1,115 @@
+"""A row's resume state, shipped in the repository so a training survives a change of machine.
+
+A training continues from two files beside its checkpoint: ``<row>.npz`` (the weights, what the simulator
+converts) and ``<row>.train_state.npz`` (every graph variable -- latent weights, BN statistics, Adam's moments --
+with the finished epoch and its learning rate).  The data order of an epoch is a function of the seed and the
+epoch number (:func:`snn_conversion.ann.inputs.epoch_order`), so these two files, byte for byte, are everything
+that makes a continuation identical to an uninterrupted run.
+
+:func:`export_state` packs both into ``<workspace>/resume/<row>.npz`` (their bytes, compressed, with their
+epoch and digests); :func:`import_state` unpacks them in place of a missing checkpoint, after checking the
+bundle's sha256 against the row's record.  An export may run while the training writes: it reads the two files
+until they describe the same epoch (the trainer writes the checkpoint, then the training state).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import hashlib
+import io
+import os
+import time
+import zipfile
+
+import numpy as np
+
+from snn_conversion.core.checkpoint import load_checkpoint, train_state_path
+from snn_conversion.core.errors import UserError
+from snn_conversion.core.fileio import atomic_savez_compressed, atomic_write, file_sha256, read_npz
+
+__all__ = ['FORMAT', 'resume_file', 'export_state', 'import_state', 'bundle_epoch']
+
+FORMAT = 'snn-conversion-resume-1'
+_PARTS = ('checkpoint', 'train_state')
+
+
+def resume_file(workspace_dir, row_id):
+    """``<workspace>/resume/<row>.npz``."""
+    return os.path.join(workspace_dir, 'resume', row_id + '.npz')
+
+
+def _read(path):
+    with open(path, 'rb') as f:
+        return f.read()
+
+
+def _epochs(checkpoint_bytes, state_bytes):
+    """(epoch of the checkpoint, epoch of the training state) of two files' bytes."""
+    with np.load(io.BytesIO(checkpoint_bytes), allow_pickle=False) as z:
+        ckpt = int(z['epoch']) if 'epoch' in z.files and z['epoch'].dtype != object else None
+    with np.load(io.BytesIO(state_bytes), allow_pickle=False) as z:
+        state = int(z['__epoch__'])
+    return ckpt, state
+
+
+def export_state(model_file, dest, tries=120, wait=1.0):
+    """Pack ``model_file`` and its training state into ``dest``; returns {epoch, sha256, bytes}.
+
+    Waits (up to ``tries`` x ``wait`` seconds) while a running training has written one of the two files and
+    not yet the other; a one-line error when the files are missing or never agree."""
+    state_file = train_state_path(model_file)
+    for name in (model_file, state_file):
+        if not os.path.isfile(name):
+            raise UserError('no %s: nothing to export (the training state is written after every epoch)' % name)
+    for attempt in range(tries):
+        ckpt, state = _read(model_file), _read(state_file)
+        try:
+            epoch_ckpt, epoch_state = _epochs(ckpt, state)
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as e:
+            raise UserError('%s or %s is not readable (%s: %s)' % (model_file, state_file, type(e).__name__, e))
+        if epoch_ckpt == epoch_state:
+            break
+        time.sleep(wait)
+    else:
+        raise UserError('%s is at epoch %s but %s at epoch %s: not one training\'s files'
+                        % (model_file, epoch_ckpt, state_file, epoch_state))
+    atomic_savez_compressed(dest, format=np.array(FORMAT), epoch=np.array(epoch_state),
+                            checkpoint=np.frombuffer(ckpt, np.uint8), train_state=np.frombuffer(state, np.uint8),
+                            checkpoint_sha256=np.array(hashlib.sha256(ckpt).hexdigest()),
+                            train_state_sha256=np.array(hashlib.sha256(state).hexdigest()))
+    return dict(epoch=int(epoch_state), sha256=file_sha256(dest), bytes=os.path.getsize(dest))
+
+
+def _open_bundle(path, sha256):
+    if sha256 is not None and file_sha256(path) != sha256:
+        raise UserError('%s does not match the sha256 its record names (another run\'s state, or damaged); '
+                        'delete it, or restore it from git' % path)
+    try:
+        z = read_npz(path)
+        if str(z['format']) != FORMAT:
+            raise ValueError('format %r, expected %r' % (str(z['format']), FORMAT))
+        for part in _PARTS:
+            if hashlib.sha256(z[part].tobytes()).hexdigest() != str(z[part + '_sha256']):
+                raise ValueError('its %s does not match its digest' % part)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+        raise UserError('%s is not a readable resume state (%s)' % (path, e))
+    return z
+
+
+def bundle_epoch(path, sha256=None):
+    """The epoch a resume state holds (checked as :func:`import_state` does)."""
+    return int(_open_bundle(path, sha256)['epoch'])
+
+
+def import_state(path, model_file, sha256=None):
+    """Unpack the resume state ``path`` into ``model_file`` and its training state, byte for byte; returns the
+    epoch.  ``sha256``: the digest the row's record names (checked first).  Refuses to replace a checkpoint."""
+    z = _open_bundle(path, sha256)
+    if os.path.exists(model_file):
+        raise UserError('%s exists: the resume state %s is not unpacked over it' % (model_file, path))
+    # the training state first: a checkpoint without its state would resume with a fresh optimizer
+    atomic_write(train_state_path(model_file), 'wb', lambda f: f.write(z['train_state'].tobytes()))
+    atomic_write(model_file, 'wb', lambda f: f.write(z['checkpoint'].tobytes()))
+    epoch = int(load_checkpoint(model_file)[1].get('epoch') or 0)
+    if epoch != int(z['epoch']):
+        raise UserError('%s: the unpacked checkpoint is at epoch %d, the bundle says %d' % (path, epoch, z['epoch']))
+    return epoch

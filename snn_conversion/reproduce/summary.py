@@ -1,0 +1,46 @@
+"""A finished row's numbers: the SNN's from its log folder, one summary line for the console."""
+
+from __future__ import absolute_import, division, print_function
+
+import json
+import os
+
+from snn_conversion.core.errors import UserError
+from snn_conversion.snn.runs import first_matching_step
+
+__all__ = ['summarize_logs', 'summary_line']
+
+
+def summarize_logs(log_dir, ann_correct, digest, seconds):
+    """The SNN's numbers from a finished log folder (run.json + accuracy/spike/sop logs)."""
+    with open(os.path.join(log_dir, 'run.json')) as f:
+        info = json.load(f)
+    T, n = int(info['time_steps']), int(info['num_images'])
+
+    def column(name):
+        with open(os.path.join(log_dir, name)) as f:
+            values = [float(v) for v in f.read().split()]
+        if len(values) % T:
+            raise UserError('%s/%s holds %d lines, not a multiple of T=%d' % (log_dir, name, len(values), T))
+        return [values[i::T] for i in range(T)]  # per step, the batches' values
+
+    correct = [int(round(sum(v))) for v in column('accuracy.txt')]
+    spikes = sum(column('spike_num.txt')[-1]) / float(n)
+    sops = sum(column('sop_num.txt')[-1]) / float(n)
+    reached = [t + 1 for t, c in enumerate(correct) if c == ann_correct]
+    first = reached[0] if reached else None
+    stable = first_matching_step(correct, ann_correct)
+    return dict(accuracy=[round(100.0 * c / n, 4) for c in correct], correct=correct, n=n, time_steps=T,
+                final=round(100.0 * correct[-1] / n, 4), first_step=first, stable_step=stable,
+                steps_run=info.get('steps_run'), spikes_per_image=round(spikes, 1), sops_per_image=round(sops, 1),
+                seconds=round(seconds, 1), log_dir=log_dir, checkpoint_sha256=digest)
+
+
+def summary_line(rec):
+    parts = []
+    if rec.get('ann'):
+        parts.append('ANN %.2f%%' % rec['ann']['accuracy'])
+    if rec.get('snn'):
+        s = rec['snn']
+        parts.append('SNN %.2f%% (= ANN at step %s, stays from %s)' % (s['final'], s['first_step'], s['stable_step']))
+    return ', '.join(parts) or rec.get('status', '')

@@ -1,0 +1,122 @@
+"""A row's resume state shipped in the repository: a fresh clone continues the training identically."""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, make_mnist_like
+
+from snn_conversion.core.checkpoint import load_checkpoint, train_state_path
+from snn_conversion.core.errors import UserError
+from snn_conversion.core.fileio import file_sha256, read_npz
+from snn_conversion.reproduce import report, resume, runner, tables
+
+
+def _table(epochs):
+    row = tables.Row('MNIST', 'LeNet_MNIST', 'lenet_mnist', 1, epochs, 1e-3, 50, (99.32, 99.32, 13), time_steps=4)
+    return tables.Table('tiny', '001', 'tiny MNIST LeNet', '20C5-P2-50C5-P2-500', [row])
+
+
+def _train(epochs, data, root):
+    table = _table(epochs)
+    run = runner.RowRun(table, table.rows[0], sys.executable, data, root=root, echo=lambda s: None)
+    run.train()
+    return run
+
+
+def _weights_and_state(run):
+    params = load_checkpoint(run.model_file)[0]
+    return params, read_npz(train_state_path(run.model_file))
+
+
+def _clone(src, dst):
+    """What git carries of a run folder: the records and the shipped resume states (checkpoints are ignored)."""
+    for sub in ('records', 'resume'):
+        if os.path.isdir(os.path.join(src, 'MNIST', sub)):
+            shutil.copytree(os.path.join(src, 'MNIST', sub), os.path.join(dst, 'MNIST', sub),
+                            ignore=shutil.ignore_patterns('*.log'))
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    return make_mnist_like(str(tmp_path_factory.mktemp('data') / 'mnist'), n_train=300, n_test=40)
+
+
+def test_export_then_fresh_clone_continues_identically(tmp_path, data):
+    whole = _train(4, data, str(tmp_path / 'whole'))  # 4 epochs without a break
+    first = _train(2, data, str(tmp_path / 'first'))  # 2 epochs, then work pauses
+    paused = runner.RowRun(_table(4), _table(4).rows[0], sys.executable, data, root=str(tmp_path / 'first'),
+                           echo=lambda s: None)
+    assert paused.export_resume() == 2
+    shipped = paused.record['resume']
+    assert shipped['epoch'] == 2 and shipped['file'] == os.path.join('resume', 'lenet_mnist_k1.npz')
+    assert os.path.isfile(first.resume_file()) and shipped["sha256"] == file_sha256(first.resume_file())
+
+    fresh = str(tmp_path / 'fresh')
+    _clone(str(tmp_path / 'first'), fresh)
+    assert not os.path.exists(os.path.join(fresh, 'MNIST', 'lenet_mnist_k1.npz'))
+    said = []
+    table = _table(4)
+    cont = runner.RowRun(table, table.rows[0], sys.executable, data, root=fresh, echo=said.append)
+    cont.train()
+    assert any('resume state of epoch 2 unpacked' in s for s in said)
+    with open(cont.log_file) as f:
+        assert 'resumed %s: 2 epoch(s) done' % train_state_path(cont.model_file) in f.read()
+    (p_whole, s_whole), (p_cont, s_cont) = _weights_and_state(whole), _weights_and_state(cont)
+    assert len(p_whole) == len(p_cont) and all(np.array_equal(a, b) for a, b in zip(p_whole, p_cont))
+    assert sorted(s_whole) == sorted(s_cont) and all(np.array_equal(s_whole[k], s_cont[k]) for k in s_whole)
+    # the curve is the uninterrupted run's, and the finished row no longer ships a resume state
+    assert [c[:3] for c in cont.record['curve']] == [c[:3] for c in whole.record['curve']]
+    assert 'resume' not in cont.record and not os.path.exists(cont.resume_file())
+
+
+def test_resume_state_that_does_not_match_its_record_is_refused(tmp_path, data):
+    _train(1, data, str(tmp_path / 'a'))
+    run = runner.RowRun(_table(3), _table(3).rows[0], sys.executable, data, root=str(tmp_path / 'a'),
+                        echo=lambda s: None)
+    run.export_resume()
+    fresh = str(tmp_path / 'fresh')
+    _clone(str(tmp_path / 'a'), fresh)
+    path = os.path.join(fresh, 'MNIST', 'resume', 'lenet_mnist_k1.npz')
+    with open(path, 'ab') as f:
+        f.write(b'x')
+    cont = runner.RowRun(_table(3), _table(3).rows[0], sys.executable, data, root=fresh, echo=lambda s: None)
+    with pytest.raises(UserError, match='does not match the sha256 its record names'):
+        cont.train()
+    assert not os.path.exists(cont.model_file)
+    # a resume state the record does not name at all
+    os.remove(runner.record_path(cont.row, fresh))
+    cont = runner.RowRun(_table(3), _table(3).rows[0], sys.executable, data, root=fresh, echo=lambda s: None)
+    with pytest.raises(UserError, match='has no record of'):
+        cont.train()
+
+
+def test_export_waits_for_the_two_files_to_agree(tmp_path, data):
+    run = _train(1, data, str(tmp_path / 'a'))
+    state = read_npz(train_state_path(run.model_file))
+    state['__epoch__'] = np.array(0)  # as if the training had written the checkpoint and not yet its state
+    np.savez(train_state_path(run.model_file), **state)
+    with pytest.raises(UserError, match='at epoch 1 but .* at epoch 0'):
+        resume.export_state(run.model_file, str(tmp_path / 'b.npz'), tries=2, wait=0.01)
+    assert not os.path.exists(str(tmp_path / 'b.npz'))
+
+
+def test_report_says_where_an_unfinished_row_continues_from():
+    row = _table(10).rows[0]
+    curve = [[e, 90.0 + e, 0.1, 30.0] for e in range(1, 7)]
+    lost = dict(curve=curve, epochs_done=6, status='training')
+    cells = report._row_cells(row, lost)
+    assert '6 epochs were trained but not kept' in cells[3] and 'starts again from epoch 0' in cells[3]
+    kept = dict(lost, resume=dict(epoch=4, file='resume/lenet_mnist_k1.npz', sha256='0' * 64))
+    cells = report._row_cells(row, kept)
+    assert '4 of 10 epochs (resume state `MNIST/resume/lenet_mnist_k1.npz` shipped), val acc 94.00 %' in cells[3]
+    assert 'trained to 6 on a machine that has not shipped it' in cells[3] and '≈ 3 min left' in cells[3]
+
+
+def test_cli_export_resume(tmp_path):
+    p = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), 'fashion_mnist', '--export_resume',
+                        '--measure'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and 'separate runs' in p.stderr
