@@ -4,7 +4,7 @@ from __future__ import absolute_import, division, print_function
 
 import sys
 
-from snn_conversion.reproduce import repeat, report, runner
+from snn_conversion.reproduce import observe, repeat, report, runner, verify
 from snn_conversion.reproduce.tables import TABLES
 from snn_conversion.core.errors import ArgumentParser, UserError
 
@@ -39,6 +39,11 @@ def main(argv):
                         'part-trained rows (all tables when none is named) into <workspace>/resume/<row>.npz, its '
                         'sha256 in the record: commit them when work pauses, and the same command on a fresh clone '
                         'continues the runs from there (may run beside the training)')
+    p.add_argument('--verify', action='store_true',
+                   help='instead of running the tables, re-derive the numbers of their finished rows (all tables when '
+                        'none is named; --rows alone names rows of any table) from the shipped checkpoints '
+                        '<workspace>/pretrained/<row>.npz: sha256, ANN inference, float64 ANN, SNN on the test set, '
+                        'each compared with the record; exit 0 when all agree, 1 on any difference; writes nothing')
     p.add_argument('--write_results', action='store_true', help='write RESULTS.md\'s tables from the records')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
@@ -47,18 +52,23 @@ def main(argv):
     for name in a.tables:
         if name not in TABLES:
             raise UserError('unknown table %r (known: %s)' % (name, ', '.join(TABLES)))
-    if a.rows and len(a.tables) != 1:
-        raise UserError('--rows needs exactly one table')
-    modes = [m for m in ('measure', 'observe', 'repeat', 'export_resume') if getattr(a, m) not in (None, False)]
+    modes = [m for m in ('measure', 'observe', 'repeat', 'export_resume', 'verify')
+             if getattr(a, m) not in (None, False)]
     if len(modes) > 1:
         raise UserError('%s are separate runs: give one of them' % ' and '.join('--' + m for m in modes))
-    if modes and modes[0] != 'export_resume' and not a.tables:
+    if a.rows and len(a.tables) != 1 and not (a.verify and not a.tables):
+        raise UserError('--rows needs exactly one table')
+    if modes and modes[0] not in ('export_resume', 'verify') and not a.tables:
         raise UserError('--%s needs the tables (%s)' % (modes[0], ', '.join(TABLES)))
     if a.repeat is not None and a.repeat < 1:
         raise UserError('--repeat needs a seed >= 1 (seed 0 is the rows themselves), got %d' % a.repeat)
     if a.list:
         print('\n'.join(report.status_lines()))
         return 0
+    if a.verify:
+        agree = verify.verify(a.tables or None, a.rows.split(',') if a.rows else None, data_root=a.data_root,
+                              threads=a.threads)
+        return 0 if agree else 1
     if a.export_resume:
         for name in a.tables or list(TABLES):
             exported = runner.export_table(name, rows=a.rows.split(',') if a.rows else None)
@@ -72,7 +82,7 @@ def main(argv):
         if a.repeat is not None:
             repeat.repeat_table(name, a.repeat, rows=rows, data_root=a.data_root, threads=a.threads)
             continue
-        step = runner.measure_table if a.measure else runner.observe_table if a.observe else runner.run_table
+        step = observe.measure_table if a.measure else observe.observe_table if a.observe else runner.run_table
         step(name, rows=rows, data_root=a.data_root, threads=a.threads)
     if a.write_results or a.tables:
         changed = report.write_results()

@@ -26,7 +26,7 @@ from snn_conversion.core.checkpoint import load_checkpoint, train_state_path
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import atomic_savez_compressed, atomic_write, file_sha256, read_npz
 
-__all__ = ['FORMAT', 'resume_file', 'export_state', 'import_state', 'bundle_epoch']
+__all__ = ['FORMAT', 'resume_file', 'pretrained_file', 'export_state', 'import_state', 'bundle_epoch']
 
 FORMAT = 'snn-conversion-resume-1'
 _PARTS = ('checkpoint', 'train_state')
@@ -35,6 +35,11 @@ _PARTS = ('checkpoint', 'train_state')
 def resume_file(workspace_dir, row_id):
     """``<workspace>/resume/<row>.npz``."""
     return os.path.join(workspace_dir, 'resume', row_id + '.npz')
+
+
+def pretrained_file(workspace_dir, row_id):
+    """``<workspace>/pretrained/<row>.npz``: a finished row's final checkpoint, shipped in git."""
+    return os.path.join(workspace_dir, 'pretrained', row_id + '.npz')
 
 
 def _read(path):

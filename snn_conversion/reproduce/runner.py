@@ -16,32 +16,32 @@ from __future__ import absolute_import, division, print_function
 import json
 import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
 
-import numpy as np
 
 from snn_conversion.reproduce.oracle import float64_ann_correct
-from snn_conversion.reproduce.resume import export_state, import_state, resume_file
+from snn_conversion.reproduce.resume import export_state, import_state, pretrained_file, resume_file
 from snn_conversion.reproduce.summary import summarize_logs, summary_line
 from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_line, parse_epoch_line, quote_argv,
                                               run_script)
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
-from snn_conversion.core.fileio import atomic_write_text, file_sha256
+from snn_conversion.core.fileio import atomic_write, atomic_write_text, file_sha256
 from snn_conversion.data.datasets import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.provenance import git_revision
 
-__all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'measure_table', 'observe_table', 'run_row',
+__all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'run_row',
            'machine_description', 'RowRun', 'dataset_dir', 'checkpoint_epoch', 'add_curve_point',
            'run_recorded', 'save_record', 'export_table']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECORD_VERSION = 1
+# what a row trained again keeps of its earlier run (``earlier_run`` in the record)
+EARLIER_RUN = ('ann', 'ann_float64', 'snn', 'checkpoint_sha256', 'checkpoint', 'finished', 'git_revision',
+               'train_seconds')
 
 
 def record_path(row, root=ROOT):
@@ -149,7 +149,11 @@ class RowRun(object):
         here = self.out == self.workspace  # the workspace's own files: the seeds' relative names
         return flags + ['--model_file', os.path.basename(self.model_file) if here else self.model_file]
 
-    def _run(self, step, argv, on_line=None):
+    def run_script(self, argv, log_file, on_line, what):
+        """A workspace script of this row without a record (its output to ``log_file``)."""
+        run_script(self.python, self.workspace, argv, log_file, on_line, what)
+
+    def run_step(self, step, argv, on_line=None):
         run_recorded(self, self, step, argv, on_line, '%s of %s' % (step, self.row.id))
 
     # -- steps -------------------------------------------------------------------------------------------------
@@ -177,6 +181,15 @@ class RowRun(object):
 
     def inference_argv(self, model_file=None):
         return self.ann_argv('inference', model_file) + ['--threads', str(self.threads)]
+
+    def simulate_argv(self, model_file=None, log_dir=None):
+        """The Spiking script's command with the row's flags; ``model_file`` / ``log_dir``: other than the row's."""
+        argv = [self._script('Spiking')] + self._base_flags() + list(self.row.sim_flags)
+        if model_file:
+            argv[argv.index('--model_file') + 1] = model_file
+        if log_dir:
+            argv += ['--log_dir', log_dir]
+        return argv + (['--time_steps', str(self.row.time_steps)] if self.row.time_steps else [])
 
     def train_argv(self, epochs, model_file=None, observe=True):
         """The training command (see :meth:`ann_argv`), observing the test accuracy unless ``observe`` is False."""
@@ -221,6 +234,11 @@ class RowRun(object):
 
     def train(self):
         done = self.checkpoint_epoch() or self.import_resume()
+        if self.record.get('status') == 'done' and done < self.row.epochs:
+            # a finished row whose checkpoint is gone (and not shipped) is trained again: its earlier results stay
+            # beside the new ones, to be compared with them, and claim nothing meanwhile
+            self.record['earlier_run'] = dict((key, self.record.pop(key)) for key in EARLIER_RUN if key in self.record)
+            self.record['earlier_run']['curve'] = list(self.record['curve'])
         # the curve holds only what the checkpoint stands on: points past it (a lost checkpoint, a restart
         # with other flags) would be mixed with the new run's
         curve = [c for c in self.record['curve'] if c[0] <= done]
@@ -232,77 +250,10 @@ class RowRun(object):
         if done:
             argv += ['--resume', 'True']
         self.echo('%s: training %d -> %d epochs' % (self.row.id, done, self.row.epochs))
-        self._run('train', argv, self._on_train_line)
+        self.run_step('train', argv, self._on_train_line)
         self.save(epochs_done=self.checkpoint_epoch())
         if self.checkpoint_epoch() >= self.row.epochs:
             self._drop_resume()
-        return True
-
-    def measure(self, scratch):
-        """Time one training epoch of a row that has not started, on a throw-away checkpoint in ``scratch``;
-        the record keeps the time (``measured``), the row's own files are not touched."""
-        found = []
-
-        def on_line(line):
-            point = parse_epoch_line(line)
-            if point:
-                found.append(point[1])
-        argv = self.train_argv(1, os.path.join(scratch, self.row.id + '.npz'), observe=False)
-        self.echo('%s: timing one epoch' % self.row.id)
-        self._run('measure', argv, on_line)
-        if not found:
-            raise UserError('the timing epoch of %s printed no epoch line; see %s' % (self.row.id, self.log_file))
-        seconds = found[-1]
-        command = self.record['commands'].pop('measure').replace(scratch, '<scratch>')  # no machine's paths
-        self.save(measured=dict(epoch_seconds=round(seconds, 1), when=now_utc(), command=command))
-        self.echo('%s: %.0f s per epoch, %d epochs ≈ %.1f h' % (self.row.id, seconds, self.row.epochs,
-                                                                 seconds * self.row.epochs / 3600.0))
-        return seconds
-
-    def observe(self):
-        """Add the test accuracy of every epoch to a trained row whose curve lacks it: train the row's command
-        again, from the start and with ``--observe_test True``, on a checkpoint of its own
-        (``<workspace>/observe/<row>.npz``; resumable like any training).  The training is deterministic and
-        observing changes nothing, so the weights must come out identical to the row's checkpoint -- else nothing
-        is recorded and the error says so.  Returns True when the observations were added."""
-        curve = self.record.get('curve') or []
-        if not curve or all(len(c) > 4 for c in curve):
-            return False
-        if self.checkpoint_epoch() < self.row.epochs:
-            raise UserError('%s is not trained to its budget yet: nothing to observe' % self.row.id)
-        model_file = os.path.join(self.out, 'observe', self.row.id + '.npz')
-        if not os.path.isdir(os.path.dirname(model_file)):
-            os.makedirs(os.path.dirname(model_file))
-        seen = dict((int(e), v) for e, v in (self.record.get('observing') or {}).items())
-
-        def on_line(line):
-            point = parse_epoch_line(line)
-            if point and point[4] is not None:
-                seen[point[0]] = [point[3], point[4]]
-                self.save(observing=dict((str(e), v) for e, v in sorted(seen.items())))
-        done = checkpoint_epoch(model_file)
-        if done < self.row.epochs:
-            argv = self.train_argv(self.row.epochs, self.shown_path(model_file)) + (['--resume', 'True'] if done else [])
-            self.echo('%s: training again from the start to observe the test accuracy (%d -> %d epochs)'
-                      % (self.row.id, done, self.row.epochs))
-            self._run('observe', argv, on_line)
-        mine, theirs = load_checkpoint(model_file)[0], load_checkpoint(self.model_file)[0]
-        if len(mine) != len(theirs) or not all(np.array_equal(a, b) for a, b in zip(mine, theirs)):
-            raise UserError('%s: training again did not give the weights of %s (not deterministic on this machine?); '
-                            'no observation recorded' % (self.row.id, self.model_file))
-        missing = [c[0] for c in curve if c[0] not in seen]
-        if missing:
-            raise UserError('%s: no test accuracy seen for epoch(s) %s; delete %s and run --observe again'
-                            % (self.row.id, ', '.join(map(str, missing)), model_file))
-        val_moved = [c[0] for c in curve if abs(seen[c[0]][0] - c[1]) > 1e-9]
-        if val_moved:
-            raise UserError('%s: the validation accuracy of epoch(s) %s differs from the record; no observation '
-                            'recorded' % (self.row.id, ', '.join(map(str, val_moved))))
-        self.record.pop('observing', None)
-        self.save(curve=[list(c[:4]) + [seen[c[0]][1]] for c in curve],
-                  observed=dict(when=now_utc(), command=self.record['commands'].pop('observe', None)))
-        self.echo('%s: test accuracy of all %d epochs recorded (weights identical to the row\'s)'
-                  % (self.row.id, len(curve)))
         return True
 
     def _on_train_line(self, line):
@@ -320,7 +271,7 @@ class RowRun(object):
             return
         found = []
         t0 = time.time()
-        self._run('inference', self.inference_argv(),
+        self.run_step('inference', self.inference_argv(),
                   lambda line: found.append(parse_ann_line(line)))
         self.save(ann=ann_result(found, time.time() - t0, digest, 'inference of %s' % self.row.id, self.log_file),
                   status='inferred')
@@ -337,11 +288,7 @@ class RowRun(object):
         if snn.get('checkpoint_sha256') == digest:
             return
         log_dir = self.log_dir()
-        argv = [self._script('Spiking')] + self._base_flags() + list(self.row.sim_flags)
-        if self.out != self.workspace:
-            argv += ['--log_dir', log_dir]
-        if self.row.time_steps:
-            argv += ['--time_steps', str(self.row.time_steps)]
+        argv = self.simulate_argv(log_dir=log_dir if self.out != self.workspace else None)
         progress = os.path.join(log_dir, 'progress.json')
         try:
             with open(progress) as f:
@@ -351,7 +298,7 @@ class RowRun(object):
         if same:  # an interrupted simulation of this very checkpoint
             argv.append('--resume')
         t0 = time.time()
-        self._run('simulate', argv)
+        self.run_step('simulate', argv)
         snn = summarize_logs(log_dir, self.record['ann']['correct'], digest, time.time() - t0)
         snn['log_dir'] = os.path.relpath(log_dir, self.root)
         self.save(snn=snn, status='simulated')
@@ -366,15 +313,36 @@ class RowRun(object):
         self.save(ann_float64=dict(correct=correct, n=n, accuracy=round(100.0 * correct / n, 4),
                                    seconds=round(time.time() - t0, 1), checkpoint_sha256=digest))
 
+    def pretrained_file(self):
+        return pretrained_file(self.out, self.row.id)
+
     def finished(self):
-        """The record is complete and describes the checkpoint on disk."""
-        return (self.record.get('status') == 'done' and os.path.isfile(self.model_file)
-                and self.record.get('checkpoint_sha256') == file_sha256(self.model_file))
+        """The record is complete and describes the checkpoint on disk (the training's, or the shipped one)."""
+        digest = self.record.get('checkpoint_sha256')
+        return self.record.get('status') == 'done' and any(
+            os.path.isfile(path) and file_sha256(path) == digest for path in (self.model_file, self.pretrained_file()))
+
+    def ship(self, digest):
+        """Put the final checkpoint in ``<workspace>/pretrained/<row>.npz`` (kept in git: the file the README's
+        'use a shipped network' commands and ``--verify`` start from), once; its sha256 is the record's."""
+        path = self.pretrained_file()
+        if not (os.path.isfile(path) and file_sha256(path) == digest):
+            if not (os.path.isfile(self.model_file) and file_sha256(self.model_file) == digest):
+                return
+            with open(self.model_file, 'rb') as f:
+                data = f.read()
+            if not os.path.isdir(os.path.dirname(path)):
+                os.makedirs(os.path.dirname(path))
+            atomic_write(path, 'wb', lambda out: out.write(data))
+        shipped = dict(file=os.path.relpath(path, self.out), sha256=digest, bytes=os.path.getsize(path))
+        if self.record.get('pretrained') != shipped:
+            self.save(pretrained=shipped)
 
     def run(self):
         self.echo('== %s / %s (%s)' % (self.table.name, self.row.id, self.row.label))
         if self.finished():
             self.reference(self.record['checkpoint_sha256'])  # a row finished before the float64 ANN was recorded
+            self.ship(self.record['checkpoint_sha256'])
             self.echo('%s: finished earlier  %s' % (self.row.id, summary_line(self.record)))
             return self.record
         trained = self.train()
@@ -389,6 +357,7 @@ class RowRun(object):
         self.reference(digest)
         if self.record.get('status') != 'done':
             self.save(status='done', finished=now_utc(), git_revision=git_revision())
+        self.ship(digest)
         self.echo('%s: done  %s' % (self.row.id, summary_line(self.record)))
         return self.record
 
@@ -423,24 +392,6 @@ def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT
     return out
 
 
-def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
-    """Time one training epoch of every row of table ``name`` (or of ``rows``) that has neither started nor been
-    timed, so that its cost shows before it runs; returns {row id: seconds per epoch} of the rows timed."""
-    table = get_table(name)
-    out = {}
-    for r in chosen_rows(table, rows):
-        rec = read_record(r, root) or {}
-        if rec.get('curve') or rec.get('measured') or rec.get('status') == 'done':
-            continue
-        run = RowRun.make(table, r, data_root, threads, python, root, echo)
-        scratch = tempfile.mkdtemp(prefix='snn_timing_')
-        try:
-            out[r.id] = run.measure(scratch)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-    return out
-
-
 def export_table(name, rows=None, root=ROOT, echo=print):
     """:meth:`RowRun.export_resume` for every part-trained row of table ``name`` (or of ``rows``): the state to
     commit when work pauses, so a fresh clone continues the runs; returns {row id: epoch exported}."""
@@ -450,21 +401,6 @@ def export_table(name, rows=None, root=ROOT, echo=print):
         epoch = RowRun(table, r, sys.executable, None, root=root, echo=echo).export_resume()
         if epoch is not None:
             out[r.id] = epoch
-    return out
-
-
-def observe_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
-    """:meth:`RowRun.observe` for every trained row of table ``name`` (or of ``rows``) whose curve lacks the
-    test accuracy; returns the ids of the rows completed."""
-    table = get_table(name)
-    out = []
-    for r in chosen_rows(table, rows):
-        rec = read_record(r, root) or {}
-        if rec.get('status') != 'done':
-            continue
-        run = RowRun.make(table, r, data_root, threads, python, root, echo)
-        if run.observe():
-            out.append(r.id)
     return out
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, make_mnist_like
 
-from snn_conversion.reproduce import repeat, report, runner, tables
+from snn_conversion.reproduce import observe, repeat, report, runner, tables
 from snn_conversion.core import architectures
 
 
@@ -152,13 +152,13 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
     for row, rec in zip(table.rows, recs):
         run = runner.RowRun(table, row, sys.executable, tiny_mnist, root=out, echo=lambda s: None)
         run.save(curve=[c[:4] for c in rec['curve']])
-    assert runner.observe_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append) == \
+    assert observe.observe_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append) == \
         [r.id for r in table.rows]
     for row, rec in zip(table.rows, recs):
         again = runner.read_record(row, out)
         assert again['curve'] == rec['curve'] and 'observing' not in again
         assert '--observe_test True' in again['observed']['command']
-    assert runner.observe_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append) == []
+    assert observe.observe_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append) == []
     # weights that training again does not give: refused, nothing recorded
     from snn_conversion.core.checkpoint import load_checkpoint, save_checkpoint
     model = os.path.join(out, 'MNIST', table.rows[1].id + '.npz')
@@ -168,7 +168,7 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
     run = runner.RowRun(table, table.rows[1], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
     run.save(curve=[c[:4] for c in q['curve']])
     with pytest.raises(runner.UserError, match='did not give the weights'):
-        run.observe()
+        observe.observe_row(run)
     assert all(len(c) == 4 for c in runner.read_record(table.rows[1], out)['curve'])
 
     # --repeat: the full-precision row trained again with seed 1, in a record of its own; resumable
@@ -259,7 +259,7 @@ def test_measure_times_rows_not_started_and_touches_nothing_else(tmp_path, tiny_
     started = runner.RowRun(table, table.rows[1], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
     started.save(curve=[[1, 80.0, 1.0, 30.0]], epochs_done=1, status='training')
     said = []
-    timed = runner.measure_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append)
+    timed = observe.measure_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append)
     assert list(timed) == ['lenet_mnist_fp32'] and timed['lenet_mnist_fp32'] > 0  # the started row is not timed
     rec = runner.read_record(table.rows[0], out)
     assert rec['measured']['epoch_seconds'] == round(timed['lenet_mnist_fp32'], 1)
@@ -269,7 +269,7 @@ def test_measure_times_rows_not_started_and_touches_nothing_else(tmp_path, tiny_
     assert not os.path.exists(os.path.join(out, 'MNIST', 'lenet_mnist_fp32.npz'))  # the row itself: untouched
     assert not os.listdir(str(scratch))  # the timing checkpoint is gone
     # timed once: a second call times nothing
-    assert runner.measure_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append) == {}
+    assert observe.measure_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append) == {}
     doc = _results_doc(tmp_path)
     from unittest import mock
     with mock.patch.object(report, 'TABLES', {'tiny': table}):

@@ -1,0 +1,121 @@
+"""Observations around a table's rows that leave the rows themselves as they are: one epoch timed before a row
+starts (``--measure``), and each epoch's test accuracy added to a finished row by training it again (``--observe``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+import shutil
+import tempfile
+
+import numpy as np
+
+from snn_conversion.core.checkpoint import load_checkpoint
+from snn_conversion.core.errors import UserError
+from snn_conversion.reproduce.runner import ROOT, RowRun, checkpoint_epoch, read_record
+from snn_conversion.reproduce.scripts import now_utc, parse_epoch_line
+from snn_conversion.reproduce.tables import chosen_rows, get_table
+
+__all__ = ['measure_row', 'observe_row', 'measure_table', 'observe_table']
+
+
+def measure_row(run, scratch):
+    """Time one training epoch of a row that has not started, on a throw-away checkpoint in ``scratch``;
+    the record keeps the time (``measured``), the row's own files are not touched."""
+    found = []
+
+    def on_line(line):
+        point = parse_epoch_line(line)
+        if point:
+            found.append(point[1])
+    argv = run.train_argv(1, os.path.join(scratch, run.row.id + '.npz'), observe=False)
+    run.echo('%s: timing one epoch' % run.row.id)
+    run.run_step('measure', argv, on_line)
+    if not found:
+        raise UserError('the timing epoch of %s printed no epoch line; see %s' % (run.row.id, run.log_file))
+    seconds = found[-1]
+    command = run.record['commands'].pop('measure').replace(scratch, '<scratch>')  # no machine's paths
+    run.save(measured=dict(epoch_seconds=round(seconds, 1), when=now_utc(), command=command))
+    run.echo('%s: %.0f s per epoch, %d epochs ≈ %.1f h' % (run.row.id, seconds, run.row.epochs,
+                                                            seconds * run.row.epochs / 3600.0))
+    return seconds
+
+
+def observe_row(run):
+    """Add the test accuracy of every epoch to a trained row whose curve lacks it: train the row's command
+    again, from the start and with ``--observe_test True``, on a checkpoint of its own
+    (``<workspace>/observe/<row>.npz``; resumable like any training).  The training is deterministic and
+    observing changes nothing, so the weights must come out identical to the row's checkpoint -- else nothing
+    is recorded and the error says so.  Returns True when the observations were added."""
+    curve = run.record.get('curve') or []
+    if not curve or all(len(c) > 4 for c in curve):
+        return False
+    if run.checkpoint_epoch() < run.row.epochs:
+        raise UserError('%s is not trained to its budget yet: nothing to observe' % run.row.id)
+    model_file = os.path.join(run.out, 'observe', run.row.id + '.npz')
+    if not os.path.isdir(os.path.dirname(model_file)):
+        os.makedirs(os.path.dirname(model_file))
+    seen = dict((int(e), v) for e, v in (run.record.get('observing') or {}).items())
+
+    def on_line(line):
+        point = parse_epoch_line(line)
+        if point and point[4] is not None:
+            seen[point[0]] = [point[3], point[4]]
+            run.save(observing=dict((str(e), v) for e, v in sorted(seen.items())))
+    done = checkpoint_epoch(model_file)
+    if done < run.row.epochs:
+        argv = run.train_argv(run.row.epochs, run.shown_path(model_file)) + (['--resume', 'True'] if done else [])
+        run.echo('%s: training again from the start to observe the test accuracy (%d -> %d epochs)'
+                 % (run.row.id, done, run.row.epochs))
+        run.run_step('observe', argv, on_line)
+    mine, theirs = load_checkpoint(model_file)[0], load_checkpoint(run.model_file)[0]
+    if len(mine) != len(theirs) or not all(np.array_equal(a, b) for a, b in zip(mine, theirs)):
+        raise UserError('%s: training again did not give the weights of %s (not deterministic on this machine?); '
+                        'no observation recorded' % (run.row.id, run.model_file))
+    missing = [c[0] for c in curve if c[0] not in seen]
+    if missing:
+        raise UserError('%s: no test accuracy seen for epoch(s) %s; delete %s and run --observe again'
+                        % (run.row.id, ', '.join(map(str, missing)), model_file))
+    val_moved = [c[0] for c in curve if abs(seen[c[0]][0] - c[1]) > 1e-9]
+    if val_moved:
+        raise UserError('%s: the validation accuracy of epoch(s) %s differs from the record; no observation '
+                        'recorded' % (run.row.id, ', '.join(map(str, val_moved))))
+    run.record.pop('observing', None)
+    run.save(curve=[list(c[:4]) + [seen[c[0]][1]] for c in curve],
+              observed=dict(when=now_utc(), command=run.record['commands'].pop('observe', None)))
+    run.echo('%s: test accuracy of all %d epochs recorded (weights identical to the row\'s)'
+              % (run.row.id, len(curve)))
+    return True
+
+
+def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+    """Time one training epoch of every row of table ``name`` (or of ``rows``) that has neither started nor been
+    timed, so that its cost shows before it runs; returns {row id: seconds per epoch} of the rows timed."""
+    table = get_table(name)
+    out = {}
+    for r in chosen_rows(table, rows):
+        rec = read_record(r, root) or {}
+        if rec.get('curve') or rec.get('measured') or rec.get('status') == 'done':
+            continue
+        run = RowRun.make(table, r, data_root, threads, python, root, echo)
+        scratch = tempfile.mkdtemp(prefix='snn_timing_')
+        try:
+            out[r.id] = measure_row(run, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
+def observe_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+    """:meth:`RowRun.observe` for every trained row of table ``name`` (or of ``rows``) whose curve lacks the
+    test accuracy; returns the ids of the rows completed."""
+    table = get_table(name)
+    out = []
+    for r in chosen_rows(table, rows):
+        rec = read_record(r, root) or {}
+        if rec.get('status') != 'done':
+            continue
+        run = RowRun.make(table, r, data_root, threads, python, root, echo)
+        if observe_row(run):
+            out.append(r.id)
+    return out

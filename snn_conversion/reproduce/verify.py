@@ -1,0 +1,115 @@
+"""``python reproduce.py --verify``: re-derive every recorded number of finished rows from their shipped checkpoints.
+
+For each selected row (finished, its final checkpoint shipped in ``<workspace>/pretrained/<row>.npz``): the
+checkpoint's sha256 against the record, then the steps that do not train, each the command a user would type --
+TensorFlow inference of the ANN, the float64 quantized ANN, the SNN on the full test set -- and every number the
+record holds compared with what they give now: the ANN's correct count, the float64 ANN's, the SNN's correct count
+at every time step, its first and stable steps, spikes and SOPs per image.  Nothing is written into the records,
+RESULTS.md or the checkpoints; the scripts' output and the SNN's logs go to a throw-away folder.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+import shutil
+import tempfile
+import time
+
+from snn_conversion.core.errors import UserError
+from snn_conversion.core.fileio import file_sha256
+from snn_conversion.reproduce.oracle import float64_ann_correct
+from snn_conversion.reproduce.runner import ROOT, RowRun, read_record
+from snn_conversion.reproduce.scripts import ann_result, parse_ann_line
+from snn_conversion.reproduce.summary import summarize_logs
+from snn_conversion.reproduce.tables import TABLES, chosen_rows, get_table
+
+__all__ = ['verify_row', 'verify', 'first_difference', 'SNN_FIELDS']
+
+# the SNN's numbers compared, as the record names them
+SNN_FIELDS = ('correct', 'first_step', 'stable_step', 'spikes_per_image', 'sops_per_image')
+
+
+def first_difference(name, recorded, now):
+    """'' when equal, else the first difference in one phrase (a list: its first differing element)."""
+    if isinstance(recorded, list) and isinstance(now, list) and len(recorded) == len(now):
+        for i, (a, b) in enumerate(zip(recorded, now)):
+            if a != b:
+                return '%s[step %d]: recorded %s, now %s' % (name, i + 1, a, b)
+        return ''
+    return '' if recorded == now else '%s: recorded %s, now %s' % (name, recorded, now)
+
+
+def _compare(pairs):
+    """[(what, difference or '')] of (name, recorded, now) triples."""
+    return [(name, first_difference(name, recorded, now)) for name, recorded, now in pairs]
+
+
+def verify_row(table, row, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+    """[(what was compared, '' or the first difference)] of one finished row; a one-line error for a row that
+    is not finished or has no shipped checkpoint."""
+    rec = read_record(row, root)
+    if not rec or rec.get('status') != 'done':
+        raise UserError('row %s is not finished: nothing to verify (see python reproduce.py --list)' % row.id)
+    run = RowRun.make(table, row, data_root, threads, python, root, echo)
+    path = run.pretrained_file()
+    if not os.path.isfile(path):
+        raise UserError('%s: no shipped checkpoint %s (python reproduce.py %s ships it when the row finishes)'
+                        % (row.id, path, table.name))
+    digest = file_sha256(path)
+    if digest != rec.get('checkpoint_sha256'):
+        return [('checkpoint sha256', 'checkpoint sha256: recorded %s, shipped file %s'
+                 % (rec.get('checkpoint_sha256'), digest))]
+    scratch = tempfile.mkdtemp(prefix='snn_verify_')
+    try:
+        log_file = os.path.join(scratch, row.id + '.log')
+        found = []
+        t0 = time.time()
+        echo('%s: ANN inference of %s' % (row.id, os.path.relpath(path, root)))
+        run.run_script(run.inference_argv(path), log_file, lambda line: found.append(parse_ann_line(line)),
+                       'inference of %s' % row.id)
+        ann = ann_result(found, time.time() - t0, digest, 'inference of %s' % row.id, log_file)
+        out = _compare([('ANN correct', rec['ann']['correct'], ann['correct']),
+                        ('ANN images', rec['ann']['n'], ann['n'])])
+        if row.full_precision:
+            return out
+        correct, n = float64_ann_correct(row, path, run.data_dir)
+        out += _compare([('float64 ANN correct', (rec.get('ann_float64') or {}).get('correct'), correct)])
+        log_dir = os.path.join(scratch, 'logs')
+        echo('%s: SNN on the test set' % row.id)
+        run.run_script(run.simulate_argv(path, log_dir), log_file, None, 'simulation of %s' % row.id)
+        snn = summarize_logs(log_dir, ann['correct'], digest, 0.0)  # steps against the ANN measured now
+        out += _compare([('SNN ' + name, rec['snn'][name], snn[name]) for name in SNN_FIELDS])
+        return out
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+    """Verify the finished rows of ``tables`` (all when None; ``rows``: of the one table named); prints one
+    table of results and returns whether every row agrees.  With no table named, rows not finished are left out;
+    a row named in ``rows`` must be finished."""
+    chosen = []
+    if rows and not tables:  # row ids are unique across the tables
+        known = dict((r.id, (t, r)) for t in TABLES.values() for r in t.rows)
+        unknown = [r for r in rows if r not in known]
+        if unknown:
+            raise UserError('no table has row %s (see python reproduce.py --list)' % ', '.join(unknown))
+        chosen = [known[r] for r in rows]
+    for name in [] if chosen else tables or list(TABLES):
+        table = get_table(name)
+        for row in chosen_rows(table, rows):
+            rec = read_record(row, root)
+            if rows or (rec and rec.get('status') == 'done'):
+                chosen.append((table, row))
+    if not chosen:
+        raise UserError('no finished row to verify')
+    results = [(row, verify_row(table, row, data_root, threads, python, root, echo)) for table, row in chosen]
+    echo('| row | compared | result |')
+    echo('|---|---|---|')
+    agree = True
+    for row, checks in results:
+        diffs = [d for _, d in checks if d]
+        agree = agree and not diffs
+        echo('| %s | %s | %s |' % (row.id, ', '.join(what for what, _ in checks),
+                                    'equal' if not diffs else '; '.join(diffs)))
+    return agree

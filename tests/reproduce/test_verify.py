@@ -1,0 +1,153 @@
+"""Shipped checkpoints and ``reproduce.py --verify``: every recorded number re-derived, a changed one named."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, make_mnist_like
+
+from snn_conversion.core.fileio import file_sha256
+from snn_conversion.reproduce import runner, tables, verify
+
+
+def _table():
+    rows = [tables.Row('MNIST', 'LeNet_MNIST', 'lenet_mnist', None, 2, 1e-3, 50, (99.28, None, None)),
+            tables.Row('MNIST', 'LeNet_MNIST', 'lenet_mnist', 1, 2, 1e-3, 50, (99.32, 99.32, 13), time_steps=6)]
+    return tables.Table('tiny', '001', 'tiny MNIST LeNet', '20C5-P2-50C5-P2-500', rows)
+
+
+@pytest.fixture(scope='module')
+def finished(tmp_path_factory):
+    """A tiny table run to its end: (table, data root, output root)."""
+    base = tmp_path_factory.mktemp('verify')
+    data = make_mnist_like(str(base / 'data' / 'mnist'), n_train=300, n_test=40)
+    out = str(base / 'out')
+    runner.run_table(_table(), data_root=os.path.dirname(data), root=out, echo=lambda s: None)
+    return _table(), os.path.dirname(data), out
+
+
+def _verify(finished, **kw):
+    table, data_root, out = finished
+    said = []
+    ok = verify.verify([table], data_root=data_root, root=out, echo=said.append, **kw)
+    return ok, [s for s in said if s.startswith('| ')][1:]  # the rows, without the header
+
+
+def _edit_record(row, out, edit):
+    path = runner.record_path(row, out)
+    with open(path) as f:
+        original = f.read()
+    rec = json.loads(original)
+    edit(rec)
+    with open(path, 'w') as f:
+        json.dump(rec, f)
+    return path, original
+
+
+def test_finished_rows_ship_their_checkpoint(finished):
+    table, _, out = finished
+    for row in table.rows:
+        rec = runner.read_record(row, out)
+        shipped = os.path.join(out, 'MNIST', rec['pretrained']['file'])
+        assert rec['pretrained']['file'] == os.path.join('pretrained', row.id + '.npz')
+        assert file_sha256(shipped) == rec['checkpoint_sha256'] == rec['pretrained']['sha256']
+
+
+def test_verify_equal_then_each_changed_number_is_named(finished):
+    table, _, out = finished
+    ok, lines = _verify(finished)
+    assert ok and len(lines) == 2 and all(l.endswith('| equal |') for l in lines), lines
+    assert 'SNN correct' in lines[1] and 'float64 ANN correct' in lines[1] and 'SNN sops_per_image' in lines[1]
+    q = table.rows[1]
+    for edit, named in [(lambda r: r['ann'].update(correct=r['ann']['correct'] + 1), 'ANN correct: recorded'),
+                        (lambda r: r['snn']['correct'].__setitem__(3, r['snn']['correct'][3] + 1),
+                         'SNN correct[step 4]: recorded'),
+                        (lambda r: r['snn'].update(sops_per_image=r['snn']['sops_per_image'] + 0.1),
+                         'SNN sops_per_image: recorded')]:
+        path, original = _edit_record(q, out, edit)
+        try:
+            ok, lines = _verify(finished)
+        finally:
+            with open(path, 'w') as f:
+                f.write(original)
+        assert not ok and named in lines[1] and lines[0].endswith('| equal |'), lines
+
+
+def test_verify_refuses_a_shipped_file_of_another_sha256(finished):
+    table, _, out = finished
+    row = table.rows[0]
+    path = os.path.join(out, 'MNIST', 'pretrained', row.id + '.npz')
+    with open(path, 'rb') as f:
+        original = f.read()
+    with open(path, 'ab') as f:
+        f.write(b'\0')
+    try:
+        ok, lines = _verify(finished, rows=[row.id])
+    finally:
+        with open(path, 'wb') as f:
+            f.write(original)
+    assert not ok and 'checkpoint sha256: recorded' in lines[0]
+
+
+def test_a_fresh_clone_counts_shipped_rows_as_finished(finished, tmp_path):
+    """Without the training's checkpoint (git does not carry it) the shipped one makes the row finished."""
+    table, data_root, out = finished
+    moved = []
+    for row in table.rows:
+        local = os.path.join(out, 'MNIST', row.id + '.npz')
+        os.rename(local, str(tmp_path / (row.id + '.npz')))
+        moved.append((str(tmp_path / (row.id + '.npz')), local))
+    try:
+        said = []
+        runner.run_table(table, data_root=data_root, root=out, echo=said.append)
+        assert not [s for s in said if s.startswith('  $ ')] and sum('finished earlier' in s for s in said) == 2
+    finally:
+        for src, dst in moved:
+            os.rename(src, dst)
+
+
+def _cli(*args):
+    p = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--verify'] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    return p.returncode, p.stdout, p.stderr.strip().splitlines()
+
+
+def test_verify_cli_bad_input_is_one_line():
+    rc, _, err = _cli('--rows', 'no_such_row')
+    assert rc == 2 and len(err) == 1 and 'no table has row no_such_row' in err[0]
+    rc, _, err = _cli('--rows', 'lenet_mnist_sg_k0B1')
+    assert rc == 2 and len(err) == 1 and 'lenet_mnist_sg_k0B1 is not finished' in err[0]
+    rc, _, err = _cli('--measure')
+    assert rc == 2 and len(err) == 1 and 'separate runs' in err[0]
+
+
+SHIPPED_ROW = 'mlp_fashionmnist_k1'
+
+
+def test_verify_a_shipped_row_end_to_end(tmp_path):
+    """CI's end-to-end check of a published row: its shipped checkpoint gives every number of its record.  The
+    same with one number of the record changed by one image exits 1 and names it."""
+    path = os.path.join(ROOT, 'FashionMNIST', 'pretrained', SHIPPED_ROW + '.npz')
+    if not os.path.isfile(path):
+        pytest.skip('%s is not shipped' % path)
+    from snn_conversion.data.datasets import DatasetError, find_dataset_dir
+    try:
+        find_dataset_dir('fashion_mnist')
+    except DatasetError:
+        pytest.skip('Fashion-MNIST is not installed (make data)')
+    rc, out, err = _cli('--rows', SHIPPED_ROW)
+    assert rc == 0, (out, err)
+    assert '| %s | ' % SHIPPED_ROW in out and out.rstrip().endswith('| equal |')
+    # the same row with its record's ANN count changed by one image, in a copy of the workspace's files
+    import shutil
+    table = [t for t in tables.TABLES.values() if SHIPPED_ROW in [r.id for r in t.rows]][0]
+    copy = str(tmp_path / 'copy')
+    for sub in ('records', 'pretrained'):
+        shutil.copytree(os.path.join(ROOT, 'FashionMNIST', sub), os.path.join(copy, 'FashionMNIST', sub))
+    row = [r for r in table.rows if r.id == SHIPPED_ROW][0]
+    _edit_record(row, copy, lambda r: r['ann'].update(correct=r['ann']['correct'] - 1))
+    said = []
+    assert not verify.verify(rows=[SHIPPED_ROW], root=copy, echo=said.append)
+    assert 'ANN correct: recorded' in said[-1] and 'SNN correct' not in said[-1].split('|')[3], said[-1]
