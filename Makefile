@@ -34,5 +34,5 @@ results: venv
 venv:
 	@VENV=$(VENV) sh snn_conversion/setup_env.sh venv
 
-data:
+data: venv
 	@VENV=$(VENV) sh snn_conversion/setup_env.sh fashion-mnist
