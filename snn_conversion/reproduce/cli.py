@@ -5,6 +5,7 @@ from __future__ import absolute_import, division, print_function
 import sys
 
 from snn_conversion.reproduce import observe, repeat, report, runner, verify
+from snn_conversion.reproduce.scripts import interrupt_on_signals
 from snn_conversion.reproduce.tables import TABLES
 from snn_conversion.core.errors import ArgumentParser, UserError
 
@@ -47,6 +48,7 @@ def main(argv):
     p.add_argument('--write_results', action='store_true', help='write RESULTS.md\'s tables from the records')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
+    interrupt_on_signals()
     if a.threads < 0:
         raise UserError('--threads must be >= 0, got %d' % a.threads)
     for name in a.tables:

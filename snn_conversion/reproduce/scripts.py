@@ -13,7 +13,8 @@ import subprocess
 
 from snn_conversion.core.errors import UserError
 
-__all__ = ['run_script', 'parse_epoch_line', 'parse_ann_line', 'ann_result', 'now_utc', 'quote_argv']
+__all__ = ['run_script', 'parse_epoch_line', 'parse_ann_line', 'ann_result', 'now_utc', 'quote_argv', 'end_child',
+           'interrupt_on_signals']
 
 _EPOCH_LINE = re.compile(r'^epoch (\d+)/(\d+)\s+([0-9.]+)s\s+train loss (\S+)\s+val acc ([0-9.]+)%'
                          r'(?:\s+test acc ([0-9.]+)% \(observed\))?')
@@ -36,26 +37,54 @@ def run_script(python, workspace, argv, log_file, on_line=None, what='the script
         log.flush()
         proc = subprocess.Popen(cmd, cwd=workspace, stdout=subprocess.PIPE, stderr=log, env=env,
                                 universal_newlines=True)
-        try:
+        def read_lines():
             for line in proc.stdout:
                 log.write(line)
                 log.flush()
                 if on_line is not None:
                     on_line(line.rstrip('\n'))
+        try:
+            read_lines()
             rc = proc.wait()
         except KeyboardInterrupt:
             # a Ctrl-C at the terminal reached the child too (same process group) and it stops at its next safe
-            # point; a SIGINT sent to this process alone is passed on
-            try:
-                proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                proc.send_signal(signal.SIGINT)
-                proc.wait()
+            # point; a SIGINT, SIGTERM or SIGHUP sent to this process alone (see :func:`interrupt_on_signals`) is
+            # passed on as a SIGINT; the child never outlives the runner (it would hold its lock), and what it
+            # printed up to its end is still read (an epoch it saved meanwhile is recorded)
+            end_child(proc)
+            read_lines()
             raise
     if rc == 130 or rc == -signal.SIGINT:
         raise KeyboardInterrupt('%s interrupted; run the same command again to resume' % what)
     if rc != 0:
         raise UserError('%s failed (exit %d); see %s' % (what, rc, log_file))
+
+
+def end_child(proc, grace=2.0, stop=120.0):
+    """Let a child that got the signal too end; else ask it to stop at its next safe point (SIGINT); kill it if
+    it has not within ``stop`` seconds."""
+    for action, wait in ((None, grace), (signal.SIGINT, stop), (signal.SIGKILL, None)):
+        if action is not None:
+            try:
+                proc.send_signal(action)
+            except OSError:  # already gone
+                pass
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt('%s received' % signal.Signals(signum).name)
+
+
+def interrupt_on_signals():
+    """SIGTERM and SIGHUP (a closed terminal) end the runner as Ctrl-C does: its child is stopped, its records
+    stay consistent, and the same command resumes."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_interrupt)
 
 
 def parse_epoch_line(line):

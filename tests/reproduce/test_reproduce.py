@@ -336,6 +336,58 @@ def test_kill_and_rerun_resumes_without_duplicates(tmp_path):
     assert rec['snn']['correct'][-1] == rec['ann']['correct']
 
 
+def _processes_naming(text):
+    """Pids of the live processes whose command line contains ``text``."""
+    found = []
+    for pid in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                if text.encode() in f.read():
+                    found.append(int(pid))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_to_the_runner_alone_ends_its_child_too(tmp_path, sig):
+    """SIGTERM / SIGHUP to the runner's process only: the training child stops with it (no orphan holding the
+    checkpoint's lock), the runner exits 130 with one line, and the same command at once finishes the row."""
+    tiny_mnist = make_mnist_like(str(tmp_path / 'data' / 'mnist'), n_train=3000, n_test=40)
+    out = str(tmp_path / 'out')
+    code = (_CHILD.replace('runner.run_table(', 'from snn_conversion.reproduce.scripts import interrupt_on_signals\n'
+                           'from snn_conversion.core.errors import run_cli\ninterrupt_on_signals()\n'
+                           'run_cli(lambda a: runner.run_table(') + ')\n') % dict(
+        root=ROOT, tests=os.path.join(ROOT, 'tests'), here=os.path.dirname(os.path.abspath(__file__)), epochs=4,
+        data=os.path.dirname(tiny_mnist), out=out)
+    row = _tiny_table(epochs=4).rows[1]
+    proc = subprocess.Popen([sys.executable, '-c', code], start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, universal_newlines=True)
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            rec = runner.read_record(row, out) if os.path.isfile(runner.record_path(row, out)) else None
+            if rec and rec.get('curve'):
+                break
+            assert proc.poll() is None, 'the runner ended before its first epoch'
+            time.sleep(0.2)
+        else:
+            pytest.fail('no epoch recorded in time')
+        assert _processes_naming(out + '/MNIST/lenet_mnist_k1.npz'), 'the training child is not running'
+        os.kill(proc.pid, sig)
+        _, err = proc.communicate(timeout=200)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130 and 'Traceback' not in err and err.strip().splitlines()[-1].startswith(
+        'interrupted: %s received' % signal.Signals(sig).name), err
+    assert not _processes_naming(out + '/MNIST/lenet_mnist_k1.npz'), 'the training child outlived the runner'
+    rec = runner.run_table(_tiny_table(epochs=4), rows=['lenet_mnist_k1'], data_root=os.path.dirname(tiny_mnist),
+                           root=out, echo=lambda s: None)[0]
+    assert rec['status'] == 'done' and [c[0] for c in rec['curve']] == [1, 2, 3, 4]
+
+
 def test_cli_errors_are_one_line(tmp_path):
     def run(*args):
         p = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py')] + list(args),
