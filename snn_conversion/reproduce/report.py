@@ -229,6 +229,30 @@ def _repeats(table, root, machines):
              'mean ± sd (range) |', '|---|---|---|---|---|'] + lines + [''])
 
 
+def _shipped(table, root):
+    """One sentence: the finished rows' shipped checkpoints (``--verify`` re-derives their numbers), and the
+    finished rows whose checkpoint is not in the repository; '' when no row is finished."""
+    ships, missing = [], []
+    for row in table.rows:
+        rec = read_record(row, root)
+        if not rec or rec.get('status') != 'done':
+            continue
+        shipped = rec.get('pretrained')
+        if shipped and os.path.isfile(os.path.join(root, row.workspace, shipped['file'])):
+            ships.append('`%s/%s` (%.1f MB)' % (row.workspace, shipped['file'], shipped['bytes'] / 1e6))
+        else:
+            missing.append(row.id)
+    text = []
+    if ships:
+        text.append('Shipped checkpoints: %s; `python reproduce.py --verify --rows ROW` re-derives a row\'s numbers '
+                    'from its checkpoint.' % ', '.join(ships))
+    if missing:
+        text.append('Finished before checkpoints were shipped, checkpoint not in the repository: %s (`python '
+                    'reproduce.py %s --rows ROW` trains it again, deterministically on one processor model, and '
+                    'ships it).' % (', '.join(missing), table.name))
+    return ' '.join(text)
+
+
 def render_tables(root=ROOT):
     """The Markdown of every table, from the records under ``root``."""
     out = []
@@ -253,6 +277,10 @@ def render_tables(root=ROOT):
                         commands.append('- %s, %s: `%s`' % (row.id, step, rec['commands'][step]))
         notes = sorted(set(r.note for r in table.rows if r.note))
         out.append('')
+        shipped = _shipped(table, root)
+        if shipped:
+            out.append(shipped)
+            out.append('')
         left = _table_left(table, root)
         if left:
             out.append(left)
