@@ -135,7 +135,20 @@ class RowRun(object):
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
     def save(self, **fields):
+        self._keep_exported()
         save_record(record_path(self.row, self.root), self.record, **fields)
+
+    def _keep_exported(self):
+        """A resume state exported by another process (``--export_resume`` beside the training) is kept in the
+        record this run rewrites, as long as its file is there."""
+        path = record_path(self.row, self.root)
+        if not os.path.isfile(path):
+            return
+        theirs = (read_record(self.row, self.root) or {}).get('resume')
+        mine = self.record.get('resume')
+        if theirs and theirs != mine and os.path.isfile(self.resume_file()) and (
+                not mine or theirs.get('exported', '') > mine.get('exported', '')):
+            self.record['resume'] = theirs
 
     def _script(self, kind):
         return '%s_%s.py' % (kind, self.row.script)

@@ -120,3 +120,19 @@ def test_cli_export_resume(tmp_path):
     p = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), 'fashion_mnist', '--export_resume',
                         '--measure'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and 'separate runs' in p.stderr
+
+
+def test_export_beside_a_running_training_stays_in_its_record(tmp_path, data):
+    """``--export_resume`` while the runner trains: the runner's next record write keeps the export."""
+    table = _table(4)
+    root = str(tmp_path / 'a')
+    _train(1, data, root)
+    training = runner.RowRun(table, table.rows[0], sys.executable, data, root=root, echo=lambda s: None)
+    exporter = runner.RowRun(table, table.rows[0], sys.executable, data, root=root, echo=lambda s: None)
+    assert exporter.export_resume() == 1
+    training.save(epochs_done=1)  # the training's own record, loaded before the export
+    assert runner.read_record(table.rows[0], root)['resume']['epoch'] == 1
+    os.remove(exporter.resume_file())  # a resume state whose file is gone is not kept
+    training.record.pop('resume')
+    training.save()
+    assert 'resume' not in runner.read_record(table.rows[0], root)
