@@ -7,9 +7,10 @@ logs) are made safe by the record written after them (``progress.json``).
 
 A write that fails (a full disk, an I/O error, a read-only file system, a quota) raises :class:`WriteError`: one
 line naming the file and the reason, saying that what was written before is intact and how to go on; the command
-lines turn it into exit code 2.  ``$SNN_INJECT_WRITE_ERROR=<part of a file name>[:<errno name>][@<n>]`` makes
+lines turn it into exit code 2.  ``$SNN_INJECT_WRITE_ERROR=<part of a file name>[:<errno name>][@<n>][/mid]`` makes
 the writes of matching files fail (ENOSPC by default; from the n-th such write of the process on, default the
-first) -- the tests' way to reach every write site.
+first) -- the tests' way to reach every write site; before the file is opened, or with ``/mid`` in the middle of
+the write, after half of its bytes reached the file (atomic writes and appends).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 import errno
 import glob
 import hashlib
+import io
 import json
 import os
 import zipfile
@@ -27,7 +29,7 @@ from snn_conversion.core.errors import UserError
 
 __all__ = ['atomic_write', 'atomic_write_text', 'atomic_write_json', 'atomic_savez', 'atomic_savez_compressed',
            'append_lines', 'remove_stale_temporaries', 'read_npz', 'file_sha256', 'WriteError', 'check_write',
-           'INJECT_ENV']
+           'failing_midway', 'INJECT_ENV']
 
 INJECT_ENV = 'SNN_INJECT_WRITE_ERROR'
 
@@ -43,17 +45,44 @@ class WriteError(UserError):
 
 
 def check_write(path):
-    """The injected write failure of ``path``, if ``$SNN_INJECT_WRITE_ERROR`` names it (a test hook)."""
+    """The injected write failure of ``path``, if ``$SNN_INJECT_WRITE_ERROR`` names it (a test hook): raised
+    here when it comes before the write; returned (an OSError, to raise in the middle of the write: see
+    :func:`failing_midway`) with ``/mid``; None when nothing is injected."""
     spec = os.environ.get(INJECT_ENV)
     if not spec:
-        return
-    spec, _, nth = spec.partition('@')
+        return None
+    mid = spec.endswith('/mid')
+    spec, _, nth = spec[:-len('/mid')].partition('@') if mid else spec.partition('@')
     part, _, name = spec.partition(':')
     if part and part in os.path.basename(path):
         _INJECTED[0] += 1
         if _INJECTED[0] >= int(nth or 1):
             code = getattr(errno, name or 'ENOSPC')
-            raise OSError(code, os.strerror(code), path)
+            error = OSError(code, os.strerror(code), path)
+            if not mid:
+                raise error
+            return error
+    return None
+
+
+class _FailingMidway(object):
+    """A file whose next write puts half of its bytes in the file, then fails (an injected full disk)."""
+
+    def __init__(self, f, error):
+        self._f, self._error = f, error
+
+    def write(self, data):
+        self._f.write(data[:len(data) // 2])
+        self._f.flush()
+        raise self._error
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+
+def failing_midway(f, error):
+    """``f`` itself, or (``error`` from :func:`check_write`) a stand-in whose write fails halfway."""
+    return f if error is None else _FailingMidway(f, error)
 
 
 _INJECTED = [0]  # matching writes seen by this process
@@ -85,9 +114,9 @@ def atomic_write(path, mode, write):
     :class:`WriteError` and leaves ``path`` as it was."""
     tmp = path + '.tmp-%d' % os.getpid()
     try:
-        check_write(path)
+        midway = check_write(path)
         with open(tmp, mode) as f:
-            write(f)
+            write(failing_midway(f, midway))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -105,9 +134,9 @@ def append_lines(path, lines):
     """Append ``lines`` (each ended by a newline) to ``path``, flushed to disk; a failure is a
     :class:`WriteError` (the caller's progress record still describes the complete part)."""
     try:
-        check_write(path)
+        midway = check_write(path)
         with open(path, 'a') as f:
-            f.write(''.join(line + '\n' for line in lines))
+            failing_midway(f, midway).write(''.join(line + '\n' for line in lines))
             f.flush()
             os.fsync(f.fileno())
     except (OSError, IOError) as e:
@@ -121,7 +150,12 @@ def _savez(path, save, arrays):
             os.makedirs(d)
     except OSError as e:
         raise WriteError(path, e)
-    atomic_write(path, 'wb', lambda f: save(f, **arrays))
+    # the archive is built in memory, then written in one piece: a failed write of the file then leaves no
+    # half-closed zip archive behind (numpy's ZipFile on a file whose write failed prints a traceback when it is
+    # collected)
+    buf = io.BytesIO()
+    save(buf, **arrays)
+    atomic_write(path, 'wb', lambda f: f.write(buf.getvalue()))
     remove_stale_temporaries(path)
 
 
