@@ -41,23 +41,53 @@ EOF
     return 1
 }
 
+# what a complete environment has (overridable for the set-up's own tests)
+REQUIREMENTS=${REQUIREMENTS:-$ROOT/requirements.txt}
+SETUP_IMPORTS=${SETUP_IMPORTS:-tensorflow, tensorlayer, numpy, scipy, matplotlib, tqdm, pytest, numba}
+
+has_pip() {
+    [ -x "$VENV/bin/python" ] && is_py37 "$VENV/bin/python" && "$VENV/bin/python" -m pip --version >/dev/null 2>&1
+}
+
+venv_complete() {
+    # pip works and every pinned package is installed at its pinned version
+    has_pip || return 1
+    "$VENV/bin/python" -c '
+import sys
+import pkg_resources
+for line in open(sys.argv[1]):
+    line = line.split("#")[0].strip()
+    if line:
+        name, version = line.split("==")
+        if pkg_resources.get_distribution(name).version != version:
+            sys.exit(1)
+' "$REQUIREMENTS" >/dev/null 2>&1
+}
+
 make_venv() {
+    # The stamp (the requirements' sha256) is written last, for a complete environment only: a set-up
+    # interrupted anywhere (a venv without pip, packages half installed) is repaired or rebuilt by the next run.
     stamp="$VENV/.requirements.sha256"
-    want=$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)
-    if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && is_py37 "$VENV/bin/python"; then
+    want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && venv_complete; then
         return 0
     fi
     py=$(find_python37)
     echo "setting up $VENV with $py ($("$py" --version 2>&1))"
-    if [ ! -x "$VENV/bin/python" ] || ! is_py37 "$VENV/bin/python"; then
+    if [ -e "$VENV" ] && ! has_pip; then
+        echo "$VENV is incomplete (no working Python 3.7 with pip: an interrupted set-up?); building it again"
         rm -rf "$VENV"
+    fi
+    rm -f "$stamp"
+    if [ ! -e "$VENV" ]; then
         "$py" -m venv "$VENV"
     fi
     # Closed, fully pinned set: see the comment at the top of requirements.txt for why --no-deps.
-    PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install --no-deps -q -r "$ROOT/requirements.txt"
-    TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" -c 'import tensorflow, tensorlayer, numpy, scipy, matplotlib, tqdm, pytest, numba' \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install --no-deps -q -r "$REQUIREMENTS"
+    TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" -c "import $SETUP_IMPORTS" \
         || { echo "error: the packages installed but do not import; see the messages above" >&2; exit 1; }
-    echo "$want" > "$stamp"
+    venv_complete || { echo "error: $VENV lacks packages of $REQUIREMENTS at their pinned versions" >&2; exit 1; }
+    echo "$want" > "$stamp.tmp" && mv "$stamp.tmp" "$stamp"
 }
 
 fashion_mnist() {

@@ -33,3 +33,51 @@ def test_requirements_are_pinned():
     pins = dict(l.split('==') for l in lines)
     assert pins['tensorflow-gpu'] == '1.15.5' and pins['tensorlayer'] == '1.11.1'
     assert tuple(int(v) for v in pins['protobuf'].split('.')[:2]) < (3, 21)
+
+
+def _setup(tmp_path, **popen):
+    """The set-up script on a venv of its own whose pinned set is setuptools alone (the version the venv module
+    bundles: nothing to download)."""
+    import ensurepip
+    req = tmp_path / 'requirements.txt'
+    req.write_text('setuptools==%s\n' % ensurepip._SETUPTOOLS_VERSION)
+    env = dict(os.environ, PYTHON=sys.executable, VENV=str(tmp_path / 'venv'), REQUIREMENTS=str(req),
+               SETUP_IMPORTS='setuptools', PIP_NO_INDEX='1')
+    return subprocess.Popen(['sh', SCRIPT, 'venv'], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True, start_new_session=True, **popen)
+
+
+def _complete(tmp_path):
+    venv = tmp_path / 'venv'
+    pip = subprocess.run([str(venv / 'bin' / 'python'), '-m', 'pip', '--version'], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    return pip.returncode == 0 and (venv / '.requirements.sha256').is_file()
+
+
+def test_an_interrupted_set_up_is_repaired_by_the_next_run(tmp_path):
+    """Killed at several points of its work (a venv without pip, a half-done install), the set-up script's next
+    run leaves a complete environment; a venv that lost pip afterwards is rebuilt."""
+    import signal
+    import time
+    for delay in (0.3, 1.0, 2.0, 3.5):
+        proc = _setup(tmp_path)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        again = _setup(tmp_path)
+        out, err = again.communicate(timeout=300)
+        assert again.returncode == 0, (delay, out, err)
+        assert _complete(tmp_path), delay
+    # complete: the next run does nothing
+    quiet = _setup(tmp_path)
+    out, _ = quiet.communicate(timeout=300)
+    assert quiet.returncode == 0 and 'setting up' not in out
+    # pip removed (the state a kill during the venv module's ensurepip leaves): rebuilt
+    import shutil
+    import glob
+    for path in glob.glob(str(tmp_path / 'venv' / 'lib' / 'python3*' / 'site-packages' / 'pip')):
+        shutil.rmtree(path)
+    rebuilt = _setup(tmp_path)
+    out, err = rebuilt.communicate(timeout=300)
+    assert rebuilt.returncode == 0 and 'is incomplete' in out and 'building it again' in out, (out, err)
+    assert _complete(tmp_path)
