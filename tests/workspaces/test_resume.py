@@ -369,3 +369,20 @@ def test_full_disk_during_training_then_resume(data, reference, tmp_path):
     assert load_checkpoint(model)[1]['epoch'] == 2 and int(read_npz(model[:-4] + '.train_state.npz')['__epoch__']) == 1
     _run(_train_args(data, model, '--resume', 'True'))
     _assert_same_training(model, reference)
+
+
+@pytest.mark.parametrize('site', ['snn_numba_probe', 'snn_numba_probe/mid'])
+def test_compiled_engine_without_a_usable_numba_cache(data, lenet, tmp_path, site):
+    """No writable numba cache folder, or no room in it: the compiled kernels are compiled without caching, one
+    warning line says so, and the logs are those of a run that cached them."""
+    common = [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '50', '--time_steps', '12',
+              '--engine', 'compiled']
+    cached, uncached = str(tmp_path / 'cached'), str(tmp_path / 'uncached')
+    p = _run(common + ['--log_dir', cached])
+    assert 'cannot be cached' not in p.stderr
+    p = _run(common + ['--log_dir', uncached], env=_full_disk(site))
+    warnings = [line for line in p.stderr.splitlines() if line.startswith('warning:')]
+    assert len(warnings) == 1 and 'compiled kernels cannot be cached here (No space left on device)' in warnings[0]
+    assert 'Traceback' not in p.stderr
+    assert _logs(uncached) == _logs(cached)
+    _same_run_json(uncached, cached)

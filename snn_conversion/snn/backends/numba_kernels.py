@@ -1,13 +1,18 @@
 """The numba kernels of the compiled backend (:mod:`snn_conversion.snn.backends.numba_backend` explains them
 and the certified float32 they serve): plain array loops, ``prange`` where rows are independent, compiled once
-and cached beside this file."""
+and cached beside this file (or in numba's user-wide cache; where neither can be written, or the disk is full,
+they are compiled in every run instead, with one warning line: :func:`cache_usable`)."""
 
 from __future__ import absolute_import, division, print_function
 
 import os
+import sys
+import tempfile
 
 import numpy as np
 from numba import config, njit, prange
+
+from snn_conversion.core.fileio import check_write, failing_midway
 
 # numba's default OpenMP pool spin-waits after every parallel loop, and so do OpenBLAS's threads after every
 # busy-step sgemm: on a 2-core machine the two pools then take turns stealing each other's cores.  The
@@ -17,11 +22,45 @@ from numba import config, njit, prange
 if not os.environ.get('NUMBA_THREADING_LAYER'):
     config.THREADING_LAYER = 'workqueue'
 
-__all__ = ['sort_by_pixel', 'route_events', 'gather_rows', 'scatter_add', 'squares', 'membrane_at', 'spiked',
+
+
+def _identity(x):
+    return x
+
+
+def cache_usable():
+    """Whether numba can cache the compiled kernels: a writable cache folder (beside this file, or numba's
+    user-wide one: ``$NUMBA_CACHE_DIR``, ``~/.cache/numba``) with room in it.  ``$SNN_NUMBA_CACHE=0`` says no.
+    Returns (usable, why not)."""
+    if os.environ.get('SNN_NUMBA_CACHE', '1') == '0':
+        return False, '$SNN_NUMBA_CACHE=0'
+    try:
+        probe = njit(cache=True)(_identity)  # RuntimeError: no cache folder numba can write
+        folder = probe._cache.cache_path  # numba's FunctionCache: where this module's kernels would go
+        os.makedirs(folder, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix='snn_numba_probe', dir=folder)
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                failing_midway(f, check_write(name)).write(b'\0' * (1 << 20))  # room for the kernels' files
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            os.remove(name)
+    except (RuntimeError, OSError, AttributeError) as e:
+        return False, getattr(e, 'strerror', None) or str(e)
+    return True, ''
+
+
+CACHE, _WHY_NOT = cache_usable()
+if not CACHE and os.environ.get('SNN_NUMBA_CACHE', '1') != '0':
+    sys.stderr.write('warning: the compiled kernels cannot be cached here (%s); they are compiled in every run '
+                     '(a few seconds more; results are the same)\n' % _WHY_NOT)
+
+__all__ = ['cache_usable', 'CACHE', 'sort_by_pixel', 'route_events', 'gather_rows', 'scatter_add', 'squares', 'membrane_at', 'spiked',
            'fire_float', 'fire_int', 'graded_levels', 'extract_events']
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def sort_by_pixel(pix, npix):
     """Counting sort of events by input pixel: (ptr[npix + 1], order)."""
     ptr = np.zeros(npix + 1, np.int64)
@@ -37,7 +76,7 @@ def sort_by_pixel(pix, npix):
     return ptr, order
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def route_events(ev_n, ev_h, ev_w, ev_c, ev_v, kh, kw, n_img, h_in, w_in, h_out, w_out, stride, pt, pl):
     """The events sorted by input pixel (ptr, channels, values) and the flat output rows they reach."""
     pix = (ev_n.astype(np.int64) * h_in + ev_h) * w_in + ev_w
@@ -60,7 +99,7 @@ def route_events(ev_n, ev_h, ev_w, ev_c, ev_v, kh, kw, n_img, h_in, w_in, h_out,
     return ptr, chan, val, np.flatnonzero(mark)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def gather_rows(ptr, chan, val, rows, w, target, by_row, h_in, w_in, h_out, w_out, stride, pt, pl):
     """For every output row: add ``sum v W[i, j, c, :]`` over the events in its receptive field to
     ``target[row]`` (``by_row``: the membrane itself) or ``target[r]`` (a fresh (rows, channels) array)."""
@@ -88,13 +127,13 @@ def gather_rows(ptr, chan, val, rows, w, target, by_row, h_in, w_in, h_out, w_ou
                         acc[o] += v * wr[o]
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def scatter_add(c_pad, ev_n, ev_h, ev_w, ev_c, ev_v, pt, pl):
     for e in range(ev_n.size):
         c_pad[ev_n[e], ev_h[e] + pt, ev_w[e] + pl, ev_c[e]] += ev_v[e]
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def squares(c_pad):
     """(per-pixel sum over channels of C^2 in float64, max |C|) of the padded cumulative input."""
     n, hp, wp, c = c_pad.shape
@@ -114,7 +153,7 @@ def squares(c_pad):
     return sq, top.max() if top.size else 0.0
 
 
-@njit(cache=True, fastmath={'reassoc', 'contract'})
+@njit(cache=CACHE, fastmath={'reassoc', 'contract'})
 def membrane_at(w_t, c_pad, n, oh, ow, o, stride):
     """float64 ``sum W[i, j, c, o] C[n, ih, iw, c]`` over the receptive field of (n, oh, ow), from the padded
     cumulative input; ``w_t`` is W transposed to (o, i, j, c) so that both operands are read contiguously.
@@ -130,7 +169,7 @@ def membrane_at(w_t, c_pad, n, oh, ow, o, stride):
     return total
 
 
-@njit(cache=True, inline='always')
+@njit(cache=CACHE, inline='always')
 def spiked(count, hi, lo, base, theta, row, o, s, lowest):
     """A neuron spiked (s = +1 or -1): its count moves and its next thresholds are b + (c + 1) theta and
     b + c theta (``lowest`` at c = 0), the expressions of :class:`NegativeSpikeNeuron`."""
@@ -140,7 +179,7 @@ def spiked(count, hi, lo, base, theta, row, o, s, lowest):
     lo[row, o] = base[o] + c * theta[o] if c > 0 else lowest
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def fire_float(m, count, hi, lo, base, theta, rows, all_rows, spikes, n_spk,
                 certify, exact, bound_l1, bound_l2, s_row, tiny, w_t, c_pad, h_out, w_out, stride, flagged):
     """The exact float rule (``>`` up, ``<=`` down) on the examined rows; with ``certify``, a neuron whose
@@ -171,7 +210,7 @@ def fire_float(m, count, hi, lo, base, theta, rows, all_rows, spikes, n_spk,
         flagged[r] = f
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def fire_int(m, count, hi, lo, base, theta, rows, all_rows, spikes, n_spk, lowest):
     """The exact integer rule (``>=`` up, ``<`` down) on the examined rows."""
     n_rows = m.shape[0] if all_rows else rows.size
@@ -189,7 +228,7 @@ def fire_int(m, count, hi, lo, base, theta, rows, all_rows, spikes, n_spk, lowes
         n_spk[r] = k
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def graded_levels(m, thresholds, strict):
     """Graded spikes: per neuron the number of levels j with ``m > T[j]`` (``strict``) or ``m >= T[j]``."""
     rows, cout = m.shape
@@ -205,7 +244,7 @@ def graded_levels(m, thresholds, strict):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def extract_events(spikes, n_spk, rows, all_rows, h_out, w_out):
     """Events (row-major order) of the int8 spikes of the examined rows."""
     n_rows = spikes.shape[0]
