@@ -124,6 +124,10 @@ CASES = [
     case('ckpt_k_mismatch_ann', FASHION_ANN, FASHION + ['--k', '2', '--mode', 'inference',
                                                         '--model_file', '{R}/mlp_k1.npz'],
          r'trained with k=1 but k=2 was requested'),
+    case('training_would_overwrite', FASHION_ANN, FASHION + ['--k', '1', '--epochs', '1', '--model_file',
+                                                             '{R}/mlp_k1.npz'],
+         r'mlp_k1.npz already holds a checkpoint; continue it with --resume True, or replace it .* with '
+         r'--overwrite True'),
     case('ckpt_k_mismatch_resume', FASHION_ANN, FASHION + ['--k', '0', '--resume', 'True',
                                                            '--model_file', '{R}/mlp_k1.npz'],
          r'trained with k=1 but k=0 was requested'),

@@ -12,7 +12,7 @@ import tensorlayer_patches
 from snn_conversion.ann import device, speed
 from snn_conversion.ann.cluster import cluster_from_env, train_mobilenet
 from snn_conversion.ann.trainer import Trainer, checkpoint_lock, default_model_file, evaluate, train
-from snn_conversion.core.checkpoint import open_checkpoint
+from snn_conversion.core.checkpoint import load_checkpoint, open_checkpoint
 from snn_conversion.core.errors import ArgumentParser, UserError, ensure_writable_dir, parse_bool, run_cli
 from snn_conversion.core.flags import (add_mobilenet_flags, add_seed_and_debug_flags, add_training_flags,
                                        check_at_least, check_positive)
@@ -61,6 +61,9 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
                    help='True: also print the test accuracy after every epoch, to see how much the final figure '
                         'moves by chance (an observation: the last epoch is still the result; default False, '
                         'as the authors\' scripts)')
+    p.add_argument('--overwrite', type=parse_bool, default=False,
+                   help='True: training without --resume may replace an existing checkpoint (and its training '
+                        'state); default False: it refuses, naming the epochs it would lose')
     p.add_argument('--xla', type=parse_bool, default=False,
                    help='True: train with XLA auto-clustering on the CPU (faster; the weights differ in the last '
                         'bits from a run without it, so a resumed run must keep the setting; default False)')
@@ -77,15 +80,28 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     return run_ann(arch, k, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
                    batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
                    resume=a.resume, seed=a.seed, full_precision=full_precision, B=B, ternary=ternary,
-                   threads=a.threads, observe_test=a.observe_test, xla=a.xla)
+                   threads=a.threads, observe_test=a.observe_test, xla=a.xla, overwrite=a.overwrite)
+
+
+def refuse_to_overwrite(model_file):
+    """A fresh training would replace ``model_file``: refuse in one line, naming what would be lost."""
+    if not os.path.isfile(model_file):
+        return
+    try:
+        epoch = load_checkpoint(model_file)[1].get('epoch')
+    except UserError:
+        epoch = None
+    raise UserError('%s already holds %s; continue it with --resume True, or replace it (and its training state) '
+                    'with --overwrite True' % (model_file, '%d epoch(s) of training' % epoch if epoch else 'a checkpoint'))
 
 
 def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_size=None, data_dir=None,
             download=False, num_test=None, resume=False, seed=0, full_precision=False, B=None, ternary=None,
-            threads=0, observe_test=False, xla=False):
+            threads=0, observe_test=False, xla=False, overwrite=False):
     """Train (``mode='training'``) or evaluate (``'inference'``), printing the ANN test accuracy; returns it.
 
-    ``xla``: train with XLA auto-clustering (:func:`snn_conversion.ann.speed.use_xla`); inference never uses it."""
+    ``xla``: train with XLA auto-clustering (:func:`snn_conversion.ann.speed.use_xla`); inference never uses it.
+    ``overwrite``: a training without ``resume`` may replace an existing checkpoint (else it refuses)."""
     d = arch.defaults
     epochs, learning_rate = epochs or d['epochs'], learning_rate or d['learning_rate']
     batch_size = batch_size or d['batch_size']
@@ -94,7 +110,9 @@ def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_si
         if xla:
             speed.use_xla()
         ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
-        with checkpoint_lock(model_file):
+        with checkpoint_lock(model_file):  # a live holder is named first
+            if not resume and not overwrite:
+                refuse_to_overwrite(model_file)
             return _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_dir, download,
                             num_test, resume, seed, full_precision, B, ternary, threads, observe_test)
     return _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_dir, download, num_test,

@@ -27,8 +27,8 @@ SG_SNN = os.path.join(ROOT, 'MNIST', 'Spiking_LeNet_MNIST_SG.py')
 CIFAR_ANN = os.path.join(ROOT, 'CIFAR10', 'Quant_CNN1_CIFAR10.py')
 
 # Runs a workspace script in this process after installing a fault: ``python -c INJECT <fault> <N> script args``.
-# 'checkpoint': the N-th np.savez call writes half of its bytes, then the process is SIGKILLed (a kill in the
-#   middle of writing a checkpoint);
+# 'checkpoint': the N-th .npz file write puts half of its bytes in its temporary file, then the process is
+#   SIGKILLed (a kill in the middle of writing a checkpoint);
 # 'logs': the N-th batch appends its first log file, then the process is SIGKILLed (a kill between the files of
 #   one batch).
 INJECT = r'''
@@ -41,18 +41,23 @@ def die():
     sys.stdout.flush()
     os.kill(os.getpid(), signal.SIGKILL)
 if fault == 'checkpoint':
-    import io, numpy as np
-    real = np.savez
-    def savez(f, **arrays):
+    import io
+    import snn_conversion.core.fileio as fileio
+    real = fileio.atomic_write
+    def atomic_write(path, mode, write):
+        if not path.endswith('.npz'):
+            return real(path, mode, write)
         calls[0] += 1
         if calls[0] != n:
-            return real(f, **arrays)
+            return real(path, mode, write)
         buf = io.BytesIO()
-        real(buf, **arrays)
-        f.write(buf.getvalue()[:len(buf.getvalue()) // 2])
-        f.flush()
-        die()
-    np.savez = savez
+        write(buf)
+        def half(f):
+            f.write(buf.getvalue()[:len(buf.getvalue()) // 2])
+            f.flush()
+            die()
+        return real(path, mode, half)
+    fileio.atomic_write = atomic_write
 else:
     import snn_conversion.snn.runs as runs
     real = runs.write_logs
@@ -122,7 +127,7 @@ def _train_args(data, model, *extra):
 
 def test_training_killed_while_writing_a_checkpoint_resumes_identically(data, reference, tmp_path):
     model = str(tmp_path / 'm.npz')
-    # np.savez calls: epoch 1 checkpoint, epoch 1 state, epoch 2 checkpoint, state, epoch 3 checkpoint (5th)
+    # .npz writes: epoch 1 checkpoint, epoch 1 state, epoch 2 checkpoint, state, epoch 3 checkpoint (5th)
     p = _run(['-c', INJECT, 'checkpoint', '5'] + _train_args(data, model), ok=False)
     assert p.returncode == -signal.SIGKILL, p.stderr[-2000:]
     assert 'epoch 2/4' in p.stdout and 'epoch 3/4' not in p.stdout
@@ -333,7 +338,8 @@ def test_second_training_on_one_checkpoint_fails_at_once(tmp_path, tiny_fashion)
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
-    third = subprocess.run(cmd[:-4] + ['--epochs', '1', '--data_dir', tiny_fashion, '--model_file', model],
+    third = subprocess.run(cmd[:-4] + ['--epochs', '1', '--data_dir', tiny_fashion, '--model_file', model,
+                                       '--overwrite', 'True'],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert third.returncode == 0, third.stderr
     assert 'note: taking over the checkpoint %s from a run that is gone (pid %d' % (model, first.pid) in third.stderr
@@ -386,3 +392,22 @@ def test_compiled_engine_without_a_usable_numba_cache(data, lenet, tmp_path, sit
     assert 'Traceback' not in p.stderr
     assert _logs(uncached) == _logs(cached)
     _same_run_json(uncached, cached)
+
+
+def test_training_without_resume_refuses_to_replace_a_checkpoint(data, reference, tmp_path):
+    """A training command without --resume on a checkpoint at epoch 4: one line naming the 4 epochs, files
+    untouched; --overwrite True replaces it deliberately."""
+    import shutil
+    model = str(tmp_path / 'm.npz')
+    for suffix in ('.npz', '.train_state.npz'):
+        shutil.copy(reference[:-4] + suffix, model[:-4] + suffix)
+    before = [open(model[:-4] + suffix, 'rb').read() for suffix in ('.npz', '.train_state.npz')]
+    p = _run(_train_args(data, model), ok=False)
+    err = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(err) == 1, p.stderr
+    assert 'm.npz already holds 4 epoch(s) of training; continue it with --resume True' in err[0]
+    assert [open(model[:-4] + suffix, 'rb').read() for suffix in ('.npz', '.train_state.npz')] == before
+    p = _run(_train_args(data, model, '--resume', 'False'), ok=False)  # the authors' first phase, typed again
+    assert p.returncode == 2 and 'already holds 4 epoch(s)' in p.stderr
+    _run(_train_args(data, model, '--epochs', '1', '--overwrite', 'True'))
+    assert load_checkpoint(model)[1]['epoch'] == 1
