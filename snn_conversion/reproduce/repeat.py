@@ -23,6 +23,7 @@ from snn_conversion.reproduce.runner import (ROOT, RowRun, add_curve_point, chec
 from snn_conversion.reproduce.scripts import ann_result, now_utc, parse_ann_line, parse_epoch_line
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 from snn_conversion.core.errors import UserError
+from snn_conversion.core.records import check_record
 from snn_conversion.core.fileio import file_sha256
 
 __all__ = ['repeat_path', 'read_repeats', 'RepeatRun', 'repeat_table']
@@ -48,6 +49,9 @@ def read_repeats(row, root=ROOT):
                 rec = json.load(f)
             if not isinstance(rec, dict) or rec.get('row') != row.id or rec.get('repeat_seed') != int(m.group(2)):
                 raise ValueError('it is not the record of row %s, seed %s' % (row.id, m.group(2)))
+            check_record(rec, path)
+        except (OSError, UnicodeDecodeError) as e:
+            raise UserError('%s cannot be read (%s)' % (path, getattr(e, 'strerror', None) or e))
         except ValueError as e:
             raise UserError('%s is damaged (%s); delete it and run the repeat again (its checkpoint is resumed)'
                             % (path, e))

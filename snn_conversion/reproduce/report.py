@@ -309,8 +309,13 @@ def _split(text, path):
 
 
 def _compose(path, root):
-    with open(path) as f:
-        text = f.read()
+    try:
+        with open(path) as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError('%s cannot be read (%s); restore it (git checkout -- %s): its text around the generated '
+                        'tables is written by hand' % (path, getattr(e, 'strerror', None) or e,
+                                                         os.path.basename(path)))
     head, tail = _split(text, path)
     return text, head + BEGIN + '\n' + render_tables(root) + END + tail
 

@@ -31,6 +31,7 @@ from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.fileio import atomic_write, atomic_write_text, file_sha256
 from snn_conversion.data.datasets import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import UserError
+from snn_conversion.core.records import VERSION as RECORD_VERSION, check_record
 from snn_conversion.core.provenance import git_revision
 
 __all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'run_row',
@@ -38,7 +39,6 @@ __all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'run_row',
            'run_recorded', 'save_record', 'export_table']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RECORD_VERSION = 1
 # what a row trained again keeps of its earlier run (``earlier_run`` in the record)
 EARLIER_RUN = ('ann', 'ann_float64', 'snn', 'checkpoint_sha256', 'checkpoint', 'finished', 'git_revision',
                'train_seconds')
@@ -58,7 +58,9 @@ def read_record(row, root=ROOT):
             rec = json.load(f)
         if not isinstance(rec, dict) or rec.get('row') != row.id:
             raise ValueError('it is not the record of row %s' % row.id)
-        return rec
+        return check_record(rec, path)
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError('%s cannot be read (%s)' % (path, getattr(e, 'strerror', None) or e))
     except ValueError as e:
         raise UserError('%s is damaged (%s); delete it and run again (checkpoints and logs are kept and resumed)'
                         % (path, e))
@@ -83,6 +85,7 @@ def save_record(path, record, **fields):
     """Update ``record`` with ``fields`` and its time stamp, and write it to ``path`` atomically."""
     record.update(fields)
     record['updated'] = now_utc()
+    check_record(record, path)  # a record is written only as one that reads back
     if not os.path.isdir(os.path.dirname(path)):
         os.makedirs(os.path.dirname(path))
     atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True) + '\n')
