@@ -84,7 +84,7 @@ FIELDS = {
     'resume': (dict, None), 'resume.epoch': (_int, 'an integer'), 'resume.sha256': (_str, 'a string'),
     'resume.file': (_str, 'a string'), 'resume.bytes': (_int, 'an integer'),
     'pretrained': (dict, None), 'pretrained.file': (_str, 'a string'), 'pretrained.sha256': (_str, 'a string'),
-    'pretrained.bytes': (_int, 'an integer'),
+    'pretrained.bytes': (_int, 'an integer'), 'pretrained.weights_sha256': (_str, 'a string'),
     'observed': (dict, None), 'earlier_run': (dict, None), 'observing': (dict, None),
 }
 FIELDS.update(('%s.%s' % (part, key), value) for part in ('ann', 'ann_float64') for key, value in _ANN.items())

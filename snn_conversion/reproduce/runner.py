@@ -13,11 +13,14 @@ where its files say it stopped, and its record is replaced, never duplicated.
 
 from __future__ import absolute_import, division, print_function
 
+import hashlib
 import json
 import os
 import platform
 import sys
 import time
+
+import numpy as np
 
 
 from snn_conversion.reproduce.oracle import float64_ann_correct
@@ -36,7 +39,7 @@ from snn_conversion.core.provenance import git_revision
 
 __all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'run_row',
            'machine_description', 'RowRun', 'dataset_dir', 'checkpoint_epoch', 'add_curve_point',
-           'run_recorded', 'save_record', 'export_table']
+           'run_recorded', 'save_record', 'export_table', 'weights_digest']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # what a row trained again keeps of its earlier run (``earlier_run`` in the record)
@@ -89,6 +92,17 @@ def save_record(path, record, **fields):
     if not os.path.isdir(os.path.dirname(path)):
         os.makedirs(os.path.dirname(path))
     atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True) + '\n')
+
+
+def weights_digest(path):
+    """SHA-256 of a checkpoint's parameters alone (dtype, shape and bytes of each array, in order): equal for two
+    trainings that gave the same weights, whatever their files' metadata (dates, commands) say."""
+    h = hashlib.sha256()
+    for array in load_checkpoint(path)[0]:
+        array = np.ascontiguousarray(array)
+        h.update(('%s%s' % (array.dtype.str, array.shape)).encode())
+        h.update(array.tobytes())
+    return h.hexdigest()
 
 
 def checkpoint_epoch(path):
@@ -350,7 +364,8 @@ class RowRun(object):
             if not os.path.isdir(os.path.dirname(path)):
                 os.makedirs(os.path.dirname(path))
             atomic_write(path, 'wb', lambda out: out.write(data))
-        shipped = dict(file=os.path.relpath(path, self.out), sha256=digest, bytes=os.path.getsize(path))
+        shipped = dict(file=os.path.relpath(path, self.out), sha256=digest, bytes=os.path.getsize(path),
+                       weights_sha256=weights_digest(path))
         if self.record.get('pretrained') != shipped:
             self.save(pretrained=shipped)
 

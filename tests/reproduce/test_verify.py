@@ -151,3 +151,15 @@ def test_verify_a_shipped_row_end_to_end(tmp_path):
     said = []
     assert not verify.verify(rows=[SHIPPED_ROW], root=copy, echo=said.append)
     assert 'ANN correct: recorded' in said[-1] and 'SNN correct' not in said[-1].split('|')[3], said[-1]
+
+
+def test_readme_lists_every_shipped_checkpoint_and_nothing_else():
+    import glob
+    import re
+    with open(os.path.join(ROOT, 'README.md')) as f:
+        text = f.read()
+    section = text.split('## Use a shipped network', 1)[1].split('\n## ', 1)[0]
+    listed = set(re.findall(r'cd (\w+) && python Spiking_\w+\.py [^`]*--model_file (pretrained/\w+\.npz)', section))
+    shipped = set((p.split(os.sep)[-3], 'pretrained/' + os.path.basename(p))
+                  for p in glob.glob(os.path.join(ROOT, '*', 'pretrained', '*.npz')))
+    assert listed == shipped
