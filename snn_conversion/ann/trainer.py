@@ -170,21 +170,23 @@ def checkpoint_meta(arch, k, full_precision, B=None, ternary=None):
 
 
 def save_epoch(trainer, model_file, epoch, learning_rate, meta, previous=None):
-    """After epoch ``epoch`` (1-based): the checkpoint, then the training state, each written atomically.
+    """After epoch ``epoch`` (1-based): the training state, then the checkpoint, each written atomically.
 
-    ``previous``: the provenance of the run this one resumes; it is kept in the checkpoint's record, so a
-    checkpoint trained in several phases names every command that shaped it.
+    The state comes first: whatever write fails or is killed, the training state on disk is the latest epoch
+    whose state is complete, and ``--resume True`` continues from it exactly (a checkpoint one epoch behind is
+    written again then; see :func:`train`).  ``previous``: the provenance of the run this one resumes; it is kept
+    in the checkpoint's record, so a checkpoint trained in several phases names every command that shaped it.
     """
-    record = provenance(epoch=int(epoch), learning_rate=float(learning_rate))
-    if previous:
-        record['previous'] = previous
-    save_checkpoint(model_file, trainer.export_params(), epoch=epoch, learning_rate=learning_rate,
-                    provenance=record, **meta)
     state = trainer.state()
     state['__epoch__'] = np.array(epoch)
     state['__learning_rate__'] = np.array(learning_rate)
     state['__xla__'] = np.array(speed.xla_enabled())
     atomic_savez(train_state_path(model_file), **state)
+    record = provenance(epoch=int(epoch), learning_rate=float(learning_rate))
+    if previous:
+        record['previous'] = previous
+    save_checkpoint(model_file, trainer.export_params(), epoch=epoch, learning_rate=learning_rate,
+                    provenance=record, **meta)
 
 
 def resumed_provenance(model_file):
@@ -261,7 +263,12 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
 
     ``observe_test``: print the test accuracy after every epoch too (see :func:`run_epochs`)."""
     params = None
-    if resume and (os.path.isfile(model_file) or not os.path.isfile(train_state_path(model_file))):
+    state_file = train_state_path(model_file)
+    if resume and not os.path.isfile(model_file) and not os.path.isfile(state_file):
+        # interrupted before its first epoch was saved: continuing is starting
+        print('note: nothing of %s is saved yet: training from the start' % model_file)
+        resume = False
+    if resume and os.path.isfile(model_file):
         # the run being resumed must fit the request
         params, _, _, _, ternary = open_checkpoint(model_file, arch, k=k, B=B, full_precision=full_precision,
                                                    ternary=ternary)
@@ -269,9 +276,12 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
                       threads=threads)
     start = resume_from(trainer, model_file, learning_rate, epochs, params) if resume else 0
     previous = resumed_provenance(model_file) if resume else None
+    meta = checkpoint_meta(arch, k, full_precision, B, ternary)
+    if start and (not os.path.isfile(model_file) or load_checkpoint(model_file)[1].get('epoch') != start):
+        # the checkpoint write of epoch ``start`` failed after its training state was saved: write it now
+        save_epoch(trainer, model_file, start, learning_rate, meta, previous)
     (x_tr, y_tr), (x_val, y_val) = data['train'], data['val']
-    run_epochs(trainer, model_file, start, epochs, learning_rate, checkpoint_meta(arch, k, full_precision, B, ternary),
-               previous,
+    run_epochs(trainer, model_file, start, epochs, learning_rate, meta, previous,
                lambda epoch, stop: trainer.run_epoch(x_tr, y_tr, seed, epoch, progress,
                                                      'epoch %d/%d' % (epoch + 1, epochs), stop),
                lambda: trainer.count_correct(x_val, y_val) / float(len(x_val)),

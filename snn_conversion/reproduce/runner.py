@@ -19,6 +19,7 @@ import os
 import platform
 import sys
 import time
+import zipfile
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_lin
                                               run_script)
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 from snn_conversion.core import architectures
-from snn_conversion.core.checkpoint import load_checkpoint
+from snn_conversion.core.checkpoint import load_checkpoint, train_state_path
 from snn_conversion.core.fileio import atomic_write, atomic_write_text, file_sha256
 from snn_conversion.data.datasets import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import UserError
@@ -103,6 +104,15 @@ def weights_digest(path):
         h.update(('%s%s' % (array.dtype.str, array.shape)).encode())
         h.update(array.tobytes())
     return h.hexdigest()
+
+
+def state_epoch(model_file):
+    """The epoch of a checkpoint's training state (0 without a readable one)."""
+    try:
+        with np.load(train_state_path(model_file)) as z:
+            return int(z['__epoch__'])
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return 0
 
 
 def checkpoint_epoch(path):
@@ -269,15 +279,18 @@ class RowRun(object):
             # beside the new ones, to be compared with them, and claim nothing meanwhile
             self.record['earlier_run'] = dict((key, self.record.pop(key)) for key in EARLIER_RUN if key in self.record)
             self.record['earlier_run']['curve'] = list(self.record['curve'])
-        # the curve holds only what the checkpoint stands on: points past it (a lost checkpoint, a restart
+        # the training state can be one epoch ahead of the checkpoint (the checkpoint's write failed; the training
+        # writes it again when it resumes)
+        saved = max(done, state_epoch(self.model_file))
+        # the curve holds only what the saved files stand on: points past them (a lost checkpoint, a restart
         # with other flags) would be mixed with the new run's
-        curve = [c for c in self.record['curve'] if c[0] <= done]
+        curve = [c for c in self.record['curve'] if c[0] <= saved]
         self.save(epochs_done=done, status='training' if done < self.row.epochs else 'trained', curve=curve,
                   train_seconds=round(sum(c[3] for c in curve), 1))
         if done >= self.row.epochs:
             return False
         argv = self.train_argv(self.row.epochs)
-        if done:
+        if saved:
             argv += ['--resume', 'True']
         self.echo('%s: training %d -> %d epochs' % (self.row.id, done, self.row.epochs))
         self.run_step('train', argv, self._on_train_line)

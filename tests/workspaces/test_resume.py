@@ -365,16 +365,65 @@ def test_full_disk_during_a_simulation_then_resume(data, lenet, tmp_path, site):
     _same_run_json(cut, full)
 
 
-def test_full_disk_during_training_then_resume(data, reference, tmp_path):
-    """ENOSPC writing epoch 2's training state (its checkpoint was written): one line, exit 2; resumed, the
-    training ends with the arrays of an uninterrupted one."""
+@pytest.mark.parametrize('site, state_epoch, checkpoint_epoch', [
+    ('train_state@1', None, None), ('m.npz@1', 1, None), ('train_state@2/mid', 1, 1), ('m.npz@2/mid', 2, 1)])
+def test_full_disk_during_training_then_resume(data, reference, tmp_path, site, state_epoch, checkpoint_epoch):
+    """ENOSPC writing a training state or a checkpoint, in the first epoch or a later one, before the write or in
+    its middle: one line, exit 2, the files of the last complete save intact (the training state is written
+    first); resumed, the training ends with the arrays of an uninterrupted one and counts its epochs right."""
     model = str(tmp_path / 'm.npz')
-    p = _run(_train_args(data, model), ok=False, env=_full_disk('train_state@2'))
+    p = _run(_train_args(data, model), ok=False, env=_full_disk(site))
     err = [line for line in p.stderr.splitlines() if line.startswith('error:')]
-    assert p.returncode == 2 and len(err) == 1 and 'Traceback' not in p.stderr and 'm.train_state.npz (No space left on device)' in err[0], p.stderr
-    assert load_checkpoint(model)[1]['epoch'] == 2 and int(read_npz(model[:-4] + '.train_state.npz')['__epoch__']) == 1
-    _run(_train_args(data, model, '--resume', 'True'))
+    assert p.returncode == 2 and len(err) == 1 and 'Traceback' not in p.stderr and '(No space left on device)' in err[0], p.stderr
+    state = model[:-4] + '.train_state.npz'
+    assert (int(read_npz(state)['__epoch__']) if os.path.isfile(state) else None) == state_epoch
+    assert (load_checkpoint(model)[1]['epoch'] if os.path.isfile(model) else None) == checkpoint_epoch
+    assert not [f for f in os.listdir(str(tmp_path)) if '.tmp-' in f]
+    p = _run(_train_args(data, model, '--resume', 'True'))
+    done = state_epoch or 0
+    assert ('epoch %d/4' % done) not in p.stdout and 'epoch 4/4' in p.stdout and 'epoch 5/' not in p.stdout
+    assert p.stdout.count('(saved ') == 4 - done
     _assert_same_training(model, reference)
+
+
+def _train_until(cmd, seconds):
+    """Start a training; once it reaches its first step (its 'device:' line), let it run ``seconds`` (None: to
+    its end), then SIGKILL it if it still runs.  Returns (finished, seconds it trained)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
+    for line in proc.stdout:
+        if line.startswith('device:'):
+            break
+    t0 = time.time()
+    try:
+        proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return False, time.time() - t0
+    assert proc.returncode == 0
+    return True, time.time() - t0
+
+
+def test_killed_at_random_points_always_resumes_identically(tmp_path):
+    """SIGKILL at a random moment of a random epoch (the first included, and during the writes), again and again
+    on one training, each time followed by the same command with --resume True: the training ends with the
+    arrays of an uninterrupted one."""
+    import random
+    data = make_mnist_like(str(tmp_path / 'fashion'), n_train=4000, n_test=100)
+    whole, model = str(tmp_path / 'whole.npz'), str(tmp_path / 'm.npz')
+    _, seconds = _train_until([sys.executable] + _train_args(data, whole), None)
+    rng = random.Random(7)
+    kills = 0
+    while kills < 6:
+        finished, _ = _train_until([sys.executable] + _train_args(data, model, '--resume', 'True'),
+                                   rng.uniform(0.0, seconds))
+        if finished:
+            break
+        kills += 1
+    else:
+        _train_until([sys.executable] + _train_args(data, model, '--resume', 'True'), None)
+    assert kills >= 3, 'too few kills to mean anything (%d)' % kills
+    _assert_same_training(model, whole)
 
 
 @pytest.mark.parametrize('site', ['snn_numba_probe', 'snn_numba_probe/mid'])
