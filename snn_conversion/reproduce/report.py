@@ -341,6 +341,11 @@ def status_lines(root=ROOT):
         lines.append('%s (seed %s): %s' % (table.name, table.seed, table.title))
         for row in table.rows:
             rec = read_record(row, root)
-            state = 'done' if rec and rec.get('status') == 'done' else _progress(row, rec).replace('**', '')
+            state = _progress(row, rec).replace('**', '')
+            if rec and rec.get('status') == 'done':
+                shipped = rec.get('pretrained')
+                here = shipped and os.path.isfile(os.path.join(root, row.workspace, shipped['file']))
+                state = 'done, checkpoint %s' % (shipped['file'] if here else 'not in the repository (trained '
+                                                                              'elsewhere; the command retrains it)')
             lines.append('  %-24s %-15s %s' % (row.id, row.label, state))
     return lines
