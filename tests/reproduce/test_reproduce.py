@@ -301,6 +301,18 @@ runner.run_table(_tiny_table(epochs=%(epochs)d), rows=['lenet_mnist_k1'], data_r
 '''
 
 
+def _wait_for_first_epoch(proc, row, out, seconds=300):
+    """Until the runner ``proc`` has recorded the first epoch of ``row`` under ``out``."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        rec = runner.read_record(row, out) if os.path.isfile(runner.record_path(row, out)) else None
+        if rec and rec.get('curve'):
+            return
+        assert proc.poll() is None, 'the runner ended before its first epoch'
+        time.sleep(0.2)
+    pytest.fail('no epoch recorded in time')
+
+
 def test_kill_and_rerun_resumes_without_duplicates(tmp_path):
     """SIGKILL the runner (and its script) during training; the same command finishes the row from the saved
     epochs, and the record holds every epoch once."""
@@ -311,16 +323,8 @@ def test_kill_and_rerun_resumes_without_duplicates(tmp_path):
     row = _tiny_table(epochs=4).rows[1]
     proc = subprocess.Popen([sys.executable, '-c', code], start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
     try:
-        while time.time() < deadline:
-            rec = runner.read_record(row, out) if os.path.isfile(runner.record_path(row, out)) else None
-            if rec and rec.get('curve'):
-                break
-            assert proc.poll() is None, 'the runner ended before its first epoch'
-            time.sleep(0.2)
-        else:
-            pytest.fail('no epoch recorded in time')
+        _wait_for_first_epoch(proc, row, out)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -364,15 +368,7 @@ def test_a_signal_to_the_runner_alone_ends_its_child_too(tmp_path, sig):
     proc = subprocess.Popen([sys.executable, '-c', code], start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, universal_newlines=True)
     try:
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            rec = runner.read_record(row, out) if os.path.isfile(runner.record_path(row, out)) else None
-            if rec and rec.get('curve'):
-                break
-            assert proc.poll() is None, 'the runner ended before its first epoch'
-            time.sleep(0.2)
-        else:
-            pytest.fail('no epoch recorded in time')
+        _wait_for_first_epoch(proc, row, out)
         assert _processes_naming(out + '/MNIST/lenet_mnist_k1.npz'), 'the training child is not running'
         os.kill(proc.pid, sig)
         _, err = proc.communicate(timeout=200)
