@@ -51,7 +51,7 @@ def main(argv):
     x, y = load_test_inputs(arch.dataset, data_dir=a.data_dir, num_test=a.num_test)
     log_dir = os.path.join(HERE, 'figs', arch.log_tag(a.k))
     batch = arch.defaults['sim_batch_size']
-    res = spiking_utils.run_test_set(net, x, y, a.time_steps, batch, log_dir=log_dir)
+    res = spiking_utils.run_test_set(net, x, y, a.time_steps, batch, log_dir=log_dir, overwrite=True)  # the demo's own
     snn_acc = 100.0 * res['correct'] / res['n']
     spiking_utils.write_run_info(log_dir, arch, a.k, a.time_steps, batch, res['n'], model_file, 'exact',
                                  snn_accuracy=float(snn_acc[-1]), ann_accuracy=100.0 * ann_acc,

@@ -338,8 +338,9 @@ class RowRun(object):
                 same = json.load(f)['key'].get('checkpoint_sha256') == digest
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             same = False
-        if same:  # an interrupted simulation of this very checkpoint
-            argv.append('--resume')
+        # an interrupted simulation of this very checkpoint is resumed; the logs of an earlier checkpoint of the
+        # row are replaced (the record names the new one)
+        argv += ['--resume'] if same else ['--overwrite', 'True']
         t0 = time.time()
         self.run_step('simulate', argv)
         snn = summarize_logs(log_dir, self.record['ann']['correct'], digest, time.time() - t0)

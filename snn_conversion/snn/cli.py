@@ -70,6 +70,9 @@ def _snn_cli(arch_name, script_file, argv):
                    help='simulate only the I-th of N contiguous slices of the test set (logs in <log_dir>/shard-I-of-N)')
     add_resume_flag(p, 'True: continue an interrupted run after its last complete batch (the logs come out '
                        'byte-identical to an uninterrupted run)')
+    p.add_argument('--overwrite', type=parse_bool, default=False,
+                   help='True: replace the logs of another run in the log folder (default False: refuse, naming what '
+                        'differs; the same run is continued, or found complete)')
     p.add_argument('--merge', action='store_true',
                    help='merge the finished shard-I-of-N logs of <log_dir> into one run (identical to an unsharded one)')
     p.add_argument('--engine', choices=ENGINES, default=None,
@@ -145,6 +148,7 @@ def _simulate(arch, a, net, model_file, log_dir, shard):
     digest = file_sha256(model_file)  # once: the resume key and run.json
     with net.set_workers(a.workers):
         res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir, shard=shard, resume=a.resume,
+                           overwrite=a.overwrite,
                            key=dict(checkpoint_sha256=digest), lock=False)
     acc = 100.0 * res['correct'] / res['n']
     extra = dict(shard='%d/%d' % shard, batches=[res['batches'].start, res['batches'].stop]) if shard else {}

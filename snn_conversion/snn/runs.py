@@ -54,6 +54,27 @@ class Progress(object):
             open(os.path.join(self.log_dir, name), 'w').close()
         self.save()
 
+    def same_run_recorded(self, overwrite):
+        """Before a run without ``--resume``: True when the folder holds batches of this very run (same key: it is
+        continued, or found complete); False when it holds nothing, or another run's logs and ``overwrite``; else
+        a one-line refusal naming what differs (nothing is replaced without being asked)."""
+        try:
+            with open(self.path) as f:
+                rec = json.load(f)
+            key, done = rec['key'], int(rec['done'])
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        if done <= 0:
+            return False
+        mine = json.loads(json.dumps(self.key))
+        if key == mine:
+            return True
+        if overwrite:
+            return False
+        diff = sorted(k for k in set(key) | set(mine) if key.get(k) != mine.get(k))
+        raise UserError('%s holds the logs of another run (%d batches; another %s); replace them with --overwrite '
+                        'True, or use another --log_dir' % (self.log_dir, done, ', '.join(diff)))
+
     def resume(self):
         """Continue the recorded run; False (nothing recorded) means start afresh."""
         if not os.path.isfile(self.path):
@@ -148,7 +169,7 @@ def log_dir_lock(log_dir):
 
 
 def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True, shard=None, resume=False,
-                 key=None, lock=True):
+                 key=None, lock=True, overwrite=False):
     """Simulate the (streamed) test set batch by batch; optionally write the log files.
 
     ``shard`` = (i, n) simulates only the i-th of n contiguous batch-aligned slices; :func:`merge_shards`
@@ -164,18 +185,22 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True,
     ``steps_run`` (max over batches), ``unconverged`` (batches still active at T), ``batches`` (range),
     ``resumed_batches`` (complete batches found on disk).
 
-    ``lock``: hold :func:`log_dir_lock` while running (False: the caller holds it already).
+    ``lock``: hold :func:`log_dir_lock` while running (False: the caller holds it already).  Without ``resume``,
+    a folder holding this very run is continued (or found complete), and another run's logs are replaced only
+    with ``overwrite`` (:meth:`Progress.same_run_recorded`).
     """
     if log_dir is not None and lock:
         ensure_writable_dir(log_dir, 'logs')
         with log_dir_lock(log_dir):
-            return run_test_set(net, x, y, time_steps, batch_size, log_dir, progress, shard, resume, key, lock=False)
+            return run_test_set(net, x, y, time_steps, batch_size, log_dir, progress, shard, resume, key, lock=False,
+                                overwrite=overwrite)
     batches = shard_batches(len(x), batch_size, shard)
     state = Progress(log_dir, run_key(net, x, y, time_steps, batch_size, shard, **(key or {})), net.log_files,
                       time_steps)
     resumed = 0
     if log_dir is not None:
         ensure_writable_dir(log_dir, 'logs')
+        resume = resume or state.same_run_recorded(overwrite)
         if resume and state.resume():
             resumed = state.done
             print('resuming %s: %d of %d batches already complete' % (log_dir, resumed, len(batches)))

@@ -460,3 +460,21 @@ def test_training_without_resume_refuses_to_replace_a_checkpoint(data, reference
     assert p.returncode == 2 and 'already holds 4 epoch(s)' in p.stderr
     _run(_train_args(data, model, '--epochs', '1', '--overwrite', 'True'))
     assert load_checkpoint(model)[1]['epoch'] == 1
+
+
+def test_simulation_into_a_folder_of_another_run_refuses_unless_asked(data, lenet, tmp_path):
+    """Logs of a finished run in the folder: the same command again finds it complete (logs unchanged); another
+    command refuses in one line naming what differs; --overwrite True replaces them."""
+    common = [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '50']
+    folder = str(tmp_path / 'logs')
+    _run(common + ['--time_steps', '10', '--log_dir', folder])
+    first = _logs(folder)
+    p = _run(common + ['--time_steps', '10', '--log_dir', folder])
+    assert '4 of 4 batches already complete' in p.stdout and _logs(folder) == first
+    p = _run(common + ['--time_steps', '12', '--log_dir', folder], ok=False)
+    err = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(err) == 1 and 'holds the logs of another run (4 batches; another time_steps' \
+        in err[0] and '--overwrite True' in err[0], p.stderr
+    assert _logs(folder) == first
+    _run(common + ['--time_steps', '12', '--log_dir', folder, '--overwrite', 'True'])
+    assert _logs(folder) != first
