@@ -23,7 +23,7 @@ from snn_conversion.reproduce.scripts import ann_result, parse_ann_line
 from snn_conversion.reproduce.summary import summarize_logs
 from snn_conversion.reproduce.tables import TABLES, chosen_rows, get_table
 
-__all__ = ['verify_row', 'verify', 'first_difference', 'SNN_FIELDS']
+__all__ = ['verify_row', 'verify', 'derive', 'compare', 'first_difference', 'SNN_FIELDS']
 
 # the SNN's numbers compared, as the record names them
 SNN_FIELDS = ('correct', 'first_step', 'stable_step', 'spikes_per_image', 'sops_per_image')
@@ -44,6 +44,43 @@ def _compare(pairs):
     return [(name, first_difference(name, recorded, now)) for name, recorded, now in pairs]
 
 
+def derive(run, path, echo=print):
+    """The numbers of ``run``'s row from the checkpoint ``path``, by the steps that do not train: {'ann': the
+    inference's entry, 'float64': correct images, 'snn': the SNN's summary} (no SNN for a full-precision row)."""
+    row = run.row
+    digest = file_sha256(path)
+    scratch = tempfile.mkdtemp(prefix='snn_verify_')
+    try:
+        log_file = os.path.join(scratch, row.id + '.log')
+        found = []
+        t0 = time.time()
+        echo('%s: ANN inference of %s' % (row.id, path))
+        run.run_script(run.inference_argv(path), log_file, lambda line: found.append(parse_ann_line(line)),
+                       'inference of %s' % row.id)
+        out = dict(ann=ann_result(found, time.time() - t0, digest, 'inference of %s' % row.id, log_file))
+        if row.full_precision:
+            return out
+        out['float64'] = float64_ann_correct(row, path, run.data_dir)[0]
+        log_dir = os.path.join(scratch, 'logs')
+        echo('%s: SNN on the test set' % row.id)
+        run.run_script(run.simulate_argv(path, log_dir), log_file, None, 'simulation of %s' % row.id)
+        # the steps are counted against the ANN measured now
+        out['snn'] = summarize_logs(log_dir, out['ann']['correct'], digest, 0.0)
+        return out
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def compare(rec, derived):
+    """[(what was compared, '' or the first difference)] of a record and :func:`derive`'s numbers."""
+    ann = derived['ann']
+    out = _compare([('ANN correct', rec['ann']['correct'], ann['correct']), ('ANN images', rec['ann']['n'], ann['n'])])
+    if 'snn' in derived:
+        out += _compare([('float64 ANN correct', (rec.get('ann_float64') or {}).get('correct'), derived['float64'])])
+        out += _compare([('SNN ' + name, rec['snn'][name], derived['snn'][name]) for name in SNN_FIELDS])
+    return out
+
+
 def verify_row(table, row, data_root=None, threads=1, python=None, root=ROOT, echo=print):
     """[(what was compared, '' or the first difference)] of one finished row; a one-line error for a row that
     is not finished or has no shipped checkpoint."""
@@ -59,29 +96,7 @@ def verify_row(table, row, data_root=None, threads=1, python=None, root=ROOT, ec
     if digest != rec.get('checkpoint_sha256'):
         return [('checkpoint sha256', 'checkpoint sha256: recorded %s, shipped file %s'
                  % (rec.get('checkpoint_sha256'), digest))]
-    scratch = tempfile.mkdtemp(prefix='snn_verify_')
-    try:
-        log_file = os.path.join(scratch, row.id + '.log')
-        found = []
-        t0 = time.time()
-        echo('%s: ANN inference of %s' % (row.id, os.path.relpath(path, root)))
-        run.run_script(run.inference_argv(path), log_file, lambda line: found.append(parse_ann_line(line)),
-                       'inference of %s' % row.id)
-        ann = ann_result(found, time.time() - t0, digest, 'inference of %s' % row.id, log_file)
-        out = _compare([('ANN correct', rec['ann']['correct'], ann['correct']),
-                        ('ANN images', rec['ann']['n'], ann['n'])])
-        if row.full_precision:
-            return out
-        correct, n = float64_ann_correct(row, path, run.data_dir)
-        out += _compare([('float64 ANN correct', (rec.get('ann_float64') or {}).get('correct'), correct)])
-        log_dir = os.path.join(scratch, 'logs')
-        echo('%s: SNN on the test set' % row.id)
-        run.run_script(run.simulate_argv(path, log_dir), log_file, None, 'simulation of %s' % row.id)
-        snn = summarize_logs(log_dir, ann['correct'], digest, 0.0)  # steps against the ANN measured now
-        out += _compare([('SNN ' + name, rec['snn'][name], snn[name]) for name in SNN_FIELDS])
-        return out
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    return compare(rec, derive(run, path, echo))
 
 
 def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
