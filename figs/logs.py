@@ -24,7 +24,7 @@ from snn_conversion.core import architectures  # noqa: E402
 from snn_conversion.core.families import FAMILIES, PROGRESS_FILE  # noqa: E402
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
 
-__all__ = ['LogRun', 'check_against_run_json', 'read_log_dir', 'infer_time_steps', 'find_log_dirs', 'figure_cli', 'save_figure']
+__all__ = ['LogRun', 'check_against_run_json', 'check_against_progress', 'read_log_dir', 'infer_time_steps', 'find_log_dirs', 'figure_cli', 'save_figure']
 
 DEFAULT_IMAGES = 10000
 
@@ -91,6 +91,7 @@ class LogRun(object):
         self.n_batches = n_lines // self.time_steps
         if info:
             check_against_run_json(path, info, sorted(cols), n_lines)
+        check_against_progress(path, cols, self.time_steps)
         self.cols = {key: v.reshape(self.n_batches, self.time_steps) for key, v in cols.items()}
         self.num_images = int(num_images or info.get('num_images') or DEFAULT_IMAGES)
         arch_name = arch or info.get('architecture')
@@ -141,6 +142,28 @@ def check_against_run_json(path, info, columns, n_lines):
     if problems:
         raise UserError('%s does not fit its run.json (%s): mixed or partial runs; simulate again into an empty '
                         'folder' % (path, '; '.join(problems)))
+
+
+def check_against_progress(path, columns, time_steps):
+    """Refuse a log folder whose files do not add up to the totals its ``progress.json`` recorded batch by batch
+    (the file of another run with as many lines put in, a file edited): every file is checked, step by step.
+    Folders without a progress record (the authors' logs, merged shards) are not checked here."""
+    progress = os.path.join(path, PROGRESS_FILE)
+    if not os.path.isfile(progress):
+        return
+    try:
+        with open(progress) as f:
+            totals = json.load(f)['totals']
+        recorded = {name: np.asarray(totals[key], dtype=np.float64) for name, key in
+                    (('accuracy', 'correct'), ('spike_num', 'spike_num'), ('sop_num', 'sop_num'),
+                     ('spike_collect', 'spike_collect')) if name in columns}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UserError('%s is damaged (%s): simulate again into an empty folder' % (progress, e))
+    for name, values in sorted(recorded.items()):
+        sums = columns[name].reshape(-1, time_steps).sum(axis=0)
+        if values.shape != sums.shape or not np.array_equal(values, sums):
+            raise UserError('%s/%s.txt does not add up to the totals of its progress.json (another run\'s file, or '
+                            'an edited one): simulate again into an empty folder' % (path, name))
 
 
 def _default_label(path, info):

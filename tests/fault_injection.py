@@ -211,6 +211,8 @@ CASES = [
     # ---- log folders that do not fit their run.json, damaged or unfinished runs
     case('figure_two_runs_mixed', FIGURE, ['{R}/logs/doubled'],
          r'logs/doubled does not fit its run.json \(\d+ lines per file where \d+ batches x T=40 make \d+\)'),
+    case('figure_file_of_another_run', FIGURE, ['{R}/logs/swapped'],
+         r'logs/swapped/sop_num.txt does not add up to the totals of its progress.json'),
     case('figure_family_file_missing', FIGURE, ['{R}/logs/no_collect'],
          r'logs/no_collect does not fit its run.json \(spike_collect.txt missing\)'),
     case('merge_shard_run_json_damaged', FASHION_SNN, FASHION + ['--model_file', '{R}/mlp_k1.npz', '--log_dir',
@@ -374,6 +376,9 @@ def build(root):
         text = open(os.path.join(doubled, name)).read()
         open(os.path.join(doubled, name), 'w').write(text * 2)
     os.remove(os.path.join(_copy(R('logs', 'done'), R('logs', 'no_collect')), 'spike_collect.txt'))
+    swapped = _copy(R('logs', 'done'), R('logs', 'swapped'))  # one file of another run, with as many lines
+    lines = open(os.path.join(swapped, 'sop_num.txt')).read().split()
+    open(os.path.join(swapped, 'sop_num.txt'), 'w').write(''.join('%d\n' % (int(v) + 1) for v in lines))
     open(os.path.join(_copy(R('logs', 'done'), R('logs', 'bad_run_json')), 'run.json'), 'w').write('{"time_st')
     for i in (1, 2):  # two finished shards, the first one's run.json damaged
         _copy(R('logs', 'done'), R('logs', 'shards', 'shard-%d-of-2' % i))
