@@ -25,15 +25,18 @@ def summarize_logs(log_dir, ann_correct, digest, seconds):
         return [values[i::T] for i in range(T)]  # per step, the batches' values
 
     correct = [int(round(sum(v))) for v in column('accuracy.txt')]
-    spikes = sum(column('spike_num.txt')[-1]) / float(n)
-    sops = sum(column('sop_num.txt')[-1]) / float(n)
+    # cumulative spikes and SOPs per image at every step (the figures' curves); the last is the run's total
+    spikes_per_step = [round(sum(v) / float(n), 1) for v in column('spike_num.txt')]
+    sops_per_step = [round(sum(v) / float(n), 1) for v in column('sop_num.txt')]
+    spikes, sops = sum(column('spike_num.txt')[-1]) / float(n), sum(column('sop_num.txt')[-1]) / float(n)
     reached = [t + 1 for t, c in enumerate(correct) if c == ann_correct]
     first = reached[0] if reached else None
     stable = first_matching_step(correct, ann_correct)
     return dict(accuracy=[round(100.0 * c / n, 4) for c in correct], correct=correct, n=n, time_steps=T,
                 final=round(100.0 * correct[-1] / n, 4), first_step=first, stable_step=stable,
                 steps_run=info.get('steps_run'), spikes_per_image=round(spikes, 1), sops_per_image=round(sops, 1),
-                seconds=round(seconds, 1), log_dir=log_dir, checkpoint_sha256=digest)
+                spikes_per_step=spikes_per_step, sops_per_step=sops_per_step, seconds=round(seconds, 1),
+                log_dir=log_dir, checkpoint_sha256=digest)
 
 
 def summary_line(rec):

@@ -23,10 +23,11 @@ from snn_conversion.reproduce.scripts import ann_result, parse_ann_line
 from snn_conversion.reproduce.summary import summarize_logs
 from snn_conversion.reproduce.tables import TABLES, chosen_rows, get_table
 
-__all__ = ['verify_row', 'verify', 'derive', 'compare', 'first_difference', 'SNN_FIELDS']
+__all__ = ['verify_row', 'verify', 'derive', 'compare', 'first_difference', 'SNN_FIELDS', 'SNN_STEP_FIELDS']
 
 # the SNN's numbers compared, as the record names them
 SNN_FIELDS = ('correct', 'first_step', 'stable_step', 'spikes_per_image', 'sops_per_image')
+SNN_STEP_FIELDS = ('spikes_per_step', 'sops_per_step')  # compared where the record has them (rows since 2026-12-04)
 
 
 def first_difference(name, recorded, now):
@@ -77,7 +78,8 @@ def compare(rec, derived):
     out = _compare([('ANN correct', rec['ann']['correct'], ann['correct']), ('ANN images', rec['ann']['n'], ann['n'])])
     if 'snn' in derived:
         out += _compare([('float64 ANN correct', (rec.get('ann_float64') or {}).get('correct'), derived['float64'])])
-        out += _compare([('SNN ' + name, rec['snn'][name], derived['snn'][name]) for name in SNN_FIELDS])
+        out += _compare([('SNN ' + name, rec['snn'][name], derived['snn'][name]) for name in SNN_FIELDS
+                         + tuple(name for name in SNN_STEP_FIELDS if name in rec['snn'])])
     return out
 
 

@@ -117,6 +117,9 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
     assert 'snn' not in fp and fp['ann']['n'] == 40
     snn = q['snn']
     assert snn['n'] == 40 and len(snn['correct']) == 6
+    assert len(snn['spikes_per_step']) == len(snn['sops_per_step']) == 6
+    assert snn['spikes_per_step'][-1] == snn['spikes_per_image'] and snn['sops_per_step'][-1] == snn['sops_per_image']
+    assert snn['spikes_per_step'] == sorted(snn['spikes_per_step'])  # cumulative
     assert snn['correct'][-1] == q['ann']['correct'], 'lossless: the SNN ends where the ANN is'
     assert os.path.isfile(os.path.join(out, snn['log_dir'], 'accuracy.txt'))
     for step in ('train', 'inference', 'simulate'):

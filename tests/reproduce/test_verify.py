@@ -76,7 +76,9 @@ def test_verify_equal_then_each_changed_number_is_named(finished):
                         (lambda r: r['snn'].update(spikes_per_image=r['snn']['spikes_per_image'] + 0.1),
                          'SNN spikes_per_image: recorded'),
                         (lambda r: r['snn'].update(sops_per_image=r['snn']['sops_per_image'] + 0.1),
-                         'SNN sops_per_image: recorded')]:
+                         'SNN sops_per_image: recorded'),
+                        (lambda r: r['snn']['spikes_per_step'].__setitem__(2, 0.5),
+                         'SNN spikes_per_step[step 3]: recorded')]:
         changed = json.loads(json.dumps(rec))
         edit(changed)
         diffs = [d for _, d in verify.compare(changed, derived) if d]
