@@ -409,12 +409,12 @@ def test_killed_at_random_points_always_resumes_identically(tmp_path):
     on one training, each time followed by the same command with --resume True: the training ends with the
     arrays of an uninterrupted one."""
     import random
-    data = make_mnist_like(str(tmp_path / 'fashion'), n_train=3000, n_test=100)
+    data = make_mnist_like(str(tmp_path / 'fashion'), n_train=2500, n_test=100)
     whole, model = str(tmp_path / 'whole.npz'), str(tmp_path / 'm.npz')
     _, seconds = _train_until([sys.executable] + _train_args(data, whole), None)
     rng = random.Random(7)
     kills = 0
-    while kills < 4:
+    while kills < 3:
         finished, _ = _train_until([sys.executable] + _train_args(data, model, '--resume', 'True'),
                                    rng.uniform(0.0, seconds))
         if finished:
