@@ -189,6 +189,20 @@ class Architecture(object):
         h, w, c = self._shapes[-1]
         return c if self.global_pool else h * w * c
 
+    def block_labels(self):
+        """Short names of the hidden blocks, for figures: 'fc400' (a kernel covering its whole input),
+        'dw3x3/2' (depthwise), 'c5x5 20' (convolution; '/2': stride 2)."""
+        labels = []
+        for i, blk in enumerate(self.blocks):
+            h, w, _ = self._shapes[i]
+            stride = '/%d' % blk.stride if blk.stride > 1 else ''
+            if blk.kernel == h == w and blk.padding == 'VALID' and not blk.depthwise:
+                labels.append('fc%d' % blk.filters)
+            else:
+                labels.append('%s%dx%d%s %d' % ('dw' if blk.depthwise else 'c', blk.kernel, blk.kernel, stride,
+                                                blk.filters))
+        return labels
+
     def neurons_per_layer(self):
         """Number of spiking neurons of each hidden block."""
         return [h * w * c for (h, w, c) in self._shapes[1:]]

@@ -45,6 +45,10 @@ def main(argv):
                         'none is named; --rows alone names rows of any table) from the shipped checkpoints '
                         '<workspace>/pretrained/<row>.npz: sha256, ANN inference, float64 ANN, SNN on the test set, '
                         'each compared with the record; exit 0 when all agree, 1 on any difference; writes nothing')
+    p.add_argument('--fill', action='store_true',
+                   help='with --verify: where every compared number agrees, add to the record the numbers it was '
+                        'written without (spikes and SOPs per step, spikes per layer: the figures\' data); no '
+                        'recorded number is changed')
     p.add_argument('--write_results', action='store_true', help='write RESULTS.md\'s tables from the records')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
@@ -64,12 +68,16 @@ def main(argv):
         raise UserError('--%s needs the tables (%s)' % (modes[0], ', '.join(TABLES)))
     if a.repeat is not None and a.repeat < 1:
         raise UserError('--repeat needs a seed >= 1 (seed 0 is the rows themselves), got %d' % a.repeat)
+    if a.fill and not a.verify:
+        raise UserError('--fill goes with --verify (it fills records from a verified run)')
     if a.list:
         print('\n'.join(report.status_lines()))
         return 0
     if a.verify:
         agree = verify.verify(a.tables or None, a.rows.split(',') if a.rows else None, data_root=a.data_root,
-                              threads=a.threads)
+                              threads=a.threads, fill=a.fill)
+        if a.fill:
+            print('%s %s' % (report.RESULTS, 'updated' if report.write_results() else 'unchanged'))
         return 0 if agree else 1
     if a.export_resume:
         for name in a.tables or list(TABLES):

@@ -32,11 +32,15 @@ def summarize_logs(log_dir, ann_correct, digest, seconds):
     reached = [t + 1 for t, c in enumerate(correct) if c == ann_correct]
     first = reached[0] if reached else None
     stable = first_matching_step(correct, ann_correct)
-    return dict(accuracy=[round(100.0 * c / n, 4) for c in correct], correct=correct, n=n, time_steps=T,
-                final=round(100.0 * correct[-1] / n, 4), first_step=first, stable_step=stable,
-                steps_run=info.get('steps_run'), spikes_per_image=round(spikes, 1), sops_per_image=round(sops, 1),
-                spikes_per_step=spikes_per_step, sops_per_step=sops_per_step, seconds=round(seconds, 1),
-                log_dir=log_dir, checkpoint_sha256=digest)
+    out = {}
+    if info.get('layer_spikes') is not None:  # |spikes| per image of each hidden block over the whole simulation
+        out['spikes_per_layer'] = [round(v / float(n), 1) for v in info['layer_spikes']]
+    out.update(accuracy=[round(100.0 * c / n, 4) for c in correct], correct=correct, n=n, time_steps=T,
+               final=round(100.0 * correct[-1] / n, 4), first_step=first, stable_step=stable,
+               steps_run=info.get('steps_run'), spikes_per_image=round(spikes, 1), sops_per_image=round(sops, 1),
+               spikes_per_step=spikes_per_step, sops_per_step=sops_per_step, seconds=round(seconds, 1),
+               log_dir=log_dir, checkpoint_sha256=digest)
+    return out
 
 
 def summary_line(rec):

@@ -6,6 +6,10 @@ TensorFlow inference of the ANN, the float64 quantized ANN, the SNN on the full 
 record holds compared with what they give now: the ANN's correct count, the float64 ANN's, the SNN's correct count
 at every time step, its first and stable steps, spikes and SOPs per image.  Nothing is written into the records,
 RESULTS.md or the checkpoints; the scripts' output and the SNN's logs go to a throw-away folder.
+
+``--fill`` (the one exception): where every compared number agrees, the record gets the numbers it lacks because
+it was written before they were recorded (spikes and SOPs per step, spikes per layer: the figures' data), from the
+run just compared; no recorded number is ever changed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,16 +22,17 @@ import time
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import file_sha256
 from snn_conversion.reproduce.oracle import float64_ann_correct
-from snn_conversion.reproduce.runner import ROOT, RowRun, read_record
+from snn_conversion.reproduce.runner import ROOT, RowRun, read_record, record_path, save_record
 from snn_conversion.reproduce.scripts import ann_result, parse_ann_line
 from snn_conversion.reproduce.summary import summarize_logs
 from snn_conversion.reproduce.tables import TABLES, chosen_rows, get_table
 
-__all__ = ['verify_row', 'verify', 'derive', 'compare', 'first_difference', 'SNN_FIELDS', 'SNN_STEP_FIELDS']
+__all__ = ['verify_row', 'verify', 'derive', 'compare', 'fill_record', 'first_difference', 'SNN_FIELDS', 'SNN_STEP_FIELDS']
 
 # the SNN's numbers compared, as the record names them
 SNN_FIELDS = ('correct', 'first_step', 'stable_step', 'spikes_per_image', 'sops_per_image')
-SNN_STEP_FIELDS = ('spikes_per_step', 'sops_per_step')  # compared where the record has them (rows since 2026-12-04)
+# compared where the record has them (rows recorded since 2026-12-04; --fill adds them to older ones)
+SNN_STEP_FIELDS = ('spikes_per_step', 'sops_per_step', 'spikes_per_layer')
 
 
 def first_difference(name, recorded, now):
@@ -83,9 +88,22 @@ def compare(rec, derived):
     return out
 
 
-def verify_row(table, row, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+def fill_record(row, rec, derived, root=ROOT, echo=print):
+    """Add to ``rec`` (agreeing with ``derived`` in every compared number) the SNN numbers it lacks; returns
+    their names."""
+    if 'snn' not in derived:
+        return []
+    missing = [name for name in SNN_STEP_FIELDS if name not in rec['snn'] and name in derived['snn']]
+    if missing:
+        rec['snn'].update((name, derived['snn'][name]) for name in missing)
+        save_record(record_path(row, root), rec)
+        echo('%s: record filled with %s' % (row.id, ', '.join(missing)))
+    return missing
+
+
+def verify_row(table, row, data_root=None, threads=1, python=None, root=ROOT, echo=print, fill=False):
     """[(what was compared, '' or the first difference)] of one finished row; a one-line error for a row that
-    is not finished or has no shipped checkpoint."""
+    is not finished or has no shipped checkpoint.  ``fill``: :func:`fill_record` when all agree."""
     rec = read_record(row, root)
     if not rec or rec.get('status') != 'done':
         raise UserError('row %s is not finished: nothing to verify (see python reproduce.py --list)' % row.id)
@@ -98,10 +116,14 @@ def verify_row(table, row, data_root=None, threads=1, python=None, root=ROOT, ec
     if digest != rec.get('checkpoint_sha256'):
         return [('checkpoint sha256', 'checkpoint sha256: recorded %s, shipped file %s'
                  % (rec.get('checkpoint_sha256'), digest))]
-    return compare(rec, derive(run, path, echo))
+    derived = derive(run, path, echo)
+    checks = compare(rec, derived)
+    if fill and not any(d for _, d in checks):
+        fill_record(row, rec, derived, root, echo)
+    return checks
 
 
-def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print, fill=False):
     """Verify the finished rows of ``tables`` (all when None; ``rows``: of the one table named); prints one
     table of results and returns whether every row agrees.  With no table named, rows not finished are left out;
     a row named in ``rows`` must be finished."""
@@ -120,7 +142,7 @@ def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=
                 chosen.append((table, row))
     if not chosen:
         raise UserError('no finished row to verify')
-    results = [(row, verify_row(table, row, data_root, threads, python, root, echo)) for table, row in chosen]
+    results = [(row, verify_row(table, row, data_root, threads, python, root, echo, fill)) for table, row in chosen]
     echo('| row | compared | result |')
     echo('|---|---|---|')
     agree = True

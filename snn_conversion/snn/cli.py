@@ -14,8 +14,8 @@ from snn_conversion.data.imagenet import find_imagenet, mobilenet_arch
 from snn_conversion.data.locate import DatasetError
 from snn_conversion.snn.layers import RULES
 from snn_conversion.snn.network import ENGINES, SpikingNetwork
-from snn_conversion.snn.runs import (log_dir_lock, merge_shards, parse_shard, run_test_set, shard_batches, shard_dir,
-                                     write_run_info)
+from snn_conversion.snn.runs import (layer_info, log_dir_lock, merge_shards, parse_shard, run_test_set,
+                                     shard_batches, shard_dir, write_run_info)
 
 __all__ = ['snn_main']
 
@@ -154,8 +154,8 @@ def _simulate(arch, a, net, model_file, log_dir, shard):
     extra = dict(shard='%d/%d' % shard, batches=[res['batches'].start, res['batches'].stop]) if shard else {}
     write_run_info(log_dir, arch, net.k, a.time_steps, a.batch_size, res['n'], model_file, a.rule,
                    B=net.B, noise_ratio=noise, seed=seed, snn_accuracy=float(acc[-1]), steps_run=res['steps_run'],
-                   checkpoint_sha256=digest,
-                   use_ternary=net.use_ternary, use_int=net.use_int, **extra)
+                   checkpoint_sha256=digest, use_ternary=net.use_ternary, use_int=net.use_int,
+                   **dict(extra, **layer_info(net, res['layer_spikes'])))
     print('SNN accuracy per step (%%): %s' % ' '.join('%.2f' % v for v in acc))
     print('SNN accuracy at T=%d: %.2f%%  (network quiescent after %d steps%s)'
           % (a.time_steps, acc[-1], res['steps_run'],

@@ -31,13 +31,16 @@ class Trace(object):
 
     logits [T, N, classes]; spike_num, spike_collect, sop_num [T] cumulative; abs_spike, sum_spike [T] per
     step (|spikes| and signed spikes at that step); counts: final per-layer spike counts (int arrays, NHWC);
+    layer_spikes [layers]: |spikes| each hidden layer fired over the whole simulation (every layer, the ones the
+    family leaves out of the counters included: ``layer_spikes[counted_from:].sum() == spike_num[-1]``);
     steps_run: steps actually computed (the rest were filled after quiescence); converged: whether the
     network became quiescent within T steps.  The spike counters cover the layers the family counts.
     """
 
     def __init__(self, logits, spike_num, spike_collect, sop_num, counts, steps_run, converged, abs_spike=None,
-                 sum_spike=None):
+                 sum_spike=None, layer_spikes=None):
         self.logits = logits
+        self.layer_spikes = layer_spikes
         self.spike_num = spike_num
         self.spike_collect = spike_collect
         self.sop_num = sop_num
@@ -59,7 +62,7 @@ class Trace(object):
         counts = [np.concatenate(layer) for layer in zip(*[t.counts for t in traces])]
         return cls(np.concatenate([t.logits for t in traces], axis=1), total('spike_num'), total('spike_collect'),
                    total('sop_num'), counts, max(t.steps_run for t in traces), all(t.converged for t in traces),
-                   abs_spike=total('abs_spike'), sum_spike=total('sum_spike'))
+                   abs_spike=total('abs_spike'), sum_spike=total('sum_spike'), layer_spikes=total('layer_spikes'))
 
     def correct(self, labels):
         """[T] number of correct predictions at each step."""
@@ -254,6 +257,7 @@ class SpikingNetwork(object):
         logits = np.zeros((time_steps, n, self.arch.n_classes), dtype=np.float64)
         counters = {key: np.zeros(time_steps, dtype=np.int64)
                     for key in ('spike_num', 'spike_collect', 'sop_num', 'abs_spike', 'sum_spike')}
+        layer_spikes = np.zeros(len(self.layers), dtype=np.int64)
         n_abs = n_sig = n_sop = 0
         last = len(self.layers) - 1
         single_step = self.spec.single_step
@@ -283,6 +287,7 @@ class SpikingNetwork(object):
                 n_sop += sops
                 if inp is not None:
                     active = True
+                    layer_spikes[i] += layer_abs
                     if i >= self.counted_from:
                         step_abs += layer_abs
                         step_sig += layer_sig
@@ -304,4 +309,5 @@ class SpikingNetwork(object):
                 counters[key][steps_run:] = counters[key][steps_run - 1]
         counts = [layer.count.copy() for layer in self.layers]
         return Trace(logits, counters['spike_num'], counters['spike_collect'], counters['sop_num'], counts,
-                     steps_run, converged, abs_spike=counters['abs_spike'], sum_spike=counters['sum_spike'])
+                     steps_run, converged, abs_spike=counters['abs_spike'], sum_spike=counters['sum_spike'],
+                     layer_spikes=layer_spikes)

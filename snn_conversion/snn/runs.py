@@ -22,7 +22,7 @@ from snn_conversion.core.progress import progress_bar
 from snn_conversion.snn.logs import format_log_lines, write_logs
 
 __all__ = ['run_test_set', 'merge_shards', 'shard_batches', 'parse_shard', 'shard_dir', 'run_key',
-           'first_matching_step', 'write_run_info', 'log_dir_lock', 'PROGRESS_FILE', 'LOCK_FILE']
+           'first_matching_step', 'write_run_info', 'layer_info', 'log_dir_lock', 'PROGRESS_FILE', 'LOCK_FILE']
 
 
 LOCK_FILE = '.lock'
@@ -39,11 +39,12 @@ class Progress(object):
     to those of an uninterrupted run.
     """
 
-    def __init__(self, log_dir, key, files, time_steps):
+    def __init__(self, log_dir, key, files, time_steps, n_layers):
         self.log_dir, self.key, self.files = log_dir, key, list(files)
         self.path = None if log_dir is None else os.path.join(log_dir, PROGRESS_FILE)
         self.done = 0
         self.totals = {name: np.zeros(time_steps, dtype=np.int64) for name in TOTALS}
+        self.layer_spikes = np.zeros(n_layers, dtype=np.int64)  # None: unknown (resumed from a run without them)
         self.steps_run = self.unconverged = self.n = 0
 
     def start_fresh(self):
@@ -105,6 +106,11 @@ class Progress(object):
         self.done = done
         for name in TOTALS:
             self.totals[name][:] = totals[name]
+        recorded = totals.get('layer_spikes')  # progress records written before 2026-12-04 lack them
+        if recorded is None or len(recorded) != len(self.layer_spikes):
+            self.layer_spikes = None
+        else:
+            self.layer_spikes[:] = recorded
         self.steps_run, self.unconverged, self.n = totals['steps_run'], totals['unconverged'], totals['n']
         return True
 
@@ -112,6 +118,8 @@ class Progress(object):
         self.totals['correct'] += trace.correct(labels)
         for name in TOTALS[1:]:
             self.totals[name] += getattr(trace, name)
+        if self.layer_spikes is not None:
+            self.layer_spikes += trace.layer_spikes
         self.steps_run = max(self.steps_run, trace.steps_run)
         self.unconverged += 0 if trace.converged else 1
         self.n += len(labels)
@@ -123,6 +131,8 @@ class Progress(object):
     def save(self):
         totals = {name: [int(v) for v in self.totals[name]] for name in TOTALS}
         totals.update(steps_run=int(self.steps_run), unconverged=int(self.unconverged), n=int(self.n))
+        if self.layer_spikes is not None:
+            totals['layer_spikes'] = [int(v) for v in self.layer_spikes]
         sizes = {name: os.path.getsize(os.path.join(self.log_dir, name)) for name in self.files}
         atomic_write_json(self.path, dict(key=self.key, done=self.done, sizes=sizes, totals=totals))
 
@@ -181,7 +191,8 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True,
     uninterrupted run.  ``key``: extra fields the resumed run must share (e.g. the checkpoint's digest).
 
     Returns a dict: ``correct`` [T] (total correct at each step), ``n`` (images),
-    ``spike_num``/``spike_collect``/``sop_num`` [T] summed over batches,
+    ``spike_num``/``spike_collect``/``sop_num`` [T] summed over batches, ``layer_spikes`` [layers] (|spikes| of
+    each hidden layer over the whole run; None when resumed from a progress record that lacks them),
     ``steps_run`` (max over batches), ``unconverged`` (batches still active at T), ``batches`` (range),
     ``resumed_batches`` (complete batches found on disk).
 
@@ -196,7 +207,7 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True,
                                 overwrite=overwrite)
     batches = shard_batches(len(x), batch_size, shard)
     state = Progress(log_dir, run_key(net, x, y, time_steps, batch_size, shard, **(key or {})), net.log_files,
-                      time_steps)
+                     time_steps, len(net.layers))
     resumed = 0
     if log_dir is not None:
         ensure_writable_dir(log_dir, 'logs')
@@ -232,7 +243,7 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True,
                                 % (state.done, len(batches), log_dir))
     total = dict(state.totals)
     total.update(n=state.n, steps_run=state.steps_run, unconverged=state.unconverged, batches=batches,
-                 resumed_batches=resumed)
+                 resumed_batches=resumed, layer_spikes=state.layer_spikes)
     return total
 
 
@@ -277,6 +288,11 @@ def merge_shards(log_dir):
     merged.pop('shard', None)
     merged['num_images'] = sum(info['num_images'] for info in infos)
     merged['steps_run'] = max(info['steps_run'] for info in infos)
+    per_layer = [info.get('layer_spikes') for info in infos]
+    if any(v is None for v in per_layer) or len({len(v) for v in per_layer}) != 1:
+        merged.pop('layer_spikes', None)  # a shard run before the counter existed
+    else:
+        merged['layer_spikes'] = [int(v) for v in np.sum(per_layer, axis=0)]
     with open(os.path.join(log_dir, 'accuracy.txt')) as f:
         correct = np.array([int(v) for v in f.read().split()]).reshape(-1, merged['time_steps']).sum(axis=0)
     merged['snn_accuracy'] = float(100.0 * correct[-1] / merged['num_images'])
@@ -299,6 +315,15 @@ def first_matching_step(correct, target_correct):
 
 
 # ----------------------------------------------------------------------------- command line
+
+
+def layer_info(net, layer_spikes):
+    """run.json's per-layer fields: the |spikes| each hidden block fired over the run, the blocks' names and the
+    first one the family's counters include; nothing when the counts are unknown."""
+    if layer_spikes is None:
+        return {}
+    return dict(layer_spikes=[int(v) for v in layer_spikes], layer_labels=net.arch.block_labels(),
+                counted_from=int(net.counted_from))
 
 
 def write_run_info(log_dir, arch, k, time_steps, batch_size, n_images, model_file, rule, **extra):

@@ -89,3 +89,33 @@ def test_bare_figure_scripts_find_the_workspace_logs(shared, tmp_path):
     shutil.rmtree(str(ws / 'figs' / 'LeNet'))
     p = script('accuracy_speed.py', ws / 'figs')
     assert p.returncode == 2 and p.stderr.startswith('error: no SNN log folders') and 'Traceback' not in p.stderr
+
+
+def test_committed_reference_curves_are_what_the_published_logs_give(shared):
+    """RESULTS.md's figures draw the authors' curves from figs/reference_curves.json: it must be exactly what
+    ``python figs/reference_curves.py`` makes of ../shared/reference_logs."""
+    from figs import reference_curves
+    built = reference_curves.build(os.path.join(shared, 'reference_logs'))
+    with open(reference_curves.CURVES) as f:
+        assert f.read() == reference_curves.render(built), 'run python figs/reference_curves.py'
+    folder, curve = reference_curves.curve_for('mlp_fashionmnist', 'k1', built)
+    assert folder == 'negative_spike/FashionMNIST/MLP/k1' and curve['time_steps'] == 40
+    assert curve['accuracy'][-1] == 88.79  # the paper's figure
+    assert reference_curves.curve_for('lenet_mnist_sg', 'k1B1', built) == ('scatter_gather/LeNet/k1B1', None)  # empty
+    assert reference_curves.curve_for('lenet_mnist_int', 'k0_WQ', built) == (None, None)
+
+
+def test_reference_curves_name_registered_networks():
+    from figs import reference_curves
+    from snn_conversion.core import architectures
+    assert set(reference_curves.AUTHORS_LOGS) <= set(architectures.names())
+    curves = reference_curves.load()
+    for arch, folder in reference_curves.AUTHORS_LOGS.items():
+        assert any(rel.startswith(folder + '/') for rel in curves), arch
+
+
+def test_reference_curves_cli_bad_input_is_one_line(tmp_path):
+    from figs import reference_curves
+    with pytest.raises(SystemExit) as e:
+        reference_curves.main(['--reference_logs', str(tmp_path / 'none'), '--out', str(tmp_path / 'c.json')])
+    assert e.value.code == 2

@@ -77,7 +77,8 @@ def test_authors_log_numbers(shared):
 
 
 def test_results_md_is_generated_from_the_records():
-    assert not report.stale(), 'RESULTS.md is stale: run python reproduce.py --write_results'
+    stale = report.stale()
+    assert not stale, '%s stale: run python reproduce.py --write_results' % ', '.join(stale)
 
 
 def _tiny_table(epochs=2, time_steps=6):
@@ -120,6 +121,7 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
     assert len(snn['spikes_per_step']) == len(snn['sops_per_step']) == 6
     assert snn['spikes_per_step'][-1] == snn['spikes_per_image'] and snn['sops_per_step'][-1] == snn['sops_per_image']
     assert snn['spikes_per_step'] == sorted(snn['spikes_per_step'])  # cumulative
+    assert len(snn['spikes_per_layer']) == 5 and abs(sum(snn['spikes_per_layer']) - snn['spikes_per_image']) < 0.5
     assert snn['correct'][-1] == q['ann']['correct'], 'lossless: the SNN ends where the ANN is'
     assert os.path.isfile(os.path.join(out, snn['log_dir'], 'accuracy.txt'))
     for step in ('train', 'inference', 'simulate'):
@@ -144,6 +146,15 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
         assert report.write_results(doc, root=out)
         assert not report.stale(doc, root=out)
         text = open(doc).read()
+        # the quantized row's figure is drawn from its record, embedded, and covered by the staleness check
+        fig = os.path.join(out, 'figs', 'results', q['row'] + '.png')
+        assert open(fig, 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
+        assert '![%s](figs/results/%s.png)' % (q['row'], q['row']) in text
+        assert sorted(os.listdir(os.path.dirname(fig))) == [q['row'] + '.png']  # none for the full-precision row
+        with open(fig, 'ab') as f:
+            f.write(b'x')
+        assert report.stale(doc, root=out) == [os.path.join('figs', 'results', q['row'] + '.png')]
+        assert report.write_results(doc, root=out) and not report.stale(doc, root=out)
     line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, k=1 |')][0]
     assert '99.32 % / 99.32 % / 13' in line and '%.2f %%' % q['ann']['accuracy'] in line
     assert ('| yes (float64 ANN too) |' if q['ann_float64']['correct'] == q['ann']['correct'] else

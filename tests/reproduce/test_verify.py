@@ -83,6 +83,18 @@ def test_verify_equal_then_each_changed_number_is_named(finished):
         edit(changed)
         diffs = [d for _, d in verify.compare(changed, derived) if d]
         assert len(diffs) == 1 and diffs[0].startswith(named), diffs
+    # --fill: a record written before the per-step and per-layer numbers existed gets them, and nothing else
+    path, original = _edit_record(q, out, lambda r: [r['snn'].pop(name) for name in verify.SNN_STEP_FIELDS])
+    try:
+        older = runner.read_record(q, out)
+        assert not [d for _, d in verify.compare(older, derived) if d]
+        assert verify.fill_record(q, older, derived, out, echo=lambda s: None) == list(verify.SNN_STEP_FIELDS)
+        filled = runner.read_record(q, out)
+        assert filled['snn'] == rec['snn'] and dict(filled, updated=0) == dict(rec, updated=0)
+        assert verify.fill_record(q, filled, derived, out, echo=lambda s: None) == []
+    finally:
+        with open(path, 'w') as f:
+            f.write(original)
 
 
 def test_verify_refuses_a_shipped_file_of_another_sha256(finished):
@@ -131,6 +143,10 @@ def test_verify_cli_bad_input_is_one_line():
     assert rc == 2 and len(err) == 1 and 'lenet_mnist_sg_k0B1 is not finished' in err[0]
     rc, _, err = _cli('--measure')
     assert rc == 2 and len(err) == 1 and 'separate runs' in err[0]
+    p = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--fill'], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    assert p.returncode == 2 and p.stderr.strip() == 'error: --fill goes with --verify (it fills records from a ' \
+                                                    'verified run)'
 
 
 SHIPPED_ROW = 'mlp_fashionmnist_k1'

@@ -171,7 +171,7 @@ def test_event_driven_engines_equal_dense_engine(name, rule):
             events = SpikingNetwork.from_params(name, p, 1, rule=rule, engine=engine).simulate(x, T)
             for a, b in zip(dense.counts, events.counts):
                 np.testing.assert_array_equal(a, b)
-            for key in ('spike_num', 'spike_collect', 'sop_num'):
+            for key in ('spike_num', 'spike_collect', 'sop_num', 'layer_spikes'):
                 np.testing.assert_array_equal(getattr(dense, key), getattr(events, key))
             np.testing.assert_allclose(dense.logits, events.logits, rtol=1e-12, atol=1e-9)
             assert dense.steps_run == events.steps_run
@@ -208,5 +208,11 @@ def test_every_registered_network_is_lossless(name):
     assert (trace.predictions()[-1] == np.argmax(logits, 1)).all()
     # the default engine (compiled) and the readable reference give the same counters, step by step
     dense = SpikingNetwork.from_params(arch, params, k, B=B, use_int=use_int, engine='dense').simulate(x, 600)
-    for key in ('spike_num', 'spike_collect', 'sop_num', 'abs_spike', 'sum_spike'):
+    for key in ('spike_num', 'spike_collect', 'sop_num', 'abs_spike', 'sum_spike', 'layer_spikes'):
         np.testing.assert_array_equal(getattr(trace, key), getattr(dense, key), err_msg=key)
+    # the per-layer spike counter: every hidden layer, adding up to the family's total
+    net = SpikingNetwork.from_params(arch, params, k, B=B, use_int=use_int)
+    assert len(trace.layer_spikes) == len(arch.blocks) and (trace.layer_spikes > 0).all()
+    assert trace.layer_spikes[net.counted_from:].sum() == trace.spike_num[-1]
+    if not arch.uses_B:  # one spike per step and neuron: at least |count| spikes in every layer
+        assert all(n >= np.abs(c).sum() for n, c in zip(trace.layer_spikes, trace.counts))

@@ -1,4 +1,5 @@
 """--shard I/N and --merge: the merged logs are byte-identical to an unsharded run."""
+import json
 import os
 import subprocess
 import sys
@@ -49,6 +50,9 @@ def test_cli_shards_merge_byte_identical(tmp_path, tiny_fashion):
     full, merged = _read(str(tmp_path / 'full')), _read(str(tmp_path / 'sharded'))
     assert set(full) == {'accuracy.txt', 'sop_num.txt', 'spike_collect.txt', 'spike_num.txt'}
     assert full == merged
+    infos = [json.load(open(str(tmp_path / d / 'run.json'))) for d in ('full', 'sharded')]
+    assert infos[0]['layer_labels'] == ['fc400', 'fc400'] and sum(infos[0]['layer_spikes']) > 0
+    assert infos[0]['layer_spikes'] == infos[1]['layer_spikes']
     bad = run('--log_dir', str(tmp_path / 'x'), '--shard', '3/2', ok=False)
     assert bad.returncode == 2 and '1 <= I <= N' in bad.stderr and 'Traceback' not in bad.stderr
     os.makedirs(str(tmp_path / 'partial'))
