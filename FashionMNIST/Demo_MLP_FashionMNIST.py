@@ -23,19 +23,20 @@ def main(argv):
     from figs import accuracy_speed, sops, sparsity
     from figs.logs import figure_cli
     from snn_conversion.core import architectures
+    from snn_conversion.core.flags import EPOCHS, IMAGES, K_LEVEL, SEED, TIME_STEPS
     from snn_conversion.ann.cli import run_ann
     from snn_conversion.ann.trainer import default_model_file
     from snn_conversion.data.datasets import load_test_inputs
 
     arch = architectures.get(ARCH)
     p = ArgumentParser(description=__doc__.strip().splitlines()[0])
-    p.add_argument('--k', type=int, default=1)
-    p.add_argument('--epochs', type=int, default=DEMO_EPOCHS,
+    p.add_argument('--k', type=K_LEVEL, default=1)
+    p.add_argument('--epochs', type=EPOCHS, default=DEMO_EPOCHS,
                    help='training epochs (default %(default)s; the paper used 150)')
-    p.add_argument('--time_steps', type=int, default=arch.defaults['time_steps'])
+    p.add_argument('--time_steps', type=TIME_STEPS, default=arch.defaults['time_steps'])
     p.add_argument('--data_dir', default=None)
-    p.add_argument('--num_test', type=int, default=None, help='first N test images only (default: all)')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--num_test', type=IMAGES, default=None, help='first N test images only (default: all)')
+    p.add_argument('--seed', type=SEED, default=0)
     p.add_argument('--debug', action='store_true')
     a = p.parse_args(argv)
 

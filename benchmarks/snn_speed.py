@@ -24,7 +24,8 @@ import spiking_utils as su  # noqa: E402
 from snn_conversion.snn import backends  # noqa: E402
 from snn_conversion.data.datasets import load_test_inputs  # noqa: E402
 from snn_conversion.core import architectures  # noqa: E402
-from snn_conversion.core.errors import ArgumentParser  # noqa: E402
+from snn_conversion.core.errors import ArgumentParser, run_cli  # noqa: E402
+from snn_conversion.core.flags import BATCH, K_LEVEL, PROCESSES, SEED, TIME_STEPS  # noqa: E402
 
 
 class _Im2col(object):
@@ -147,16 +148,16 @@ def main(argv=None):
     p.add_argument('--arch', default='cnn1_cifar10',
                    help='a registered architecture (%s) or a MobileNet variant such as '
                         'mobilenet_imagenet_w0.25_s128_c1000' % ', '.join(architectures.names()))
-    p.add_argument('--k', type=int, default=1, help='k (random network; a checkpoint brings its own)')
+    p.add_argument('--k', type=K_LEVEL, default=1, help='k (random network; a checkpoint brings its own)')
     p.add_argument('--checkpoint', default=None,
                    help='a trained checkpoint of --arch instead of random weights (e.g. MNIST/lenet_mnist_k1.npz)')
     p.add_argument('--data_dir', default=None, help="the test set's folder, with --checkpoint")
-    p.add_argument('--batch_size', type=int, default=50)
-    p.add_argument('--time_steps', type=int, default=100)
-    p.add_argument('--baseline_steps', type=int, default=10, help='steps the dense baselines are timed over')
-    p.add_argument('--workers', type=int, default=os.cpu_count() or 1,
+    p.add_argument('--batch_size', type=BATCH, default=50)
+    p.add_argument('--time_steps', type=TIME_STEPS, default=100)
+    p.add_argument('--baseline_steps', type=TIME_STEPS, default=10, help='steps the dense baselines are timed over')
+    p.add_argument('--workers', type=PROCESSES, default=os.cpu_count() or 1,
                    help='processes for the last row (default: the CPU count)')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--seed', type=SEED, default=0)
     a = p.parse_args(argv)
     arch, params, checkpoint, x, what = network_and_inputs(a, p)
 
@@ -228,4 +229,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -23,6 +23,7 @@ if _ROOT not in sys.path:
 from snn_conversion.core import architectures  # noqa: E402
 from snn_conversion.core.families import FAMILIES, PROGRESS_FILE  # noqa: E402
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
+from snn_conversion.core.flags import IMAGES, TIME_STEPS  # noqa: E402
 
 __all__ = ['LogRun', 'check_against_run_json', 'check_against_progress', 'read_log_dir', 'infer_time_steps', 'find_log_dirs', 'figure_cli', 'save_figure']
 
@@ -221,8 +222,8 @@ def figure_cli(description, default_out, draw, argv=None):
         p.add_argument('--out', default=None,
                        help='output path without extension (default: %s, in the searched folder when the log '
                             'folders are found rather than given)' % default_out)
-        p.add_argument('--time_steps', type=int, default=None, help='T (default: run.json, else inferred)')
-        p.add_argument('--num_images', type=int, default=None, help='images simulated (default: run.json, else 10000)')
+        p.add_argument('--time_steps', type=TIME_STEPS, default=None, help='T (default: run.json, else inferred)')
+        p.add_argument('--num_images', type=IMAGES, default=None, help='images simulated (default: run.json, else 10000)')
         p.add_argument('--arch', default=None, choices=architectures.names(),
                        help='architecture of logs without run.json (neuron and ANN operation counts)')
         p.add_argument('--title', default=None)

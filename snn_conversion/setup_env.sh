@@ -113,9 +113,13 @@ EOF
 }
 
 cd "$ROOT"
-case "${1:-venv}" in
+if [ $# -gt 1 ]; then
+    echo "error: one step at most, got $# arguments (usage: $0 [venv|fashion-mnist|find-python])" >&2
+    exit 2
+fi
+case "${1-venv}" in
     venv) make_venv ;;
     fashion-mnist) make_venv; fashion_mnist ;;
     find-python) find_python37 ;;
-    *) echo "usage: $0 [venv|fashion-mnist|find-python]" >&2; exit 2 ;;
+    *) echo "error: unknown step '$1' (usage: $0 [venv|fashion-mnist|find-python])" >&2; exit 2 ;;
 esac

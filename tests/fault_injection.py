@@ -125,8 +125,8 @@ CASES = [
                                                         '--model_file', '{R}/mlp_k1.npz'],
          r'trained with k=1 but k=2 was requested'),
     case('training_would_overwrite', FASHION_ANN, FASHION + ['--k', '1', '--epochs', '1', '--model_file',
-                                                             '{R}/mlp_k1.npz'],
-         r'mlp_k1.npz already holds a checkpoint; continue it with --resume True, or replace it .* with '
+                                                             '{R}/mlp_k1_trained.npz'],
+         r'mlp_k1_trained.npz already holds a checkpoint; continue it with --resume True, or replace it .* with '
          r'--overwrite True'),
     case('ckpt_k_mismatch_resume', FASHION_ANN, FASHION + ['--k', '0', '--resume', 'True',
                                                            '--model_file', '{R}/mlp_k1.npz'],
@@ -148,31 +148,49 @@ CASES = [
     case('ckpt_train_state_corrupt', FASHION_ANN, FASHION + ['--resume', 'True', '--model_file',
                                                              '{R}/resume_k1.npz', '--epochs', '2'],
          r'resume_k1.train_state.npz is not a readable training state'),
+    case('ckpt_meta_wrong_type', FASHION_SNN, FASHION + ['--model_file', '{R}/meta_k_text.npz'],
+         r"metadata entry 'k' is 'one', not an integer from 0 to 16"),
+    case('ckpt_train_state_wrong_type', FASHION_ANN, FASHION + ['--resume', 'True', '--model_file',
+                                                                '{R}/resume_lr.npz', '--epochs', '2'],
+         r"resume_lr.train_state.npz is not a readable training state .*__learning_rate__ entry is nan"),
+    case('flag_learning_rate_nan', FASHION_ANN, FASHION + ['--learning_rate', 'nan'],
+         r"argument --learning_rate: expected a number > 0 and <= 10, got 'nan'"),
+    case('flag_time_steps_huge', FASHION_SNN, MLP + ['--time_steps', '1e12'],
+         r"argument --time_steps: expected an integer from 1 to 1000000, got '1e12'"),
     case('ckpt_mobilenet_other_width', IMAGENET_ANN, ['--width_multiplier', '0.5', '--image_size', '32',
                                                       '--mode', 'inference', '--data_dir', '{R}/imagenet',
                                                       '--model_file', '{R}/mobilenet.npz'],
          r'was trained as mobilenet_imagenet_w0.25_s32_c3, not mobilenet_imagenet_w0.5_s32_c3'),
     # ---- flags out of range or malformed
-    case('flag_k_negative_snn', FASHION_SNN, MLP + ['--k', '-1'], r'--k must be >= 0, got -1'),
-    case('flag_k_negative_ann', FASHION_ANN, FASHION + ['--k', '-1'], r'--k must be >= 0, got -1'),
-    case('flag_B_zero_snn', SG_SNN, ['--B', '0', '--model_file', '{R}/sg_B2.npz'], r'--B must be >= 1, got 0'),
-    case('flag_B_zero_ann', SG_ANN, ['--B', '0'], r'--B must be >= 1, got 0'),
-    case('flag_time_steps_zero', FASHION_SNN, MLP + ['--time_steps', '0'], r'--time_steps must be >= 1, got 0'),
-    case('flag_batch_size_zero', FASHION_SNN, MLP + ['--batch_size', '0'], r'--batch_size must be >= 1, got 0'),
-    case('flag_workers_zero', FASHION_SNN, MLP + ['--workers', '0'], r'--workers must be >= 1, got 0'),
+    case('flag_k_negative_snn', FASHION_SNN, MLP + ['--k', '-1'],
+         r"argument --k: expected an integer from 0 to 16, got '-1'"),
+    case('flag_k_negative_ann', FASHION_ANN, FASHION + ['--k', '-1'],
+         r"argument --k: expected an integer from 0 to 16, got '-1'"),
+    case('flag_B_zero_snn', SG_SNN, ['--B', '0', '--model_file', '{R}/sg_B2.npz'],
+         r"argument --B: expected an integer from 1 to 1024, got '0'"),
+    case('flag_B_zero_ann', SG_ANN, ['--B', '0'], r"argument --B: expected an integer from 1 to 1024, got '0'"),
+    case('flag_time_steps_zero', FASHION_SNN, MLP + ['--time_steps', '0'],
+         r"argument --time_steps: expected an integer from 1 to 1000000, got '0'"),
+    case('flag_batch_size_zero', FASHION_SNN, MLP + ['--batch_size', '0'],
+         r"argument --batch_size: expected an integer from 1 to 1000000, got '0'"),
+    case('flag_workers_zero', FASHION_SNN, MLP + ['--workers', '0'],
+         r"argument --workers: expected an integer from 1 to 1024, got '0'"),
     case('flag_noise_ratio_2', SG_SNN, ['--noise_ratio', '2', '--model_file', '{R}/sg_B2.npz'],
-         r'--noise_ratio must be in \[0, 1\], got 2'),
+         r"argument --noise_ratio: expected a number from 0 to 1, got '2'"),
     case('flag_noise_ratio_negative', INT_SNN, ['--noise_ratio', '-0.5', '--model_file', '{R}/int_ternary.npz'],
-         r'--noise_ratio must be in \[0, 1\], got -0.5'),
+         r"argument --noise_ratio: expected a number from 0 to 1, got '-0.5'"),
     case('flag_shard_3_of_2', FASHION_SNN, MLP + ['--shard', '3/2'], r'--shard must be I/N with 1 <= I <= N, got 3/2'),
     case('flag_shard_malformed', FASHION_SNN, MLP + ['--shard', 'half'], r"--shard must look like I/N"),
     case('flag_shard_too_many', FASHION_SNN, MLP + ['--shard', '1/9', '--batch_size', '10'],
          r'shard 1/9 holds no batch: use at most 2 shards'),
-    case('flag_epochs_zero', FASHION_ANN, FASHION + ['--epochs', '0'], r'--epochs must be >= 1, got 0'),
+    case('flag_epochs_zero', FASHION_ANN, FASHION + ['--epochs', '0'],
+         r"argument --epochs: expected an integer from 1 to 1000000, got '0'"),
     case('flag_learning_rate_negative', FASHION_ANN, FASHION + ['--learning_rate', '-0.1'],
-         r'--learning_rate must be > 0, got -0.1'),
-    case('flag_not_a_number', FASHION_SNN, MLP + ['--k', 'one'], r"argument --k: invalid int value: 'one'"),
-    case('flag_bad_boolean', FASHION_ANN, FASHION + ['--resume', 'yes'], r'argument --resume: invalid parse_bool'),
+         r"argument --learning_rate: expected a number > 0 and <= 10, got '-0.1'"),
+    case('flag_not_a_number', FASHION_SNN, MLP + ['--k', 'one'],
+         r"argument --k: expected an integer from 0 to 16, got 'one'"),
+    case('flag_bad_boolean', FASHION_ANN, FASHION + ['--resume', 'yes'],
+         r"argument --resume: expected True or False, got 'yes'"),
     case('flag_unknown', FASHION_SNN, MLP + ['--time_step', '5'], r'unrecognized arguments: --time_step 5'),
     case('flag_bad_mode', FASHION_ANN, FASHION + ['--mode', 'train'], r"argument --mode: invalid choice: 'train'"),
     case('flag_mobilenet_width', IMAGENET_SNN, ['--width_multiplier', '0', '--data_dir', '{R}/imagenet'],
@@ -334,8 +352,14 @@ def build(root):
     # --- checkpoints
     mlp = _params('mlp_fashionmnist', rng)
     save_checkpoint(R('mlp_k1.npz'), mlp, architecture='mlp_fashionmnist', k=1, dataset='fashion_mnist')
+    # a training takes its checkpoint's lock: each training case that runs beside the others has its own file
+    save_checkpoint(R('mlp_k1_trained.npz'), mlp, architecture='mlp_fashionmnist', k=1, dataset='fashion_mnist')
     save_checkpoint(R('resume_k1.npz'), mlp, architecture='mlp_fashionmnist', k=1, dataset='fashion_mnist')
     open(R('resume_k1.train_state.npz'), 'wb').write(b'not a training state')
+    save_checkpoint(R('resume_lr.npz'), mlp, architecture='mlp_fashionmnist', k=1, dataset='fashion_mnist', epoch=1)
+    np.savez(R('resume_lr.train_state.npz'), __epoch__=np.array(1), __learning_rate__=np.array(float('nan')))
+    mlp_meta = dict(params=object_array(mlp), architecture=np.array('mlp_fashionmnist'), k=np.array('one'))
+    np.savez(R('meta_k_text.npz'), **mlp_meta)
     save_checkpoint(R('lenet_k1.npz'), _params('lenet_fashionmnist', rng), architecture='lenet_fashionmnist', k=1)
     atomic_savez(R('lenet_authors.npz'), params=object_array(_params('lenet_fashionmnist', rng)))
     atomic_savez(R('mlp_nmnist_authors.npz'), params=object_array(_params('mlp_nmnist', rng)))

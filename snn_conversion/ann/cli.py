@@ -14,8 +14,8 @@ from snn_conversion.ann.cluster import cluster_from_env, train_mobilenet
 from snn_conversion.ann.trainer import Trainer, checkpoint_lock, default_model_file, evaluate, train
 from snn_conversion.core.checkpoint import load_checkpoint, open_checkpoint
 from snn_conversion.core.errors import ArgumentParser, UserError, ensure_writable_dir, parse_bool, run_cli
-from snn_conversion.core.flags import (add_mobilenet_flags, add_seed_and_debug_flags, add_training_flags,
-                                       check_at_least, check_positive)
+from snn_conversion.core.flags import (B_BOUND, GPUS, IMAGES, K_LEVEL, THREADS, add_mobilenet_flags,
+                                       add_seed_and_debug_flags, add_training_flags)
 from snn_conversion.data import imagenet
 from snn_conversion.data.datasets import eval_inputs, load_dataset
 from snn_conversion.core import architectures
@@ -42,9 +42,9 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
                                                architectures.variants_help(arch_name)))
     architectures.add_selector_flags(p, arch_name, arch)
     if not full_precision:
-        p.add_argument('--k', type=int, default=d['k'], help='activation quantization level (default %(default)s)')
+        p.add_argument('--k', type=K_LEVEL, default=d['k'], help='activation quantization level (default %(default)s)')
         if arch.uses_B:
-            p.add_argument('--B', type=int, default=d['B'], help='activation upper bound (default %(default)s)')
+            p.add_argument('--B', type=B_BOUND, default=d['B'], help='activation upper bound (default %(default)s)')
         if arch.optional_ternary:
             p.add_argument('--use_ternary', type=parse_bool, default=None,
                            help='True: ternary hidden weights (TWN), as the all-integer network needs; False: '
@@ -54,8 +54,8 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
     p.add_argument('--download', action='store_true', help='download the dataset if it is not found locally')
     p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
-    p.add_argument('--num_test', type=int, default=None, help='evaluate on the first N test images only')
-    p.add_argument('--threads', type=int, default=0,
+    p.add_argument('--num_test', type=IMAGES, default=None, help='evaluate on the first N test images only')
+    p.add_argument('--threads', type=THREADS, default=0,
                    help='CPU threads TensorFlow may use (default 0: all cores; 1 for a background run on one core)')
     p.add_argument('--observe_test', type=parse_bool, default=False,
                    help='True: also print the test accuracy after every epoch, to see how much the final figure '
@@ -72,10 +72,6 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     k = 0 if full_precision else a.k
     B = getattr(a, 'B', None) if not full_precision else None
     ternary = getattr(a, 'use_ternary', None) if not full_precision else None
-    check_at_least(0, ('--k', k))
-    check_at_least(1, ('--B', B), ('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_test', a.num_test))
-    check_at_least(0, ('--threads', a.threads))
-    check_positive('--learning_rate', a.learning_rate)
     model_file = a.model_file or default_model_file(workspace, arch, k, full_precision, B, ternary)
     return run_ann(arch, k, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
                    batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
@@ -177,23 +173,18 @@ def _mobilenet_cli(script_file, argv):
     p = ArgumentParser(description='Train or evaluate the quantized MobileNetV1 on ImageNet (TFRecords from '
                                             'tfrecord_imagenet.py); several GPUs with --num_gpus, several machines '
                                             'with TF_CONFIG (see README).')
-    p.add_argument('--k', '--quant_level', dest='k', type=int, default=d['k'],
+    p.add_argument('--k', '--quant_level', dest='k', type=K_LEVEL, default=d['k'],
                    help='activation quantization level (default %(default)s; --quant_level is the authors\' name)')
     add_training_flags(p, d, 'epochs (default %(default)s, as the authors)', 'images per GPU tower and step')
-    p.add_argument('--num_gpus', type=int, default=1, help='GPU towers with averaged gradients (default 1)')
+    p.add_argument('--num_gpus', type=GPUS, default=1, help='GPU towers with averaged gradients (default 1)')
     add_mobilenet_flags(p)
     p.add_argument('--data_dir', default=None, help='folder of the converted ImageNet (meta.json, *.tfrecord)')
     p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
-    p.add_argument('--num_test', type=int, default=None, help='evaluate on the first N validation images only')
-    p.add_argument('--val_images', type=int, default=None,
+    p.add_argument('--num_test', type=IMAGES, default=None, help='evaluate on the first N validation images only')
+    p.add_argument('--val_images', type=IMAGES, default=None,
                    help='validation images evaluated after each epoch (default: all)')
     add_seed_and_debug_flags(p, 'random seed (initialisation, data order, augmentation)')
     a = p.parse_args(argv)
-    check_at_least(0, ('--k', a.k))
-    check_at_least(1, ('--epochs', a.epochs), ('--batch_size', a.batch_size), ('--num_gpus', a.num_gpus),
-                   ('--num_test', a.num_test), ('--val_images', a.val_images), ('--num_classes', a.num_classes),
-                   ('--image_size', a.image_size))
-    check_positive('--learning_rate', a.learning_rate)
     cluster = cluster_from_env()
     if cluster is not None and cluster.is_ps:  # a parameter server needs no data
         return train_mobilenet(None, a.k, None, a.epochs, a.learning_rate, a.batch_size, None, None, cluster=cluster)

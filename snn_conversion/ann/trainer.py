@@ -29,7 +29,8 @@ import zipfile
 import numpy as np
 
 from snn_conversion.ann import speed
-from snn_conversion.core.checkpoint import load_checkpoint, open_checkpoint, save_checkpoint, train_state_path
+from snn_conversion.core.checkpoint import (load_checkpoint, open_checkpoint, save_checkpoint, state_numbers,
+                                            train_state_path)
 from snn_conversion.core.errors import StopRequest, UserError
 from snn_conversion.core.fileio import atomic_savez, read_npz
 from snn_conversion.core.lock import RunLock
@@ -136,11 +137,10 @@ class Trainer(object):
         """Load a ``.train_state.npz``; returns (epochs done, their learning rate)."""
         try:
             state = read_npz(state_file)
-            done, lr_done = int(state['__epoch__']), float(state['__learning_rate__'])
+            done, lr_done, xla = state_numbers(state)
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
             raise UserError('%s is not a readable training state (%s: %s); delete it to resume from the weights '
                             'of the checkpoint alone' % (state_file, type(e).__name__, e))
-        xla = bool(state['__xla__']) if '__xla__' in state else False  # states written before the flag: without
         if xla != speed.xla_enabled():
             raise UserError('%s was trained with --xla %s: resume it with the same setting (the weights of the two '
                             'differ in the last bits)' % (state_file, xla))

@@ -25,6 +25,7 @@ from __future__ import absolute_import, division, print_function
 
 import datetime
 import json
+import math
 import os
 import zipfile
 
@@ -35,7 +36,8 @@ from snn_conversion.core.fileio import atomic_savez, read_npz
 from snn_conversion.core.provenance import git_revision, provenance
 
 __all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config',
-           'resolve_ternary', 'open_checkpoint', 'object_array', 'train_state_path', 'META_KEYS']
+           'resolve_ternary', 'open_checkpoint', 'object_array', 'train_state_path', 'state_numbers', 'META_KEYS',
+           'META_TYPES']
 
 META_KEYS = ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'ann_accuracy', 'date', 'git_revision',
              'epoch', 'learning_rate', 'format', 'provenance')
@@ -50,6 +52,25 @@ def train_state_path(model_file):
     """``<model>.train_state.npz`` beside a training's checkpoint: every graph variable, the finished epoch and
     its learning rate (what ``--resume True`` continues from)."""
     return model_file[:-4] + '.train_state.npz' if model_file.endswith('.npz') else model_file + '.train_state.npz'
+
+
+def state_numbers(state):
+    """(epochs done, their learning rate, trained with XLA) of a loaded training state; a ValueError naming the
+    entry when one is missing or not what it must be."""
+    numbers = []
+    for key, (test, what) in (('__epoch__', META_TYPES['epoch']), ('__learning_rate__', META_TYPES['learning_rate']),
+                              ('__xla__', (lambda v: isinstance(v, (bool, np.bool_)), 'True or False'))):
+        if key not in state:
+            if key == '__xla__':  # states written before the flag: trained without
+                numbers.append(False)
+                continue
+            raise ValueError('no %s entry' % key)
+        value = _scalar(state[key])
+        if not test(value):
+            raise ValueError('its %s entry is %r, not %s' % (key, 'an array' if isinstance(value, np.ndarray)
+                                                            else value, what))
+        numbers.append(value)
+    return int(numbers[0]), float(numbers[1]), bool(numbers[2])
 
 
 def object_array(arrays):
@@ -89,6 +110,41 @@ def _scalar(v):
     return v.decode() if isinstance(v, bytes) else v
 
 
+def _integer(low, high):
+    return lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and low <= v <= high
+
+
+def _number(low, high, low_open=False):
+    return lambda v: (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                      and math.isfinite(v) and (low < v if low_open else low <= v) and v <= high)
+
+
+def _string(v):
+    return isinstance(v, str)
+
+
+# what each metadata entry must be when present (a file edited by hand, or written by other code, is refused in
+# one line naming the entry, not carried into the conversion)
+META_TYPES = {
+    'architecture': (_string, 'a string'), 'dataset': (_string, 'a string'), 'date': (_string, 'a string'),
+    'git_revision': (_string, 'a string'), 'format': (_string, 'a string'), 'provenance': (_string, 'JSON text'),
+    'weight_quant': (lambda v: v in ('none', 'ternary'), "'none' or 'ternary'"),
+    'k': (_integer(0, 16), 'an integer from 0 to 16'), 'B': (_integer(1, 1024), 'an integer from 1 to 1024'),
+    'epoch': (_integer(0, 10 ** 6), 'an integer from 0 to 1000000'),
+    'ann_accuracy': (_number(0.0, 1.0), 'a number from 0 to 1'),
+    'learning_rate': (_number(0.0, 10.0, low_open=True), 'a number > 0 and <= 10'),
+}
+
+
+def _check_meta(meta, path):
+    for key in META_KEYS:
+        value = meta[key]
+        test, what = META_TYPES[key]
+        if value is not None and not test(value):
+            raise CheckpointError('%s: its metadata entry %r is %r, not %s (damaged or foreign file?)'
+                                  % (path, key, value if not isinstance(value, np.ndarray) else 'an array', what))
+
+
 def load_checkpoint(path):
     """Read a checkpoint; returns ``(params, meta)``: a list of float arrays and a dict (None when absent)."""
     if not os.path.isfile(path):
@@ -103,11 +159,14 @@ def load_checkpoint(path):
         raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
         raise CheckpointError('%s is not a readable .npz checkpoint (%s: %s)' % (path, type(e).__name__, e))
+    _check_meta(meta, path)
     if meta['provenance'] is not None:
         try:
             meta['provenance'] = json.loads(meta['provenance'])
+            if not isinstance(meta['provenance'], dict):
+                raise ValueError('not a JSON object')
         except ValueError:
-            raise CheckpointError('%s: its provenance record is not JSON (damaged file?)' % path)
+            raise CheckpointError('%s: its provenance record is not a JSON object (damaged file?)' % path)
     if raw.dtype == object:
         params = [np.asarray(a) for a in raw]
     else:  # every tensor had the same shape: numpy stacked them

@@ -4,45 +4,53 @@ from __future__ import absolute_import, division, print_function
 
 from snn_conversion.core import architectures
 
-from snn_conversion.core.errors import UserError, add_resume_flag
+from snn_conversion.core.errors import add_resume_flag, float_range, int_range
 
-__all__ = ['add_mobilenet_flags', 'add_training_flags', 'add_seed_and_debug_flags', 'check_at_least',
-           'check_positive']
+__all__ = ['add_mobilenet_flags', 'add_training_flags', 'add_seed_and_debug_flags', 'K_LEVEL', 'B_BOUND', 'SEED',
+           'EPOCHS', 'BATCH', 'IMAGES', 'TIME_STEPS', 'THREADS', 'PROCESSES', 'LEARNING_RATE', 'RATIO', 'SHARDS',
+           'WIDTH', 'IMAGE_SIZE', 'CLASSES', 'GPUS']
+
+# The range of every kind of numeric flag, defined once (core.errors.ArgumentParser refuses a numeric flag without
+# one).  The upper ends are far beyond any real run and only keep absurd values from reaching the computation.
+K_LEVEL = int_range(0, 16)               # activation quantization level k: 2^k + 1 levels per unit
+B_BOUND = int_range(1, 1024)             # activation upper bound B (scatter-and-gather)
+SEED = int_range(0, 2 ** 31 - 1)         # random seeds (numpy and TensorFlow both take them)
+EPOCHS = int_range(1, 10 ** 6)
+BATCH = int_range(1, 10 ** 6)            # images per batch (or per GPU tower)
+IMAGES = int_range(1, 10 ** 8)           # --num_test, --num_images, --val_images
+TIME_STEPS = int_range(1, 10 ** 6)       # simulation steps T (and step counts of benchmarks)
+THREADS = int_range(0, 4096)             # CPU threads; 0: all cores
+PROCESSES = int_range(1, 1024)           # --workers
+LEARNING_RATE = float_range(0, 10, low_open=True)
+RATIO = float_range(0, 1)                # --noise_ratio
+SHARDS = int_range(1, 10 ** 6)           # TFRecord shards
+WIDTH = float_range(0, 8, low_open=True)  # MobileNet width multiplier
+IMAGE_SIZE = int_range(1, 4096)          # MobileNet input size in px
+CLASSES = int_range(1, 10 ** 6)
+GPUS = int_range(1, 1024)
 
 
 def add_mobilenet_flags(p):
     """The flags choosing the MobileNet variant (shared by the ANN and SNN scripts)."""
     d = architectures.MOBILENET_DEFAULTS
-    p.add_argument('--width_multiplier', type=float, default=d['width'],
+    p.add_argument('--width_multiplier', type=WIDTH, default=d['width'],
                    help='channels x this (TF-slim rule, at least 8; default %(default)s)')
-    p.add_argument('--image_size', type=int, default=d['image_size'], help='input size in px (default %(default)s)')
-    p.add_argument('--num_classes', type=int, default=None,
+    p.add_argument('--image_size', type=IMAGE_SIZE, default=d['image_size'],
+                   help='input size in px (default %(default)s)')
+    p.add_argument('--num_classes', type=CLASSES, default=None,
                    help='classes (default: those of the converted data set, synsets.txt; else 1000)')
-
-
-def check_at_least(minimum, *flags):
-    """Refuse, in one line, the first of ``flags`` ((name, value) pairs; None: not given) below ``minimum``."""
-    for flag, value in flags:
-        if value is not None and value < minimum:
-            raise UserError('%s must be >= %d, got %d' % (flag, minimum, value))
-
-
-def check_positive(flag, value):
-    """Refuse, in one line, a value that is not > 0 (e.g. a learning rate)."""
-    if not value > 0:
-        raise UserError('%s must be > 0, got %g' % (flag, value))
 
 
 def add_training_flags(p, defaults, epochs_help, batch_help=None):
     """--resume, --learning_rate, --mode, --epochs, --batch_size of the ANN command lines."""
     add_resume_flag(p, 'True: continue from the checkpoint and its training state')
-    p.add_argument('--learning_rate', type=float, default=defaults['learning_rate'], help='Adam learning rate')
+    p.add_argument('--learning_rate', type=LEARNING_RATE, default=defaults['learning_rate'], help='Adam learning rate')
     p.add_argument('--mode', choices=('training', 'inference'), default='training')
-    p.add_argument('--epochs', type=int, default=defaults['epochs'], help=epochs_help)
-    p.add_argument('--batch_size', type=int, default=defaults['batch_size'], help=batch_help)
+    p.add_argument('--epochs', type=EPOCHS, default=defaults['epochs'], help=epochs_help)
+    p.add_argument('--batch_size', type=BATCH, default=defaults['batch_size'], help=batch_help)
 
 
 def add_seed_and_debug_flags(p, seed_help):
     """--seed and --debug, the last flags of every command line."""
-    p.add_argument('--seed', type=int, default=0, help=seed_help)
+    p.add_argument('--seed', type=SEED, default=0, help=seed_help)
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')

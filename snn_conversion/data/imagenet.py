@@ -38,6 +38,7 @@ import numpy as np
 from snn_conversion.core.fileio import WriteError, atomic_write_text, check_write
 from snn_conversion.data.locate import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import ArgumentParser, UserError
+from snn_conversion.core.flags import PROCESSES, SHARDS
 from snn_conversion.core import architectures
 
 __all__ = ['convert', 'list_images', 'read_meta', 'shard_files', 'EvalSplit', 'eval_split', 'decode_example',
@@ -441,10 +442,10 @@ def _cli(argv):
     p.add_argument('--val_labels', default=None,
                    help='labels of a flat val/ folder: one wnid per line in sorted file-name order, or '
                         '"<file> <wnid>" per line')
-    p.add_argument('--train_shards', type=int, default=1024, help='training shards (default %(default)s)')
-    p.add_argument('--val_shards', type=int, default=128, help='validation shards (default %(default)s)')
+    p.add_argument('--train_shards', type=SHARDS, default=1024, help='training shards (default %(default)s)')
+    p.add_argument('--val_shards', type=SHARDS, default=128, help='validation shards (default %(default)s)')
     p.add_argument('--splits', default='train,validation', help='comma-separated: train, validation')
-    p.add_argument('--workers', type=int, default=None, help='parallel processes (default: CPU cores)')
+    p.add_argument('--workers', type=PROCESSES, default=None, help='parallel processes (default: CPU cores)')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
     splits = tuple(s.strip() for s in a.splits.split(',') if s.strip())

@@ -29,6 +29,7 @@ import numpy as np
 
 from snn_conversion.data.locate import DATASETS, DatasetError
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli
+from snn_conversion.core.flags import PROCESSES
 from snn_conversion.core.fileio import atomic_savez_compressed
 
 __all__ = ['SENSOR', 'DIVISOR', 'read_events', 'events_to_frame', 'list_samples', 'convert', 'main']
@@ -160,7 +161,7 @@ def _cli(argv, script_file):
                    help='where train.npz / test.npz go (default: %(default)s, where the scripts look)')
     p.add_argument('--polarity', choices=('on', 'both'), default='on',
                    help="'on': ON-event counts in one channel (the authors'); 'both': ON and OFF channels")
-    p.add_argument('--workers', type=int, default=1, help='reader processes (default 1)')
+    p.add_argument('--workers', type=PROCESSES, default=1, help='reader processes (default 1)')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
     if a.workers < 1:

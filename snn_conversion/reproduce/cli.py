@@ -7,7 +7,8 @@ import sys
 from snn_conversion.reproduce import observe, repeat, report, runner, verify
 from snn_conversion.reproduce.scripts import interrupt_on_signals
 from snn_conversion.reproduce.tables import TABLES
-from snn_conversion.core.errors import ArgumentParser, UserError
+from snn_conversion.core.errors import ArgumentParser, UserError, int_range
+from snn_conversion.core.flags import SEED, THREADS
 
 __all__ = ['main']
 
@@ -21,7 +22,7 @@ def main(argv):
     p.add_argument('--data_root', default=None,
                    help='folder holding the data sets (e.g. mnist/, fashion-mnist/); default: the scripts\' own '
                         'search ($SNN_DATA_DIR, ./data, the Debian packages)')
-    p.add_argument('--threads', type=int, default=1,
+    p.add_argument('--threads', type=THREADS, default=1,
                    help='CPU threads of each training (default 1: run it beside other work, niced)')
     p.add_argument('--list', action='store_true', help='list the tables\' rows and their state, then exit')
     p.add_argument('--measure', action='store_true',
@@ -31,7 +32,7 @@ def main(argv):
                    help='instead of running the tables, add the test accuracy of every epoch to their finished rows '
                         'that lack it: each is trained again from the start with --observe_test True (resumable; '
                         'the weights must come out identical to the row\'s)')
-    p.add_argument('--repeat', type=int, default=None, metavar='SEED',
+    p.add_argument('--repeat', type=int_range(1, SEED.high), default=None, metavar='SEED',
                    help='instead of running the tables, train their rows (or --rows) again with random seed SEED '
                         '(the rows use 0) and evaluate them: the run-to-run variation of the ANN, recorded in '
                         '<workspace>/records/repeats/ (resumable)')
@@ -53,8 +54,6 @@ def main(argv):
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
     interrupt_on_signals()
-    if a.threads < 0:
-        raise UserError('--threads must be >= 0, got %d' % a.threads)
     for name in a.tables:
         if name not in TABLES:
             raise UserError('unknown table %r (known: %s)' % (name, ', '.join(TABLES)))

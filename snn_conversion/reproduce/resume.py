@@ -22,7 +22,7 @@ import zipfile
 
 import numpy as np
 
-from snn_conversion.core.checkpoint import load_checkpoint, train_state_path
+from snn_conversion.core.checkpoint import load_checkpoint, state_numbers, train_state_path
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import atomic_savez_compressed, atomic_write, file_sha256, read_npz
 
@@ -52,7 +52,7 @@ def _epochs(checkpoint_bytes, state_bytes):
     with np.load(io.BytesIO(checkpoint_bytes), allow_pickle=False) as z:
         ckpt = int(z['epoch']) if 'epoch' in z.files and z['epoch'].dtype != object else None
     with np.load(io.BytesIO(state_bytes), allow_pickle=False) as z:
-        state = int(z['__epoch__'])
+        state = state_numbers(z)[0]
     return ckpt, state
 
 

@@ -31,7 +31,7 @@ from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_lin
                                               run_script)
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 from snn_conversion.core import architectures
-from snn_conversion.core.checkpoint import load_checkpoint, train_state_path
+from snn_conversion.core.checkpoint import load_checkpoint, state_numbers, train_state_path
 from snn_conversion.core.fileio import atomic_write, atomic_write_text, file_sha256
 from snn_conversion.data.datasets import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import UserError
@@ -110,7 +110,7 @@ def state_epoch(model_file):
     """The epoch of a checkpoint's training state (0 without a readable one)."""
     try:
         with np.load(train_state_path(model_file)) as z:
-            return int(z['__epoch__'])
+            return state_numbers(z)[0]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return 0
 

@@ -49,21 +49,22 @@ def run_script(python, workspace, argv, log_file, on_line=None, what='the script
         except KeyboardInterrupt:
             # a Ctrl-C at the terminal reached the child too (same process group) and it stops at its next safe
             # point; a SIGINT, SIGTERM or SIGHUP sent to this process alone (see :func:`interrupt_on_signals`) is
-            # passed on as a SIGINT; the child never outlives the runner (it would hold its lock), and what it
+            # passed on as a SIGTERM; the child never outlives the runner (it would hold its lock), and what it
             # printed up to its end is still read (an epoch it saved meanwhile is recorded)
             end_child(proc)
             read_lines()
             raise
-    if rc == 130 or rc == -signal.SIGINT:
+    if rc in (130, -signal.SIGINT, -signal.SIGTERM):
         raise KeyboardInterrupt('%s interrupted; run the same command again to resume' % what)
     if rc != 0:
         raise UserError('%s failed (exit %d); see %s' % (what, rc, log_file))
 
 
 def end_child(proc, grace=2.0, stop=120.0):
-    """Let a child that got the signal too end; else ask it to stop at its next safe point (SIGINT); kill it if
-    it has not within ``stop`` seconds."""
-    for action, wait in ((None, grace), (signal.SIGINT, stop), (signal.SIGKILL, None)):
+    """Let a child that got the signal too end; else ask it to stop at its next safe point (SIGTERM, which the
+    scripts handle like Ctrl-C even when started in the background, where SIGINT is ignored); kill it if it has not
+    within ``stop`` seconds."""
+    for action, wait in ((None, grace), (signal.SIGTERM, stop), (signal.SIGKILL, None)):
         if action is not None:
             try:
                 proc.send_signal(action)

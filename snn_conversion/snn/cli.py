@@ -8,7 +8,8 @@ from snn_conversion.core import architectures
 from snn_conversion.core.errors import (ArgumentParser, UserError, add_resume_flag, ensure_writable_dir, parse_bool,
                                         run_cli)
 from snn_conversion.core.fileio import file_sha256
-from snn_conversion.core.flags import add_mobilenet_flags, check_at_least
+from snn_conversion.core.flags import (B_BOUND, BATCH, IMAGES, K_LEVEL, PROCESSES, RATIO, SEED, TIME_STEPS,
+                                       add_mobilenet_flags)
 from snn_conversion.data.datasets import load_test_inputs
 from snn_conversion.data.imagenet import find_imagenet, mobilenet_arch
 from snn_conversion.data.locate import DatasetError
@@ -40,12 +41,12 @@ def _snn_cli(arch_name, script_file, argv):
                                                     ', '.join(SpikingNetwork.log_files_of(arch)),
                                                     logs, architectures.variants_help(arch_name)))
     architectures.add_selector_flags(p, arch_name, arch)
-    p.add_argument('--k', type=int, default=None,
+    p.add_argument('--k', type=K_LEVEL, default=None,
                    help='quantization level (default: the checkpoint\'s, else %d)' % arch.defaults['k'])
     if mobilenet:
         add_mobilenet_flags(p)
     if arch.uses_B:
-        p.add_argument('--B', type=int, default=None,
+        p.add_argument('--B', type=B_BOUND, default=None,
                        help='activation upper bound (default: the checkpoint\'s, else %d)' % arch.defaults['B'])
     if arch.optional_ternary:
         p.add_argument('--use_ternary', type=parse_bool, default=None,
@@ -54,11 +55,11 @@ def _snn_cli(arch_name, script_file, argv):
         p.add_argument('--use_int', type=parse_bool, default=False,
                        help='True: all-integer hidden neurons (int64 membrane 10^4 W.s, integer thresholds; needs '
                             'ternary weights); logs in figs/WQ_INT/k<K>/ (default %(default)s)')
-    p.add_argument('--noise_ratio', type=float, default=0.0, help=arch.spec.noise_help)
-    p.add_argument('--seed', type=int, default=0, help='random seed of the noise')
-    p.add_argument('--time_steps', type=int, default=arch.defaults['time_steps'], help='simulation steps T')
-    p.add_argument('--batch_size', type=int, default=arch.defaults['sim_batch_size'], help='images per batch')
-    p.add_argument('--num_test', type=int, default=None, help='simulate only the first N test images')
+    p.add_argument('--noise_ratio', type=RATIO, default=0.0, help=arch.spec.noise_help)
+    p.add_argument('--seed', type=SEED, default=0, help='random seed of the noise')
+    p.add_argument('--time_steps', type=TIME_STEPS, default=arch.defaults['time_steps'], help='simulation steps T')
+    p.add_argument('--batch_size', type=BATCH, default=arch.defaults['sim_batch_size'], help='images per batch')
+    p.add_argument('--num_test', type=IMAGES, default=None, help='simulate only the first N test images')
     p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
     p.add_argument('--model_file', default=None, help='checkpoint (default: %s_%s.npz in the workspace)'
                    % (arch.name, 'k<K>_{WQ,NWQ}' if arch.optional_ternary else tag))
@@ -79,7 +80,7 @@ def _snn_cli(arch_name, script_file, argv):
                    help="'compiled' (default where numba is installed: compiled event-driven kernels, certified "
                         "float32), 'sparse' (the same method in numpy/scipy) or 'dense' (the readable reference); "
                         "all give identical logs")
-    p.add_argument('--workers', type=int, default=1,
+    p.add_argument('--workers', type=PROCESSES, default=1,
                    help='processes sharing each batch (identical results; e.g. the number of CPU cores; default 1)')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     return _snn_run(arch, workspace, p.parse_args(argv))
@@ -87,9 +88,7 @@ def _snn_cli(arch_name, script_file, argv):
 
 def _mobilenet_from_flags(argv):
     """The MobileNet variant of ``--width_multiplier/--image_size/--num_classes`` (classes: the data set's)."""
-    import argparse
-
-    pre = argparse.ArgumentParser(add_help=False)
+    pre = ArgumentParser(add_help=False)
     add_mobilenet_flags(pre)
     pre.add_argument('--data_dir', default=None)
     known, _ = pre.parse_known_args(argv)
@@ -103,13 +102,7 @@ def _mobilenet_from_flags(argv):
 
 
 def _snn_run(arch, workspace, a):
-    check_at_least(1, ('--time_steps', a.time_steps), ('--batch_size', a.batch_size), ('--num_test', a.num_test),
-                   ('--workers', a.workers))
-    check_at_least(0, ('--k', a.k))
     B, noise, seed = getattr(a, 'B', None), a.noise_ratio, a.seed
-    check_at_least(1, ('--B', B))
-    if not 0.0 <= noise <= 1.0:
-        raise UserError('--noise_ratio must be in [0, 1], got %g' % noise)
     ternary, use_int = getattr(a, 'use_ternary', None), getattr(a, 'use_int', False)
     k_guess = a.k if a.k is not None else arch.defaults['k']
     B_guess = (B if B is not None else arch.defaults['B']) if arch.uses_B else None

@@ -58,8 +58,8 @@ def test_default_paths_and_k_mismatch(tmp_path, tiny_fashion):
 
 
 @pytest.mark.parametrize('args,message', [
-    (['--k', '-1'], '--k must be >= 0'),
-    (['--time_steps', '0'], '--time_steps must be >= 1'),
+    (['--k', '-1'], "argument --k: expected an integer from 0 to 16, got '-1'"),
+    (['--time_steps', '0'], "argument --time_steps: expected an integer from 1 to 1000000, got '0'"),
     (['--model_file', 'does_not_exist.npz'], 'not found'),
 ])
 def test_spiking_bad_input_one_line(tmp_path, args, message):
