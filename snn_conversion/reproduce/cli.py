@@ -65,8 +65,6 @@ def main(argv):
         raise UserError('--rows needs exactly one table')
     if modes and modes[0] not in ('export_resume', 'verify') and not a.tables:
         raise UserError('--%s needs the tables (%s)' % (modes[0], ', '.join(TABLES)))
-    if a.repeat is not None and a.repeat < 1:
-        raise UserError('--repeat needs a seed >= 1 (seed 0 is the rows themselves), got %d' % a.repeat)
     if a.fill and not a.verify:
         raise UserError('--fill goes with --verify (it fills records from a verified run)')
     if a.list:

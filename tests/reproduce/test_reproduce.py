@@ -414,7 +414,7 @@ def test_cli_errors_are_one_line(tmp_path):
     rc, err = run('fashion_mnist', '--measure', '--observe')
     assert rc == 2 and len(err) == 1 and 'separate runs' in err[0]
     rc, err = run('fashion_mnist', '--repeat', '0')
-    assert rc == 2 and len(err) == 1 and 'seed 0 is the rows themselves' in err[0]
+    assert rc == 2 and len(err) == 1 and "argument --repeat: expected an integer from 1 to" in err[0]
     rc, err = run('fashion_mnist', '--repeat', '1', '--observe')
     assert rc == 2 and len(err) == 1 and '--observe and --repeat are separate runs' in err[0]
     rc = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--list'], stdout=subprocess.PIPE,
