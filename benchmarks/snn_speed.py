@@ -98,7 +98,7 @@ COMPONENTS = (('integrate_dense', 'busy steps: whole-input convolution'),
 
 def component_shares(net, x, time_steps):
     """Seconds per backend call of one timed run of ``net`` (single process) and the total: where the time goes."""
-    backend = backends.get(net.engine)
+    backend = backends.backend_class(net.engine)
     spent = {name: 0.0 for name, _ in COMPONENTS}
     saved = {name: getattr(backend, name) for name, _ in COMPONENTS}
 
@@ -165,7 +165,7 @@ def main(argv=None):
         if checkpoint:
             return su.SpikingNetwork.from_checkpoint(checkpoint, arch, engine=engine)
         return su.SpikingNetwork.from_params(arch, params, a.k, engine=engine)
-    engines = [e for e in ('dense', 'sparse', 'compiled') if backends.available(e)]
+    engines = [backends.DENSE] + [e for e in reversed(backends.names()) if backends.available(e)]
     nets = {e: build(e) for e in engines}
     print('%s (%s), k=%d, batch %d, T=%d, %s, %d CPU(s)'
           % (arch.name, arch.string, nets['dense'].k, len(x), a.time_steps, what, os.cpu_count() or 1))
@@ -217,10 +217,9 @@ def main(argv=None):
         print("where engine='%s' spends its time (%.2f s): %s, the rest (encoding, counting, readout, "
               "bookkeeping) %.0f %%" % (e, total, shares, 100.0 * (total - sum(spent.values())) / total))
     if 'compiled' in engines:
-        numba_backend = backends.get('compiled')
-        numba_backend.stats.update(examined=0, flagged=0)
+        st = backends.backend_class('compiled').stats
+        st.update(examined=0, flagged=0)
         nets['compiled'].simulate(x, a.time_steps)
-        st = numba_backend.stats
         print('certified float32: %d of %d examined neurons (%.3f %%) recomputed in float64'
               % (st['flagged'], st['examined'], 100.0 * st['flagged'] / max(st['examined'], 1)))
     print('identical spike counts: baselines vs engine after %d steps: %s; engines after %d steps: %s'

@@ -62,16 +62,15 @@ class SynapticLayer(object):
         self.in_shape = (h, wd, c)
 
     engine = 'sparse'  # the event-driven backend (:mod:`snn_conversion.snn.backends`); the network sets it
-
-    @property
-    def backend(self):
-        return backends.get(self.engine)
+    backend = None  # its instance for this layer, created at the first event-driven batch
 
     def reset(self, n):
         shape = (n,) + self.out_shape
         self.m = np.zeros(shape, dtype=np.int64 if self.integer else np.float64)
         self.count = np.zeros(shape, dtype=np.int32)
-        if self.engine != 'dense':
+        if self.engine != backends.DENSE:
+            if self.backend is None or self.backend.name != self.engine:
+                self.backend = backends.create(self.engine, self)
             self.backend.reset(self, n)
 
     def membrane(self, z):
@@ -113,11 +112,10 @@ class SpikingConv(SynapticLayer):
         self.pending = None
 
     def update_neurons(self, rows):
-        """The neuron rule on ``rows`` (None: all): (up, down) masks; the rows that spiked become ``pending``."""
+        """The neuron rule on ``rows`` (None: all): (up, down) masks and the rows that spiked."""
         up, down = self.neuron.update(self.m, self.count, self.state, rows)
         any_spike = (up | down).any(axis=1)
-        self.pending = np.flatnonzero(any_spike) if rows is None else rows[any_spike]
-        return up, down
+        return up, down, (np.flatnonzero(any_spike) if rows is None else rows[any_spike])
 
     def step_events(self, x):
         """Event-driven step; ``x`` is None, :class:`Events` or a dense NHWC array of spikes (or the encoded input).
@@ -144,13 +142,14 @@ class SpikingConv(SynapticLayer):
                 rows = np.union1d(touched, rows)
         if rows is not None and not len(rows):
             return None, 0, 0
-        return backend.fire(self, rows)
+        out, n_abs, n_signed, self.pending = backend.fire(self, rows)
+        return out, n_abs, n_signed
 
     def step(self, x):
         """Dense engine: advance one step with input ``x`` (None means no input); returns the int8 spikes."""
         if x is not None:
             self.integrate(x)
-        up, down = self.update_neurons(None)
+        up, down, self.pending = self.update_neurons(None)
         return (up.view(np.int8) - down.view(np.int8)).reshape(self.m.shape)
 
 
@@ -181,7 +180,7 @@ class ScatterGatherConv(SynapticLayer):
         """Integrate ``x`` and emit the graded spikes (int16)."""
         if x is not None:
             self.integrate(x)
-        out = self.neuron.fire(self.m, self.rng) if self.engine == 'dense' else self.backend.fire_graded(self)
+        out = self.neuron.fire(self.m, self.rng) if self.engine == backends.DENSE else self.backend.fire_graded(self)
         self.count = out.astype(np.int32)
         return out
 

@@ -23,7 +23,7 @@ from snn_conversion.snn.workers import simulate_split, start_pool, stop_pool
 
 __all__ = ['SpikingNetwork', 'Trace', 'ENGINES']
 
-ENGINES = ('compiled', 'sparse', 'dense')
+ENGINES = backends.engines()  # the registered backends' names and 'dense'
 
 
 class Trace(object):
@@ -75,8 +75,8 @@ class SpikingNetwork(object):
     def __init__(self, arch, layers, w_out, k, B=None, engine=None, use_ternary=None, use_int=False,
                  noise_ratio=0.0):
         engine = backends.default_engine() if engine is None else engine
-        if engine not in ENGINES:
-            raise ValueError('engine must be one of %s' % (ENGINES,))
+        if engine not in backends.engines():
+            raise ValueError('engine must be one of %s' % (backends.engines(),))
         if not backends.available(engine):
             raise ValueError("engine=%r needs numba (pinned in requirements.txt); use engine='sparse'" % engine)
         self.spec = arch.spec
@@ -263,7 +263,7 @@ class SpikingNetwork(object):
         single_step = self.spec.single_step
         converged = False
         t = 0
-        event_driven = self.engine != 'dense' and not single_step
+        event_driven = self.engine != backends.DENSE and not single_step
         readout_sop = self.arch.readout_sop_for(self.rule)
 
         def advance(i, layer, inp):

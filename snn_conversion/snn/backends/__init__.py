@@ -1,56 +1,117 @@
-"""Simulation backends of the event-driven engine: one module per backend, the same small interface.
+"""Simulation backends of the event-driven engine: one module per backend, one contract, one registry.
 
-A backend advances a :class:`~snn_conversion.snn.layers.SpikingConv` by one step in three calls, which the
-layer orchestrates (:meth:`~snn_conversion.snn.layers.SpikingConv.step_events`):
+A backend is a :class:`Backend` subclass; the layer creates one instance for itself when it first runs
+event-driven (:meth:`~snn_conversion.snn.layers.SynapticLayer.reset`) and keeps it: the instance owns whatever
+state it needs for that layer (the compiled backend's float32 certificate, its threshold table), and the layer
+orchestrates a step through it (:meth:`~snn_conversion.snn.layers.SpikingConv.step_events`), passing itself to
+every call (an instance keeps no reference to its layer):
 
 * ``dense_fraction`` -- the input density above which a whole-input convolution is cheaper than events;
-* ``reset(layer, n)`` -- allocate the backend's own per-batch state on the layer (or nothing);
-* ``integrate_dense(layer, x)`` -- add ``W * x`` of a busy NHWC input to the membrane;
+* ``reset(layer, n)`` -- a new batch of ``n`` images;
+* ``integrate_dense(layer, x)`` -- add ``W * x`` of a busy NHWC input to the layer's membrane;
 * ``integrate_events(layer, events)`` -- add the increments of :class:`~snn_conversion.snn.kernels.Events` and
   return the flat (n, h, w) output rows they reached;
-* ``fire(layer, rows)`` -- update the neurons of ``rows`` (None: all), set ``layer.pending`` and return
-  ``(out, n_abs, n_signed)`` (out: None, Events or a dense int8 array);
+* ``fire(layer, rows)`` -- update the neurons of ``rows`` (None: all) and return ``(out, n_abs, n_signed,
+  spiking)``: out is None, Events or a dense int8 array; ``spiking`` the rows that spiked (examined first at the
+  next step);
 * ``fire_graded(layer)`` -- scatter-and-gather: the graded spikes (int16) of a multi-threshold layer.
 
-Backends (``engine=`` of :class:`~snn_conversion.snn.network.SpikingNetwork`):
+A backend reads the layer (weights, geometry, membrane, counts, neuron rule) and writes only its membrane,
+counts and neuron state -- never other attributes.  :data:`REGISTRY` is the one list of backends; the engine
+names (``engine=`` of :class:`~snn_conversion.snn.network.SpikingNetwork`, ``--engine``) derive from it, and the
+conformance test (``tests/snn/test_backends.py``) runs every registered backend against ``engine='dense'``:
 
-* ``'sparse'`` -- :mod:`.numpy_backend`: numpy/BLAS and scipy sparse products;
 * ``'compiled'`` -- :mod:`.numba_backend`: compiled gather kernels, a fused neuron update + event extraction,
-  certified float32 on busy steps.
+  certified float32 on busy steps (the default where numba is installed);
+* ``'sparse'`` -- :mod:`.numpy_backend`: numpy/BLAS and scipy sparse products.
 
 ``engine='dense'`` is not a backend but the readable reference (every layer convolves its whole input and
 updates every neuron each step, :meth:`~snn_conversion.snn.layers.SpikingConv.step`).  A GPU backend is one
-more module here with the same six names; networks, families and logs do not change.
+more module here defining a :class:`Backend` subclass, plus its line in :data:`REGISTRY`.
 """
 
 from __future__ import absolute_import, division, print_function
 
+import collections
 import importlib
 
-__all__ = ['BACKENDS', 'get', 'available', 'default_engine']
+__all__ = ['Backend', 'REGISTRY', 'DENSE', 'names', 'engines', 'backend_class', 'create', 'available',
+           'default_engine']
 
-BACKENDS = {'sparse': 'numpy_backend', 'compiled': 'numba_backend'}
+# engine name -> module defining ``BACKEND`` (a Backend subclass), or the class itself; the first available one is
+# the default
+REGISTRY = collections.OrderedDict([('compiled', 'numba_backend'), ('sparse', 'numpy_backend')])
+DENSE = 'dense'  # the reference engine: no backend
 _LOADED = {}
 
 
-def get(engine):
-    """The backend module of an event-driven ``engine`` ('sparse', 'compiled')."""
-    if engine not in _LOADED:
-        _LOADED[engine] = importlib.import_module('%s.%s' % (__name__, BACKENDS[engine]))
-    return _LOADED[engine]
+class Backend(object):
+    """The contract of an event-driven backend (see the module's docstring); one instance per layer."""
+
+    name = None
+    dense_fraction = None
+
+    def __init__(self, layer):
+        """What the backend keeps for ``layer`` (its weights and geometry are fixed)."""
+
+    def reset(self, layer, n):
+        """A new batch of ``n`` images (the layer has reset its membrane, counts and neuron state)."""
+
+    def integrate_dense(self, layer, x):
+        raise NotImplementedError
+
+    def integrate_events(self, layer, events):
+        raise NotImplementedError
+
+    def fire(self, layer, rows):
+        raise NotImplementedError
+
+    def fire_graded(self, layer):
+        raise NotImplementedError
+
+
+def names():
+    """The registered backends' engine names, preferred first."""
+    return tuple(REGISTRY)
+
+
+def engines():
+    """Every engine a network accepts: the backends' names and the dense reference."""
+    return names() + (DENSE,)
+
+
+def backend_class(engine):
+    """The :class:`Backend` subclass of an event-driven ``engine``; ImportError where it cannot load here."""
+    if engine not in REGISTRY:
+        raise ValueError('engine must be one of %s' % (engines(),))
+    entry = REGISTRY[engine]
+    if isinstance(entry, type):
+        cls = entry
+    else:
+        if entry not in _LOADED:
+            _LOADED[entry] = importlib.import_module('%s.%s' % (__name__, entry)).BACKEND
+        cls = _LOADED[entry]
+    if not (issubclass(cls, Backend) and cls.name == engine):
+        raise TypeError('the backend registered as %r must be a Backend subclass of that name' % engine)
+    return cls
+
+
+def create(engine, layer):
+    """A new backend instance of ``engine`` for ``layer``."""
+    return backend_class(engine)(layer)
 
 
 def available(engine):
-    """Whether ``engine``'s backend can be loaded here (the compiled one needs numba)."""
-    if engine == 'dense':
+    """Whether ``engine`` can run here (the compiled backend needs numba)."""
+    if engine == DENSE:
         return True
     try:
-        get(engine)
+        backend_class(engine)
     except ImportError:
         return False
     return True
 
 
 def default_engine():
-    """'compiled' where numba is installed (it is pinned in requirements.txt), else 'sparse'."""
-    return 'compiled' if available('compiled') else 'sparse'
+    """The first registered backend that loads here ('compiled' where numba is installed, else 'sparse')."""
+    return next(name for name in names() if available(name))

@@ -6,7 +6,7 @@ Three things make it fast; none changes a single spike.
 pixel (a counting sort); every output position whose receptive field holds an event accumulates, for each
 event there, the event's value times the weight row ``W[i, j, c, :]`` (contiguous in HWIO, so the inner loop
 over output channels vectorizes); positions run in parallel (``prange``).  It replaces the scipy sparse
-product below ``dense_fraction`` input density.
+product below ``NumbaBackend.dense_fraction`` input density.
 
 **Fused neuron update and event extraction** (:func:`fire`).  One parallel pass over the examined rows
 compares every neuron with its next thresholds, updates its count and thresholds and writes its spike; a
@@ -56,15 +56,14 @@ from __future__ import absolute_import, division, print_function
 import numpy as np
 from scipy.linalg.blas import sgemm
 
+from snn_conversion.snn.backends import Backend
 from snn_conversion.snn.backends import numba_kernels as kern
-from snn_conversion.snn.backends import numpy_backend
+from snn_conversion.snn.backends.numpy_backend import NumpyBackend
 from snn_conversion.snn.kernels import Events
 from snn_conversion.snn.neurons import NegativeSpikeNeuron
 
-__all__ = ['dense_fraction', 'reset', 'integrate_dense', 'integrate_events', 'fire', 'fire_graded',
-           'gather_increments', 'Certificate', 'certifiable', 'chunks', 'conv32_chunked', 'gamma', 'stats', 'U32']
-
-dense_fraction = 0.06  # measured break-even of the gather kernel against float32 GEMM (benchmarks/snn_speed.py)
+__all__ = ['NumbaBackend', 'BACKEND', 'gather_increments', 'Certificate', 'certifiable', 'chunks', 'conv32_chunked',
+           'gamma', 'stats', 'U32']
 U32 = 2.0 ** -24  # float32 unit roundoff
 stats = {'examined': 0, 'flagged': 0}  # certified neurons examined / recomputed in float64 (this process)
 
@@ -199,96 +198,101 @@ def certifiable(layer):
             and not layer.depthwise and layer.input_bound is not None and layer.w_gemm.dtype == np.float64)
 
 
-def reset(layer, n):
-    """A certified layer gets its :class:`Certificate` (None for the others), started for ``n`` images."""
-    if not certifiable(layer):
-        layer.certificate = None
-    elif getattr(layer, 'certificate', None) is None:
-        layer.certificate = Certificate(layer)
-    if layer.certificate is not None:
-        layer.certificate.start(n)
+class NumbaBackend(Backend):
+    """Compiled kernels for one layer; it owns the layer's :class:`Certificate` (certified layers) and its
+    scatter-and-gather threshold table.  Layers or rules it has no kernel for go through the numpy backend."""
 
+    name = 'compiled'
+    dense_fraction = 0.06  # measured break-even of the gather kernel against float32 GEMM (benchmarks/snn_speed.py)
+    stats = stats  # the module's counters of certified neurons
 
-def integrate_dense(layer, x):
-    cert = getattr(layer, 'certificate', None)
-    if cert is None:
-        layer.integrate(x)
-        return
-    cert.add_dense(x)
-    layer.m.reshape(-1, layer.out_shape[2])[...] = cert.membrane32()
+    def __init__(self, layer):
+        super(NumbaBackend, self).__init__(layer)
+        self.certificate = Certificate(layer) if certifiable(layer) else None
+        self.level_table = None
+        self.numpy = NumpyBackend(layer)  # for the layers and rules without a compiled kernel
 
+    def reset(self, layer, n):
+        if self.certificate is not None:
+            self.certificate.start(n)
 
-def integrate_events(layer, x):
-    if layer.depthwise:
-        return numpy_backend.integrate_events(layer, x)
-    if getattr(layer, 'certificate', None) is not None:
-        layer.certificate.add_events(x, layer.pads)
-    if layer.integer:  # int64 membranes: the increments are exact integers, rounded and scaled as the layer does
-        rows, delta = gather_increments(x, layer.w, layer.stride, layer.pads, layer.in_shape, layer.out_shape,
-                                        layer.m.shape[0])
-        layer.m.reshape(-1, layer.out_shape[2])[rows] += layer.membrane(delta)
+    def integrate_dense(self, layer, x):
+        cert = self.certificate
+        if cert is None:
+            layer.integrate(x)
+            return
+        cert.add_dense(x)
+        layer.m.reshape(-1, layer.out_shape[2])[...] = cert.membrane32()
+
+    def integrate_events(self, layer, x):
+        if layer.depthwise:
+            return self.numpy.integrate_events(layer, x)
+        if self.certificate is not None:
+            self.certificate.add_events(x, layer.pads)
+        if layer.integer:  # int64 membranes: the increments are exact integers, rounded and scaled as the layer does
+            rows, delta = gather_increments(x, layer.w, layer.stride, layer.pads, layer.in_shape, layer.out_shape,
+                                            layer.m.shape[0])
+            layer.m.reshape(-1, layer.out_shape[2])[rows] += layer.membrane(delta)
+            return rows
+        ptr, chan, val, rows = _routed(x, layer.w, layer.stride, layer.pads, layer.in_shape, layer.out_shape,
+                                       layer.m.shape[0])
+        kern.gather_rows(ptr, chan, val, rows, layer.w, layer.m.reshape(-1, layer.out_shape[2]), True,
+                         layer.in_shape[0], layer.in_shape[1], layer.out_shape[0], layer.out_shape[1], layer.stride,
+                         layer.pads[0][0], layer.pads[1][0])
         return rows
-    ptr, chan, val, rows = _routed(x, layer.w, layer.stride, layer.pads, layer.in_shape, layer.out_shape,
-                                   layer.m.shape[0])
-    kern.gather_rows(ptr, chan, val, rows, layer.w, layer.m.reshape(-1, layer.out_shape[2]), True,
-                     layer.in_shape[0], layer.in_shape[1], layer.out_shape[0], layer.out_shape[1], layer.stride,
-                     layer.pads[0][0], layer.pads[1][0])
-    return rows
 
-
-def fire(layer, rows):
-    neuron = getattr(layer, 'neuron', None)
-    if not isinstance(neuron, NegativeSpikeNeuron):  # the authors' rules: their numpy update
-        return numpy_backend.fire(layer, rows)
-    ho, wo, cout = layer.out_shape
-    m2 = layer.m.reshape(-1, cout)
-    count2 = layer.count.reshape(-1, cout)
-    hi2, lo2 = layer.state['hi'].reshape(-1, cout), layer.state['lo'].reshape(-1, cout)
-    all_rows = rows is None
-    sel = np.zeros(0, np.int64) if all_rows else rows.astype(np.int64, copy=False)
-    n_rows = m2.shape[0] if all_rows else len(sel)
-    spikes = np.empty((n_rows, cout), np.int8)
-    n_spk = np.empty(n_rows, np.int64)
-    if layer.integer:
-        kern.fire_int(m2, count2, hi2, lo2, neuron.base, neuron.theta, sel, all_rows, spikes, n_spk,
-                      np.int64(neuron.lowest))
-    else:
-        cert = getattr(layer, 'certificate', None)
-        certify = cert is not None
-        cert = cert if certify else _NoCertificate
-        flagged = np.zeros(n_rows, np.int64)
-        kern.fire_float(m2, count2, hi2, lo2, neuron.base, neuron.theta, sel, all_rows, spikes, n_spk,
-                        certify, cert.exact, cert.bound_l1, cert.bound_l2, cert.s_row, cert.tiny, cert.w_t,
-                        cert.c_pad, ho, wo, layer.stride, flagged)
-        if certify:
-            stats['examined'] += n_rows * cout
-            stats['flagged'] += int(flagged.sum())
-    total = int(n_spk.sum())
-    spiking_rows = n_spk > 0
-    layer.pending = np.flatnonzero(spiking_rows) if all_rows else sel[spiking_rows]
-    if not total:
-        return None, 0, 0
-    n_signed = int(spikes.sum(dtype=np.int64))
-    if all_rows and total > dense_fraction * spikes.size:
-        return spikes.reshape(layer.m.shape), total, n_signed
-    return Events(*kern.extract_events(spikes, n_spk, sel, all_rows, ho, wo)), total, n_signed
-
-
-
-def fire_graded(layer):
-    """Scatter-and-gather without threshold noise in one compiled pass: the exact rule's ``m > b + j theta``
-    (its thresholds computed as the reference does, once per layer) or the authors' ``m >= T[j]``; with noise
-    the numpy rule, whose random draws (one per level and neuron, in order) define the result."""
-    neuron = layer.neuron
-    if neuron.noise_ratio > 0:
-        return numpy_backend.fire_graded(layer)
-    table = getattr(layer, 'level_table', None)
-    if table is None:
-        if neuron.rule == 'exact':
-            table = np.stack([neuron.base + j * neuron.theta for j in range(1, neuron.levels + 1)])
+    def fire(self, layer, rows):
+        neuron = getattr(layer, 'neuron', None)
+        if not isinstance(neuron, NegativeSpikeNeuron):  # the authors' rules: their numpy update
+            return self.numpy.fire(layer, rows)
+        ho, wo, cout = layer.out_shape
+        m2 = layer.m.reshape(-1, cout)
+        count2 = layer.count.reshape(-1, cout)
+        hi2, lo2 = layer.state['hi'].reshape(-1, cout), layer.state['lo'].reshape(-1, cout)
+        all_rows = rows is None
+        sel = np.zeros(0, np.int64) if all_rows else rows.astype(np.int64, copy=False)
+        n_rows = m2.shape[0] if all_rows else len(sel)
+        spikes = np.empty((n_rows, cout), np.int8)
+        n_spk = np.empty(n_rows, np.int64)
+        if layer.integer:
+            kern.fire_int(m2, count2, hi2, lo2, neuron.base, neuron.theta, sel, all_rows, spikes, n_spk,
+                          np.int64(neuron.lowest))
         else:
-            table = np.asarray(neuron.thresholds, dtype=np.float64)
-        layer.level_table = table.reshape(neuron.levels, -1)
-    cout = layer.m.shape[-1]
-    levels = kern.graded_levels(layer.m.reshape(-1, cout), layer.level_table, neuron.rule == 'exact')
-    return levels.reshape(layer.m.shape)
+            certify = self.certificate is not None
+            cert = self.certificate if certify else _NoCertificate
+            flagged = np.zeros(n_rows, np.int64)
+            kern.fire_float(m2, count2, hi2, lo2, neuron.base, neuron.theta, sel, all_rows, spikes, n_spk,
+                            certify, cert.exact, cert.bound_l1, cert.bound_l2, cert.s_row, cert.tiny, cert.w_t,
+                            cert.c_pad, ho, wo, layer.stride, flagged)
+            if certify:
+                stats['examined'] += n_rows * cout
+                stats['flagged'] += int(flagged.sum())
+        total = int(n_spk.sum())
+        spiking_rows = n_spk > 0
+        spiking = np.flatnonzero(spiking_rows) if all_rows else sel[spiking_rows]
+        if not total:
+            return None, 0, 0, spiking
+        n_signed = int(spikes.sum(dtype=np.int64))
+        if all_rows and total > self.dense_fraction * spikes.size:
+            return spikes.reshape(layer.m.shape), total, n_signed, spiking
+        return Events(*kern.extract_events(spikes, n_spk, sel, all_rows, ho, wo)), total, n_signed, spiking
+
+    def fire_graded(self, layer):
+        """Scatter-and-gather without threshold noise in one compiled pass: the exact rule's ``m > b + j theta``
+        (its thresholds computed as the reference does, once per layer) or the authors' ``m >= T[j]``; with noise
+        the numpy rule, whose random draws (one per level and neuron, in order) define the result."""
+        neuron = layer.neuron
+        if neuron.noise_ratio > 0:
+            return self.numpy.fire_graded(layer)
+        if self.level_table is None:
+            if neuron.rule == 'exact':
+                table = np.stack([neuron.base + j * neuron.theta for j in range(1, neuron.levels + 1)])
+            else:
+                table = np.asarray(neuron.thresholds, dtype=np.float64)
+            self.level_table = table.reshape(neuron.levels, -1)
+        cout = layer.m.shape[-1]
+        levels = kern.graded_levels(layer.m.reshape(-1, cout), self.level_table, neuron.rule == 'exact')
+        return levels.reshape(layer.m.shape)
+
+
+BACKEND = NumbaBackend

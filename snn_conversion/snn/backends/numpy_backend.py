@@ -5,25 +5,10 @@ from __future__ import absolute_import, division, print_function
 
 import numpy as np
 
+from snn_conversion.snn.backends import Backend
 from snn_conversion.snn.kernels import DENSE_INPUT_FRACTION, Events, event_increments
 
-__all__ = ['dense_fraction', 'reset', 'integrate_dense', 'integrate_events', 'fire', 'fire_graded', 'spikes_out']
-
-dense_fraction = DENSE_INPUT_FRACTION
-
-
-def reset(layer, n):
-    """No state of its own."""
-
-
-def integrate_dense(layer, x):
-    layer.integrate(x)
-
-
-def integrate_events(layer, x):
-    touched, delta = event_increments(x, layer.w, layer.stride, layer.pads, layer.out_shape, layer.depthwise)
-    layer.m.reshape(-1, layer.out_shape[2])[touched] += layer.membrane(delta)
-    return touched
+__all__ = ['NumpyBackend', 'BACKEND', 'spikes_out']
 
 
 def spikes_out(shape, rows, up, down, fraction):
@@ -46,11 +31,27 @@ def spikes_out(shape, rows, up, down, fraction):
     return out, int(n_up + n_down), int(n_up - n_down)
 
 
-def fire(layer, rows):
-    up, down = layer.update_neurons(rows)
-    return spikes_out(layer.m.shape, rows, up, down, dense_fraction)
+class NumpyBackend(Backend):
+    """No state of its own: the layer's dense kernel, scipy products of events, the neuron rule's update."""
+
+    name = 'sparse'
+    dense_fraction = DENSE_INPUT_FRACTION
+
+    def integrate_dense(self, layer, x):
+        layer.integrate(x)
+
+    def integrate_events(self, layer, x):
+        touched, delta = event_increments(x, layer.w, layer.stride, layer.pads, layer.out_shape, layer.depthwise)
+        layer.m.reshape(-1, layer.out_shape[2])[touched] += layer.membrane(delta)
+        return touched
+
+    def fire(self, layer, rows):
+        up, down, spiking = layer.update_neurons(rows)
+        return spikes_out(layer.m.shape, rows, up, down, self.dense_fraction) + (spiking,)
+
+    def fire_graded(self, layer):
+        """Scatter-and-gather: the graded spikes (int16) of a multi-threshold layer."""
+        return layer.neuron.fire(layer.m, layer.rng)
 
 
-def fire_graded(layer):
-    """Scatter-and-gather: the graded spikes (int16) of a multi-threshold layer."""
-    return layer.neuron.fire(layer.m, layer.rng)
+BACKEND = NumpyBackend
