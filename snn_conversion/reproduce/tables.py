@@ -64,19 +64,22 @@ class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learni
         """The paper's network string, e.g. '20C5-P2-50C5-P2-500'."""
         return architectures.get(self.arch).string
 
+    @staticmethod
+    def _flag(flags, flag):
+        """True / False when ``flags`` give ``flag True`` / another value, None when they do not give it."""
+        return flags[flags.index(flag) + 1] == 'True' if flag in flags else None
+
     def sim_flag_true(self, flag):
         """Whether the Spiking script gets ``flag True`` (e.g. ``--use_int``)."""
-        flags = self.sim_flags
-        return flag in flags and flags[flags.index(flag) + 1] == 'True'
+        return bool(self._flag(self.sim_flags, flag))
 
     @property
     def tag(self):
-        """The checkpoint's tag, as the workspace scripts name it: 'fp32', 'k1', 'k1B2', 'k0_WQ'."""
+        """The checkpoint's tag, as the workspace scripts name it: 'fp32', or the family's configuration tag
+        ('k1', 'k1B2', 'k0_WQ')."""
         if self.full_precision:
             return 'fp32'
-        if self.B is not None:
-            return 'k%dB%d' % (self.k, self.B)
-        return 'k%d' % self.k + ('_WQ' if '--use_ternary' in self.train_flags else '')
+        return architectures.get(self.arch).config_tag(self.k, self.B, self._flag(self.train_flags, '--use_ternary'))
 
     @property
     def id(self):

@@ -1,0 +1,83 @@
+"""ARCHITECTURE.md's "Where a change goes", checked against the code: every path it names exists (a ``<...>``
+template matches at least one file), and each "one place" claim holds."""
+import glob
+import os
+import re
+
+from conftest import ROOT
+from snn_conversion.core import architectures
+from snn_conversion.core.families import FAMILIES
+from snn_conversion.data.locate import DATASETS
+from snn_conversion.reproduce.tables import all_rows
+from snn_conversion.snn import backends
+from snn_conversion.snn.families import recipe_for
+
+WORKSPACES = ('MNIST', 'FashionMNIST', 'N_MNIST', 'CIFAR10', 'CIFAR100', 'ImageNet_MobileNet')
+
+
+def _section():
+    with open(os.path.join(ROOT, 'ARCHITECTURE.md')) as f:
+        text = f.read()
+    return text.split('## Where a change goes', 1)[1].split('\n## ', 1)[0]
+
+
+def _paths(section):
+    """The repository paths the section names (backticked, with a folder or a file extension)."""
+    names = re.findall(r'`([^`\s]+)`', section)
+    return sorted(set(n for n in names if '/' in n and not n.startswith('--') and '(' not in n
+                      and re.search(r'\.(py|md|json|npz)$|/$', n)))
+
+
+def test_every_named_path_exists():
+    paths = _paths(_section())
+    assert len(paths) >= 15
+    for path in paths:
+        pattern = re.sub(r'<[^>]+>', '*', path)
+        assert glob.glob(os.path.join(ROOT, pattern)), '%s (named in ARCHITECTURE.md) matches no file' % path
+
+
+def test_a_backend_is_one_module_and_its_registry_line():
+    modules = sorted(os.path.basename(p)[:-3] for p in
+                     glob.glob(os.path.join(ROOT, 'snn_conversion', 'snn', 'backends', '*_backend.py')))
+    assert modules == sorted(v for v in backends.REGISTRY.values() if isinstance(v, str))
+
+
+def test_a_family_is_its_family_object_and_its_recipe():
+    used = set(architectures.get(name).family for name in architectures.names())
+    assert used == set(FAMILIES)  # every family has networks, every network a known family
+    for name in architectures.names():
+        assert recipe_for(architectures.get(name)) is not None
+
+
+def test_every_registered_network_has_its_workspace_scripts():
+    scripts = {}
+    for ws in WORKSPACES:
+        for path in glob.glob(os.path.join(ROOT, ws, '*.py')):
+            with open(path) as f:
+                scripts[os.path.relpath(path, ROOT)] = f.read()
+    for name in architectures.names():
+        # a script names it, or it is a variant the scripts of another network run when given a flag
+        bases = [name] + [b for b in architectures.names() if name in architectures.variants_help(b)]
+        for main in ('ann_main', 'snn_main'):
+            users = [p for p, text in scripts.items() for b in bases if "%s('%s'" % (main, b) in text]
+            if main == 'ann_main' and architectures.get(name).dataset == 'imagenet':
+                users += [p for p, text in scripts.items() if 'mobilenet_ann_main(' in text]
+            assert users, 'no workspace script runs %s through %s' % (name, main)
+    for path, text in scripts.items():  # thin: arguments and one call (the demo is its own orchestration)
+        assert len(text.splitlines()) <= 12 or os.path.basename(path).startswith('Demo_'), path
+
+
+def test_every_table_row_has_its_scripts():
+    for table, row in all_rows():
+        prefixes = ('FP32_',) if row.full_precision else ('Quant_', 'Spiking_')
+        for prefix in prefixes:
+            assert os.path.isfile(os.path.join(ROOT, row.workspace, '%s%s.py' % (prefix, row.script))), row.id
+
+
+def test_every_data_set_has_its_workspace():
+    datasets = set(architectures.get(name).dataset for name in architectures.names())
+    assert datasets <= set(DATASETS)
+    for ws in WORKSPACES:
+        assert os.path.isdir(os.path.join(ROOT, ws, 'figs'))
+        for fig in ('accuracy_speed.py', 'sparsity.py', 'sops.py'):
+            assert os.path.isfile(os.path.join(ROOT, ws, 'figs', fig)), (ws, fig)
