@@ -107,6 +107,13 @@ def test_verify_refuses_a_shipped_file_of_another_sha256(finished):
         f.write(b'\0')
     try:
         ok, lines = _verify(finished, rows=[row.id])
+        # --list and RESULTS.md show it as what it is: stale, never as done
+        from unittest import mock
+        from snn_conversion.reproduce import report
+        with mock.patch.object(report, 'TABLES', {'tiny': table}):
+            listed = [l for l in report.status_lines(root=out) if row.id in l][0]
+            assert 'STALE' in listed and 'done' not in listed, listed
+            assert '**Stale**: the shipped checkpoint of %s' % row.id in report.render_tables(root=out)
     finally:
         with open(path, 'wb') as f:
             f.write(original)
