@@ -10,7 +10,6 @@ counters restart (or given with ``--time_steps``), the image count defaults to
 
 from __future__ import absolute_import, division, print_function
 
-import json
 import os
 import sys
 
@@ -21,25 +20,15 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from snn_conversion.core import architectures  # noqa: E402
-from snn_conversion.core.families import FAMILIES, PROGRESS_FILE  # noqa: E402
+from snn_conversion.core.families import FAMILIES  # noqa: E402
+from snn_conversion.core.formats import (PROGRESS_FILE, PROGRESS_TOTALS, ProgressError, read_column,  # noqa: E402
+                                         read_progress, read_run_json)
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
 from snn_conversion.core.flags import IMAGES, TIME_STEPS  # noqa: E402
 
 __all__ = ['LogRun', 'check_against_run_json', 'check_against_progress', 'read_log_dir', 'infer_time_steps', 'find_log_dirs', 'figure_cli', 'save_figure']
 
 DEFAULT_IMAGES = 10000
-
-
-def _read_column(path, kind):
-    try:
-        with open(path) as f:
-            text = f.read().split()
-    except IOError as e:
-        raise UserError('cannot read %s (%s)' % (path, e.strerror or e))
-    try:
-        return np.array([float(v) for v in text], dtype=np.float64)
-    except ValueError:
-        raise UserError('%s is not a %s log: every line must be a number' % (path, kind))
 
 
 def infer_time_steps(cumulative):
@@ -58,27 +47,18 @@ class LogRun(object):
 
     def __init__(self, path, label=None, time_steps=None, num_images=None, arch=None):
         self.path = path
-        info = {}
-        info_path = os.path.join(path, 'run.json')
         if not os.path.isdir(path):
             raise UserError('log folder %s does not exist' % path)
-        if os.path.isfile(info_path):
-            try:
-                with open(info_path) as f:
-                    info = json.load(f)
-                if not isinstance(info, dict):
-                    raise ValueError('not a JSON object')
-            except ValueError as e:
-                raise UserError('%s is damaged (%s): simulate again into an empty folder' % (info_path, e))
-        elif os.path.isfile(os.path.join(path, PROGRESS_FILE)):
+        info = read_run_json(path)
+        if info is None and os.path.isfile(os.path.join(path, PROGRESS_FILE)):
             raise UserError('%s holds an unfinished run (progress.json, no run.json): continue it with --resume '
                             'before plotting it' % path)
-        self.info = info
+        self.info = info = info or {}
         cols = {}
         for name in ('accuracy', 'spike_num', 'sop_num', 'spike_collect'):
             p = os.path.join(path, name + '.txt')
             if os.path.isfile(p):
-                cols[name] = _read_column(p, name)
+                cols[name] = read_column(p, name)
             elif name != 'spike_collect':
                 raise UserError('%s has no %s.txt: not an SNN log folder' % (path, name))
         lengths = {len(v) for v in cols.values()}
@@ -150,15 +130,13 @@ def check_against_progress(path, columns, time_steps):
     (the file of another run with as many lines put in, a file edited): every file is checked, step by step.
     Folders without a progress record (the authors' logs, merged shards) are not checked here."""
     progress = os.path.join(path, PROGRESS_FILE)
-    if not os.path.isfile(progress):
-        return
     try:
-        with open(progress) as f:
-            totals = json.load(f)['totals']
-        recorded = {name: np.asarray(totals[key], dtype=np.float64) for name, key in
-                    (('accuracy', 'correct'), ('spike_num', 'spike_num'), ('sop_num', 'sop_num'),
-                     ('spike_collect', 'spike_collect')) if name in columns}
-    except (OSError, ValueError, KeyError, TypeError) as e:
+        rec = read_progress(path)
+        if rec is None:
+            return
+        recorded = {log[:-4]: np.asarray(rec['totals'][key], dtype=np.float64) for key, log in PROGRESS_TOTALS
+                    if log[:-4] in columns}
+    except (ProgressError, ValueError, KeyError, TypeError) as e:
         raise UserError('%s is damaged (%s): simulate again into an empty folder' % (progress, e))
     for name, values in sorted(recorded.items()):
         sums = columns[name].reshape(-1, time_steps).sum(axis=0)

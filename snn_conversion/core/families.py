@@ -9,9 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __all__ = ['Family', 'FAMILIES', 'get_family', 'LOG_FILES', 'ALL_LOG_FILES', 'PROGRESS_FILE']
 
-PROGRESS_FILE = 'progress.json'  # a log folder's record of its complete batches (snn.runs)
-LOG_FILES = ('accuracy.txt', 'spike_num.txt', 'spike_collect.txt', 'sop_num.txt')
-ALL_LOG_FILES = LOG_FILES + ('abs_spike.txt', 'sum_spike.txt')  # the all-integer family adds per-step ones
+from snn_conversion.core.formats import ALL_LOG_FILES, LOG_FILES, PROGRESS_FILE  # the log folder's files
 
 
 class Family(object):

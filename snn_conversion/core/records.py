@@ -8,11 +8,12 @@ them (a finished row has its ANN result, a quantized one its SNN's); unknown fie
 
 from __future__ import absolute_import, division, print_function
 
+import collections
 import numbers
 
 from snn_conversion.core.errors import UserError
 
-__all__ = ['VERSION', 'FIELDS', 'STATUSES', 'RecordError', 'check_record', 'curve_point']
+__all__ = ['VERSION', 'FIELDS', 'STATUSES', 'RecordError', 'check_record', 'curve_point', 'CurvePoint', 'curve_of']
 
 VERSION = 1
 STATUSES = ('training', 'trained', 'inferred', 'simulated', 'done')
@@ -51,6 +52,26 @@ def curve_point(v):
     """A learning-curve point: [epoch, val acc %, train loss, seconds] and, observed, [.., test acc %]."""
     return (isinstance(v, list) and len(v) in (4, 5) and _int(v[0]) and v[0] >= 1
             and all(_number(x) for x in v[1:]))
+
+
+class CurvePoint(collections.namedtuple('CurvePoint', 'epoch val_acc loss seconds test_acc')):
+    """One epoch of a learning curve by name; the record stores it as the list :meth:`stored` gives
+    ([epoch, val acc %, train loss, seconds] and, when the test accuracy was observed, [..., test acc %])."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, stored):
+        """The point of a stored list (``test_acc`` None when it has four entries)."""
+        return cls(*(list(stored) + [None] * (5 - len(stored))))
+
+    def stored(self):
+        return [self.epoch, self.val_acc, self.loss, self.seconds] + ([] if self.test_acc is None else [self.test_acc])
+
+
+def curve_of(rec):
+    """A record's learning curve as :class:`CurvePoint` s (none for a record without one)."""
+    return [CurvePoint.of(c) for c in (rec or {}).get('curve', ())]
 
 
 # (test, what it should be) of every field, nested fields as 'parent.child'

@@ -12,6 +12,7 @@ import numpy as np
 
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.errors import UserError
+from snn_conversion.core.records import CurvePoint
 from snn_conversion.reproduce.runner import ROOT, RowRun, checkpoint_epoch, read_record
 from snn_conversion.reproduce.scripts import now_utc, parse_epoch_line
 from snn_conversion.reproduce.tables import chosen_rows, get_table
@@ -27,7 +28,7 @@ def measure_row(run, scratch):
     def on_line(line):
         point = parse_epoch_line(line)
         if point:
-            found.append(point[1])
+            found.append(point.seconds)
     argv = run.train_argv(1, os.path.join(scratch, run.row.id + '.npz'), observe=False)
     run.echo('%s: timing one epoch' % run.row.id)
     run.run_step('measure', argv, on_line)
@@ -59,8 +60,8 @@ def observe_row(run):
 
     def on_line(line):
         point = parse_epoch_line(line)
-        if point and point[4] is not None:
-            seen[point[0]] = [point[3], point[4]]
+        if point and point.test_acc is not None:
+            seen[point.epoch] = [point.val_acc, point.test_acc]
             run.save(observing=dict((str(e), v) for e, v in sorted(seen.items())))
     done = checkpoint_epoch(model_file)
     if done < run.row.epochs:
@@ -72,16 +73,17 @@ def observe_row(run):
     if len(mine) != len(theirs) or not all(np.array_equal(a, b) for a, b in zip(mine, theirs)):
         raise UserError('%s: training again did not give the weights of %s (not deterministic on this machine?); '
                         'no observation recorded' % (run.row.id, run.model_file))
-    missing = [c[0] for c in curve if c[0] not in seen]
+    curve = [CurvePoint.of(c) for c in curve]
+    missing = [c.epoch for c in curve if c.epoch not in seen]
     if missing:
         raise UserError('%s: no test accuracy seen for epoch(s) %s; delete %s and run --observe again'
                         % (run.row.id, ', '.join(map(str, missing)), model_file))
-    val_moved = [c[0] for c in curve if abs(seen[c[0]][0] - c[1]) > 1e-9]
+    val_moved = [c.epoch for c in curve if abs(seen[c.epoch][0] - c.val_acc) > 1e-9]
     if val_moved:
         raise UserError('%s: the validation accuracy of epoch(s) %s differs from the record; no observation '
                         'recorded' % (run.row.id, ', '.join(map(str, val_moved))))
     run.record.pop('observing', None)
-    run.save(curve=[list(c[:4]) + [seen[c[0]][1]] for c in curve],
+    run.save(curve=[c._replace(test_acc=seen[c.epoch][1]).stored() for c in curve],
               observed=dict(when=now_utc(), command=run.record['commands'].pop('observe', None)))
     run.echo('%s: test accuracy of all %d epochs recorded (weights identical to the row\'s)'
               % (run.row.id, len(curve)))

@@ -18,7 +18,8 @@ import os
 import re
 import time
 
-from snn_conversion.reproduce.runner import (ROOT, RowRun, add_curve_point, checkpoint_epoch, machine_description,
+from snn_conversion.reproduce.runner import (ROOT, RowRun, add_curve_point, checkpoint_epoch, curve_seconds,
+                                             machine_description,
                                              run_recorded, save_record)
 from snn_conversion.reproduce.scripts import ann_result, now_utc, parse_ann_line, parse_epoch_line
 from snn_conversion.reproduce.tables import chosen_rows, get_table
@@ -84,16 +85,14 @@ class RepeatRun(object):
         run_recorded(self, self.run, step, argv, on_line, '%s of %s, seed %d' % (step, self.run.row.id, self.seed))
 
     def _on_train_line(self, line):
-        parsed = parse_epoch_line(line)
-        if not parsed:
+        point = parse_epoch_line(line)
+        if not point:
             return
-        epoch, seconds, loss, val, test = parsed
-        curve = add_curve_point(self.record['curve'], [epoch, val, loss, seconds, test])
-        self.save(curve=curve, epochs_done=epoch, status='training',
-                  train_seconds=round(sum(c[3] for c in curve), 1))
+        curve = add_curve_point(self.record['curve'], point)
+        self.save(curve=curve, epochs_done=point.epoch, status='training', train_seconds=curve_seconds(curve))
         self.run.echo('%s, seed %d: epoch %d/%d  %.0fs  val acc %.2f%%%s'
-                      % (self.run.row.id, self.seed, epoch, self.run.row.epochs, seconds, val,
-                         '' if test is None else '  test acc %.2f%%' % test))
+                      % (self.run.row.id, self.seed, point.epoch, self.run.row.epochs, point.seconds, point.val_acc,
+                         '' if point.test_acc is None else '  test acc %.2f%%' % point.test_acc))
 
     def execute(self):
         """Train (or resume) to the row's budget, then evaluate; returns the record."""

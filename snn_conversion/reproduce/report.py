@@ -17,6 +17,7 @@ from snn_conversion.snn.runs import first_matching_step
 from snn_conversion.reproduce.tables import TABLES
 from snn_conversion.core.fileio import atomic_write, atomic_write_text, file_sha256
 from snn_conversion.core.errors import UserError
+from snn_conversion.core.records import curve_of
 
 __all__ = ['BEGIN', 'END', 'render_tables', 'write_results', 'stale', 'figures', 'shipped_state', 'status_lines', 'snn_cells', 'RESULTS']
 
@@ -37,14 +38,14 @@ def _hours(seconds):
 
 def _epoch_seconds(rec):
     """Median seconds per epoch of the row's training so far (None before the first epoch)."""
-    times = sorted(c[3] for c in rec.get('curve', ()))
+    times = sorted(c.seconds for c in curve_of(rec))
     return times[len(times) // 2] if times else None
 
 
 def _trained(rec):
     """The epochs a row's record says were trained (on whatever machine ran it)."""
     rec = rec or {}
-    return max([rec.get('epochs_done') or 0] + [c[0] for c in rec.get('curve', ())])
+    return max([rec.get('epochs_done') or 0] + [c.epoch for c in curve_of(rec)])
 
 
 def _kept(rec):
@@ -79,10 +80,10 @@ def _progress(row, rec):
     if not done:
         return ('**unfinished**: %d epochs were trained but not kept (no resume state shipped): the run starts '
                 'again from epoch 0, %.0f s/epoch, ≈ %s' % (trained, per, _hours(left)))
-    point = [c for c in rec['curve'] if c[0] == done]
+    point = [c for c in curve_of(rec) if c.epoch == done]
     return ('**unfinished**: %d of %d epochs (resume state `%s/%s` shipped)%s%s, %.0f s/epoch, ≈ %s left'
             % (done, row.epochs, row.workspace, rec['resume']['file'],
-               ', val acc %.2f %%' % point[0][1] if point else '',
+               ', val acc %.2f %%' % point[0].val_acc if point else '',
                '' if trained <= done else '; trained to %d on a machine that has not shipped it' % trained,
                per, _hours(left)))
 
@@ -97,11 +98,11 @@ def _mean_sd(vals):
 def _spread(rec, last=10):
     """Validation accuracy over the last epochs -- how much the final epoch's number can move by chance -- and
     the test accuracy of those epochs where the training observed it (``--observe_test``; never used to choose)."""
-    curve = (rec or {}).get('curve', ())[-last:]
+    curve = curve_of(rec)[-last:]
     if len(curve) < 2:
         return ''
-    out = 'val ' + _mean_sd([c[1] for c in curve])
-    tests = [c[4] for c in curve if len(c) > 4]
+    out = 'val ' + _mean_sd([c.val_acc for c in curve])
+    tests = [c.test_acc for c in curve if c.test_acc is not None]
     if len(tests) == len(curve):
         out += '; test ' + _mean_sd(tests)
     return out
@@ -180,8 +181,8 @@ def _table_left(table, root):
 
 def _last_tests(rec, last=10):
     """The observed test accuracies of a run's last epochs; [] unless every one of them was observed."""
-    curve = (rec or {}).get('curve', ())[-last:]
-    tests = [c[4] for c in curve if len(c) > 4 and c[4] is not None]
+    curve = curve_of(rec)[-last:]
+    tests = [c.test_acc for c in curve if c.test_acc is not None]
     return tests if len(curve) >= 2 and len(tests) == len(curve) else []
 
 
@@ -194,7 +195,7 @@ def _run_final(row, rec):
         return 'not started'
     per = _remaining(row, rec)[1]
     left = per * (row.epochs - done) if per else None
-    tests = [c[4] for c in rec['curve'] if len(c) > 4 and c[4] is not None]
+    tests = [c.test_acc for c in curve_of(rec) if c.test_acc is not None]
     return '**unfinished** (%d of %d epochs%s%s)' % (
         done, row.epochs, ', last observed test acc %.2f %%' % tests[-1] if tests else '',
         ', ≈ %s left' % _hours(left) if left and done < row.epochs else '')

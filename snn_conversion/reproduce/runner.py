@@ -33,13 +33,14 @@ from snn_conversion.reproduce.tables import chosen_rows, get_table
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint, state_numbers, train_state_path
 from snn_conversion.core.fileio import atomic_write, atomic_write_text, file_sha256
+from snn_conversion.core.formats import ProgressError, read_progress
 from snn_conversion.data.datasets import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import UserError
-from snn_conversion.core.records import VERSION as RECORD_VERSION, check_record
+from snn_conversion.core.records import VERSION as RECORD_VERSION, CurvePoint, check_record
 from snn_conversion.core.provenance import git_revision
 
 __all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'run_row',
-           'machine_description', 'RowRun', 'dataset_dir', 'checkpoint_epoch', 'add_curve_point',
+           'machine_description', 'RowRun', 'dataset_dir', 'checkpoint_epoch', 'add_curve_point', 'curve_seconds',
            'run_recorded', 'save_record', 'export_table', 'weights_digest']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -121,8 +122,14 @@ def checkpoint_epoch(path):
 
 
 def add_curve_point(curve, point):
-    """The learning curve with ``point`` ([epoch, ...]) in its place, replacing an earlier one of that epoch."""
-    return sorted([c for c in curve if c[0] != point[0]] + [point])
+    """The stored learning curve with ``point`` (a CurvePoint) in its place, replacing an earlier one of that
+    epoch."""
+    return sorted([c for c in curve if CurvePoint.of(c).epoch != point.epoch] + [point.stored()])
+
+
+def curve_seconds(curve):
+    """Training seconds of a stored curve."""
+    return round(sum(CurvePoint.of(c).seconds for c in curve), 1)
 
 
 def run_recorded(owner, run, step, argv, on_line, what):
@@ -284,9 +291,9 @@ class RowRun(object):
         saved = max(done, state_epoch(self.model_file))
         # the curve holds only what the saved files stand on: points past them (a lost checkpoint, a restart
         # with other flags) would be mixed with the new run's
-        curve = [c for c in self.record['curve'] if c[0] <= saved]
+        curve = [c for c in self.record['curve'] if CurvePoint.of(c).epoch <= saved]
         self.save(epochs_done=done, status='training' if done < self.row.epochs else 'trained', curve=curve,
-                  train_seconds=round(sum(c[3] for c in curve), 1))
+                  train_seconds=curve_seconds(curve))
         if done >= self.row.epochs:
             return False
         argv = self.train_argv(self.row.epochs)
@@ -300,14 +307,13 @@ class RowRun(object):
         return True
 
     def _on_train_line(self, line):
-        parsed = parse_epoch_line(line)
-        if not parsed:
+        point = parse_epoch_line(line)
+        if not point:
             return
-        epoch, seconds, loss, val, test = parsed
-        curve = add_curve_point(self.record['curve'], [epoch, val, loss, seconds] + ([] if test is None else [test]))
-        self.save(curve=curve, epochs_done=epoch, status='training',
-                  train_seconds=round(sum(c[3] for c in curve), 1))
-        self.echo('%s: epoch %d/%d  %.0fs  val acc %.2f%%' % (self.row.id, epoch, self.row.epochs, seconds, val))
+        curve = add_curve_point(self.record['curve'], point)
+        self.save(curve=curve, epochs_done=point.epoch, status='training', train_seconds=curve_seconds(curve))
+        self.echo('%s: epoch %d/%d  %.0fs  val acc %.2f%%' % (self.row.id, point.epoch, self.row.epochs,
+                                                           point.seconds, point.val_acc))
 
     def inference(self, digest):
         if self.record.get('ann') and self.record['ann'].get('checkpoint_sha256') == digest:
@@ -332,11 +338,10 @@ class RowRun(object):
             return
         log_dir = self.log_dir()
         argv = self.simulate_argv(log_dir=log_dir if self.out != self.workspace else None)
-        progress = os.path.join(log_dir, 'progress.json')
         try:
-            with open(progress) as f:
-                same = json.load(f)['key'].get('checkpoint_sha256') == digest
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            progress = read_progress(log_dir)
+            same = progress is not None and progress['key'].get('checkpoint_sha256') == digest
+        except ProgressError:
             same = False
         # an interrupted simulation of this very checkpoint is resumed; the logs of an earlier checkpoint of the
         # row are replaced (the record names the new one)

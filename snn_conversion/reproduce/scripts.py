@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 
+from snn_conversion.core.records import CurvePoint
 from snn_conversion.core.errors import UserError
 
 __all__ = ['run_script', 'parse_epoch_line', 'parse_ann_line', 'ann_result', 'now_utc', 'quote_argv', 'end_child',
@@ -89,13 +90,13 @@ def interrupt_on_signals():
 
 
 def parse_epoch_line(line):
-    """A training script's epoch line as (epoch, seconds, train loss, val acc %, observed test acc % or None);
-    None for any other line."""
+    """A training script's epoch line as a :class:`~snn_conversion.core.records.CurvePoint` (``test_acc`` None
+    when not observed); None for any other line."""
     m = _EPOCH_LINE.match(line)
     if not m:
         return None
-    return (int(m.group(1)), float(m.group(3)), float(m.group(4)), float(m.group(5)),
-            float(m.group(6)) if m.group(6) else None)
+    return CurvePoint(epoch=int(m.group(1)), seconds=float(m.group(3)), loss=float(m.group(4)),
+                      val_acc=float(m.group(5)), test_acc=float(m.group(6)) if m.group(6) else None)
 
 
 def parse_ann_line(line):

@@ -2,10 +2,8 @@
 
 from __future__ import absolute_import, division, print_function
 
-import json
-import os
-
 from snn_conversion.core.errors import UserError
+from snn_conversion.core.formats import RUN_JSON, read_columns, read_run_json
 from snn_conversion.snn.runs import first_matching_step
 
 __all__ = ['summarize_logs', 'summary_line']
@@ -13,16 +11,14 @@ __all__ = ['summarize_logs', 'summary_line']
 
 def summarize_logs(log_dir, ann_correct, digest, seconds):
     """The SNN's numbers from a finished log folder (run.json + accuracy/spike/sop logs)."""
-    with open(os.path.join(log_dir, 'run.json')) as f:
-        info = json.load(f)
+    info = read_run_json(log_dir)
+    if info is None:
+        raise UserError('%s has no %s: the simulation did not finish' % (log_dir, RUN_JSON))
     T, n = int(info['time_steps']), int(info['num_images'])
+    columns = read_columns(log_dir, ('accuracy.txt', 'spike_num.txt', 'sop_num.txt'), T)
 
     def column(name):
-        with open(os.path.join(log_dir, name)) as f:
-            values = [float(v) for v in f.read().split()]
-        if len(values) % T:
-            raise UserError('%s/%s holds %d lines, not a multiple of T=%d' % (log_dir, name, len(values), T))
-        return [values[i::T] for i in range(T)]  # per step, the batches' values
+        return [columns[name][:, t].tolist() for t in range(T)]  # per step, the batches' values
 
     correct = [int(round(sum(v))) for v in column('accuracy.txt')]
     # cumulative spikes and SOPs per image at every step (the figures' curves); the last is the run's total

@@ -6,6 +6,7 @@ import os
 
 from snn_conversion.core.families import ALL_LOG_FILES, FAMILIES, LOG_FILES
 from snn_conversion.core.fileio import append_lines
+from snn_conversion.core.formats import format_lines
 
 __all__ = ['LOG_FILES', 'ALL_LOG_FILES', 'FLOAT_LOGS', 'format_log_lines', 'write_logs']
 
@@ -20,12 +21,10 @@ def format_log_lines(trace, labels, files=LOG_FILES, family='negative'):
     """The log files' lines for one batch, in the authors' formats of ``family`` (``files`` selects which):
     integers, except the counters of :data:`FLOAT_LOGS`, written as Python floats (``repr``, as numpy's
     ``str`` of a float64)."""
-    floats = FLOAT_LOGS[family]
     columns = {'accuracy.txt': trace.correct(labels), 'spike_num.txt': trace.spike_num,
                'spike_collect.txt': trace.spike_collect, 'sop_num.txt': trace.sop_num,
                'abs_spike.txt': trace.abs_spike, 'sum_spike.txt': trace.sum_spike}
-    return {name: [repr(float(v)) for v in columns[name]] if name in floats else ['%d' % v for v in columns[name]]
-            for name in files}
+    return format_lines(columns, files, FLOAT_LOGS[family])
 
 
 def write_logs(log_dir, lines_per_file):

@@ -14,8 +14,10 @@ import os
 import numpy as np
 
 from snn_conversion.core.errors import StopRequest, UserError, ensure_writable_dir
-from snn_conversion.core.families import ALL_LOG_FILES, PROGRESS_FILE
-from snn_conversion.core.fileio import atomic_write_json, atomic_write_text, file_sha256
+from snn_conversion.core.fileio import atomic_write_text, file_sha256
+from snn_conversion.core.formats import (ALL_LOG_FILES, PROGRESS_FILE, PROGRESS_TOTALS, RUN_JSON, DamagedRunJson,
+                                         ProgressError, read_columns, read_progress, read_run_json, write_progress,
+                                         write_run_json)
 from snn_conversion.core.lock import RunLock
 from snn_conversion.core.provenance import provenance
 from snn_conversion.core.progress import progress_bar
@@ -26,7 +28,7 @@ __all__ = ['run_test_set', 'merge_shards', 'shard_batches', 'parse_shard', 'shar
 
 
 LOCK_FILE = '.lock'
-TOTALS = ('correct', 'spike_num', 'spike_collect', 'sop_num')
+TOTALS = tuple(name for name, _ in PROGRESS_TOTALS)
 
 
 class Progress(object):
@@ -41,14 +43,13 @@ class Progress(object):
 
     def __init__(self, log_dir, key, files, time_steps, n_layers):
         self.log_dir, self.key, self.files = log_dir, key, list(files)
-        self.path = None if log_dir is None else os.path.join(log_dir, PROGRESS_FILE)
         self.done = 0
         self.totals = {name: np.zeros(time_steps, dtype=np.int64) for name in TOTALS}
         self.layer_spikes = np.zeros(n_layers, dtype=np.int64)  # None: unknown (resumed from a run without them)
         self.steps_run = self.unconverged = self.n = 0
 
     def start_fresh(self):
-        for stale in (self.path, os.path.join(self.log_dir, 'run.json')):
+        for stale in (os.path.join(self.log_dir, PROGRESS_FILE), os.path.join(self.log_dir, RUN_JSON)):
             if os.path.exists(stale):
                 os.remove(stale)
         for name in self.files:
@@ -60,13 +61,12 @@ class Progress(object):
         continued, or found complete); False when it holds nothing, or another run's logs and ``overwrite``; else
         a one-line refusal naming what differs (nothing is replaced without being asked)."""
         try:
-            with open(self.path) as f:
-                rec = json.load(f)
-            key, done = rec['key'], int(rec['done'])
-        except (OSError, ValueError, KeyError, TypeError):
+            rec = read_progress(self.log_dir)
+        except ProgressError:
             return False
-        if done <= 0:
+        if rec is None or rec['done'] <= 0:
             return False
+        key, done = rec['key'], rec['done']
         mine = json.loads(json.dumps(self.key))
         if key == mine:
             return True
@@ -78,14 +78,14 @@ class Progress(object):
 
     def resume(self):
         """Continue the recorded run; False (nothing recorded) means start afresh."""
-        if not os.path.isfile(self.path):
-            return False
         try:
-            with open(self.path) as f:
-                rec = json.load(f)
-            key, done, sizes, totals = rec['key'], int(rec['done']), rec['sizes'], rec['totals']
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise UserError('%s is unreadable (%s); run without --resume to start over' % (self.path, e))
+            rec = read_progress(self.log_dir)
+        except ProgressError as e:
+            raise UserError('%s is unreadable (%s); run without --resume to start over'
+                            % (os.path.join(self.log_dir, PROGRESS_FILE), e))
+        if rec is None:
+            return False
+        key, done, sizes, totals = rec['key'], rec['done'], rec['sizes'], rec['totals']
         if done == 0:
             return False  # nothing was completed: starting afresh is the same
         diff = sorted(k for k in set(key) | set(self.key) if key.get(k) != self.key.get(k))
@@ -100,7 +100,7 @@ class Progress(object):
                                 'start over' % (path, done))
             with open(path, 'r+') as f:  # drop the lines of a batch that was cut short
                 f.truncate(sizes[name])
-        run_json = os.path.join(self.log_dir, 'run.json')
+        run_json = os.path.join(self.log_dir, RUN_JSON)
         if os.path.exists(run_json):
             os.remove(run_json)
         self.done = done
@@ -134,7 +134,7 @@ class Progress(object):
         if self.layer_spikes is not None:
             totals['layer_spikes'] = [int(v) for v in self.layer_spikes]
         sizes = {name: os.path.getsize(os.path.join(self.log_dir, name)) for name in self.files}
-        atomic_write_json(self.path, dict(key=self.key, done=self.done, sizes=sizes, totals=totals))
+        write_progress(self.log_dir, self.key, self.done, sizes, totals)
 
 
 def run_key(net, x, y, time_steps, batch_size, shard=None, **extra):
@@ -262,15 +262,14 @@ def merge_shards(log_dir):
     infos = []
     for i in range(1, n + 1):
         d = shard_dir(log_dir, (i, n))
-        info_path = os.path.join(d, 'run.json')
-        if not os.path.isfile(info_path):
-            raise UserError('shard %d/%d is missing or unfinished (no %s)' % (i, n, info_path))
         try:
-            with open(info_path) as f:
-                infos.append(json.load(f))
-        except (OSError, ValueError) as e:
+            info = read_run_json(d)
+        except DamagedRunJson as e:
             raise UserError('%s is damaged (%s): simulate shard %d/%d again (without --resume)'
-                            % (info_path, e, i, n))
+                            % (e.path, e.reason, i, n))
+        if info is None:
+            raise UserError('shard %d/%d is missing or unfinished (no %s)' % (i, n, os.path.join(d, RUN_JSON)))
+        infos.append(info)
     keys = ('architecture', 'k', 'B', 'use_ternary', 'use_int', 'time_steps', 'batch_size', 'checkpoint',
             'checkpoint_sha256', 'rule', 'noise_ratio', 'seed')
     for info in infos[1:]:
@@ -293,14 +292,13 @@ def merge_shards(log_dir):
         merged.pop('layer_spikes', None)  # a shard run before the counter existed
     else:
         merged['layer_spikes'] = [int(v) for v in np.sum(per_layer, axis=0)]
-    with open(os.path.join(log_dir, 'accuracy.txt')) as f:
-        correct = np.array([int(v) for v in f.read().split()]).reshape(-1, merged['time_steps']).sum(axis=0)
+    correct = read_columns(log_dir, ['accuracy.txt'], merged['time_steps'])['accuracy.txt'].sum(axis=0)
     merged['snn_accuracy'] = float(100.0 * correct[-1] / merged['num_images'])
     merged['merged_from'] = n
     merged['shard_runs'] = [{key: info.get(key) for key in ('shard', 'command', 'host', 'date', 'git_revision')}
                             for info in infos]
     merged.update(provenance())
-    atomic_write_json(os.path.join(log_dir, 'run.json'), merged)
+    write_run_json(log_dir, merged)
     return merged
 
 
@@ -340,4 +338,4 @@ def write_run_info(log_dir, arch, k, time_steps, batch_size, n_images, model_fil
         extra['checkpoint_sha256'] = file_sha256(model_file)
     info.update(provenance())
     info.update(extra)
-    atomic_write_json(os.path.join(log_dir, 'run.json'), info)
+    write_run_json(log_dir, info)
