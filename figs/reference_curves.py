@@ -21,7 +21,7 @@ if _ROOT not in sys.path:
 
 from figs.logs import LogRun  # noqa: E402
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
-from snn_conversion.core.fileio import atomic_write_text  # noqa: E402
+from snn_conversion.core.fileio import atomic_write_text, read_json_object  # noqa: E402
 
 __all__ = ['AUTHORS_LOGS', 'CURVES', 'DEFAULT_LOGS', 'build', 'load', 'curve_for', 'render', 'main']
 
@@ -79,14 +79,8 @@ def render(curves):
 
 def load(path=CURVES):
     """The committed curves ({} when the file is absent)."""
-    if not os.path.isfile(path):
-        return {}
     try:
-        with open(path) as f:
-            curves = json.load(f)
-        if not isinstance(curves, dict):
-            raise ValueError('not a JSON object')
-        return curves
+        return read_json_object(path) or {}
     except (OSError, ValueError) as e:
         raise UserError('%s is damaged (%s): python figs/reference_curves.py writes it again' % (path, e))
 

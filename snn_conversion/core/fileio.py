@@ -27,7 +27,7 @@ import numpy as np
 
 from snn_conversion.core.errors import UserError
 
-__all__ = ['atomic_write', 'atomic_write_text', 'atomic_write_json', 'atomic_savez', 'atomic_savez_compressed',
+__all__ = ['read_json_object', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'atomic_savez', 'atomic_savez_compressed',
            'append_lines', 'remove_stale_temporaries', 'read_npz', 'file_sha256', 'WriteError', 'check_write',
            'failing_midway', 'INJECT_ENV']
 
@@ -177,6 +177,21 @@ def atomic_write_text(path, text):
 def atomic_write_json(path, obj):
     """``obj`` as indented, key-sorted JSON, replaced atomically."""
     atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=True))
+
+
+def read_json_object(path):
+    """The JSON object (a dict) in ``path``, None when there is no such file; ValueError (or OSError) when the file
+    cannot be read, is not JSON, or holds something else than an object."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path) as f:
+            obj = json.load(f)
+    except UnicodeDecodeError as e:
+        raise ValueError(str(e))
+    if not isinstance(obj, dict):
+        raise ValueError('not a JSON object')
+    return obj
 
 
 def read_npz(path, allow_pickle=False):

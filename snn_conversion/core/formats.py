@@ -10,13 +10,12 @@ figure scripts all go through this module).
 
 from __future__ import absolute_import, division, print_function
 
-import json
 import os
 
 import numpy as np
 
 from snn_conversion.core.errors import UserError
-from snn_conversion.core.fileio import atomic_write_json
+from snn_conversion.core.fileio import atomic_write_json, read_json_object
 
 __all__ = ['LOG_FILES', 'ALL_LOG_FILES', 'PROGRESS_FILE', 'RUN_JSON', 'PROGRESS_TOTALS', 'format_lines',
            'read_column', 'read_columns', 'per_step', 'read_run_json', 'write_run_json', 'read_progress',
@@ -81,15 +80,9 @@ def read_columns(log_dir, files, time_steps):
 def read_run_json(log_dir):
     """A log folder's ``run.json`` (a dict), None when it has none; a one-line UserError when it is damaged."""
     path = os.path.join(log_dir, RUN_JSON)
-    if not os.path.isfile(path):
-        return None
     try:
-        with open(path) as f:
-            info = json.load(f)
-        if not isinstance(info, dict):
-            raise ValueError('not a JSON object')
-        return info
-    except (OSError, ValueError, UnicodeDecodeError) as e:
+        return read_json_object(path)
+    except (OSError, ValueError) as e:
         raise DamagedRunJson(path, e)
 
 
@@ -100,18 +93,16 @@ def write_run_json(log_dir, info):
 def read_progress(log_dir):
     """A log folder's ``progress.json`` -- {key, done, sizes, totals} -- or None when it has none; a
     :class:`ProgressError` when it is damaged."""
-    path = os.path.join(log_dir, PROGRESS_FILE)
-    if not os.path.isfile(path):
-        return None
     try:
-        with open(path) as f:
-            rec = json.load(f)
+        rec = read_json_object(os.path.join(log_dir, PROGRESS_FILE))
+        if rec is None:
+            return None
         out = dict(key=rec['key'], done=int(rec['done']), sizes=rec['sizes'], totals=rec['totals'])
         if not isinstance(out['key'], dict) or not isinstance(out['sizes'], dict) or \
                 not isinstance(out['totals'], dict):
             raise TypeError('key, sizes and totals must be objects')
         return out
-    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise ProgressError('%s: %s' % (type(e).__name__, e))
 
 
