@@ -58,6 +58,8 @@ def test_every_registered_network_has_its_workspace_scripts():
     for name in architectures.names():
         # a script names it, or it is a variant the scripts of another network run when given a flag
         bases = [name] + [b for b in architectures.names() if name in architectures.variants_help(b)]
+        if architectures.get(name).dataset == 'imagenet':  # a MobileNet variant: its flags choose it
+            bases.append(architectures.MOBILENET_BASE)
         for main in ('ann_main', 'snn_main'):
             users = [p for p, text in scripts.items() for b in bases if "%s('%s'" % (main, b) in text]
             if main == 'ann_main' and architectures.get(name).dataset == 'imagenet':

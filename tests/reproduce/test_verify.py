@@ -192,7 +192,9 @@ def test_readme_lists_every_shipped_checkpoint_and_nothing_else():
     with open(os.path.join(ROOT, 'README.md')) as f:
         text = f.read()
     section = text.split('## Use a shipped network', 1)[1].split('\n## ', 1)[0]
-    listed = set(re.findall(r'cd (\w+) && python Spiking_\w+\.py [^`]*--model_file (pretrained/\w+\.npz)', section))
+    # a quantized row by its Spiking_ command, a full-precision one by its FP32_ inference
+    listed = set(re.findall(r'cd (\w+) && python (?:Spiking|FP32)_\w+\.py [^`]*--model_file (pretrained/\w+\.npz)',
+                            section))
     shipped = set((p.split(os.sep)[-3], 'pretrained/' + os.path.basename(p))
                   for p in glob.glob(os.path.join(ROOT, '*', 'pretrained', '*.npz')))
     assert listed == shipped

@@ -247,8 +247,7 @@ def test_simulation_killed_between_log_files_resumes_byte_identical(data, lenet,
     assert p.returncode == 2 and 'holds a run with another time_steps' in p.stderr
 
 
-@pytest.mark.parametrize('sig,workers', [(signal.SIGKILL, 1), (signal.SIGINT, 1), (signal.SIGINT, 2),
-                                         (signal.SIGTERM, 1)])
+@pytest.mark.parametrize('sig,workers', [(signal.SIGKILL, 1), (signal.SIGINT, 2), (signal.SIGTERM, 1)])
 def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, tmp_path, sig, workers):
     """SIGINT goes to the whole process group, as Ctrl-C in a terminal does (worker processes included).
     SIGTERM is sent to a run started as in the background of a shell, SIGINT ignored: it stops at a batch
