@@ -132,9 +132,9 @@ def row_figure_png(rec, curves=None):
         _sops(axes[1][1], rec, arch, authors)
         source = ('authors\' curve: reference_logs/%s' % authors_folder if authors else
                   'no published authors\' log for this setting')
-        fig.suptitle('%s: %s %s, %s, %d test images  (%s)' % (rec['row'], arch.string, rec['label'], arch.dataset,
+        fig.suptitle('%s: %s %s, %s, %d test images\n%s' % (rec['row'], arch.string, rec['label'], arch.dataset,
                                                               rec['snn']['n'], source), fontsize=10)
-        fig.tight_layout(rect=(0, 0, 1, 0.96))
+        fig.tight_layout(rect=(0, 0, 1, 0.94))
         out = io.BytesIO()
         fig.savefig(out, format='png', dpi=72, metadata={'Software': None})
         return out.getvalue()
