@@ -20,8 +20,8 @@ import os
 
 from snn_conversion.core.families import FAMILIES, get_family
 
-__all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'register', 'get', 'names', 'conv_output_size', 'same_padding',
-           'register_variant', 'select', 'variants_help', 'add_selector_flags']
+__all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'register', 'unregister', 'get', 'names', 'conv_output_size',
+           'same_padding', 'register_variant', 'select', 'variants_help', 'add_selector_flags']
 
 
 class ConvBlock(collections.namedtuple('ConvBlock', 'filters kernel stride padding depthwise')):
@@ -250,6 +250,11 @@ def register(arch):
         raise ValueError('architecture %r registered twice' % arch.name)
     _REGISTRY[arch.name] = arch
     return arch
+
+
+def unregister(name):
+    """Remove an architecture added by :func:`register` (tests, plug-ins)."""
+    _REGISTRY.pop(name, None)
 
 
 def names():

@@ -7,7 +7,8 @@ The network, the simulation loop, the log writer, the command lines and the chec
 
 from __future__ import absolute_import, division, print_function
 
-__all__ = ['Family', 'FAMILIES', 'get_family', 'LOG_FILES', 'ALL_LOG_FILES', 'PROGRESS_FILE']
+__all__ = ['Family', 'FAMILIES', 'get_family', 'register_family', 'unregister_family', 'LOG_FILES', 'ALL_LOG_FILES',
+           'PROGRESS_FILE']
 
 from snn_conversion.core.formats import ALL_LOG_FILES, LOG_FILES, PROGRESS_FILE  # the log folder's files
 
@@ -82,6 +83,18 @@ FAMILIES = dict((f.name, f) for f in (
            log_files=ALL_LOG_FILES, float_logs=('spike_collect.txt',), counted_from=1, readout_sop=True,
            log_tag_pattern='{WQ,NWQ}[_INT]/k<K>'),
 ))
+
+
+def register_family(family):
+    """Add a :class:`Family` (with its recipe: :func:`snn_conversion.snn.families.register_family`)."""
+    if FAMILIES.setdefault(family.name, family) is not family:
+        raise ValueError('family %r registered twice' % family.name)
+    return family
+
+
+def unregister_family(name):
+    """Remove a family added by :func:`register_family` (tests, plug-ins)."""
+    FAMILIES.pop(name, None)
 
 
 def get_family(name):

@@ -8,10 +8,12 @@ the dense kernel run in exact float32.  What a family is otherwise (flags, logs,
 
 from __future__ import absolute_import, division, print_function
 
+from snn_conversion.core import families as core_families
 from snn_conversion.snn.conversion import authors_level_thresholds, fold_bn, fold_bn_authors
 from snn_conversion.snn.layers import DynamicThresholdConv, ScatterGatherConv, SpikingConv
 
-__all__ = ['Recipe', 'NegativeSpikeRecipe', 'ScatterGatherRecipe', 'IntegerRecipe', 'recipe_for']
+__all__ = ['Recipe', 'NegativeSpikeRecipe', 'ScatterGatherRecipe', 'IntegerRecipe', 'recipe_for', 'RECIPES',
+           'register_family', 'unregister_family']
 
 
 class Recipe(object):
@@ -88,9 +90,23 @@ class ScatterGatherRecipe(Recipe):
                                  input_bound=None if i == 0 else levels, thresholds=table, **geometry)
 
 
-_RECIPES = {'negative': NegativeSpikeRecipe(), 'integer': IntegerRecipe(), 'scatter_gather': ScatterGatherRecipe()}
+RECIPES = {'negative': NegativeSpikeRecipe(), 'integer': IntegerRecipe(), 'scatter_gather': ScatterGatherRecipe()}
 
 
 def recipe_for(arch):
     """The recipe of ``arch``'s family."""
-    return _RECIPES[arch.family]
+    return RECIPES[arch.family]
+
+
+def register_family(family, recipe):
+    """A new conversion family in one call: its description (a :class:`snn_conversion.core.families.Family`:
+    flags, log files and formats, counting conventions, tags) and its :class:`Recipe` (the layers it builds).
+    Networks of it are then registered as any other (``family=family.name``)."""
+    core_families.register_family(family)
+    RECIPES[family.name] = recipe
+    return family
+
+
+def unregister_family(name):
+    core_families.unregister_family(name)
+    RECIPES.pop(name, None)

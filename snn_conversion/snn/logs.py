@@ -4,7 +4,7 @@ from __future__ import absolute_import, division, print_function
 
 import os
 
-from snn_conversion.core.families import ALL_LOG_FILES, FAMILIES, LOG_FILES
+from snn_conversion.core.families import ALL_LOG_FILES, FAMILIES, LOG_FILES, get_family
 from snn_conversion.core.fileio import append_lines
 from snn_conversion.core.formats import format_lines
 
@@ -13,7 +13,7 @@ __all__ = ['LOG_FILES', 'ALL_LOG_FILES', 'FLOAT_LOGS', 'format_log_lines', 'writ
 
 # The counters a family's logs write as floats (their scripts accumulate them in float64 arrays), whatever the
 # rule: '12924.0' for spike_collect; '1676065.0' for the scatter-and-gather spike_num and sop_num.  The rest are
-# integers.  (core.families.Family.float_logs)
+# integers.  (core.families.Family.float_logs, asked at each call: a family registered later has its own)
 FLOAT_LOGS = dict((name, f.float_logs) for name, f in FAMILIES.items())
 
 
@@ -24,7 +24,7 @@ def format_log_lines(trace, labels, files=LOG_FILES, family='negative'):
     columns = {'accuracy.txt': trace.correct(labels), 'spike_num.txt': trace.spike_num,
                'spike_collect.txt': trace.spike_collect, 'sop_num.txt': trace.sop_num,
                'abs_spike.txt': trace.abs_spike, 'sum_spike.txt': trace.sum_spike}
-    return format_lines(columns, files, FLOAT_LOGS[family])
+    return format_lines(columns, files, get_family(family).float_logs)
 
 
 def write_logs(log_dir, lines_per_file):
