@@ -107,6 +107,8 @@ def _bad_values(action):
             bad += ['1.5', '0x10']
         if t.low is not None:
             bad.append(str(t.low - 1))
+            if t.low_open:
+                bad.append(str(t.low))
         if t.high is not None:
             bad.append(str(t.high + 1))
         return bad, str(t.low if t.low is not None and not t.low_open else t.high)
@@ -192,7 +194,7 @@ def test_the_setup_script_refuses_bad_steps_in_one_line():
 
 # ----------------------------------------------------------------------------- checkpoint metadata
 
-WRONG = {str: [5, 1.5, True, np.arange(3)], int: ['one', 1.5, -1, 10 ** 9, float('nan'), True, np.arange(2)],
+WRONG = {str: [5, 1.5, True, np.arange(3), np.array(['none', 'ternary'])], int: ['one', 1.5, -1, 10 ** 9, float('nan'), True, np.arange(2)],
          float: ['x', -0.5, float('nan'), float('inf'), True, np.arange(2)]}
 KINDS = {'architecture': str, 'dataset': str, 'date': str, 'git_revision': str, 'format': str, 'provenance': str,
          'weight_quant': str, 'k': int, 'B': int, 'epoch': int, 'ann_accuracy': float, 'learning_rate': float}
@@ -226,12 +228,16 @@ def test_every_checkpoint_metadata_entry_of_a_wrong_type_is_one_line(tmp_path, t
                     _one_error_line(code, err)
                 except AssertionError as failure:
                     raise AssertionError('%s with %s=%r: %s' % (rel, key, value, failure))
-                assert key in err, err
+                assert ('metadata entry %r' % key if key != 'provenance' or isinstance(value, (int, float, np.ndarray))
+                        else 'provenance record') in err, err
                 checked += 1
     assert checked > 100
-    # the well-formed file passes that check (it fails later only for being untrained: all-zero weights)
+    # the well-formed file passes that check in both (the simulation refuses it later, for its all-zero weights)
     _write(model, params, **good)
     assert _run('tensorlayer_patches/checkpoint.py', [model])[0] == 0
+    code, _, err = _run(scripts[0], ['--model_file', model, '--data_dir', tiny_fashion, '--log_dir',
+                                     str(tmp_path / 'logs')])
+    assert code == 2 and 'metadata entry' not in err and 'Traceback' not in err, err
 
 
 def test_every_training_state_entry_of_a_wrong_type_is_one_line(tmp_path):

@@ -128,7 +128,7 @@ def _string(v):
 META_TYPES = {
     'architecture': (_string, 'a string'), 'dataset': (_string, 'a string'), 'date': (_string, 'a string'),
     'git_revision': (_string, 'a string'), 'format': (_string, 'a string'), 'provenance': (_string, 'JSON text'),
-    'weight_quant': (lambda v: v in ('none', 'ternary'), "'none' or 'ternary'"),
+    'weight_quant': (lambda v: isinstance(v, str) and v in ('none', 'ternary'), "'none' or 'ternary'"),
     'k': (_integer(0, 16), 'an integer from 0 to 16'), 'B': (_integer(1, 1024), 'an integer from 1 to 1024'),
     'epoch': (_integer(0, 10 ** 6), 'an integer from 0 to 1000000'),
     'ann_accuracy': (_number(0.0, 1.0), 'a number from 0 to 1'),

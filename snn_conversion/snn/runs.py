@@ -289,7 +289,8 @@ def merge_shards(log_dir):
     merged['steps_run'] = max(info['steps_run'] for info in infos)
     per_layer = [info.get('layer_spikes') for info in infos]
     if any(v is None for v in per_layer) or len({len(v) for v in per_layer}) != 1:
-        merged.pop('layer_spikes', None)  # a shard run before the counter existed
+        for key in ('layer_spikes', 'layer_labels', 'counted_from'):  # a shard run before the counter existed
+            merged.pop(key, None)
     else:
         merged['layer_spikes'] = [int(v) for v in np.sum(per_layer, axis=0)]
     correct = read_columns(log_dir, ['accuracy.txt'], merged['time_steps'])['accuracy.txt'].sum(axis=0)

@@ -1,6 +1,9 @@
 """Worker processes sharing each batch: images are independent, so a batch split into sub-batches and merged
-gives exactly the trace of one process.  Each worker gets one BLAS (and numba) thread and ignores Ctrl-C (the parent
-handles it and stops at its next safe point)."""
+gives exactly the trace of one process.  Each worker gets one BLAS (and numba) thread and runs in a process group of
+its own, ignoring Ctrl-C: a signal sent to the parent's group (Ctrl-C in a terminal, ``kill -TERM -PGID``,
+``timeout``) reaches the parent alone, which stops at its next safe point and closes the pool -- a worker killed
+with a task in hand would leave the parent waiting for that task for ever.  (When the parent dies, its workers see
+their task pipe close and exit.)"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -18,7 +21,8 @@ def _worker_init(net):
     import signal
     global _WORKER_NET
     _WORKER_NET = net
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent handles it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.setpgrp()  # out of the parent's process group: signals to that group are the parent's to handle
 
 
 def _worker_simulate(args):
