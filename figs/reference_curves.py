@@ -99,7 +99,8 @@ def curve_for(architecture, config_tag, curves=None):
 def main(argv=None):
     def run(args):
         p = ArgumentParser(description=__doc__.strip().splitlines()[0])
-        p.add_argument('--reference_logs', default=DEFAULT_LOGS, help='the authors\' log folders (default: %(default)s)')
+        p.add_argument('--reference_logs', default=DEFAULT_LOGS,
+                       help='the authors\' log folders (default: %(default)s)')
         p.add_argument('--out', default=CURVES, help='the JSON file to write (default: %(default)s)')
         p.add_argument('--debug', action='store_true')
         a = p.parse_args(args)

@@ -194,7 +194,8 @@ def test_the_setup_script_refuses_bad_steps_in_one_line():
 
 # ----------------------------------------------------------------------------- checkpoint metadata
 
-WRONG = {str: [5, 1.5, True, np.arange(3), np.array(['none', 'ternary'])], int: ['one', 1.5, -1, 10 ** 9, float('nan'), True, np.arange(2)],
+WRONG = {str: [5, 1.5, True, np.arange(3), np.array(['none', 'ternary'])],
+         int: ['one', 1.5, -1, 10 ** 9, float('nan'), True, np.arange(2)],
          float: ['x', -0.5, float('nan'), float('inf'), True, np.arange(2)]}
 KINDS = {'architecture': str, 'dataset': str, 'date': str, 'git_revision': str, 'format': str, 'provenance': str,
          'weight_quant': str, 'k': int, 'B': int, 'epoch': int, 'ann_accuracy': float, 'learning_rate': float}

@@ -27,9 +27,9 @@ import numpy as np
 
 from snn_conversion.core.errors import UserError
 
-__all__ = ['read_json_object', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'atomic_savez', 'atomic_savez_compressed',
-           'append_lines', 'remove_stale_temporaries', 'read_npz', 'file_sha256', 'WriteError', 'check_write',
-           'failing_midway', 'INJECT_ENV']
+__all__ = ['read_json_object', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'atomic_savez',
+           'atomic_savez_compressed', 'append_lines', 'remove_stale_temporaries', 'read_npz', 'file_sha256',
+           'WriteError', 'check_write', 'failing_midway', 'INJECT_ENV']
 
 INJECT_ENV = 'SNN_INJECT_WRITE_ERROR'
 

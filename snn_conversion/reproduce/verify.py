@@ -27,7 +27,8 @@ from snn_conversion.reproduce.scripts import ann_result, parse_ann_line
 from snn_conversion.reproduce.summary import summarize_logs
 from snn_conversion.reproduce.tables import TABLES, chosen_rows, get_table
 
-__all__ = ['verify_row', 'verify', 'derive', 'compare', 'fill_record', 'first_difference', 'SNN_FIELDS', 'SNN_STEP_FIELDS']
+__all__ = ['verify_row', 'verify', 'derive', 'compare', 'fill_record', 'first_difference', 'SNN_FIELDS',
+           'SNN_STEP_FIELDS']
 
 # the SNN's numbers compared, as the record names them
 SNN_FIELDS = ('correct', 'first_step', 'stable_step', 'spikes_per_image', 'sops_per_image')
