@@ -78,12 +78,14 @@ if _ROOT not in sys.path:
 
 # The public SNN module: the names the workspace scripts and users import, from the snn package's layers
 # (snn_conversion/snn/, see ARCHITECTURE.md).  Nothing here imports TensorFlow.
-from snn_conversion.core.families import ALL_LOG_FILES, LOG_FILES  # noqa: E402,F401
+from snn_conversion.core.families import ALL_LOG_FILES, LOG_FILES, Family  # noqa: E402,F401
 from snn_conversion.core.fileio import file_sha256  # noqa: E402,F401
 from snn_conversion.snn.cli import snn_main  # noqa: E402,F401
 from snn_conversion.snn.conversion import (ConversionError, authors_level_thresholds, fold_bn,  # noqa: E402,F401
                                            fold_bn_authors, integer_thresholds, neuron_thresholds, prepare_params,
                                            ternarize)
+from snn_conversion.snn.families import (NegativeSpikeRecipe, Recipe, register_family,  # noqa: E402,F401
+                                         unregister_family)
 from snn_conversion.snn.kernels import (Events, block_conv, conv2d_nhwc, depthwise_conv2d_nhwc,  # noqa: E402,F401
                                         readout_input)
 from snn_conversion.snn.layers import RULES, DynamicThresholdConv, ScatterGatherConv, SpikingConv  # noqa: E402,F401
@@ -101,4 +103,4 @@ __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantiz
            'authors_level_thresholds', 'block_pads', 'file_sha256', 'first_matching_step', 'fold_bn',
            'fold_bn_authors', 'format_log_lines', 'integer_thresholds', 'merge_shards', 'neuron_thresholds',
            'parse_shard', 'prepare_params', 'random_calibrated_params', 'run_key', 'shard_batches', 'shard_dir',
-           'write_run_info']
+           'write_run_info', 'Family', 'Recipe', 'NegativeSpikeRecipe', 'register_family', 'unregister_family']
