@@ -88,9 +88,10 @@ from snn_conversion.snn.families import (NegativeSpikeRecipe, Recipe, register_f
                                          unregister_family)
 from snn_conversion.snn.kernels import (Events, block_conv, conv2d_nhwc, depthwise_conv2d_nhwc,  # noqa: E402,F401
                                         readout_input)
-from snn_conversion.snn.layers import RULES, DynamicThresholdConv, ScatterGatherConv, SpikingConv  # noqa: E402,F401
+from snn_conversion.snn.layers import DynamicThresholdConv, Geometry, ScatterGatherConv, SpikingConv  # noqa: E402,F401
 from snn_conversion.snn.logs import FLOAT_LOGS, format_log_lines, write_logs  # noqa: E402,F401
 from snn_conversion.snn.network import ENGINES, SpikingNetwork, Trace  # noqa: E402,F401
+from snn_conversion.snn.rules import AUTHORS, EXACT, RULES, Rule, get_rule  # noqa: E402,F401
 from snn_conversion.snn.reference import block_pads, quantized_forward, random_calibrated_params  # noqa: E402,F401
 from snn_conversion.snn.runs import (PROGRESS_FILE, first_matching_step, merge_shards, parse_shard,  # noqa: E402,F401
                                      run_key, run_test_set, shard_batches, shard_dir, write_run_info)
@@ -103,4 +104,5 @@ __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantiz
            'authors_level_thresholds', 'block_pads', 'file_sha256', 'first_matching_step', 'fold_bn',
            'fold_bn_authors', 'format_log_lines', 'integer_thresholds', 'merge_shards', 'neuron_thresholds',
            'parse_shard', 'prepare_params', 'random_calibrated_params', 'run_key', 'shard_batches', 'shard_dir',
-           'write_run_info', 'Family', 'Recipe', 'NegativeSpikeRecipe', 'register_family', 'unregister_family']
+           'write_run_info', 'Family', 'Recipe', 'NegativeSpikeRecipe', 'register_family', 'unregister_family',
+           'Geometry', 'Rule', 'EXACT', 'AUTHORS', 'get_rule']

@@ -14,7 +14,7 @@ from snn_conversion.ann.cluster import cluster_from_env, train_mobilenet
 from snn_conversion.ann.trainer import Trainer, checkpoint_lock, default_model_file, evaluate, train
 from snn_conversion.core.checkpoint import load_checkpoint, open_checkpoint
 from snn_conversion.core.errors import ArgumentParser, UserError, ensure_writable_dir, parse_bool, run_cli
-from snn_conversion.core.flags import (B_BOUND, GPUS, IMAGES, K_LEVEL, THREADS, add_mobilenet_flags,
+from snn_conversion.core.flags import (GPUS, IMAGES, K_LEVEL, THREADS,
                                        add_seed_and_debug_flags, add_training_flags)
 from snn_conversion.data import imagenet
 from snn_conversion.data.datasets import eval_inputs, load_dataset
@@ -43,13 +43,7 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     architectures.add_selector_flags(p, arch_name, arch)
     if not full_precision:
         p.add_argument('--k', type=K_LEVEL, default=d['k'], help='activation quantization level (default %(default)s)')
-        if arch.uses_B:
-            p.add_argument('--B', type=B_BOUND, default=d['B'], help='activation upper bound (default %(default)s)')
-        if arch.optional_ternary:
-            p.add_argument('--use_ternary', type=parse_bool, default=None,
-                           help='True: ternary hidden weights (TWN), as the all-integer network needs; False: '
-                                'full precision (default: the checkpoint\'s when resuming or inferring, else %s)'
-                                % (arch.weight_quant == 'ternary'))
+        arch.spec.add_config_flags(p, arch, 'ann')
     add_training_flags(p, d, 'epochs (default: the authors\' %(default)s)')
     p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
     p.add_argument('--download', action='store_true', help='download the dataset if it is not found locally')
@@ -177,7 +171,7 @@ def _mobilenet_cli(script_file, argv):
                    help='activation quantization level (default %(default)s; --quant_level is the authors\' name)')
     add_training_flags(p, d, 'epochs (default %(default)s, as the authors)', 'images per GPU tower and step')
     p.add_argument('--num_gpus', type=GPUS, default=1, help='GPU towers with averaged gradients (default 1)')
-    add_mobilenet_flags(p)
+    architectures.add_mobilenet_flags(p)
     p.add_argument('--data_dir', default=None, help='folder of the converted ImageNet (meta.json, *.tfrecord)')
     p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
     p.add_argument('--num_test', type=IMAGES, default=None, help='evaluate on the first N validation images only')

@@ -18,10 +18,11 @@ from __future__ import absolute_import, division, print_function
 import collections
 import os
 
-from snn_conversion.core.families import FAMILIES, get_family
+from snn_conversion.core.families import FAMILIES, NetConfig, get_family
+from snn_conversion.core.flags import CLASSES, IMAGE_SIZE, WIDTH
 
 __all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'register', 'unregister', 'get', 'names', 'conv_output_size',
-           'same_padding', 'register_variant', 'select', 'variants_help', 'add_selector_flags']
+           'same_padding', 'register_variant', 'select', 'variants_help', 'add_selector_flags', 'add_mobilenet_flags']
 
 
 class ConvBlock(collections.namedtuple('ConvBlock', 'filters kernel stride padding depthwise')):
@@ -145,20 +146,9 @@ class Architecture(object):
         """Whether ``sop_num`` counts the readout's synaptic operations (the family's consistent convention)."""
         return self.spec.readout_sop
 
-    def readout_sop_for(self, rule='exact'):
-        """The readout-SOP convention of a simulation rule: the family's, or the authors' script's."""
-        return self.authors_readout_sop if rule == 'authors' else self.readout_sop
-
-    @property
-    def optional_ternary(self):
-        """Whether ternary hidden weights are a choice (``--use_ternary``) rather than fixed."""
-        return self.spec.optional_ternary
-
     def weight_quant_for(self, ternary=None):
         """The hidden blocks' weight quantization for a ``--use_ternary`` choice (None: the default)."""
-        if ternary is None or not self.optional_ternary:
-            return self.weight_quant
-        return 'ternary' if ternary else None
+        return self.spec.weight_quant_for(self, ternary)
 
     def config_tag(self, k, B=None, ternary=None):
         """Names checkpoints: 'k1'; scatter-and-gather 'k1B2'; all-integer 'k0_WQ' (ternary) or 'k0_NWQ'."""
@@ -168,12 +158,8 @@ class Architecture(object):
         """The log folder under figs/: 'k1', 'k1B2', or for the all-integer family the authors'
         '{WQ,NWQ}[_INT]/k<K>' (ternary or not, integer thresholds or not), e.g. 'WQ_INT/k0';
         behind ``log_group`` when the architecture has one (e.g. 'CNN1/k1')."""
-        if not self.optional_ternary:
-            tag = self.config_tag(k, B)
-        else:
-            wq = 'WQ' if self.weight_quant_for(ternary) == 'ternary' else 'NWQ'
-            tag = os.path.join(wq + ('_INT' if use_int else ''), 'k%d' % k)
-        return os.path.join(self.log_group, tag) if self.log_group else tag
+        config = NetConfig(k, B, self.weight_quant_for(ternary) == 'ternary', bool(use_int))
+        return self.spec.log_tag(self, config)
 
     def block_input_shape(self, i):
         """(H, W, C) entering hidden block ``i`` (0-based)."""
@@ -483,6 +469,17 @@ def mobilenet(width=1.0, image_size=224, n_classes=1000):
         defaults=dict(k=1, time_steps=100, epochs=60, batch_size=200, learning_rate=1e-2, sim_batch_size=10,
                       width=width, image_size=image_size),
         paper={}, string='MobileNetV1 (width %g, %d px): C3s2-13x(dw3-pw1)-GAP' % (width, image_size)))
+
+
+def add_mobilenet_flags(p):
+    """The flags choosing the MobileNet variant (shared by the ANN and SNN scripts)."""
+    d = MOBILENET_DEFAULTS
+    p.add_argument('--width_multiplier', type=WIDTH, default=d['width'],
+                   help='channels x this (TF-slim rule, at least 8; default %(default)s)')
+    p.add_argument('--image_size', type=IMAGE_SIZE, default=d['image_size'],
+                   help='input size in px (default %(default)s)')
+    p.add_argument('--num_classes', type=CLASSES, default=None,
+                   help='classes (default: those of the converted data set, synsets.txt; else 1000)')
 
 
 mobilenet()

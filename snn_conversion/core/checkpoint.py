@@ -36,7 +36,7 @@ from snn_conversion.core.fileio import atomic_savez, read_npz
 from snn_conversion.core.provenance import git_revision, provenance
 
 __all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config',
-           'resolve_ternary', 'open_checkpoint', 'object_array', 'train_state_path', 'state_numbers', 'META_KEYS',
+           'resolve_ternary', 'agree_with_record', 'open_checkpoint', 'object_array', 'train_state_path', 'state_numbers', 'META_KEYS',
            'META_TYPES']
 
 META_KEYS = ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'ann_accuracy', 'date', 'git_revision',
@@ -194,7 +194,7 @@ def check_params(arch, params, source='checkpoint'):
             raise CheckpointError('%s: params[%d] (%s) contains NaN or Inf' % (source, i, label))
 
 
-def _agree(path, name, requested, recorded, default):
+def agree_with_record(path, name, requested, recorded, default):
     """The value of ``name`` to use: the request, which must agree with the checkpoint's record."""
     if requested is None:
         return int(recorded) if recorded is not None else int(default)
@@ -221,31 +221,14 @@ def resolve_config(meta, arch, path, k=None, B=None, full_precision=False):
     if ours and meta['k'] is None:
         raise CheckpointError('%s is a full-precision (FP32) checkpoint: only quantized ANNs convert losslessly; '
                               'train with the Quant_ script' % path)
-    k = _agree(path, 'k', k, meta['k'], arch.defaults['k'])
-    B = _agree(path, 'B', B, meta['B'], arch.defaults['B']) if arch.uses_B else None
-    return k, B
+    k = agree_with_record(path, 'k', k, meta['k'], arch.defaults['k'])
+    return k, arch.spec.resolve_B(meta, arch, path, B)
 
 
 def resolve_ternary(meta, arch, path, ternary=None):
-    """Whether the hidden weights are ternary: the request (``--use_ternary``), checked against the record.
-
-    ``None`` takes the checkpoint's record, else the architecture's default.  Only the all-integer family
-    offers the choice; elsewhere a request must match the architecture's fixed weight quantization.
-    """
-    recorded = meta.get('weight_quant') if meta.get('format') is not None else None
-    recorded = None if recorded is None else recorded == 'ternary'
-    fixed = arch.weight_quant == 'ternary'
-    if not arch.optional_ternary:
-        if ternary is not None and bool(ternary) != fixed:
-            raise CheckpointError('%s has %s hidden weights; --use_ternary %s does not apply'
-                                  % (arch.name, 'ternary' if fixed else 'full-precision', bool(ternary)))
-        return fixed
-    if ternary is None:
-        return fixed if recorded is None else recorded
-    if recorded is not None and recorded != bool(ternary):
-        raise CheckpointError('%s was trained with %s hidden weights but --use_ternary %s was requested'
-                              % (path, 'ternary' if recorded else 'full-precision', bool(ternary)))
-    return bool(ternary)
+    """Whether the hidden weights are ternary: the request (``--use_ternary``), checked against the record
+    (the family's rule: :meth:`snn_conversion.core.families.Family.resolve_ternary`)."""
+    return arch.spec.resolve_ternary(meta, arch, path, ternary)
 
 
 def open_checkpoint(path, arch, k=None, B=None, full_precision=False, ternary=None, source=None):

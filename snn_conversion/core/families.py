@@ -7,10 +7,24 @@ The network, the simulation loop, the log writer, the command lines and the chec
 
 from __future__ import absolute_import, division, print_function
 
-__all__ = ['Family', 'FAMILIES', 'get_family', 'register_family', 'unregister_family', 'LOG_FILES', 'ALL_LOG_FILES',
-           'PROGRESS_FILE']
+__all__ = ['Family', 'NetConfig', 'FAMILIES', 'get_family', 'register_family', 'unregister_family', 'LOG_FILES',
+           'ALL_LOG_FILES', 'PROGRESS_FILE']
 
+import collections
+import os
+
+from snn_conversion.core.checkpoint import CheckpointError, agree_with_record
+from snn_conversion.core.errors import parse_bool
+from snn_conversion.core.flags import B_BOUND
 from snn_conversion.core.formats import ALL_LOG_FILES, LOG_FILES, PROGRESS_FILE  # the log folder's files
+
+
+class NetConfig(collections.namedtuple('NetConfig', 'k B ternary use_int')):
+    """What a converted network is, beyond its architecture: activation level ``k``, bound ``B`` (None outside
+    scatter-and-gather), ternary hidden weights or not, integer hidden neurons or not.  Made (and checked) by
+    :meth:`Family.net_config`."""
+
+    __slots__ = ()
 
 
 class Family(object):
@@ -69,6 +83,99 @@ class Family(object):
         if self.optional_ternary:
             return 'k%d_%s' % (k, 'WQ' if ternary else 'NWQ')
         return 'k%d' % k
+
+    @property
+    def config_tag_pattern(self):
+        """:meth:`config_tag` for --help: 'k<K>', 'k<K>B<B>', 'k<K>_{WQ,NWQ}'."""
+        return 'k<K>_{WQ,NWQ}' if self.optional_ternary else self.log_tag_pattern
+
+    def weight_quant_for(self, arch, ternary=None):
+        """The hidden blocks' weight quantization of ``arch`` for a ``--use_ternary`` choice (None: the
+        default; a family without the choice keeps the architecture's)."""
+        if ternary is None or not self.optional_ternary:
+            return arch.weight_quant
+        return 'ternary' if ternary else None
+
+    def log_tag(self, arch, config):
+        """The log folder of a :class:`NetConfig` under figs/: 'k1', 'k1B2', or for the all-integer family the
+        authors' '{WQ,NWQ}[_INT]/k<K>'; behind the architecture's ``log_group`` when it has one."""
+        if not self.optional_ternary:
+            tag = self.config_tag(config.k, config.B)
+        else:
+            tag = os.path.join(('WQ' if config.ternary else 'NWQ') + ('_INT' if config.use_int else ''),
+                               'k%d' % config.k)
+        return os.path.join(arch.log_group, tag) if arch.log_group else tag
+
+    def add_config_flags(self, parser, arch, role):
+        """The flags of the family's own settings: --B (scatter-and-gather), --use_ternary and, for the SNN
+        (``role='snn'``), --use_int (all-integer).  The ANN's defaults are the architecture's; the SNN's (None)
+        the checkpoint's."""
+        d = arch.defaults
+        if self.uses_B:
+            parser.add_argument('--B', type=B_BOUND, default=d['B'] if role == 'ann' else None,
+                                help='activation upper bound (default %(default)s)' if role == 'ann' else
+                                'activation upper bound (default: the checkpoint\'s, else %d)' % d['B'])
+        if not self.optional_ternary:
+            return
+        fixed = arch.weight_quant == 'ternary'
+        if role == 'ann':
+            parser.add_argument('--use_ternary', type=parse_bool, default=None,
+                                help='True: ternary hidden weights (TWN), as the all-integer network needs; False: '
+                                     'full precision (default: the checkpoint\'s when resuming or inferring, else %s)'
+                                     % fixed)
+            return
+        parser.add_argument('--use_ternary', type=parse_bool, default=None,
+                            help='True: ternary hidden weights (default: the checkpoint\'s, else %s)' % fixed)
+        parser.add_argument('--use_int', type=parse_bool, default=False,
+                            help='True: all-integer hidden neurons (int64 membrane 10^4 W.s, integer thresholds; '
+                                 'needs ternary weights); logs in figs/WQ_INT/k<K>/ (default %(default)s)')
+
+    def net_config(self, arch, k, B=None, use_ternary=None, use_int=False):
+        """The checked :class:`NetConfig` of a conversion request (one-line :class:`CheckpointError` otherwise)."""
+        k = int(k)
+        if k < 0:
+            raise CheckpointError('k must be >= 0, got %d' % k)
+        if self.uses_B:
+            if B is None or int(B) < 1:
+                raise CheckpointError('%s (%s) needs B >= 1, got %s' % (arch.name, self.title, B))
+        elif B is not None:
+            raise CheckpointError('B applies to the scatter-and-gather family only; %s is %s' % (arch.name, self.name))
+        if use_int and not self.optional_ternary:
+            raise CheckpointError('use_int applies to the all-integer family only; %s is %s' % (arch.name, self.name))
+        fixed = arch.weight_quant == 'ternary'
+        if use_ternary is not None and not self.optional_ternary and bool(use_ternary) != fixed:
+            raise CheckpointError('%s has %s hidden weights; use_ternary=%s does not apply' % (
+                arch.name, 'ternary' if fixed else 'full-precision', use_ternary))
+        ternary = self.weight_quant_for(arch, use_ternary) == 'ternary'
+        if use_int and not ternary:
+            raise CheckpointError('integer thresholds need integer (ternary) hidden weights: use_ternary=True')
+        return NetConfig(k, None if B is None else int(B), ternary, bool(use_int))
+
+    def resolve_B(self, meta, arch, path, B=None):
+        """The B to use with a checkpoint (the request, checked against its record; None outside the family
+        that has one)."""
+        return agree_with_record(path, 'B', B, meta['B'], arch.defaults['B']) if self.uses_B else None
+
+    def resolve_ternary(self, meta, arch, path, ternary=None):
+        """Whether the hidden weights are ternary: the request (``--use_ternary``), checked against the record.
+
+        ``None`` takes the checkpoint's record, else the architecture's default.  Only the all-integer family
+        offers the choice; elsewhere a request must match the architecture's fixed weight quantization.
+        """
+        recorded = meta.get('weight_quant') if meta.get('format') is not None else None
+        recorded = None if recorded is None else recorded == 'ternary'
+        fixed = arch.weight_quant == 'ternary'
+        if not self.optional_ternary:
+            if ternary is not None and bool(ternary) != fixed:
+                raise CheckpointError('%s has %s hidden weights; --use_ternary %s does not apply'
+                                      % (arch.name, 'ternary' if fixed else 'full-precision', bool(ternary)))
+            return fixed
+        if ternary is None:
+            return fixed if recorded is None else recorded
+        if recorded is not None and recorded != bool(ternary):
+            raise CheckpointError('%s was trained with %s hidden weights but --use_ternary %s was requested'
+                                  % (path, 'ternary' if recorded else 'full-precision', bool(ternary)))
+        return bool(ternary)
 
 
 FAMILIES = dict((f.name, f) for f in (

@@ -2,11 +2,9 @@
 
 from __future__ import absolute_import, division, print_function
 
-from snn_conversion.core import architectures
-
 from snn_conversion.core.errors import add_resume_flag, float_range, int_range
 
-__all__ = ['add_mobilenet_flags', 'add_training_flags', 'add_seed_and_debug_flags', 'K_LEVEL', 'B_BOUND', 'SEED',
+__all__ = ['add_training_flags', 'add_seed_and_debug_flags', 'K_LEVEL', 'B_BOUND', 'SEED',
            'EPOCHS', 'BATCH', 'IMAGES', 'TIME_STEPS', 'THREADS', 'PROCESSES', 'LEARNING_RATE', 'RATIO', 'SHARDS',
            'WIDTH', 'IMAGE_SIZE', 'CLASSES', 'GPUS']
 
@@ -28,17 +26,6 @@ WIDTH = float_range(0, 8, low_open=True)  # MobileNet width multiplier
 IMAGE_SIZE = int_range(1, 4096)          # MobileNet input size in px
 CLASSES = int_range(1, 10 ** 6)
 GPUS = int_range(1, 1024)
-
-
-def add_mobilenet_flags(p):
-    """The flags choosing the MobileNet variant (shared by the ANN and SNN scripts)."""
-    d = architectures.MOBILENET_DEFAULTS
-    p.add_argument('--width_multiplier', type=WIDTH, default=d['width'],
-                   help='channels x this (TF-slim rule, at least 8; default %(default)s)')
-    p.add_argument('--image_size', type=IMAGE_SIZE, default=d['image_size'],
-                   help='input size in px (default %(default)s)')
-    p.add_argument('--num_classes', type=CLASSES, default=None,
-                   help='classes (default: those of the converted data set, synsets.txt; else 1000)')
 
 
 def add_training_flags(p, defaults, epochs_help, batch_help=None):

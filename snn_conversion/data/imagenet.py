@@ -462,7 +462,7 @@ def _cli(argv):
 
 
 def mobilenet_arch(a, folder=None):
-    """The registered MobileNet of the parsed MobileNet flags (:func:`snn_conversion.core.flags.add_mobilenet_flags`);
+    """The registered MobileNet of the parsed MobileNet flags (:func:`snn_conversion.core.architectures.add_mobilenet_flags`);
     the classes from the data set's meta.json when ``--num_classes`` is not given."""
     n = a.num_classes
     if n is None:

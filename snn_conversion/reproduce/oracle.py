@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 import numpy as np
 
 from snn_conversion.core import architectures
-from snn_conversion.core.checkpoint import load_checkpoint
+from snn_conversion.core.checkpoint import load_checkpoint, resolve_ternary
 from snn_conversion.data.datasets import eval_inputs, load_dataset
 from snn_conversion.snn.reference import quantized_forward
 
@@ -23,7 +23,7 @@ def float64_ann_correct(row, model_file, data_dir=None, chunk=500):
     arch = architectures.get(row.arch)
     params, meta = load_checkpoint(model_file)
     use_int = row.sim_flag_true('--use_int')
-    ternary = (meta.get('weight_quant') == 'ternary') if arch.optional_ternary else None
+    ternary = resolve_ternary(meta, arch, model_file)
     x, y = load_dataset(arch.dataset, splits=('test',), data_dir=data_dir)['test']
     x = eval_inputs(arch.dataset, x)
     correct = 0

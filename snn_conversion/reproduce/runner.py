@@ -326,8 +326,8 @@ class RowRun(object):
                   status='inferred')
 
     def log_dir(self):
-        ternary = self.row.sim_flag_true('--use_ternary') if self.arch.optional_ternary else None
-        tag = self.arch.log_tag(self.row.k, self.row.B, ternary, self.row.sim_flag_true('--use_int'))
+        tag = self.arch.log_tag(self.row.k, self.row.B, self.row.sim_flag_true('--use_ternary'),
+                                self.row.sim_flag_true('--use_int'))
         return os.path.join(self.out, 'figs', tag)
 
     def simulate(self, digest):

@@ -8,12 +8,11 @@ from snn_conversion.core import architectures
 from snn_conversion.core.errors import (ArgumentParser, UserError, add_resume_flag, ensure_writable_dir, parse_bool,
                                         run_cli)
 from snn_conversion.core.fileio import file_sha256
-from snn_conversion.core.flags import (B_BOUND, BATCH, IMAGES, K_LEVEL, PROCESSES, RATIO, SEED, TIME_STEPS,
-                                       add_mobilenet_flags)
+from snn_conversion.core.flags import BATCH, IMAGES, K_LEVEL, PROCESSES, RATIO, SEED, TIME_STEPS
 from snn_conversion.data.datasets import load_test_inputs
 from snn_conversion.data.imagenet import find_imagenet, mobilenet_arch
 from snn_conversion.data.locate import DatasetError
-from snn_conversion.snn.layers import RULES
+from snn_conversion.snn.rules import RULES
 from snn_conversion.snn.network import ENGINES, SpikingNetwork
 from snn_conversion.snn.runs import (layer_info, log_dir_lock, merge_shards, parse_shard, run_test_set,
                                      shard_batches, shard_dir, write_run_info)
@@ -44,17 +43,8 @@ def _snn_cli(arch_name, script_file, argv):
     p.add_argument('--k', type=K_LEVEL, default=None,
                    help='quantization level (default: the checkpoint\'s, else %d)' % arch.defaults['k'])
     if mobilenet:
-        add_mobilenet_flags(p)
-    if arch.uses_B:
-        p.add_argument('--B', type=B_BOUND, default=None,
-                       help='activation upper bound (default: the checkpoint\'s, else %d)' % arch.defaults['B'])
-    if arch.optional_ternary:
-        p.add_argument('--use_ternary', type=parse_bool, default=None,
-                       help='True: ternary hidden weights (default: the checkpoint\'s, else %s)'
-                            % (arch.weight_quant == 'ternary'))
-        p.add_argument('--use_int', type=parse_bool, default=False,
-                       help='True: all-integer hidden neurons (int64 membrane 10^4 W.s, integer thresholds; needs '
-                            'ternary weights); logs in figs/WQ_INT/k<K>/ (default %(default)s)')
+        architectures.add_mobilenet_flags(p)
+    arch.spec.add_config_flags(p, arch, 'snn')
     p.add_argument('--noise_ratio', type=RATIO, default=0.0, help=arch.spec.noise_help)
     p.add_argument('--seed', type=SEED, default=0, help='random seed of the noise')
     p.add_argument('--time_steps', type=TIME_STEPS, default=arch.defaults['time_steps'], help='simulation steps T')
@@ -62,9 +52,9 @@ def _snn_cli(arch_name, script_file, argv):
     p.add_argument('--num_test', type=IMAGES, default=None, help='simulate only the first N test images')
     p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
     p.add_argument('--model_file', default=None, help='checkpoint (default: %s_%s.npz in the workspace)'
-                   % (arch.name, 'k<K>_{WQ,NWQ}' if arch.optional_ternary else tag))
+                   % (arch.name, arch.spec.config_tag_pattern))
     p.add_argument('--log_dir', default=None, help='log folder (default: figs/%s/ in the workspace)' % logs)
-    p.add_argument('--rule', choices=RULES, default='exact',
+    p.add_argument('--rule', choices=tuple(RULES), default='exact',
                    help="'exact' (neuron-exact, default) or 'authors' (the authors' simulators: their neuron update, "
                         "float32 thresholds and SOP counting, for comparing logs line for line)")
     p.add_argument('--shard', default=None, metavar='I/N',
@@ -89,7 +79,7 @@ def _snn_cli(arch_name, script_file, argv):
 def _mobilenet_from_flags(argv):
     """The MobileNet variant of ``--width_multiplier/--image_size/--num_classes`` (classes: the data set's)."""
     pre = ArgumentParser(add_help=False)
-    add_mobilenet_flags(pre)
+    architectures.add_mobilenet_flags(pre)
     pre.add_argument('--data_dir', default=None)
     known, _ = pre.parse_known_args(argv)
     folder = None
@@ -105,7 +95,7 @@ def _snn_run(arch, workspace, a):
     B, noise, seed = getattr(a, 'B', None), a.noise_ratio, a.seed
     ternary, use_int = getattr(a, 'use_ternary', None), getattr(a, 'use_int', False)
     k_guess = a.k if a.k is not None else arch.defaults['k']
-    B_guess = (B if B is not None else arch.defaults['B']) if arch.uses_B else None
+    B_guess = B if B is not None else arch.defaults.get('B')  # (only a family with B has one)
     model_file = a.model_file or os.path.join(workspace, '%s_%s.npz'
                                               % (arch.name, arch.config_tag(k_guess, B_guess, ternary)))
     net = SpikingNetwork.from_checkpoint(model_file, arch.name, k=a.k, B=B, rule=a.rule, noise_ratio=noise,

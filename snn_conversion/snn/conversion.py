@@ -118,13 +118,12 @@ def integer_thresholds(theta, first):
     return theta_int, first_int - theta_int
 
 
-def neuron_thresholds(theta, base, rule='exact', integer=False):
-    """The (theta, base) a neuron compares against: the exact rule shifts the base by -1e-5 theta (the ANN's
-    +1e-5 rounding offset); integer neurons then round as :func:`integer_thresholds`."""
+def neuron_thresholds(theta, base, integer=False):
+    """The (theta, base) an exact-rule neuron compares against: the base shifted by -1e-5 theta (the ANN's
+    +1e-5 rounding offset); integer neurons then round as :func:`integer_thresholds`.  (The authors' rule
+    compares against the folded values themselves: :mod:`snn_conversion.snn.rules`.)"""
     theta = np.asarray(theta, dtype=np.float64)
-    base = np.asarray(base, dtype=np.float64)
-    if rule == 'exact':
-        base = base - ROUND_OFFSET * theta
+    base = np.asarray(base, dtype=np.float64) - ROUND_OFFSET * theta
     if integer:
         return integer_thresholds(theta, base + theta)
     return theta, base

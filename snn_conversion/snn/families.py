@@ -9,33 +9,42 @@ the dense kernel run in exact float32.  What a family is otherwise (flags, logs,
 from __future__ import absolute_import, division, print_function
 
 from snn_conversion.core import families as core_families
-from snn_conversion.snn.conversion import authors_level_thresholds, fold_bn, fold_bn_authors
-from snn_conversion.snn.layers import DynamicThresholdConv, ScatterGatherConv, SpikingConv
+from snn_conversion.snn.layers import DynamicThresholdConv, Geometry, ScatterGatherConv, SpikingConv
 
 __all__ = ['Recipe', 'NegativeSpikeRecipe', 'ScatterGatherRecipe', 'IntegerRecipe', 'recipe_for', 'RECIPES',
-           'register_family', 'unregister_family']
+           'register_family', 'unregister_family', 'Block']
+
+
+class Block(object):
+    """One hidden block to convert: ``i`` (0-based), its :class:`~snn_conversion.core.architectures.ConvBlock`
+    ``spec``, weights ``w``, BatchNorm ``bn`` = (beta, gamma, mean, var), ``label`` (for messages) and the
+    synapses' :class:`~snn_conversion.snn.layers.Geometry`."""
+
+    def __init__(self, i, spec, w, bn, label, geometry):
+        self.i, self.spec, self.w, self.bn, self.label, self.geometry = i, spec, w, bn, label, geometry
 
 
 class Recipe(object):
-    """Build the hidden layers of ``arch`` from (prepared) ``params``; subclasses decide each block."""
+    """Build the hidden layers of ``arch`` from (prepared) ``params``; subclasses decide each block, asking the
+    simulation ``rule`` (:mod:`snn_conversion.snn.rules`) for its arithmetic and neurons."""
 
     def first_k(self, arch, k):
         """The quantization level of the first block's activations."""
         return k
 
-    def layers(self, arch, params, k, B=None, rule='exact', noise_ratio=0.0, use_int=False, source='parameters'):
-        fold = fold_bn_authors if rule == 'authors' else fold_bn
+    def layers(self, arch, params, config, rule, noise_ratio=0.0, source='parameters'):
+        """The hidden layers for the network ``config`` (k, B, use_int: a :class:`~snn_conversion.core.families.
+        NetConfig`)."""
         out = []
         for i, blk in enumerate(arch.blocks):
             w, beta, gamma, mean, var = params[5 * i:5 * i + 5]
-            geometry = dict(stride=blk.stride, padding=blk.padding, in_shape=arch.block_input_shape(i), rule=rule,
-                            name='block%d' % (i + 1))
-            bn = (beta, gamma, mean, var)
-            out.append(self.layer(arch, i, blk, w, bn, fold, '%s block %d' % (source, i + 1), geometry, k, B,
-                                  rule, noise_ratio, use_int))
+            geometry = Geometry(blk.stride, blk.padding, arch.block_input_shape(i), blk.depthwise,
+                                'block%d' % (i + 1))
+            block = Block(i, blk, w, (beta, gamma, mean, var), '%s block %d' % (source, i + 1), geometry)
+            out.append(self.layer(arch, block, config, rule, noise_ratio))
         return out
 
-    def layer(self, arch, i, blk, w, bn, fold, label, geometry, k, B, rule, noise_ratio, use_int):
+    def layer(self, arch, block, config, rule, noise_ratio):
         raise NotImplementedError
 
 
@@ -47,14 +56,12 @@ class NegativeSpikeRecipe(Recipe):
     def input_bound(self, arch, i, k):
         return None if i == 0 else 1  # the encoded image, then ±1 spikes
 
-    def layer(self, arch, i, blk, w, bn, fold, label, geometry, k, B, rule, noise_ratio, use_int):
-        if blk.depthwise:
-            geometry['depthwise'] = True
-        w, theta, base = fold(w, *bn, k=k, label=label, depthwise=blk.depthwise)
-        if rule == 'authors':
-            geometry['authors_dynamics'] = self.authors_dynamics
-        return SpikingConv(w, theta=theta, base=base, integer=use_int and i > 0,
-                           input_bound=self.input_bound(arch, i, k), **geometry)
+    def layer(self, arch, block, config, rule, noise_ratio):
+        k = config.k
+        w, theta, base = rule.fold(block.w, block.bn, k, block.label, depthwise=block.spec.depthwise)
+        neuron = rule.negative_spike_neuron(theta, base, integer=config.use_int and block.i > 0,
+                                            dynamics=self.authors_dynamics)
+        return SpikingConv(w, block.geometry, neuron, input_bound=self.input_bound(arch, block.i, k))
 
 
 class IntegerRecipe(NegativeSpikeRecipe):
@@ -69,25 +76,24 @@ class IntegerRecipe(NegativeSpikeRecipe):
     def input_bound(self, arch, i, k):
         return 2 ** (k - arch.first_quant[0]) if i == 1 else 1
 
-    def layer(self, arch, i, blk, w, bn, fold, label, geometry, k, B, rule, noise_ratio, use_int):
-        if i > 0:
-            return super(IntegerRecipe, self).layer(arch, i, blk, w, bn, fold, label, geometry, k, B, rule,
-                                                    noise_ratio, use_int)
+    def layer(self, arch, block, config, rule, noise_ratio):
+        if block.i > 0:
+            return super(IntegerRecipe, self).layer(arch, block, config, rule, noise_ratio)
         k0, B0 = arch.first_quant
-        w, theta, base = fold(w, *bn, k=k, label=label, level_k=k0)
-        return DynamicThresholdConv(w, theta=theta, base=base, levels=(2 ** k0) * B0, amplitude=2 ** (k - k0),
-                                    **geometry)
+        w, theta, base = rule.fold(block.w, block.bn, config.k, block.label, level_k=k0)
+        neuron = rule.dynamic_threshold_neuron(theta, base, (2 ** k0) * B0)
+        return DynamicThresholdConv(w, block.geometry, neuron, amplitude=2 ** (config.k - k0))
 
 
 class ScatterGatherRecipe(Recipe):
     """Graded spikes 0..2^k B in one step; threshold noise on the first layer."""
 
-    def layer(self, arch, i, blk, w, bn, fold, label, geometry, k, B, rule, noise_ratio, use_int):
-        w, theta, base = fold(w, *bn, k=k, label=label, depthwise=blk.depthwise)
-        levels = (2 ** k) * int(B)
-        table = authors_level_thresholds(*bn, k=k, levels=levels) if rule == 'authors' else None
-        return ScatterGatherConv(w, theta=theta, base=base, levels=levels, noise_ratio=noise_ratio if i == 0 else 0.0,
-                                 input_bound=None if i == 0 else levels, thresholds=table, **geometry)
+    def layer(self, arch, block, config, rule, noise_ratio):
+        k, first = config.k, block.i == 0
+        w, theta, base = rule.fold(block.w, block.bn, k, block.label, depthwise=block.spec.depthwise)
+        levels = (2 ** k) * int(config.B)
+        neuron = rule.graded_neuron(theta, base, levels, block.bn, k, noise_ratio=noise_ratio if first else 0.0)
+        return ScatterGatherConv(w, block.geometry, neuron, input_bound=None if first else levels)
 
 
 RECIPES = {'negative': NegativeSpikeRecipe(), 'integer': IntegerRecipe(), 'scatter_gather': ScatterGatherRecipe()}

@@ -1,6 +1,7 @@
 """A hidden block as a spiking layer: its synapses (weights, geometry), its neurons' state, and the choice of
-engine for each step.  The neuron rule is :mod:`snn_conversion.snn.neurons`'; the synaptic arithmetic
-:mod:`snn_conversion.snn.kernels`'; counting (spikes, synaptic operations) is the network's.
+engine for each step.  The neuron is given (:mod:`snn_conversion.snn.neurons`, chosen by the simulation rule,
+:mod:`snn_conversion.snn.rules`); the synaptic arithmetic is :mod:`snn_conversion.snn.kernels`'; counting
+(spikes, synaptic operations) is the network's.
 
 * :class:`SpikingConv` -- negative-spike neurons (both engines: dense :meth:`~SpikingConv.step`, event-driven
   :meth:`~SpikingConv.step_events`, identical spikes);
@@ -10,18 +11,27 @@ engine for each step.  The neuron rule is :mod:`snn_conversion.snn.neurons`'; th
 
 from __future__ import absolute_import, division, print_function
 
+import collections
+
 import numpy as np
 
 from snn_conversion.core import architectures
 from snn_conversion.core.numerics import INT_SCALE
-from snn_conversion.snn.conversion import neuron_thresholds
 from snn_conversion.snn import backends
 from snn_conversion.snn.kernels import Events, block_conv, fanout_map, gemm_dtype
-from snn_conversion.snn.neurons import DynamicThresholdNeuron, MultiThresholdNeuron, negative_spike_neuron
 
-__all__ = ['SynapticLayer', 'SpikingConv', 'ScatterGatherConv', 'DynamicThresholdConv', 'RULES']
+__all__ = ['Geometry', 'SynapticLayer', 'SpikingConv', 'ScatterGatherConv', 'DynamicThresholdConv']
 
-RULES = ('exact', 'authors')
+
+class Geometry(collections.namedtuple('Geometry', 'stride padding in_shape depthwise name')):
+    """Where a block's synapses sit: ``stride``, ``padding`` ('SAME' or 'VALID'), the (H, W, C) ``in_shape``,
+    ``depthwise`` (an HWC1 kernel: output channel c sees input channel c only) and the layer's ``name``."""
+
+    __slots__ = ()
+
+    def __new__(cls, stride, padding, in_shape, depthwise=False, name='layer'):
+        return super(Geometry, cls).__new__(cls, int(stride), padding, tuple(int(v) for v in in_shape),
+                                            bool(depthwise), name)
 
 
 class SynapticLayer(object):
@@ -33,11 +43,9 @@ class SynapticLayer(object):
     then runs in float32 where that is exact (:func:`snn_conversion.snn.kernels.gemm_dtype`).
     """
 
-    def __init__(self, w, stride, padding, in_shape, rule='exact', name='layer', integer=False, input_bound=None,
-                 depthwise=False):
-        if rule not in RULES:
-            raise ValueError('rule must be one of %s' % (RULES,))
-        self.name, self.rule, self.integer = name, rule, bool(integer)
+    def __init__(self, w, geometry, integer=False, input_bound=None):
+        stride, padding, in_shape, depthwise, name = geometry
+        self.name, self.integer = name, bool(integer)
         self.w = np.asarray(w, dtype=np.float64)
         self.depthwise = bool(depthwise)
         kh, kw, cin, cout = self.w.shape
@@ -48,8 +56,8 @@ class SynapticLayer(object):
             if cout != 1:
                 raise ValueError('%s: a depthwise kernel is HWC1, got %s' % (name, self.w.shape))
             cout = cin
-        if self.integer and (rule != 'exact' or not np.all(self.w == np.round(self.w))):
-            raise ValueError('%s: integer neurons need integer weights and the exact rule' % name)
+        if self.integer and not np.all(self.w == np.round(self.w)):
+            raise ValueError('%s: integer neurons need integer weights' % name)
         self.stride = int(stride)
         self.pads = (architectures.same_padding(h, kh, stride, padding),
                      architectures.same_padding(wd, kw, stride, padding))
@@ -60,6 +68,18 @@ class SynapticLayer(object):
         self.fanout = fanout_map((h, wd), (kh, kw), self.stride, self.pads, self.out_shape,
                                  1 if self.depthwise else cout)
         self.in_shape = (h, wd, c)
+
+    neuron = None  # the subclass's
+
+    @property
+    def theta(self):
+        """The neurons' threshold step (what they compare against: the rule's)."""
+        return self.neuron.theta
+
+    @property
+    def base(self):
+        """The neurons' base threshold (the j-th threshold is ``base + j theta``)."""
+        return self.neuron.base
 
     engine = 'sparse'  # the event-driven backend (:mod:`snn_conversion.snn.backends`); the network sets it
     backend = None  # its instance for this layer, created at the first event-driven batch
@@ -91,18 +111,13 @@ class SpikingConv(SynapticLayer):
     Two interchangeable engines: :meth:`step` (dense: convolve the whole input, update every neuron) and
     :meth:`step_events` (event-driven: only the synapses of the input events are touched, and only the
     neurons that received input or spiked at the previous step are examined -- the others cannot spike).
-    ``authors_dynamics`` (``rule='authors'``): 'shadow' (negative-spike scripts) or 'thresholds' (all-integer
-    scripts), see :mod:`snn_conversion.snn.neurons`.
+    ``neuron``: a rule's negative-spike neuron (:meth:`snn_conversion.snn.rules.Rule.negative_spike_neuron`);
+    an integer one makes the membrane int64.
     """
 
-    def __init__(self, w, stride, padding, in_shape, theta, base, rule='exact', name='layer', integer=False,
-                 input_bound=None, depthwise=False, authors_dynamics='shadow'):
-        if authors_dynamics not in ('shadow', 'thresholds'):
-            raise ValueError("authors_dynamics must be 'shadow' or 'thresholds'")
-        super(SpikingConv, self).__init__(w, stride, padding, in_shape, rule=rule, name=name, integer=integer,
-                                          input_bound=input_bound, depthwise=depthwise)
-        self.theta, self.base = neuron_thresholds(theta, base, rule, self.integer)
-        self.neuron = negative_spike_neuron(self.theta, self.base, rule, self.integer, authors_dynamics)
+    def __init__(self, w, geometry, neuron, input_bound=None):
+        super(SpikingConv, self).__init__(w, geometry, integer=neuron.integer, input_bound=input_bound)
+        self.neuron = neuron
 
     def reset(self, n):
         super(SpikingConv, self).reset(n)
@@ -154,27 +169,16 @@ class SpikingConv(SynapticLayer):
 
 
 class ScatterGatherConv(SynapticLayer):
-    """Multi-threshold neurons: a graded spike 0..levels in a single step (dense engine only).
+    """Multi-threshold neurons: a graded spike 0..levels in a single step.
 
-    ``thresholds`` (``rule='authors'``): the authors' [levels, channels] table
-    (:func:`snn_conversion.snn.conversion.authors_level_thresholds`), compared with ``>=``; the exact rule
-    derives its thresholds from (theta, base).  ``rng``: the noise's random draws (set per batch)."""
+    ``neuron``: a rule's multi-threshold neuron (:meth:`snn_conversion.snn.rules.Rule.graded_neuron`).
+    ``rng``: the noise's random draws (set per batch)."""
 
-    def __init__(self, w, stride, padding, in_shape, theta, base, levels, rule='exact', noise_ratio=0.0, rng=None,
-                 name='layer', input_bound=None, thresholds=None):
-        super(ScatterGatherConv, self).__init__(w, stride, padding, in_shape, rule=rule, name=name,
-                                                input_bound=input_bound)
-        self.theta, self.base = neuron_thresholds(theta, base, rule)
-        self.levels = int(levels)
-        self.noise_ratio = float(noise_ratio)
+    def __init__(self, w, geometry, neuron, input_bound=None, rng=None):
+        super(ScatterGatherConv, self).__init__(w, geometry, input_bound=input_bound)
+        self.neuron = neuron
+        self.levels, self.noise_ratio = neuron.levels, neuron.noise_ratio
         self.rng = rng if rng is not None else np.random.RandomState(0)
-        if rule == 'authors':
-            if thresholds is None:  # the same (theta, base) thresholds, in float64
-                thresholds = self.base[None, :] + (np.arange(self.levels)[:, None] + 1.0) * self.theta[None, :]
-            thresholds = np.asarray(thresholds, dtype=np.float64)
-            if thresholds.shape != (self.levels, self.out_shape[2]):
-                raise ValueError('%s: thresholds must be [%d, %d]' % (name, self.levels, self.out_shape[2]))
-        self.neuron = MultiThresholdNeuron(self.theta, self.base, self.levels, rule, thresholds, self.noise_ratio)
 
     def step(self, x):
         """Integrate ``x`` and emit the graded spikes (int16)."""
@@ -194,11 +198,10 @@ class DynamicThresholdConv(SynapticLayer):
     stays silent (its membrane is fixed and the threshold only rises).
     """
 
-    def __init__(self, w, stride, padding, in_shape, theta, base, levels, amplitude, rule='exact', name='layer'):
-        super(DynamicThresholdConv, self).__init__(w, stride, padding, in_shape, rule=rule, name=name)
-        self.theta, self.base = neuron_thresholds(theta, base, rule)
-        self.levels, self.amplitude = int(levels), int(amplitude)
-        self.neuron = DynamicThresholdNeuron(self.theta, self.base, self.levels, rule)
+    def __init__(self, w, geometry, neuron, amplitude):
+        super(DynamicThresholdConv, self).__init__(w, geometry)
+        self.neuron = neuron
+        self.levels, self.amplitude = neuron.levels, int(amplitude)
 
     def reset(self, n):
         super(DynamicThresholdConv, self).reset(n)

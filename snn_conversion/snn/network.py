@@ -8,6 +8,7 @@ a step nothing can change (the input is zero after t = 0): the loop stops there 
 
 from __future__ import absolute_import, division, print_function
 
+import collections
 import os
 
 import numpy as np
@@ -18,10 +19,10 @@ from snn_conversion.snn import backends
 from snn_conversion.snn.conversion import ConversionError, prepare_params
 from snn_conversion.snn.families import recipe_for
 from snn_conversion.snn.kernels import readout_input, sops_dense, sops_events
-from snn_conversion.snn.layers import RULES
+from snn_conversion.snn.rules import get_rule
 from snn_conversion.snn.workers import simulate_split, start_pool, stop_pool
 
-__all__ = ['SpikingNetwork', 'Trace', 'ENGINES']
+__all__ = ['SpikingNetwork', 'Trace', 'ENGINES', 'Options']
 
 ENGINES = backends.engines()  # the registered backends' names and 'dense'
 
@@ -69,37 +70,67 @@ class Trace(object):
         return (self.predictions() == np.asarray(labels)[None, :]).sum(axis=1)
 
 
-class SpikingNetwork(object):
-    """A converted network: hidden :class:`SpikingConv` layers and a dense readout on accumulated counts."""
+class Options(collections.namedtuple('Options', 'noise_ratio seed engine use_ternary use_int')):
+    """How a checkpoint is converted and simulated, beyond k, B and the rule -- one checked value.
 
-    def __init__(self, arch, layers, w_out, k, B=None, engine=None, use_ternary=None, use_int=False,
-                 noise_ratio=0.0):
+    ``noise_ratio``: scatter-and-gather: probability of dropping each first-layer threshold comparison;
+    negative-spike and all-integer: input noise amplitude r (input times ``1 + (U[0,1) - 0.5) r``); drawn from
+    ``seed`` and the batch index.  ``engine``: see :data:`ENGINES` (None: the fastest available).
+    ``use_ternary`` (None: the architecture's default): ternarize the hidden weights (TWN, as the ANN's forward
+    pass; idempotent on stored ternary weights); all-integer family only, ``use_int``: integer membranes and
+    thresholds (needs ternary weights)."""
+
+    __slots__ = ()
+
+    def __new__(cls, noise_ratio=0.0, seed=0, engine=None, use_ternary=None, use_int=False):
+        if not 0.0 <= float(noise_ratio) <= 1.0:
+            raise ConversionError('noise_ratio must be in [0, 1], got %g' % noise_ratio)
         engine = backends.default_engine() if engine is None else engine
         if engine not in backends.engines():
             raise ValueError('engine must be one of %s' % (backends.engines(),))
         if not backends.available(engine):
             raise ValueError("engine=%r needs numba (pinned in requirements.txt); use engine='sparse'" % engine)
+        return super(Options, cls).__new__(cls, float(noise_ratio), int(seed), engine, use_ternary, bool(use_int))
+
+
+class SpikingNetwork(object):
+    """A converted network: hidden :class:`SpikingConv` layers and a dense readout on accumulated counts.
+
+    Made by :meth:`from_params` / :meth:`from_checkpoint` (``config``: the checked
+    :class:`~snn_conversion.core.families.NetConfig`; ``options``: :class:`Options`)."""
+
+    def __init__(self, arch, layers, w_out, config, rule='exact', options=None):
+        options = Options() if options is None else options
         self.spec = arch.spec
         self.log_files = self.log_files_of(arch)
-        self.engine = engine
+        self.engine = options.engine
         for layer in layers:
-            layer.engine = engine
+            layer.engine = self.engine
         self.arch = arch
         self.layers = layers
         self.w_out = np.asarray(w_out, dtype=np.float64)
-        self.k = int(k)
-        self.B = None if B is None else int(B)
-        self.use_ternary = arch.weight_quant_for(use_ternary) == 'ternary'
-        self.use_int = bool(use_int)
-        self.noise_ratio = float(noise_ratio)
+        self.config = config
+        self.k, self.B = config.k, config.B
+        self.use_ternary, self.use_int = config.ternary, config.use_int
+        self.noise_ratio = options.noise_ratio
         self.family = arch.family
         self.meta = {}
-        self.seed = 0
-        self.rule = 'exact'
+        self.seed = options.seed
+        self.rule = rule
         self.rng = np.random.RandomState(0)
         self.workers, self._pool = 1, None
         self.counted_from = self.spec.counted_from  # the all-integer family leaves its encoding layer out
         self.sop_factor = self.spec.sop_factor(self.k, self.B)  # the authors' convention for graded spikes
+        self.reseed(0)
+
+    @property
+    def rule(self):
+        """The simulation rule (:mod:`snn_conversion.snn.rules`); set by name or object."""
+        return self._rule
+
+    @rule.setter
+    def rule(self, rule):
+        self._rule = get_rule(rule)
 
     @staticmethod
     def log_files_of(arch):
@@ -114,7 +145,7 @@ class SpikingNetwork(object):
     @property
     def log_tag(self):
         """The log folder under figs/: 'k1', 'k1B2', 'WQ_INT/k0'."""
-        return self.arch.log_tag(self.k, self.B, self.use_ternary, self.use_int)
+        return self.spec.log_tag(self.arch, self.config)
 
     def reseed(self, batch_index):
         """Seed the random draws (scatter-and-gather threshold noise; input noise of the negative-spike and
@@ -136,70 +167,40 @@ class SpikingNetwork(object):
         return encoded
 
     @classmethod
-    def from_params(cls, arch, params, k, B=None, rule='exact', noise_ratio=0.0, seed=0, source='parameters',
-                    engine=None, use_ternary=None, use_int=False):
+    def from_params(cls, arch, params, k, B=None, rule='exact', source='parameters', **options):
         """Convert a parameter list in the authors' order for architecture ``arch`` (name or object).
 
-        ``B`` (scatter-and-gather only): activation bound.  ``noise_ratio``: scatter-and-gather: probability
-        of dropping each first-layer threshold comparison; negative-spike and all-integer: input noise
-        amplitude r (input times ``1 + (U[0,1) - 0.5) r``); drawn from ``seed`` and the batch index.
-        ``rule``: 'exact' (neuron-exact, the default) or 'authors' (the authors' simulators: their update,
-        their threshold arithmetic in the checkpoint's dtype, their readout-SOP convention).
-        ``use_ternary`` (None: the architecture's default): ternarize the hidden weights (TWN, as the ANN's
-        forward pass; idempotent on stored ternary weights); all-integer family only, ``use_int``: integer
-        membranes and thresholds (needs ternary weights).
+        ``B`` (scatter-and-gather only): activation bound.  ``rule``: 'exact' (neuron-exact, the default) or
+        'authors' (the authors' simulators: their update, their threshold arithmetic in the checkpoint's dtype,
+        their readout-SOP convention), see :mod:`snn_conversion.snn.rules`.  ``options``: the fields of
+        :class:`Options` (noise_ratio, seed, engine, use_ternary, use_int).
         """
         if isinstance(arch, str):
             arch = architectures.get(arch)
-        k = int(k)
-        if k < 0:
-            raise ConversionError('k must be >= 0, got %d' % k)
-        if arch.uses_B:
-            if B is None or int(B) < 1:
-                raise ConversionError('%s (scatter-and-gather) needs B >= 1, got %s' % (arch.name, B))
-        elif B is not None:
-            raise ConversionError('B applies to the scatter-and-gather family only; %s is %s' % (arch.name, arch.family))
-        if not 0.0 <= float(noise_ratio) <= 1.0:
-            raise ConversionError('noise_ratio must be in [0, 1], got %g' % noise_ratio)
-        if rule not in RULES:
-            raise ConversionError('rule must be one of %s, got %r' % (', '.join(RULES), rule))
-        if use_int and not arch.optional_ternary:
-            raise ConversionError('use_int applies to the all-integer family only; %s is %s' % (arch.name, arch.family))
-        if use_int and rule != 'exact':
-            raise ConversionError("integer thresholds use their own consistent rule; rule='authors' is the float one")
-        if use_ternary is not None and not arch.optional_ternary and bool(use_ternary) != (arch.weight_quant == 'ternary'):
-            raise ConversionError('%s has %s hidden weights; use_ternary=%s does not apply' % (
-                arch.name, 'ternary' if arch.weight_quant == 'ternary' else 'full-precision', use_ternary))
-        ternary = arch.weight_quant_for(use_ternary) == 'ternary'
-        if use_int and not ternary:
-            raise ConversionError('integer thresholds need integer (ternary) hidden weights: use_ternary=True')
+        options = Options(**options)
+        rule = get_rule(rule)
+        config = arch.spec.net_config(arch, k, B, options.use_ternary, options.use_int)
         check_params(arch, params, source)
-        params = prepare_params(arch, params, ternary)
+        params = prepare_params(arch, params, config.ternary)
         recipe = recipe_for(arch)
-        first_k = recipe.first_k(arch, k)
-        if first_k > k:
+        first_k = recipe.first_k(arch, config.k)
+        if first_k > config.k:
             raise ConversionError('k=%d is below the first layer\'s k0=%d: its spikes would not be integers'
-                                  % (k, first_k))
-        layers = recipe.layers(arch, params, k, B, rule, noise_ratio, use_int, source)
-        net = cls(arch, layers, params[-1], k, B, engine=engine, use_ternary=ternary, use_int=use_int,
-                  noise_ratio=noise_ratio)
-        net.seed = int(seed)
-        net.rule = rule
-        net.reseed(0)
-        return net
+                                  % (config.k, first_k))
+        layers = recipe.layers(arch, params, config, rule, options.noise_ratio, source)
+        return cls(arch, layers, params[-1], config, rule, options)
 
     @classmethod
-    def from_checkpoint(cls, path, arch, k=None, B=None, rule='exact', noise_ratio=0.0, seed=0, engine=None,
-                        use_ternary=None, use_int=False):
+    def from_checkpoint(cls, path, arch, k=None, B=None, rule='exact', **options):
         """Load ``path`` and convert it; refuses checkpoints whose metadata disagree with the request.
 
         ``k``, ``B``, ``use_ternary`` default to the checkpoint's record (else the architecture's defaults).
         """
         arch_obj = architectures.get(arch) if isinstance(arch, str) else arch
-        params, meta, k, B, ternary = open_checkpoint(path, arch_obj, k=k, B=B, ternary=use_ternary,
+        params, meta, k, B, ternary = open_checkpoint(path, arch_obj, k=k, B=B, ternary=options.pop('use_ternary', None),
                                                       source=os.path.basename(path))
-        net = cls.from_params(arch_obj, params, k, B=B, rule=rule, noise_ratio=noise_ratio, seed=seed,
-                              source=os.path.basename(path), engine=engine, use_ternary=ternary, use_int=use_int)
+        net = cls.from_params(arch_obj, params, k, B=B, rule=rule, source=os.path.basename(path), use_ternary=ternary,
+                              **options)
         net.meta = meta
         return net
 
@@ -264,7 +265,7 @@ class SpikingNetwork(object):
         converged = False
         t = 0
         event_driven = self.engine != backends.DENSE and not single_step
-        readout_sop = self.arch.readout_sop_for(self.rule)
+        readout_sop = self.rule.readout_sop(self.arch)
 
         def advance(i, layer, inp):
             """One layer, one step: (output spikes or None, their |sum|, their signed sum, input SOPs)."""

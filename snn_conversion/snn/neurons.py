@@ -9,8 +9,12 @@ flat (n, h, w) indices (None: all); the result is the (up, down) masks of those 
   integer membranes: ``>=``/``<``, i.e. count = #{j : m >= b + j theta}).
 * :class:`AuthorsShadowNeuron` -- the authors' negative-spike update: a float shadow potential.
 * :class:`AuthorsThresholdNeuron` -- the authors' all-integer scripts' update: running up/down thresholds.
-* :class:`MultiThresholdNeuron` -- scatter-and-gather: all thresholds compared in one step.
-* :class:`DynamicThresholdNeuron` -- the all-integer encoding layer: a threshold rising by theta per step.
+* :class:`MultiThresholdNeuron` -- scatter-and-gather: all thresholds compared in one step (and the authors'
+  :class:`AuthorsMultiThresholdNeuron`).
+* :class:`DynamicThresholdNeuron` -- the all-integer encoding layer: a threshold rising by theta per step (and
+  the authors' :class:`AuthorsDynamicThresholdNeuron`).
+
+Which neuron a layer gets is the simulation rule's choice (:mod:`snn_conversion.snn.rules`).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,7 +22,8 @@ from __future__ import absolute_import, division, print_function
 import numpy as np
 
 __all__ = ['NegativeSpikeNeuron', 'AuthorsShadowNeuron', 'AuthorsThresholdNeuron', 'MultiThresholdNeuron',
-           'DynamicThresholdNeuron', 'negative_spike_neuron', 'AUTHORS_TOLERANCE']
+           'AuthorsMultiThresholdNeuron', 'DynamicThresholdNeuron', 'AuthorsDynamicThresholdNeuron',
+           'AUTHORS_TOLERANCE']
 
 AUTHORS_TOLERANCE = 1e-5  # the authors' down-spike tolerance
 
@@ -127,44 +132,68 @@ class AuthorsThresholdNeuron(object):
         return up, down
 
 
-def negative_spike_neuron(theta, base, rule='exact', integer=False, authors_dynamics='shadow'):
-    """The negative-spike neuron of a rule: exact (float or integer), or the authors' ('shadow': negative-spike
-    scripts, 'thresholds': all-integer scripts)."""
-    if rule == 'exact':
-        return NegativeSpikeNeuron(theta, base, integer)
-    return AuthorsThresholdNeuron(theta, base) if authors_dynamics == 'thresholds' else AuthorsShadowNeuron(theta, base)
-
-
 class MultiThresholdNeuron(object):
-    """Scatter-and-gather: a graded spike ``#{j <= levels : m > b + j theta}`` in one step (rule='authors':
-    ``#{i : m >= T_i}`` with the authors' [levels, channels] table).  With ``noise_ratio`` each comparison is
-    dropped with that probability (the authors keep one when U > r; the exact rule when U >= r)."""
+    """Scatter-and-gather: a graded spike ``#{j <= levels : m > b + j theta}`` in one step.  With
+    ``noise_ratio`` each comparison is dropped with that probability (kept when U >= r)."""
 
-    def __init__(self, theta, base, levels, rule='exact', thresholds=None, noise_ratio=0.0):
-        self.theta, self.base, self.levels, self.rule = theta, base, int(levels), rule
-        self.thresholds, self.noise_ratio = thresholds, float(noise_ratio)
+    strict = True  # ``m > T``
+
+    def __init__(self, theta, base, levels, noise_ratio=0.0):
+        self.theta, self.base, self.levels = theta, base, int(levels)
+        self.noise_ratio = float(noise_ratio)
+
+    def level_table(self):
+        """[levels, channels] float64: the thresholds compared against (with ``strict``: ``>``, else ``>=``)."""
+        return np.stack([self.base + j * self.theta for j in range(1, self.levels + 1)]).reshape(self.levels, -1)
+
+    def compare(self, m, j):
+        return m > self.base + j * self.theta
+
+    def keep(self, u):
+        """Which comparisons survive the noise draws ``u``."""
+        return u >= self.noise_ratio
 
     def fire(self, m, rng):
         out = np.zeros(m.shape, dtype=np.int16)
         for j in range(1, self.levels + 1):
-            if self.rule == 'exact':
-                fire = m > self.base + j * self.theta
-            else:
-                fire = m >= self.thresholds[j - 1]
+            fire = self.compare(m, j)
             if self.noise_ratio > 0:
-                u = rng.random_sample(m.shape)
-                fire &= (u >= self.noise_ratio) if self.rule == 'exact' else (u > self.noise_ratio)
+                fire &= self.keep(rng.random_sample(m.shape))
             out += fire
         return out
 
 
+class AuthorsMultiThresholdNeuron(MultiThresholdNeuron):
+    """The authors' scatter-and-gather neuron: ``#{i : m >= T_i}`` with their [levels, channels] ``thresholds``
+    table (:func:`snn_conversion.snn.conversion.authors_level_thresholds`; None: the (theta, base) thresholds in
+    float64); a comparison survives the noise when U > r."""
+
+    strict = False  # ``m >= T``
+
+    def __init__(self, theta, base, levels, thresholds=None, noise_ratio=0.0):
+        super(AuthorsMultiThresholdNeuron, self).__init__(theta, base, levels, noise_ratio)
+        if thresholds is None:  # the same (theta, base) thresholds, in float64
+            thresholds = self.base[None, :] + (np.arange(self.levels)[:, None] + 1.0) * self.theta[None, :]
+        self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        if self.thresholds.shape != (self.levels, len(self.theta)):
+            raise ValueError('thresholds must be [%d, %d]' % (self.levels, len(self.theta)))
+
+    def level_table(self):
+        return self.thresholds.reshape(self.levels, -1)
+
+    def compare(self, m, j):
+        return m >= self.thresholds[j - 1]
+
+    def keep(self, u):
+        return u > self.noise_ratio
+
+
 class DynamicThresholdNeuron(object):
     """The all-integer encoding layer: at each of its first ``levels`` steps t a neuron fires where its
-    membrane exceeds ``b + (t + 1) theta`` (rule='authors': ``max(m, b) >=`` a running threshold raised by
-    theta after each step, in float64)."""
+    membrane exceeds ``b + (t + 1) theta``."""
 
-    def __init__(self, theta, base, levels, rule='exact'):
-        self.theta, self.base, self.levels, self.rule = theta, base, int(levels), rule
+    def __init__(self, theta, base, levels):
+        self.theta, self.base, self.levels = theta, base, int(levels)
 
     def init_state(self, shape):
         return dict(t=0, threshold=self.base + self.theta)
@@ -175,8 +204,17 @@ class DynamicThresholdNeuron(object):
         state['t'] = t + 1
         if t >= self.levels:
             return None
-        if self.rule == 'exact':
-            return m > self.base + (t + 1) * self.theta
+        return self.compare(m, t, state)
+
+    def compare(self, m, t, state):
+        return m > self.base + (t + 1) * self.theta
+
+
+class AuthorsDynamicThresholdNeuron(DynamicThresholdNeuron):
+    """The authors' encoding layer: ``max(m, b) >=`` a running threshold raised by theta after each step, in
+    float64."""
+
+    def compare(self, m, t, state):
         fire = np.maximum(m, self.base) >= state['threshold']
         state['threshold'] = state['threshold'] + self.theta
         return fire

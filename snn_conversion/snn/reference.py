@@ -57,7 +57,7 @@ def quantized_forward(arch, params, x, k, B=None, use_ternary=None, use_int=Fals
         pads = block_pads(arch, i)
         if use_int and i > 0:
             w, theta, base = fold_bn(w, beta, gamma, mean, var, k, 'block %d' % (i + 1), depthwise=blk.depthwise)
-            theta, base = neuron_thresholds(theta, base, 'exact', integer=True)
+            theta, base = neuron_thresholds(theta, base, integer=True)
             counts = np.rint(a * 2.0 ** k)
             m = np.rint(block_conv(counts, w, blk.stride, pads, blk.depthwise)).astype(np.int64) * INT_SCALE
             lv, per_unit = np.maximum((m - base) // theta, 0), 2.0 ** k

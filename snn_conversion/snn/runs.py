@@ -141,7 +141,7 @@ def run_key(net, x, y, time_steps, batch_size, shard=None, **extra):
     """What a resumed simulation must share with the run it continues (compared field by field)."""
     labels = np.asarray(y) if isinstance(y, np.ndarray) else None
     key = dict(architecture=net.arch.name, k=net.k, B=net.B, use_ternary=net.use_ternary, use_int=net.use_int,
-               rule=net.rule, noise_ratio=net.noise_ratio, seed=net.seed, time_steps=int(time_steps),
+               rule=net.rule.name, noise_ratio=net.noise_ratio, seed=net.seed, time_steps=int(time_steps),
                batch_size=int(batch_size), num_images=len(x), shard=None if shard is None else '%d/%d' % shard,
                labels_sha1=None if labels is None else hashlib.sha1(labels.astype(np.int64).tobytes()).hexdigest())
     key.update(extra)

@@ -25,7 +25,7 @@ def test_rows_name_real_scripts_and_checkpoints():
         for kind in kinds:
             assert os.path.isfile(os.path.join(ROOT, row.workspace, '%s_%s.py' % (kind, row.script))), row
         # the row id is the checkpoint the workspace scripts write by default
-        tag = 'fp32' if row.full_precision else arch.config_tag(row.k, row.B, True if arch.optional_ternary else None)
+        tag = 'fp32' if row.full_precision else arch.config_tag(row.k, row.B, True)
         assert row.id == '%s_%s' % (arch.name, tag)
         assert (row.workspace, row.id) not in ids
         ids.add((row.workspace, row.id))

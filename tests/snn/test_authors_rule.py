@@ -12,7 +12,8 @@ import pytest
 import spiking_utils
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.data.datasets import load_dataset
-from spiking_utils import SpikingNetwork, format_log_lines, quantized_forward, random_calibrated_params, run_test_set
+from spiking_utils import (SpikingNetwork, format_log_lines, get_rule, quantized_forward, random_calibrated_params,
+                           run_test_set)
 from snn_conversion.core import architectures
 from snn_conversion.core.architectures import Architecture, ConvBlock
 
@@ -249,7 +250,7 @@ def test_readout_sop_term_follows_each_script_under_the_authors_rule():
     assert not architectures.get('cnn1_cifar10_int').authors_readout_sop
     assert not architectures.get('lenet_mnist_sg').authors_readout_sop
     for name in ('lenet_mnist_int', 'cnn1_cifar10_int', 'mlp_fashionmnist'):
-        assert architectures.get(name).readout_sop_for('exact')
+        assert get_rule('exact').readout_sop(architectures.get(name))
     # a small all-integer network declared like the CIFAR-10 VGG-Net (no readout term in its script)
     arch = Architecture(name='small_int_vgg', dataset='cifar10', input_shape=(10, 10, 3), n_classes=10,
                         blocks=[ConvBlock(8, 3, 1, 'SAME'), ConvBlock(8, 2, 2, 'SAME'), ConvBlock(16, 3)],

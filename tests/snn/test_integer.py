@@ -10,7 +10,7 @@ import pytest
 
 import spiking_utils
 from snn_conversion.snn.kernels import sops_dense
-from spiking_utils import SpikingConv, SpikingNetwork, quantized_forward, random_calibrated_params
+from spiking_utils import EXACT, Geometry, SpikingConv, SpikingNetwork, quantized_forward, random_calibrated_params
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import CheckpointError, save_checkpoint
 
@@ -82,7 +82,8 @@ def test_integer_rule_is_path_independent_at_equality():
     > and < left such a neuron's count depending on its history)."""
     w = np.ones((1, 1, 1, 1))
     theta, base = np.array([1.0]), np.array([-0.5])  # float thresholds 0.5, 1.5, 2.5 ... (before the shift)
-    layer = SpikingConv(w, 1, 'VALID', (1, 1, 1), theta, base, integer=True, input_bound=4)
+    layer = SpikingConv(w, Geometry(1, 'VALID', (1, 1, 1)), EXACT.negative_spike_neuron(theta, base, integer=True),
+                        input_bound=4)
     first = int(layer.base[0] + layer.theta[0])
     assert layer.theta[0] == 10000 and first == 5000  # 10^4 (0.5 - 1e-5) rounds to 5000
     for path in ([1, 0, 0], [3, -2, 0]):  # up to 1 directly, or up to 3 and back down to 1

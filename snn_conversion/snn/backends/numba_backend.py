@@ -285,13 +285,9 @@ class NumbaBackend(Backend):
         if neuron.noise_ratio > 0:
             return self.numpy.fire_graded(layer)
         if self.level_table is None:
-            if neuron.rule == 'exact':
-                table = np.stack([neuron.base + j * neuron.theta for j in range(1, neuron.levels + 1)])
-            else:
-                table = np.asarray(neuron.thresholds, dtype=np.float64)
-            self.level_table = table.reshape(neuron.levels, -1)
+            self.level_table = neuron.level_table()
         cout = layer.m.shape[-1]
-        levels = kern.graded_levels(layer.m.reshape(-1, cout), self.level_table, neuron.rule == 'exact')
+        levels = kern.graded_levels(layer.m.reshape(-1, cout), self.level_table, neuron.strict)
         return levels.reshape(layer.m.shape)
 
 
