@@ -25,6 +25,7 @@ def main(argv):
     from snn_conversion.core import architectures
     from snn_conversion.core.flags import EPOCHS, IMAGES, K_LEVEL, SEED, TIME_STEPS
     from snn_conversion.ann.cli import run_ann
+    from snn_conversion.ann.settings import AnnRun, Network
     from snn_conversion.ann.trainer import default_model_file
     from snn_conversion.data.datasets import load_test_inputs
 
@@ -40,12 +41,13 @@ def main(argv):
     p.add_argument('--debug', action='store_true')
     a = p.parse_args(argv)
 
-    model_file = default_model_file(HERE, arch, a.k)
+    ann = Network(arch, a.k)
+    model_file = default_model_file(HERE, ann)
     print('== 1/4 train the quantized ANN (%d epochs; resumes %s if present)' % (a.epochs, os.path.basename(model_file)))
-    run_ann(arch, a.k, model_file, 'training', epochs=a.epochs, data_dir=a.data_dir, num_test=a.num_test,
-            resume=os.path.isfile(model_file), seed=a.seed)
+    run_ann(AnnRun(ann, model_file, 'training', epochs=a.epochs, data_dir=a.data_dir, num_test=a.num_test,
+                   resume=os.path.isfile(model_file), seed=a.seed))
     print('== 2/4 ANN inference on the test set')
-    ann_acc = run_ann(arch, a.k, model_file, 'inference', data_dir=a.data_dir, num_test=a.num_test)
+    ann_acc = run_ann(AnnRun(ann, model_file, 'inference', data_dir=a.data_dir, num_test=a.num_test))
 
     print('== 3/4 convert and simulate the SNN (T=%d)' % a.time_steps)
     net = spiking_utils.SpikingNetwork.from_checkpoint(model_file, ARCH, k=a.k)
@@ -54,7 +56,7 @@ def main(argv):
     batch = arch.defaults['sim_batch_size']
     res = spiking_utils.run_test_set(net, x, y, a.time_steps, batch, log_dir=log_dir, overwrite=True)  # the demo's own
     snn_acc = 100.0 * res['correct'] / res['n']
-    spiking_utils.write_run_info(log_dir, arch, a.k, a.time_steps, batch, res['n'], model_file, 'exact',
+    spiking_utils.write_run_info(log_dir, net, a.time_steps, batch, res['n'], model_file,
                                  snn_accuracy=float(snn_acc[-1]), ann_accuracy=100.0 * ann_acc,
                                  steps_run=res['steps_run'])
 

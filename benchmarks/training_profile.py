@@ -122,7 +122,8 @@ def attainable(tf, shapes, steps):
 
 def profile(row_id, data_dir, steps, xla):
     import tensorlayer_patches
-    from snn_conversion.ann.trainer import Trainer, checkpoint_meta, save_epoch
+    from snn_conversion.ann.settings import Network
+    from snn_conversion.ann.trainer import Trainer, save_epoch
     from snn_conversion.data.datasets import load_dataset
 
     speed.tune_malloc()
@@ -133,8 +134,8 @@ def profile(row_id, data_dir, steps, xla):
     arch = architectures.get(row.arch)
     ternary = True if '--use_ternary' in row.train_flags else None
     k = 0 if row.full_precision else row.k
-    trainer = Trainer(arch, k, row.learning_rate, 0, row.full_precision, B=row.B, ternary=ternary,
-                      batch_size=row.batch_size, threads=1)
+    net = Network(arch, k, row.B, ternary, row.full_precision)
+    trainer = Trainer(net, row.learning_rate, 0, batch_size=row.batch_size, threads=1)
     data = load_dataset(arch.dataset, data_dir=data_dir)
     (x_tr, y_tr) = data['train']
     trainer.input.start(trainer.sess, x_tr, y_tr, 0, 0)
@@ -192,7 +193,7 @@ def profile(row_id, data_dir, steps, xla):
     try:
         t0 = time.time()
         save_epoch(trainer, os.path.join(scratch, 'p.npz'), 1, row.learning_rate,
-                   checkpoint_meta(arch, k, row.full_precision, row.B, ternary))
+                   net.checkpoint_meta())
         save = time.time() - t0
     finally:
         for f in os.listdir(scratch):

@@ -391,7 +391,7 @@ def build(root):
     for name in ('other_run', 'damaged', 'done'):
         res = run_test_set(net, x, y, 40 if name == 'damaged' else T, batch, log_dir=R('logs', name), progress=False,
                            key=key)
-    write_run_info(R('logs', 'done'), net.arch, 1, T, batch, res['n'], R('mlp_k1.npz'), 'exact',
+    write_run_info(R('logs', 'done'), net, T, batch, res['n'], R('mlp_k1.npz'),
                    snn_accuracy=float(100.0 * res['correct'][-1] / res['n']), steps_run=res['steps_run'])
     with open(R('logs', 'damaged', 'accuracy.txt'), 'r+') as f:
         f.truncate(15)

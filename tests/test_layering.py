@@ -177,3 +177,99 @@ def test_the_checker_can_fail(tmp_path, monkeypatch):
     assert _part('snn_conversion.snn.bad') == 'snn_conversion.snn'
     assert not any('snn_conversion.ann' == a or 'snn_conversion.ann'.startswith(a + '.')
                    for a in ALLOWED['snn_conversion.snn'])
+
+
+# ----------------------------------------------------------------------------- the house's second step (issue 25)
+
+MAX_PARAMETERS = 8
+VALUE_CLASSES = ('Architecture', 'Family', 'Trace')  # value classes whose constructor lists their fields
+FAMILY_MODULES = ('snn_conversion.core.families', 'snn_conversion.snn.families')
+FAMILY_TRAITS = ('uses_B', 'optional_ternary', 'needs_first_quant')
+RULE_NAMES = ('exact', 'authors')
+
+
+def _long_parameter_lists(tree):
+    """(line, function, parameters) of the functions taking more than MAX_PARAMETERS (self/cls not counted),
+    numba kernels and the constructors of value classes (namedtuples, VALUE_CLASSES) aside."""
+    out = []
+
+    def visit(node, cls=None):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                bases = ast.dump(ast.Module(body=child.bases)) if child.bases else ''
+                value = child.name in VALUE_CLASSES or 'namedtuple' in bases
+                visit(child, child.name if value else '')
+            elif isinstance(child, ast.FunctionDef):
+                a = child.args
+                n = len(a.args) + len(a.kwonlyargs) + bool(a.vararg) + bool(a.kwarg)
+                n -= bool(a.args) and a.args[0].arg in ('self', 'cls')
+                kernel = any('jit' in ast.dump(d) for d in child.decorator_list)
+                constructor = cls and child.name in ('__init__', '__new__')
+                if n > MAX_PARAMETERS and not kernel and not constructor:
+                    out.append((child.lineno, child.name, n))
+                visit(child)
+            else:
+                visit(child, cls)
+
+    visit(tree)
+    return out
+
+
+def _rule_string_compares(tree):
+    """Lines comparing with a rule's name as a string ('exact' / 'authors')."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            for c in [node.left] + node.comparators:
+                values = [c] if isinstance(c, ast.Str) else list(getattr(c, 'elts', ()))
+                if any(isinstance(v, ast.Str) and v.s in RULE_NAMES for v in values):
+                    lines.append(node.lineno)
+    return lines
+
+
+def _trait_reads(tree):
+    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr in FAMILY_TRAITS]
+
+
+def _trees():
+    for name, path in sorted(MODULES.items()):
+        with open(path) as f:
+            yield name, os.path.relpath(path, ROOT), ast.parse(f.read(), path)
+
+
+def test_no_library_function_takes_more_than_eight_parameters():
+    """Run settings travel as values (AnnRun, Options, RunOptions, NetConfig, Geometry ...), not as long lists."""
+    bad = ['%s:%d %s (%d parameters)' % (rel, line, fn, n) for _, rel, tree in _trees()
+           for line, fn, n in _long_parameter_lists(tree)]
+    assert not bad, '\n'.join(bad)
+
+
+def test_the_rule_is_compared_as_a_string_in_at_most_one_file():
+    """The rule is a strategy object (snn/rules.py), chosen once from its name."""
+    files = {rel: lines for _, rel, tree in _trees() for lines in [_rule_string_compares(tree)] if lines}
+    assert len(files) <= 1, files
+
+
+def test_family_traits_are_read_in_at_most_three_places_outside_the_family_modules():
+    """Code outside the family modules asks the family to act instead of reading its traits."""
+    reads = ['%s:%d' % (rel, line) for name, rel, tree in _trees() if name not in FAMILY_MODULES
+             for line in _trait_reads(tree)]
+    assert len(reads) <= 3, reads
+
+
+def test_the_house_checks_can_fail():
+    tree = ast.parse('''
+class Loose(object):
+    def run(self, a, b, c, d, e, f, g, h, i):
+        if rule == 'authors' or arch.uses_B:
+            return arch.optional_ternary
+@numba.njit
+def kernel(a, b, c, d, e, f, g, h, i):
+    pass
+class Value(collections.namedtuple('Value', 'a b c d e f g h i')):
+    def __new__(cls, a, b, c, d, e, f, g, h, i):
+        pass
+''')
+    assert _long_parameter_lists(tree) == [(3, 'run', 9)]
+    assert _rule_string_compares(tree) == [4]
+    assert _trait_reads(tree) == [4, 5]

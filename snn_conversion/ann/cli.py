@@ -11,6 +11,7 @@ import numpy as np
 import tensorlayer_patches
 from snn_conversion.ann import device, speed
 from snn_conversion.ann.cluster import cluster_from_env, train_mobilenet
+from snn_conversion.ann.settings import AnnRun, Network
 from snn_conversion.ann.trainer import Trainer, checkpoint_lock, default_model_file, evaluate, train
 from snn_conversion.core.checkpoint import load_checkpoint, open_checkpoint
 from snn_conversion.core.errors import ArgumentParser, UserError, ensure_writable_dir, parse_bool, run_cli
@@ -63,14 +64,12 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
                         'bits from a run without it, so a resumed run must keep the setting; default False)')
     add_seed_and_debug_flags(p, 'random seed (initialisation and data order)')
     a = p.parse_args(argv)
-    k = 0 if full_precision else a.k
-    B = getattr(a, 'B', None) if not full_precision else None
-    ternary = getattr(a, 'use_ternary', None) if not full_precision else None
-    model_file = a.model_file or default_model_file(workspace, arch, k, full_precision, B, ternary)
-    return run_ann(arch, k, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
-                   batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
-                   resume=a.resume, seed=a.seed, full_precision=full_precision, B=B, ternary=ternary,
-                   threads=a.threads, observe_test=a.observe_test, xla=a.xla, overwrite=a.overwrite)
+    net = Network(arch, getattr(a, 'k', None), getattr(a, 'B', None), getattr(a, 'use_ternary', None), full_precision)
+    model_file = a.model_file or default_model_file(workspace, net)
+    return run_ann(AnnRun(net, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
+                          batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
+                          resume=a.resume, seed=a.seed, threads=a.threads, observe_test=a.observe_test, xla=a.xla,
+                          overwrite=a.overwrite))
 
 
 def refuse_to_overwrite(model_file):
@@ -85,59 +84,49 @@ def refuse_to_overwrite(model_file):
                     'with --overwrite True' % (model_file, '%d epoch(s) of training' % epoch if epoch else 'a checkpoint'))
 
 
-def run_ann(arch, k, model_file, mode, epochs=None, learning_rate=None, batch_size=None, data_dir=None,
-            download=False, num_test=None, resume=False, seed=0, full_precision=False, B=None, ternary=None,
-            threads=0, observe_test=False, xla=False, overwrite=False):
-    """Train (``mode='training'``) or evaluate (``'inference'``), printing the ANN test accuracy; returns it.
-
-    ``xla``: train with XLA auto-clustering (:func:`snn_conversion.ann.speed.use_xla`); inference never uses it.
-    ``overwrite``: a training without ``resume`` may replace an existing checkpoint (else it refuses)."""
-    d = arch.defaults
-    epochs, learning_rate = epochs or d['epochs'], learning_rate or d['learning_rate']
-    batch_size = batch_size or d['batch_size']
-    if mode == 'training':  # before hours of training: the checkpoint can be written, by this run alone
+def run_ann(run):
+    """Train or evaluate (an :class:`~snn_conversion.ann.settings.AnnRun`), printing the ANN test accuracy;
+    returns it.  A training may use XLA auto-clustering (``run.xla``; inference never does) and refuses to
+    replace an existing checkpoint unless it resumes it or ``run.overwrite``."""
+    if run.training:  # before hours of training: the checkpoint can be written, by this run alone
         speed.tune_malloc()
-        if xla:
+        if run.xla:
             speed.use_xla()
-        ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
-        with checkpoint_lock(model_file):  # a live holder is named first
-            if not resume and not overwrite:
-                refuse_to_overwrite(model_file)
-            return _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_dir, download,
-                            num_test, resume, seed, full_precision, B, ternary, threads, observe_test)
-    return _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_dir, download, num_test,
-                    resume, seed, full_precision, B, ternary, threads, observe_test)
+        ensure_writable_dir(os.path.dirname(os.path.abspath(run.model_file)), 'checkpoints')
+        with checkpoint_lock(run.model_file):  # a live holder is named first
+            if not run.resume and not run.overwrite:
+                refuse_to_overwrite(run.model_file)
+            return _run_ann(run)
+    return _run_ann(run)
 
 
-def _run_ann(arch, k, model_file, mode, epochs, learning_rate, batch_size, data_dir, download, num_test, resume,
-             seed, full_precision, B, ternary, threads, observe_test):
-    if mode != 'training':  # before loading the data: the checkpoint fits the request
-        params, _, _, _, ternary = open_checkpoint(model_file, arch, k=k, B=B, full_precision=full_precision,
-                                                   ternary=ternary)
-    splits = ('train', 'val', 'test') if mode == 'training' else ('test',)
-    data = load_dataset(arch.dataset, splits=splits, data_dir=data_dir, download=download)
-    if num_test is not None:
-        data['test'] = tuple(v[:num_test] for v in data['test'])
+def _run_ann(run):
+    net, model_file = run.net, run.model_file
+    if not run.training:  # before loading the data: the checkpoint fits the request
+        params, _, _, _, ternary = open_checkpoint(model_file, net.arch, k=net.k, B=net.B,
+                                                   full_precision=net.full_precision, ternary=net.ternary)
+        net = net.with_ternary(ternary)
+    splits = ('train', 'val', 'test') if run.training else ('test',)
+    data = load_dataset(net.arch.dataset, splits=splits, data_dir=run.data_dir, download=run.download)
+    if run.num_test is not None:
+        data['test'] = tuple(v[:run.num_test] for v in data['test'])
     for split in ('val', 'test'):  # evaluation inputs (CIFAR: central crop + standardization), each image once
         if split in data:
-            data[split] = (eval_inputs(arch.dataset, data[split][0]), data[split][1])
-    label = '%s %s' % (arch.name, 'FP32' if full_precision else arch.config_tag(k, B, ternary))
-    if mode == 'training':
+            data[split] = (eval_inputs(net.arch.dataset, data[split][0]), data[split][1])
+    if run.training:
         print('training %s: %d epochs, batch %d, Adam lr %g, seed %d -> %s'
-              % (label, epochs, batch_size, learning_rate, seed, model_file))
+              % (net.label, run.epochs, run.batch_size, run.learning_rate, run.seed, model_file))
         device.report(tensorlayer_patches.quiet_tensorflow())
-        trainer = train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=resume,
-                        seed=seed, full_precision=full_precision, B=B, ternary=ternary, threads=threads,
-                        observe_test=observe_test)
+        trainer = train(run, data)
         if not os.path.isfile(model_file):
             raise UserError('nothing was trained and %s does not exist' % model_file)
-        acc = evaluate(trainer, data, model_file, record=num_test is None)
+        acc = evaluate(trainer, data, model_file, record=run.num_test is None)
     else:
-        trainer = Trainer(arch, k, learning_rate, seed, full_precision, B=B, ternary=ternary, threads=threads)
+        trainer = Trainer(net, run.learning_rate, run.seed, threads=run.threads)
         trainer.assign_params(params)
         acc = evaluate(trainer, data, model_file, record=False)
     trainer.sess.close()
-    print('ANN test accuracy (%s, %d images): %.2f%%' % (label, len(data['test'][0]), 100 * acc))
+    print('ANN test accuracy (%s, %d images): %.2f%%' % (net.label, len(data['test'][0]), 100 * acc))
     return acc
 
 
@@ -181,12 +170,15 @@ def _mobilenet_cli(script_file, argv):
     a = p.parse_args(argv)
     cluster = cluster_from_env()
     if cluster is not None and cluster.is_ps:  # a parameter server needs no data
-        return train_mobilenet(None, a.k, None, a.epochs, a.learning_rate, a.batch_size, None, None, cluster=cluster)
+        return train_mobilenet(None, None, None, cluster=cluster)
     folder = imagenet.find_imagenet(a.data_dir)
-    arch = imagenet.mobilenet_arch(a, folder)
+    net = Network(imagenet.mobilenet_arch(a, folder), a.k)
+    arch = net.arch
     workspace = os.path.dirname(os.path.abspath(script_file))
-    model_file = a.model_file or default_model_file(workspace, arch, a.k)
-    label = '%s k%d' % (arch.name, a.k)
+    run = AnnRun(net, a.model_file or default_model_file(workspace, net), a.mode, epochs=a.epochs,
+                 learning_rate=a.learning_rate, batch_size=a.batch_size, data_dir=folder, num_test=a.num_test,
+                 resume=a.resume, seed=a.seed)
+    model_file, label = run.model_file, net.label
     if a.mode == 'inference':
         from snn_conversion.ann.model import QuantANN
 
@@ -204,11 +196,14 @@ def _mobilenet_cli(script_file, argv):
     if cluster is None or cluster.is_chief:  # the chief writes the checkpoints: prove it can, before training
         ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
         with checkpoint_lock(model_file):
-            return _train_mobilenet(a, arch, label, folder, model_file, cluster)
-    return _train_mobilenet(a, arch, label, folder, model_file, cluster)
+            return _train_mobilenet(run, a, cluster)
+    return _train_mobilenet(run, a, cluster)
 
 
-def _train_mobilenet(a, arch, label, folder, model_file, cluster):
+def _train_mobilenet(run, a, cluster):
+    """Train an :class:`~snn_conversion.ann.settings.AnnRun` of the MobileNet (``a``: its parsed command line,
+    for --image_size, --val_images and --num_gpus)."""
+    arch, label, folder, model_file = run.net.arch, run.net.label, run.data_dir, run.model_file
     val = imagenet.EvalSplit(folder, 'validation', a.image_size, a.val_images)
     test = val if a.num_test is None and a.val_images is None else \
         imagenet.EvalSplit(folder, 'validation', a.image_size, a.num_test)
@@ -217,9 +212,8 @@ def _train_mobilenet(a, arch, label, folder, model_file, cluster):
              '' if cluster is None else ', task %s/%d of %d worker(s)' % (cluster.task_type, cluster.task_index,
                                                                         len(cluster.replicas)), model_file))
     device.report(tensorlayer_patches.quiet_tensorflow(), a.num_gpus)
-    trainer = train_mobilenet(arch, a.k, model_file, a.epochs, a.learning_rate, a.batch_size, folder,
-                              (val.images, val.labels), resume=a.resume, seed=a.seed, num_gpus=a.num_gpus,
-                              cluster=cluster, test=(test.images, test.labels), record=a.num_test is None)
+    trainer = train_mobilenet(run, (val.images, val.labels), (test.images, test.labels), num_gpus=a.num_gpus,
+                              cluster=cluster)
     if cluster is None:  # a cluster task leaves without closing: the other tasks may be gone already
         trainer.sess.close()
     if not trainer.is_chief:

@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from snn_conversion.ann.trainer import Trainer, checkpoint_meta, evaluate, resume_from, resumed_provenance, run_epochs
+from snn_conversion.ann.trainer import Trainer, evaluate, resume_from, resumed_provenance, run_epochs
 from snn_conversion.core.checkpoint import open_checkpoint, train_state_path
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.progress import progress_bar
@@ -181,15 +181,19 @@ class MobileNetTrainer(Trainer):
     """The training graph (towers, optional cluster synchronization) and the inference graph in one session
     (state, export and assignment as :class:`snn_conversion.ann.trainer.Trainer`)."""
 
-    def __init__(self, arch, k, learning_rate, seed, folder, batch_size, num_gpus=1, cluster=None, server=None):
+    def __init__(self, run, num_gpus=1, cluster=None, server=None):
+        """``run``: the :class:`~snn_conversion.ann.settings.AnnRun` (its ``data_dir``: the TFRecords' folder)."""
         import tensorlayer_patches
         from snn_conversion.ann.model import build_network
 
         tf = tensorlayer_patches.quiet_tensorflow()
+        arch, k, learning_rate, seed, folder, batch_size = (run.net.arch, run.net.k, run.learning_rate, run.seed,
+                                                            run.data_dir, run.batch_size)
         self.arch, self.k, self.cluster = arch, k, cluster
         replicas = len(cluster.replicas) if cluster else 1
         index = cluster.replica_index if cluster else 0
         self.is_chief = index == 0
+        self.role = '' if cluster is None else '%s/%d: ' % (cluster.task_type, cluster.task_index)
         worker = cluster.device(cluster.replicas[index]) if cluster else ''
         var_devices = cluster.var_devices() if cluster else ['/device:CPU:0']
         self.graph = tf.Graph()
@@ -340,20 +344,23 @@ def start_server(cluster):
                            str(e).splitlines()[0]))
 
 
-def train_mobilenet(arch, k, model_file, epochs, learning_rate, batch_size, folder, val, resume=False, seed=0,
-                    num_gpus=1, progress=True, cluster=None, test=None, record=True):
-    """Train (single process or one task of a cluster), checkpointing every epoch on the chief.
+def train_mobilenet(run, val, test=None, num_gpus=1, cluster=None, progress=True):
+    """Train an :class:`~snn_conversion.ann.settings.AnnRun` (single process or one task of a cluster),
+    checkpointing every epoch on the chief.
 
     ``val``: (images, labels) views evaluated after each epoch; ``test``: evaluated once at the end (recorded
-    in the checkpoint when ``record``) -- while the cluster still serves the variables.  Returns the trainer
-    (None on a ps task), with ``test_accuracy`` set on the chief."""
+    in the checkpoint unless ``run.num_test`` limits it) -- while the cluster still serves the variables.
+    Returns the trainer (None on a ps task, which needs no ``run``), with ``test_accuracy`` set on the chief."""
     server = start_server(cluster) if cluster else None
     if cluster is not None and cluster.is_ps:
         serve_parameters(cluster, server)
         return None
-    trainer = MobileNetTrainer(arch, k, learning_rate, seed, folder, batch_size, num_gpus, cluster, server)
+    trainer = MobileNetTrainer(run, num_gpus, cluster, server)
+    arch, k, model_file, epochs, learning_rate = (run.net.arch, run.net.k, run.model_file, run.epochs,
+                                                  run.learning_rate)
+    resume, seed = run.resume, run.seed
     sess, steps = trainer.sess, trainer.input.steps
-    role = '' if cluster is None else '%s/%d: ' % (cluster.task_type, cluster.task_index)
+    role = trainer.role
     if trainer.is_chief:
         import tensorlayer_patches
         tf = tensorlayer_patches.quiet_tensorflow()
@@ -390,12 +397,10 @@ def train_mobilenet(arch, k, model_file, epochs, learning_rate, batch_size, fold
                     raise KeyboardInterrupt()
         return loss_sum / steps
 
-    run_epochs(trainer, model_file, start, epochs, learning_rate, checkpoint_meta(arch, k, False), previous,
-               one_epoch, lambda: trainer.count_correct(*val) / float(len(val[0])), role=role,
-               chief=trainer.is_chief)
+    run_epochs(trainer, run, start, previous, one_epoch, lambda: trainer.count_correct(*val) / float(len(val[0])))
     trainer.test_accuracy = None
     if trainer.is_chief and test is not None:
-        trainer.test_accuracy = evaluate(trainer, {'test': test}, model_file, record=record)
+        trainer.test_accuracy = evaluate(trainer, {'test': test}, model_file, record=run.num_test is None)
     print('%sglobal step %d; variables digest %s' % (role, int(sess.run(trainer.global_step)),
                                                      variables_digest(sess, trainer.model_variables)))
     if cluster is not None:

@@ -37,13 +37,13 @@ from snn_conversion.core.lock import RunLock
 from snn_conversion.core.progress import progress_bar
 from snn_conversion.core.provenance import provenance
 
-__all__ = ['Trainer', 'checkpoint_lock', 'train', 'evaluate', 'default_model_file', 'checkpoint_meta',
-           'save_epoch', 'resume_from', 'run_epochs', 'resumed_provenance', 'interrupted', 'STOP_NOTICE']
+__all__ = ['Trainer', 'checkpoint_lock', 'train', 'evaluate', 'default_model_file', 'save_epoch', 'resume_from',
+           'run_epochs', 'resumed_provenance', 'interrupted', 'STOP_NOTICE']
 
 
-def default_model_file(workspace, arch, k, full_precision=False, B=None, ternary=None):
-    tag = 'fp32' if full_precision else arch.config_tag(k, B, ternary)
-    return os.path.join(workspace, '%s_%s.npz' % (arch.name, tag))
+def default_model_file(workspace, net):
+    """``<workspace>/<arch>_<tag>.npz`` of a :class:`~snn_conversion.ann.settings.Network`."""
+    return os.path.join(workspace, '%s_%s.npz' % (net.arch.name, net.tag))
 
 
 def checkpoint_lock(model_file):
@@ -52,15 +52,19 @@ def checkpoint_lock(model_file):
 
 
 class Trainer(object):
-    """The training and inference graphs of one architecture in one session."""
+    """The training and inference graphs of one network (a :class:`~snn_conversion.ann.settings.Network`) in one
+    session; the training graph only with a ``batch_size``.  ``threads``: 0 lets TensorFlow use every core, 1
+    keeps a background run on one core."""
 
-    def __init__(self, arch, k, learning_rate, seed, full_precision, B=None, ternary=None, batch_size=None,
-                 threads=0):
+    is_chief, role = True, ''  # the single-process trainer writes its checkpoints (cluster: see MobileNetTrainer)
+
+    def __init__(self, net, learning_rate, seed, batch_size=None, threads=0):
         import tensorlayer_patches
         from snn_conversion.ann.model import build_network
         from snn_conversion.ann.inputs import TrainInput
 
         tf = tensorlayer_patches.quiet_tensorflow()
+        arch, k, B, ternary, full_precision = net
         self.arch, self.k, self.full_precision, self.batch_size = arch, k, full_precision, batch_size
         self.graph = tf.Graph()
         with self.graph.as_default():
@@ -83,7 +87,6 @@ class Trainer(object):
                 self.train_op = tf.train.AdamOptimizer(learning_rate).minimize(self.cost,
                                                                                var_list=tf.trainable_variables())
             self.variables = tf.global_variables()
-            # threads: 0 lets TensorFlow use every core; 1 keeps a background run on one core
             self.sess = tf.Session(graph=self.graph, config=tf.ConfigProto(
                 allow_soft_placement=True, intra_op_parallelism_threads=threads,
                 inter_op_parallelism_threads=threads))
@@ -162,13 +165,6 @@ class Trainer(object):
                 v.load(state[v.name], self.sess)
 
 
-def checkpoint_meta(arch, k, full_precision, B=None, ternary=None):
-    """The metadata every checkpoint of this training carries."""
-    return dict(architecture=arch.name, k=None if full_precision else int(k), B=None if full_precision else B,
-                weight_quant='none' if full_precision else (arch.weight_quant_for(ternary) or 'none'),
-                dataset=arch.dataset)
-
-
 def save_epoch(trainer, model_file, epoch, learning_rate, meta, previous=None):
     """After epoch ``epoch`` (1-based): the training state, then the checkpoint, each written atomically.
 
@@ -225,15 +221,18 @@ def resume_from(trainer, model_file, learning_rate, epochs, params=None, role=''
     return 0
 
 
-def run_epochs(trainer, model_file, start, epochs, learning_rate, meta, previous, one_epoch, validate, role='',
-               chief=True, observe=None):
-    """The training loop: epochs ``start`` .. ``epochs - 1``, each ``one_epoch(epoch, stop)`` (returns the mean
-    training loss; raises KeyboardInterrupt when ``stop.requested``), then on the chief ``validate()`` (the
-    validation accuracy), the checkpoint and the training state (:func:`save_epoch`) and one line of log.
-    ``observe()``, when given, is the test accuracy, printed on that line as an observation: how much the
-    final epoch's test figure moves from epoch to epoch.  It never chooses a checkpoint (the last epoch's is
-    the result, as in the authors' scripts) and draws no random numbers, so the training is the same with it.
-    The first Ctrl-C stops after the current step with every finished epoch saved."""
+def run_epochs(trainer, run, start, previous, one_epoch, validate, observe=None):
+    """The training loop of an :class:`~snn_conversion.ann.settings.AnnRun`: epochs ``start`` ..
+    ``run.epochs - 1``, each ``one_epoch(epoch, stop)`` (returns the mean training loss; raises
+    KeyboardInterrupt when ``stop.requested``), then on the chief (``trainer.is_chief``) ``validate()`` (the
+    validation accuracy), the checkpoint and the training state (:func:`save_epoch`, keeping ``previous``: the
+    provenance of the run resumed) and one line of log.  ``observe()``, when given, is the test accuracy,
+    printed on that line as an observation: how much the final epoch's test figure moves from epoch to epoch.
+    It never chooses a checkpoint (the last epoch's is the result, as in the authors' scripts) and draws no
+    random numbers, so the training is the same with it.  The first Ctrl-C stops after the current step with
+    every finished epoch saved."""
+    model_file, epochs, role, chief = run.model_file, run.epochs, trainer.role, trainer.is_chief
+    meta = run.net.checkpoint_meta()
     saved = start  # epochs whose checkpoint is on disk
     try:
         with StopRequest(STOP_NOTICE) as stop:
@@ -244,7 +243,7 @@ def run_epochs(trainer, model_file, start, epochs, learning_rate, meta, previous
                     print('%sepoch %d/%d  %.1fs  train loss %.4f' % (role, epoch + 1, epochs, time.time() - t0, loss))
                     continue
                 acc = validate()
-                save_epoch(trainer, model_file, epoch + 1, learning_rate, meta, previous)
+                save_epoch(trainer, model_file, epoch + 1, run.learning_rate, meta, previous)
                 saved = epoch + 1
                 seconds = time.time() - t0  # the observation below is not part of the epoch's cost
                 observed = '' if observe is None else '  test acc %.2f%% (observed)' % (100 * observe())
@@ -257,11 +256,12 @@ def run_epochs(trainer, model_file, start, epochs, learning_rate, meta, previous
         raise interrupted(model_file, saved) if chief else KeyboardInterrupt()
 
 
-def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=False, seed=0,
-          full_precision=False, progress=True, B=None, ternary=None, threads=0, observe_test=False):
-    """Train, checkpointing every epoch; returns the trainer (its session holds the final weights).
+def train(run, data, progress=True):
+    """Train (an :class:`~snn_conversion.ann.settings.AnnRun` on ``data``: 'train', 'val', 'test' splits),
+    checkpointing every epoch; returns the trainer (its session holds the final weights).
 
-    ``observe_test``: print the test accuracy after every epoch too (see :func:`run_epochs`)."""
+    ``run.observe_test``: print the test accuracy after every epoch too (see :func:`run_epochs`)."""
+    net, model_file, resume = run.net, run.model_file, run.resume
     params = None
     state_file = train_state_path(model_file)
     if resume and not os.path.isfile(model_file) and not os.path.isfile(state_file):
@@ -270,23 +270,23 @@ def train(arch, k, model_file, epochs, learning_rate, batch_size, data, resume=F
         resume = False
     if resume and os.path.isfile(model_file):
         # the run being resumed must fit the request
-        params, _, _, _, ternary = open_checkpoint(model_file, arch, k=k, B=B, full_precision=full_precision,
-                                                   ternary=ternary)
-    trainer = Trainer(arch, k, learning_rate, seed, full_precision, B=B, ternary=ternary, batch_size=batch_size,
-                      threads=threads)
-    start = resume_from(trainer, model_file, learning_rate, epochs, params) if resume else 0
+        params, _, _, _, ternary = open_checkpoint(model_file, net.arch, k=net.k, B=net.B,
+                                                   full_precision=net.full_precision, ternary=net.ternary)
+        net = net.with_ternary(ternary)
+    run = run._replace(net=net, resume=resume)
+    trainer = Trainer(net, run.learning_rate, run.seed, batch_size=run.batch_size, threads=run.threads)
+    start = resume_from(trainer, model_file, run.learning_rate, run.epochs, params) if resume else 0
     previous = resumed_provenance(model_file) if resume else None
-    meta = checkpoint_meta(arch, k, full_precision, B, ternary)
     if start and (not os.path.isfile(model_file) or load_checkpoint(model_file)[1].get('epoch') != start):
         # the checkpoint write of epoch ``start`` failed after its training state was saved: write it now
-        save_epoch(trainer, model_file, start, learning_rate, meta, previous)
+        save_epoch(trainer, model_file, start, run.learning_rate, net.checkpoint_meta(), previous)
     (x_tr, y_tr), (x_val, y_val) = data['train'], data['val']
-    run_epochs(trainer, model_file, start, epochs, learning_rate, meta, previous,
-               lambda epoch, stop: trainer.run_epoch(x_tr, y_tr, seed, epoch, progress,
-                                                     'epoch %d/%d' % (epoch + 1, epochs), stop),
+    run_epochs(trainer, run, start, previous,
+               lambda epoch, stop: trainer.run_epoch(x_tr, y_tr, run.seed, epoch, progress,
+                                                     'epoch %d/%d' % (epoch + 1, run.epochs), stop),
                lambda: trainer.count_correct(x_val, y_val) / float(len(x_val)),
                observe=(lambda: trainer.count_correct(*data['test']) / float(len(data['test'][0])))
-               if observe_test else None)
+               if run.observe_test else None)
     return trainer
 
 

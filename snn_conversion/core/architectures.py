@@ -16,7 +16,6 @@ This module is pure Python: importing it does not import TensorFlow.
 from __future__ import absolute_import, division, print_function
 
 import collections
-import os
 
 from snn_conversion.core.families import FAMILIES, NetConfig, get_family
 from snn_conversion.core.flags import CLASSES, IMAGE_SIZE, WIDTH

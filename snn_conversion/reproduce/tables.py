@@ -93,8 +93,12 @@ Table = collections.namedtuple('Table', 'name seed title network rows')
 XLA = ('--xla', 'True')
 
 
-def _rows(workspace, script, arch, epochs, lr, batch, paper, per_row=None, table_flags=(), **common):
-    """A table's rows: ``paper`` lists (k or (k, B), the paper's numbers), k None for full precision;
+Budget = collections.namedtuple('Budget', 'epochs learning_rate batch_size')  # a row's training budget
+
+
+def _rows(workspace, script, arch, budget, paper, per_row=None, table_flags=(), **common):
+    """A table's rows, trained at ``budget`` (:data:`Budget`): ``paper`` lists (k or (k, B), the paper's
+    numbers), k None for full precision;
     ``common``: Row fields of every quantized row; ``per_row``: {k: Row fields} of single rows;
     ``table_flags``: training flags of every row, full precision included (:data:`XLA`)."""
     out = []
@@ -103,7 +107,8 @@ def _rows(workspace, script, arch, epochs, lr, batch, paper, per_row=None, table
         fields = dict(common) if k is not None else dict(note=common.get('note', ''))
         fields.update((per_row or {}).get(key, {}))
         fields['train_flags'] = tuple(fields.get('train_flags', ())) + tuple(table_flags)
-        out.append(Row(workspace, script, arch, k, epochs, lr, batch, numbers, B=B, **fields))
+        out.append(Row(workspace, script, arch, k, budget.epochs, budget.learning_rate, budget.batch_size,
+                       numbers, B=B, **fields))
     return out
 
 
@@ -111,23 +116,23 @@ NA = None  # the seeds' "N/A" (no SNN for a full-precision network)
 
 TABLES = collections.OrderedDict((t.name, t) for t in [
     Table('mnist_negative_spike', '001', 'MNIST, negative-spike LeNet', '20C5-P2-50C5-P2-500',
-          _rows('MNIST', 'LeNet_MNIST', 'lenet_mnist', 150, 1e-4, 200,
+          _rows('MNIST', 'LeNet_MNIST', 'lenet_mnist', Budget(150, 1e-4, 200),
                 [(None, (99.28, NA, NA)), (1, (99.32, 99.32, 13))])),
     Table('fashion_mnist', '001', 'Fashion-MNIST, negative-spike MLP and LeNet', '400-400; 32C5-P2-64C5-P2-1024',
-          _rows('FashionMNIST', 'MLP_FashionMNIST', 'mlp_fashionmnist', 150, 1e-4, 200,
+          _rows('FashionMNIST', 'MLP_FashionMNIST', 'mlp_fashionmnist', Budget(150, 1e-4, 200),
                 [(None, (89.83, NA, NA)), (0, (NA, NA, NA)), (1, (88.79, 88.79, 11)), (2, (NA, NA, NA))],
                 per_row={0: dict(authors_log=(88.90, 5)), 2: dict(authors_log=(90.11, 15))})
-          + _rows('FashionMNIST', 'LeNet_FashionMNIST', 'lenet_fashionmnist', 100, 1e-4, 200,
+          + _rows('FashionMNIST', 'LeNet_FashionMNIST', 'lenet_fashionmnist', Budget(100, 1e-4, 200),
                   [(None, (90.01, NA, NA)), (1, (89.99, 89.99, 17))])),
     Table('mnist_all_integer', '002', 'MNIST, all-integer LeNet (ternary weights, integer thresholds)',
           '32C5-P2-64C5-P2-1000',
-          _rows('MNIST', 'LeNet_MNIST_INT', 'lenet_mnist_int', 200, 1e-4, 200,
+          _rows('MNIST', 'LeNet_MNIST_INT', 'lenet_mnist_int', Budget(200, 1e-4, 200),
                 [(None, (99.45, NA, NA)), (0, (99.45, 99.45, 4))],
                 train_flags=('--use_ternary', 'True'), sim_flags=('--use_ternary', 'True', '--use_int', 'True'),
                 table_flags=XLA)),
     Table('mnist_scatter_gather', '003', 'MNIST, scatter-and-gather LeNet (ternary weights, one time step)',
           '16C5-P2-16C5-P2-256',
-          _rows('MNIST', 'LeNet_MNIST_SG', 'lenet_mnist_sg', 200, 1e-4, 128,
+          _rows('MNIST', 'LeNet_MNIST_SG', 'lenet_mnist_sg', Budget(200, 1e-4, 128),
                 [(None, (99.52, NA, NA)),
                  ((0, 1), (99.27, 99.27, 1)), ((0, 2), (99.32, 99.32, 1)), ((0, 4), (99.43, 99.43, 1)),
                  ((1, 1), (99.30, 99.30, 1)), ((1, 2), (99.37, 99.37, 1)), ((1, 4), (99.50, 99.50, 1))],

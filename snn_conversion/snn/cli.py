@@ -135,7 +135,7 @@ def _simulate(arch, a, net, model_file, log_dir, shard):
                            key=dict(checkpoint_sha256=digest), lock=False)
     acc = 100.0 * res['correct'] / res['n']
     extra = dict(shard='%d/%d' % shard, batches=[res['batches'].start, res['batches'].stop]) if shard else {}
-    write_run_info(log_dir, arch, net.k, a.time_steps, a.batch_size, res['n'], model_file, a.rule,
+    write_run_info(log_dir, net, a.time_steps, a.batch_size, res['n'], model_file,
                    B=net.B, noise_ratio=noise, seed=seed, snn_accuracy=float(acc[-1]), steps_run=res['steps_run'],
                    checkpoint_sha256=digest, use_ternary=net.use_ternary, use_int=net.use_int,
                    **dict(extra, **layer_info(net, res['layer_spikes'])))

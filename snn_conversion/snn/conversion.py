@@ -23,8 +23,9 @@ class ConversionError(CheckpointError):
 
 
 
-def fold_bn(w, beta, gamma, mean, var, k, label, level_k=None, depthwise=False):
-    """Fold BN into (w, theta, base) in membrane units (the membrane holds 2^k W x).
+def fold_bn(w, bn, k, label, level_k=None, depthwise=False):
+    """Fold BN ``bn`` = (beta, gamma, moving_mean, moving_variance) into (w, theta, base) in membrane units (the
+    membrane holds 2^k W x).
 
     The block's quantizer has 2^level_k levels per unit (default: k); each level is worth
     ``theta = 2^(k - level_k) sigma / gamma`` of membrane.
@@ -34,7 +35,7 @@ def fold_bn(w, beta, gamma, mean, var, k, label, level_k=None, depthwise=False):
     its third axis).
     """
     w = np.array(w, dtype=np.float64)
-    beta, gamma, mean, var = (np.asarray(a, dtype=np.float64) for a in (beta, gamma, mean, var))
+    beta, gamma, mean, var = (np.asarray(a, dtype=np.float64) for a in bn)
     if np.any(var < 0):
         raise ConversionError('%s: BN moving_variance has negative entries' % label)
     if np.any(gamma == 0):
@@ -71,7 +72,7 @@ def authors_bn(beta, gamma, mean, var):
     return beta, gamma, mean, np.sqrt(var + BN_EPSILON)
 
 
-def fold_bn_authors(w, beta, gamma, mean, var, k, label, level_k=None, depthwise=False):
+def fold_bn_authors(w, bn, k, label, level_k=None, depthwise=False):
     """:func:`fold_bn` with the authors' arithmetic (``rule='authors'``): the same (w, theta, base), but theta
     and the base are computed as their ``convert_assign_params`` does, term by term in the checkpoint's dtype
     (numpy keeps float32: no promotion by the Python scalars), and only the last subtraction in float64 (their
@@ -83,8 +84,8 @@ def fold_bn_authors(w, beta, gamma, mean, var, k, label, level_k=None, depthwise
 
     Both are returned as float64 arrays holding those values; the neurons then compare in float64 as theirs.
     """
-    w, _, _ = fold_bn(w, beta, gamma, mean, var, k, label, level_k=level_k, depthwise=depthwise)  # checks, W flip
-    beta, gamma, mean, sigma = authors_bn(beta, gamma, mean, var)
+    w, _, _ = fold_bn(w, bn, k, label, level_k=level_k, depthwise=depthwise)  # checks, W flip
+    beta, gamma, mean, sigma = authors_bn(*bn)
     level_k = k if level_k is None else level_k
     theta = np.asarray(2.0 ** (k - level_k) * sigma / gamma).astype(np.float64)
     first = (2.0 ** -(level_k + 1) - beta) * (2 ** k * sigma) / gamma + 2 ** k * mean

@@ -26,8 +26,10 @@ def block_pads(arch, i):
             architectures.same_padding(wd, blk.kernel, blk.stride, blk.padding))
 
 
-def ann_levels(arch, i, z, beta, gamma, mean, var, k, B):
-    """The ANN quantizer of block ``i`` on pre-activations ``z``: (integer levels, levels per unit 2^kq)."""
+def ann_levels(arch, i, z, bn, k, B):
+    """The ANN quantizer of block ``i`` on pre-activations ``z`` with BatchNorm ``bn`` = (beta, gamma, mean,
+    var): (integer levels, levels per unit 2^kq)."""
+    beta, gamma, mean, var = bn
     kq, Bq = arch.first_quant if (i == 0 and arch.first_quant) else (k, B)
     y = np.maximum(gamma * (z - mean) / np.sqrt(var + BN_EPSILON) + beta, 0.0)
     if Bq is not None:
@@ -53,17 +55,17 @@ def quantized_forward(arch, params, x, k, B=None, use_ternary=None, use_int=Fals
     a = np.asarray(x, dtype=np.float64)
     levels = []
     for i, blk in enumerate(arch.blocks):
-        w, beta, gamma, mean, var = (np.asarray(p, dtype=np.float64) for p in params[5 * i:5 * i + 5])
+        w, bn = np.asarray(params[5 * i], dtype=np.float64), [np.asarray(p, dtype=np.float64)
+                                                              for p in params[5 * i + 1:5 * i + 5]]
         pads = block_pads(arch, i)
         if use_int and i > 0:
-            w, theta, base = fold_bn(w, beta, gamma, mean, var, k, 'block %d' % (i + 1), depthwise=blk.depthwise)
+            w, theta, base = fold_bn(w, bn, k, 'block %d' % (i + 1), depthwise=blk.depthwise)
             theta, base = neuron_thresholds(theta, base, integer=True)
             counts = np.rint(a * 2.0 ** k)
             m = np.rint(block_conv(counts, w, blk.stride, pads, blk.depthwise)).astype(np.int64) * INT_SCALE
             lv, per_unit = np.maximum((m - base) // theta, 0), 2.0 ** k
         else:
-            lv, per_unit = ann_levels(arch, i, block_conv(a, w, blk.stride, pads, blk.depthwise), beta, gamma, mean,
-                                       var, k, B)
+            lv, per_unit = ann_levels(arch, i, block_conv(a, w, blk.stride, pads, blk.depthwise), bn, k, B)
         levels.append(lv)
         a = lv / per_unit
     logits = np.dot(readout_input(arch, a), np.asarray(params[-1], dtype=np.float64))
@@ -95,7 +97,7 @@ def random_calibrated_params(arch, x, rng, k=1, gamma_range=(0.5, 1.5), B=None, 
         params += [w.astype(np.float32), beta.astype(np.float32), gamma.astype(np.float32),
                    mean.astype(np.float32), var.astype(np.float32)]
         f32 = [p.astype(np.float64) for p in params[-4:]]
-        lv, per_unit = ann_levels(arch, i, z, f32[0], f32[1], f32[2], f32[3], k, B)
+        lv, per_unit = ann_levels(arch, i, z, f32, k, B)
         a = lv / per_unit
     params.append(rng.normal(0.0, np.sqrt(1.0 / arch.flat_features), (arch.flat_features, arch.n_classes))
                   .astype(np.float32))

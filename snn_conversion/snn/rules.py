@@ -68,7 +68,7 @@ class ExactRule(Rule):
     description = 'neuron-exact: the float64 quantized ANN, neuron by neuron (default)'
 
     def fold(self, w, bn, k, label, level_k=None, depthwise=False):
-        return fold_bn(w, *bn, k=k, label=label, level_k=level_k, depthwise=depthwise)
+        return fold_bn(w, bn, k, label, level_k=level_k, depthwise=depthwise)
 
     def negative_spike_neuron(self, theta, base, integer=False, dynamics='shadow'):
         theta, base = neuron_thresholds(theta, base, integer)
@@ -92,7 +92,7 @@ class AuthorsRule(Rule):
     _dynamics = {'shadow': AuthorsShadowNeuron, 'thresholds': AuthorsThresholdNeuron}
 
     def fold(self, w, bn, k, label, level_k=None, depthwise=False):
-        return fold_bn_authors(w, *bn, k=k, label=label, level_k=level_k, depthwise=depthwise)
+        return fold_bn_authors(w, bn, k, label, level_k=level_k, depthwise=depthwise)
 
     @staticmethod
     def _float64(theta, base):

@@ -7,6 +7,7 @@ continues after the last complete one with byte-identical files; ``--shard I/N``
 
 from __future__ import absolute_import, division, print_function
 
+import collections
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ from snn_conversion.core.provenance import provenance
 from snn_conversion.core.progress import progress_bar
 from snn_conversion.snn.logs import format_log_lines, write_logs
 
-__all__ = ['run_test_set', 'merge_shards', 'shard_batches', 'parse_shard', 'shard_dir', 'run_key',
+__all__ = ['run_test_set', 'RunOptions', 'merge_shards', 'shard_batches', 'parse_shard', 'shard_dir', 'run_key',
            'first_matching_step', 'write_run_info', 'layer_info', 'log_dir_lock', 'PROGRESS_FILE', 'LOCK_FILE']
 
 
@@ -178,9 +179,20 @@ def log_dir_lock(log_dir):
     return RunLock(os.path.join(log_dir, LOCK_FILE), 'the log folder %s' % log_dir)
 
 
-def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True, shard=None, resume=False,
-                 key=None, lock=True, overwrite=False):
-    """Simulate the (streamed) test set batch by batch; optionally write the log files.
+class RunOptions(collections.namedtuple('RunOptions', 'progress shard resume key lock overwrite')):
+    """How :func:`run_test_set` runs: ``progress`` (a progress bar), ``shard`` (i, n), ``resume``, ``key`` (extra
+    fields a resumed run must share), ``lock`` (hold the log folder's lock), ``overwrite``."""
+
+    __slots__ = ()
+
+    def __new__(cls, progress=True, shard=None, resume=False, key=None, lock=True, overwrite=False):
+        return super(RunOptions, cls).__new__(cls, bool(progress), shard, bool(resume), dict(key or {}), bool(lock),
+                                              bool(overwrite))
+
+
+def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, **options):
+    """Simulate the (streamed) test set batch by batch; optionally write the log files.  ``options``: the fields
+    of :class:`RunOptions`.
 
     ``shard`` = (i, n) simulates only the i-th of n contiguous batch-aligned slices; :func:`merge_shards`
     concatenates the shards' logs into files identical to an unsharded run.  Every batch's random draws
@@ -200,18 +212,19 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, progress=True,
     a folder holding this very run is continued (or found complete), and another run's logs are replaced only
     with ``overwrite`` (:meth:`Progress.same_run_recorded`).
     """
-    if log_dir is not None and lock:
+    opts = RunOptions(**options)
+    if log_dir is not None and opts.lock:
         ensure_writable_dir(log_dir, 'logs')
         with log_dir_lock(log_dir):
-            return run_test_set(net, x, y, time_steps, batch_size, log_dir, progress, shard, resume, key, lock=False,
-                                overwrite=overwrite)
+            return run_test_set(net, x, y, time_steps, batch_size, log_dir, **dict(opts._asdict(), lock=False))
+    progress, shard, resume = opts.progress, opts.shard, opts.resume
     batches = shard_batches(len(x), batch_size, shard)
-    state = Progress(log_dir, run_key(net, x, y, time_steps, batch_size, shard, **(key or {})), net.log_files,
+    state = Progress(log_dir, run_key(net, x, y, time_steps, batch_size, shard, **opts.key), net.log_files,
                      time_steps, len(net.layers))
     resumed = 0
     if log_dir is not None:
         ensure_writable_dir(log_dir, 'logs')
-        resume = resume or state.same_run_recorded(overwrite)
+        resume = resume or state.same_run_recorded(opts.overwrite)
         if resume and state.resume():
             resumed = state.done
             print('resuming %s: %d of %d batches already complete' % (log_dir, resumed, len(batches)))
@@ -325,9 +338,10 @@ def layer_info(net, layer_spikes):
                 counted_from=int(net.counted_from))
 
 
-def write_run_info(log_dir, arch, k, time_steps, batch_size, n_images, model_file, rule, **extra):
-    """``run.json`` beside the logs: what the figure scripts need, and the run's provenance (command line,
-    package versions, git revision, host, date)."""
+def write_run_info(log_dir, net, time_steps, batch_size, n_images, model_file, **extra):
+    """``run.json`` beside the logs of ``net``'s run (its architecture, k and rule): what the figure scripts
+    need, and the run's provenance (command line, package versions, git revision, host, date)."""
+    arch, k, rule = net.arch, net.k, net.rule.name
 
     info = dict(architecture=arch.name, network=arch.string, dataset=arch.dataset, family=arch.family, k=int(k),
                 label='k=%d' % k + (', B=%d' % extra['B'] if extra.get('B') is not None else '')

@@ -62,7 +62,7 @@ def test_integer_ann_differs_from_float_ann_only_at_rounded_thresholds():
     total = differ = 0
     for i in range(1, len(int_levels)):
         arch = architectures.get(NAME)
-        w, theta, base = spiking_utils.fold_bn(*prepared[5 * i:5 * i + 5], k=k, label='t')
+        w, theta, base = spiking_utils.fold_bn(prepared[5 * i], prepared[5 * i + 1:5 * i + 5], k=k, label='t')
         theta, base = spiking_utils.neuron_thresholds(theta, base)  # float exact-rule thresholds
         counts = int_levels[i - 1] if i > 1 else int_levels[0] * 2 ** k
         m = spiking_utils.conv2d_nhwc(counts.astype(np.float64), w, arch.blocks[i].stride,
