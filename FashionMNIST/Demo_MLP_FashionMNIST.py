@@ -4,6 +4,8 @@ Train the quantized ANN (a reduced epoch count that fits in about ten minutes on
 two CPU cores; resumed if a checkpoint exists), evaluate it, convert it,
 simulate the full test set, write the logs to figs/MLP/k<K>/, draw the three
 figures, and print the ANN/SNN table beside the paper's 88.79 % / 11 steps.
+Each step is the workspace script's own command line (Quant_MLP_FashionMNIST.py,
+Spiking_MLP_FashionMNIST.py), as reproduce.py runs them.
 """
 import os
 import sys
@@ -15,6 +17,8 @@ from snn_conversion.core.errors import ArgumentParser, run_cli  # noqa: E402
 
 ARCH = 'mlp_fashionmnist'
 DEMO_EPOCHS = 100
+QUANT_SCRIPT = os.path.join(HERE, 'Quant_MLP_FashionMNIST.py')
+SPIKING_SCRIPT = os.path.join(HERE, 'Spiking_MLP_FashionMNIST.py')
 
 
 def main(argv):
@@ -22,12 +26,9 @@ def main(argv):
     import spiking_utils
     from figs import accuracy_speed, sops, sparsity
     from figs.logs import figure_cli
+    from snn_conversion.ann.cli import ann_main
     from snn_conversion.core import architectures
     from snn_conversion.core.flags import EPOCHS, IMAGES, K_LEVEL, SEED, TIME_STEPS
-    from snn_conversion.ann.cli import run_ann
-    from snn_conversion.ann.settings import AnnRun, Network
-    from snn_conversion.ann.trainer import default_model_file
-    from snn_conversion.data.datasets import load_test_inputs
 
     arch = architectures.get(ARCH)
     p = ArgumentParser(description=__doc__.strip().splitlines()[0])
@@ -41,24 +42,22 @@ def main(argv):
     p.add_argument('--debug', action='store_true')
     a = p.parse_args(argv)
 
-    ann = Network(arch, a.k)
-    model_file = default_model_file(HERE, ann)
+    # the workspace scripts' own command lines, as reproduce.py runs them (here in this process)
+    model_file = os.path.join(HERE, '%s_%s.npz' % (ARCH, arch.config_tag(a.k)))
+    common = ['--k', str(a.k), '--model_file', model_file] + (['--data_dir', a.data_dir] if a.data_dir else []) \
+        + (['--num_test', str(a.num_test)] if a.num_test else [])
+    resume = os.path.isfile(model_file)
     print('== 1/4 train the quantized ANN (%d epochs; resumes %s if present)' % (a.epochs, os.path.basename(model_file)))
-    run_ann(AnnRun(ann, model_file, 'training', epochs=a.epochs, data_dir=a.data_dir, num_test=a.num_test,
-                   resume=os.path.isfile(model_file), seed=a.seed))
+    ann_main(ARCH, QUANT_SCRIPT, argv=common + ['--mode', 'training', '--epochs', str(a.epochs), '--seed', str(a.seed),
+                                                '--resume', str(resume)])
     print('== 2/4 ANN inference on the test set')
-    ann_acc = run_ann(AnnRun(ann, model_file, 'inference', data_dir=a.data_dir, num_test=a.num_test))
+    ann_acc = ann_main(ARCH, QUANT_SCRIPT, argv=common + ['--mode', 'inference'])
 
     print('== 3/4 convert and simulate the SNN (T=%d)' % a.time_steps)
-    net = spiking_utils.SpikingNetwork.from_checkpoint(model_file, ARCH, k=a.k)
-    x, y = load_test_inputs(arch.dataset, data_dir=a.data_dir, num_test=a.num_test)
     log_dir = os.path.join(HERE, 'figs', arch.log_tag(a.k))
-    batch = arch.defaults['sim_batch_size']
-    res = spiking_utils.run_test_set(net, x, y, a.time_steps, batch, log_dir=log_dir, overwrite=True)  # the demo's own
+    res = spiking_utils.snn_main(ARCH, SPIKING_SCRIPT, argv=common + ['--time_steps', str(a.time_steps),
+                                                                     '--overwrite', 'True'])  # the demo's own logs
     snn_acc = 100.0 * res['correct'] / res['n']
-    spiking_utils.write_run_info(log_dir, net, a.time_steps, batch, res['n'], model_file,
-                                 snn_accuracy=float(snn_acc[-1]), ann_accuracy=100.0 * ann_acc,
-                                 steps_run=res['steps_run'])
 
     print('== 4/4 figures')
     out = os.path.join(HERE, 'figs', arch.log_group)

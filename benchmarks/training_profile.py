@@ -135,10 +135,10 @@ def profile(row_id, data_dir, steps, xla):
     ternary = True if '--use_ternary' in row.train_flags else None
     k = 0 if row.full_precision else row.k
     net = Network(arch, k, row.B, ternary, row.full_precision)
-    trainer = Trainer(net, row.learning_rate, 0, batch_size=row.batch_size, threads=1)
     data = load_dataset(arch.dataset, data_dir=data_dir)
     (x_tr, y_tr) = data['train']
-    trainer.input.start(trainer.sess, x_tr, y_tr, 0, 0)
+    trainer = Trainer(net, row.learning_rate, 0, batch_size=row.batch_size, threads=1, train_data=data['train'])
+    trainer.input.start(trainer.sess, 0, 0)
     step_ops = [trainer.cost, trainer.train_op]
     per_step = time_runs(lambda: trainer.sess.run(step_ops), steps)
     n_steps = -(-len(x_tr) // row.batch_size)

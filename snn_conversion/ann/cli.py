@@ -10,7 +10,8 @@ import numpy as np
 
 import tensorlayer_patches
 from snn_conversion.ann import device, speed
-from snn_conversion.ann.cluster import cluster_from_env, train_mobilenet
+from snn_conversion.ann.cluster import cluster_from_env
+from snn_conversion.ann.mobilenet import train_mobilenet
 from snn_conversion.ann.settings import AnnRun, Network
 from snn_conversion.ann.trainer import Trainer, checkpoint_lock, default_model_file, evaluate, train
 from snn_conversion.core.checkpoint import load_checkpoint, open_checkpoint

@@ -1,4 +1,11 @@
-"""The training input pipeline (``tf.data``): the authors' augmentation, deterministic given the seed.
+"""The training input pipelines (``tf.data``): the authors' augmentation, deterministic given the seed.
+
+One interface for every data set: an input builds its batch tensors ``x`` / ``y`` in the current graph, knows its
+``steps`` per epoch, and :meth:`start` feeds one epoch (seeded order, seeded augmentation); the training loop
+(:meth:`snn_conversion.ann.trainer.Trainer.run_epoch`) runs the training op ``steps`` times.
+
+* :class:`TrainInput` -- a training set held as numpy arrays (MNIST-like sets, CIFAR);
+* :class:`ImageNetTrainInput` -- streamed TFRecords (ImageNet; one worker's share of a cluster).
 
 The authors fed CIFAR through TensorFlow queue runners (random 24x24 crop,
 random left-right flip, random brightness with max delta 63, random contrast in
@@ -18,9 +25,10 @@ from __future__ import absolute_import, division, print_function
 import numpy as np
 
 import tensorlayer_patches
+from snn_conversion.core.errors import UserError
 from snn_conversion.data.locate import DATASETS
 
-__all__ = ['TrainInput', 'epoch_order', 'epoch_seed', 'augment']
+__all__ = ['TrainInput', 'ImageNetTrainInput', 'epoch_order', 'epoch_seed', 'augment']
 
 BRIGHTNESS_MAX_DELTA = 63.0
 CONTRAST_RANGE = (0.2, 1.8)
@@ -54,16 +62,17 @@ def augment(tf, image, seed_pair, crop):
 
 
 class TrainInput(object):
-    """Batches of one training epoch of ``dataset`` (built in the current graph).
+    """Batches of one training epoch of ``dataset``'s training set ``data`` = (images, labels) (built in the
+    current graph).
 
-    ``x`` / ``y``: the batch tensors the training network is built on.  Start an
-    epoch with :meth:`start`, then run the training op until
-    ``tf.errors.OutOfRangeError``.  Every example is seen once per epoch; the last
-    batch may be smaller.
+    ``x`` / ``y``: the batch tensors the training network is built on.  Start an epoch with :meth:`start`, then
+    run the training op ``steps`` times.  Every example is seen once per epoch; the last batch may be smaller.
     """
 
-    def __init__(self, dataset, batch_size, parallel_calls=2):
+    def __init__(self, dataset, batch_size, data, parallel_calls=2):
         tf = tensorlayer_patches.quiet_tensorflow()
+        self.data = data
+        self.steps = -(-len(data[1]) // batch_size)
         spec = DATASETS[dataset]
         self.crop = spec['crop']
         self.images = tf.placeholder(tf.float32, (None,) + tuple(spec['raw_shape']), name='epoch_images')
@@ -84,8 +93,50 @@ class TrainInput(object):
         self.x.set_shape(shape)
         self.y.set_shape((None,))
 
-    def start(self, sess, x, y, seed, epoch):
-        """Feed epoch ``epoch`` of the training set (x, y): seeded order, seeded augmentation."""
+    def start(self, sess, seed, epoch):
+        """Feed epoch ``epoch`` of the training set: seeded order, seeded augmentation."""
+        x, y = self.data
         order = epoch_order(seed, epoch, len(x))
         sess.run(self.iterator.initializer, {self.images: x[order], self.labels: y[order],
                                              self.seed: epoch_seed(seed, epoch)})
+
+
+class ImageNetTrainInput(object):
+    """One epoch of training batches for one worker (see :func:`snn_conversion.data.imagenet`), re-started
+    each epoch with that epoch's seeded shard order, shuffle and augmentation."""
+
+    def __init__(self, folder, image_size, batch_size, num_workers=1, worker_index=0):
+        from snn_conversion.data.imagenet import decode_example, resize_shorter, resize_side, shard_files
+
+        tf = tensorlayer_patches.quiet_tensorflow()
+        self.files, meta = shard_files(folder, 'train')
+        count = meta['splits']['train']['count']
+        self.steps = count // (batch_size * num_workers)
+        if self.steps < 1:
+            raise UserError('%d training images are fewer than one batch of %d for each of %d worker(s)'
+                            % (count, batch_size, num_workers))
+        self.files_ph = tf.placeholder(tf.string, (None,), name='epoch_files')
+        self.seed_ph = tf.placeholder(tf.int64, (), name='epoch_seed')
+        n = self.steps * batch_size
+        ds = tf.data.TFRecordDataset(self.files_ph)
+        ds = ds.shuffle(min(count, 10000), seed=self.seed_ph, reshuffle_each_iteration=False)
+        ds = ds.shard(num_workers, worker_index).take(n)
+        seed = self.seed_ph
+
+        def prepare(record, pos):
+            image, label = decode_example(tf, record)
+            image = resize_shorter(tf, image, resize_side(image_size))
+            pair = tf.stack([seed, (pos * num_workers + worker_index) * 8])
+            return augment(tf, image, pair, image_size), label
+
+        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.range(n))).map(prepare, num_parallel_calls=4)
+        ds = ds.batch(batch_size, drop_remainder=True).prefetch(2)
+        self.iterator = tf.compat.v1.data.make_initializable_iterator(ds)
+        self.x, self.y = self.iterator.get_next()
+        self.x.set_shape((batch_size, image_size, image_size, 3))
+        self.y.set_shape((batch_size,))
+
+    def start(self, sess, seed, epoch):
+        s = epoch_seed(seed, epoch)
+        order = np.random.RandomState(s).permutation(len(self.files))
+        sess.run(self.iterator.initializer, {self.files_ph: [self.files[i] for i in order], self.seed_ph: s})

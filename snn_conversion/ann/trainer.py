@@ -1,7 +1,7 @@
 """Training of the quantized (or FP32) ANNs: one training loop for every trainer.
 
 :class:`Trainer` holds the training and inference graphs of one network in one session (the single-process
-trainer; :class:`snn_conversion.ann.cluster.MobileNetTrainer` builds the multi-GPU / multi-machine graphs and
+trainer; :class:`snn_conversion.ann.mobilenet.MobileNetTrainer` builds the multi-GPU / multi-machine graphs and
 shares the rest).  :func:`resume_from` and :func:`run_epochs` are the loop both use: restore, one epoch at a time,
 validate, save, stop cleanly on Ctrl-C.
 
@@ -53,12 +53,12 @@ def checkpoint_lock(model_file):
 
 class Trainer(object):
     """The training and inference graphs of one network (a :class:`~snn_conversion.ann.settings.Network`) in one
-    session; the training graph only with a ``batch_size``.  ``threads``: 0 lets TensorFlow use every core, 1
-    keeps a background run on one core."""
+    session; the training graph only with ``train_data`` = (images, labels) and a ``batch_size``.  ``threads``: 0
+    lets TensorFlow use every core, 1 keeps a background run on one core."""
 
     is_chief, role = True, ''  # the single-process trainer writes its checkpoints (cluster: see MobileNetTrainer)
 
-    def __init__(self, net, learning_rate, seed, batch_size=None, threads=0):
+    def __init__(self, net, learning_rate, seed, batch_size=None, threads=0, train_data=None):
         import tensorlayer_patches
         from snn_conversion.ann.model import build_network
         from snn_conversion.ann.inputs import TrainInput
@@ -71,19 +71,19 @@ class Trainer(object):
             tf.set_random_seed(seed)
             self.x = tf.placeholder(tf.float32, (None,) + arch.input_shape, name='x')
             self.y = tf.placeholder(tf.int64, (None,), name='y')
-            # training graph on the tf.data pipeline (only when training: batch_size given), inference graph on
-            # the placeholder
+            # training graph on the tf.data pipeline (only when training), inference graph on the placeholder
+            training = bool(batch_size) and train_data is not None
             self.input = self.cost = self.train_op = None
-            if batch_size:
-                self.input = TrainInput(arch.dataset, batch_size)
+            if training:
+                self.input = TrainInput(arch.dataset, batch_size, train_data)
                 train_net = build_network(arch, self.input.x, k, is_train=True, reuse=False, B=B,
                                           full_precision=full_precision, ternary=ternary)
                 self.cost = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
                     labels=self.input.y, logits=train_net.logits))
-            self.net = build_network(arch, self.x, k, is_train=False, reuse=bool(batch_size), B=B,
+            self.net = build_network(arch, self.x, k, is_train=False, reuse=training, B=B,
                                      full_precision=full_precision, ternary=ternary)
             self.correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(self.net.logits, 1), self.y), tf.int64))
-            if batch_size:
+            if training:
                 self.train_op = tf.train.AdamOptimizer(learning_rate).minimize(self.cost,
                                                                                var_list=tf.trainable_variables())
             self.variables = tf.global_variables()
@@ -92,31 +92,25 @@ class Trainer(object):
                 inter_op_parallelism_threads=threads))
             self.sess.run(tf.global_variables_initializer())
 
-    def run_epoch(self, x, y, seed, epoch, progress, desc, stop=None):
-        """One pass over the training set through the pipeline; returns the mean training loss.
-
-        ``stop``: a :class:`~snn_conversion.core.errors.StopRequest`, checked after every step."""
-        import tensorlayer_patches
-
-        tf = tensorlayer_patches.quiet_tensorflow()
-        self.input.start(self.sess, x, y, seed, epoch)
-        bar = progress_bar(total=-(-len(x) // self.batch_size), desc=desc, unit='batch', enabled=progress,
-                           leave=False)
-        loss_sum, n_batches = 0.0, 0
-        try:
-            while True:
-                try:
-                    loss, _ = self.sess.run([self.cost, self.train_op])
-                except tf.errors.OutOfRangeError:
-                    break
+    def run_epoch(self, seed, epoch, desc, stop=None, progress=True):
+        """THE per-step training loop of every trainer: one epoch of the input (:mod:`snn_conversion.ann.inputs`:
+        ``input.steps`` runs of the training op, each followed by :meth:`after_step`); returns the mean training
+        loss.  ``stop``: a :class:`~snn_conversion.core.errors.StopRequest`, checked after every step."""
+        self.input.start(self.sess, seed, epoch)
+        steps = self.input.steps
+        loss_sum = 0.0
+        with progress_bar(total=steps, desc=desc, unit='batch', enabled=progress, leave=False) as bar:
+            for _ in range(steps):
+                loss, _ = self.sess.run([self.cost, self.train_op])
+                self.after_step()
                 loss_sum += loss
-                n_batches += 1
                 bar.update(1)
                 if stop is not None and stop.requested:
                     raise KeyboardInterrupt()
-        finally:
-            bar.close()
-        return loss_sum / max(n_batches, 1)
+        return loss_sum / max(steps, 1)
+
+    def after_step(self):
+        """What a training step needs after its update (a cluster's synchronization; nothing here)."""
 
     def count_correct(self, x, y, batch_size=1000):
         n = 0
@@ -274,16 +268,17 @@ def train(run, data, progress=True):
                                                    full_precision=net.full_precision, ternary=net.ternary)
         net = net.with_ternary(ternary)
     run = run._replace(net=net, resume=resume)
-    trainer = Trainer(net, run.learning_rate, run.seed, batch_size=run.batch_size, threads=run.threads)
+    trainer = Trainer(net, run.learning_rate, run.seed, batch_size=run.batch_size, threads=run.threads,
+                      train_data=data['train'])
     start = resume_from(trainer, model_file, run.learning_rate, run.epochs, params) if resume else 0
     previous = resumed_provenance(model_file) if resume else None
     if start and (not os.path.isfile(model_file) or load_checkpoint(model_file)[1].get('epoch') != start):
         # the checkpoint write of epoch ``start`` failed after its training state was saved: write it now
         save_epoch(trainer, model_file, start, run.learning_rate, net.checkpoint_meta(), previous)
-    (x_tr, y_tr), (x_val, y_val) = data['train'], data['val']
+    x_val, y_val = data['val']
     run_epochs(trainer, run, start, previous,
-               lambda epoch, stop: trainer.run_epoch(x_tr, y_tr, run.seed, epoch, progress,
-                                                     'epoch %d/%d' % (epoch + 1, run.epochs), stop),
+               lambda epoch, stop: trainer.run_epoch(run.seed, epoch, 'epoch %d/%d' % (epoch + 1, run.epochs), stop,
+                                                     progress),
                lambda: trainer.count_correct(x_val, y_val) / float(len(x_val)),
                observe=(lambda: trainer.count_correct(*data['test']) / float(len(data['test'][0])))
                if run.observe_test else None)

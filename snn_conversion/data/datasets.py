@@ -40,12 +40,28 @@ import tarfile
 
 import numpy as np
 
+from snn_conversion.core import architectures
 from snn_conversion.core.errors import ArgumentParser
 from snn_conversion.data import imagenet
 from snn_conversion.data.locate import DATASETS, IDX_FILES, DatasetError, find_dataset_dir
 
 __all__ = ['DatasetError', 'load_dataset', 'load_test_inputs', 'eval_inputs', 'per_image_standardization',
-           'find_dataset_dir', 'DATASETS', 'fetch']
+           'find_dataset_dir', 'DATASETS', 'fetch', 'choose_network']
+
+# data sets whose networks are chosen by flags of their own, and the data set itself (the classes of a converted
+# ImageNet): {dataset: (add the flags to a parser, the architecture of a command line)}
+NETWORK_FLAGS = {'imagenet': (architectures.add_mobilenet_flags, imagenet.mobilenet_from_argv)}
+
+
+def choose_network(name, argv):
+    """The architecture a script registered for ``name`` runs given its command line ``argv``, and a function
+    adding the flags that chose it to the script's parser: a registered variant (:func:`snn_conversion.core.
+    architectures.select`), or, for a data set whose networks its flags parametrize (ImageNet's MobileNet: width,
+    input size, classes), the one they choose."""
+    arch = architectures.select(name, argv)
+    add_flags, choose = NETWORK_FLAGS.get(arch.dataset, (lambda parser: None, None))
+    return (arch if choose is None else choose(argv)), add_flags
+
 
 def _read_gz(path):
     try:

@@ -19,7 +19,7 @@ Inputs (as the authors' ``input_data.py``, with ``tf.data``): the shorter side i
 ``round(256/224 x size)`` -- 256 for 224 px -- then training takes a random ``size`` crop, a random left-right
 flip, brightness and contrast distortions and per-image standardization (:mod:`snn_conversion.ann.inputs`,
 stateless random numbers drawn from the seed, the epoch and the record's position; the training input is
-``snn_conversion.ann.cluster.ImageNetTrainInput``); evaluation takes the
+``snn_conversion.ann.inputs.ImageNetTrainInput``); evaluation takes the
 central crop and standardizes.  :class:`EvalSplit` reads the validation records by index, so the ANN's
 evaluation and the spiking simulator see every validation image exactly once, bit-identical.
 """
@@ -459,6 +459,22 @@ def _cli(argv):
         print('%s: %d images in %d shard(s)' % (split, info['count'], len(info['shards'])))
     print('%d classes (synsets.txt); written to %s' % (meta['num_classes'], a.out_dir))
     return meta
+
+
+def mobilenet_from_argv(argv):
+    """The MobileNet variant a command line's ``--width_multiplier/--image_size/--num_classes`` choose (the
+    classes: the converted data set's when not given, found through ``--data_dir``)."""
+    pre = ArgumentParser(add_help=False)
+    architectures.add_mobilenet_flags(pre)
+    pre.add_argument('--data_dir', default=None)
+    known, _ = pre.parse_known_args(argv)
+    folder = None
+    if known.num_classes is None and '-h' not in argv and '--help' not in argv:
+        try:
+            folder = find_imagenet(known.data_dir)
+        except DatasetError:
+            folder = None  # loading the data reports it
+    return mobilenet_arch(known, folder)
 
 
 def mobilenet_arch(a, folder=None):

@@ -9,9 +9,7 @@ from snn_conversion.core.errors import (ArgumentParser, UserError, add_resume_fl
                                         run_cli)
 from snn_conversion.core.fileio import file_sha256
 from snn_conversion.core.flags import BATCH, IMAGES, K_LEVEL, PROCESSES, RATIO, SEED, TIME_STEPS
-from snn_conversion.data.datasets import load_test_inputs
-from snn_conversion.data.imagenet import find_imagenet, mobilenet_arch
-from snn_conversion.data.locate import DatasetError
+from snn_conversion.data.datasets import choose_network, load_test_inputs
 from snn_conversion.snn.rules import RULES
 from snn_conversion.snn.network import ENGINES, SpikingNetwork
 from snn_conversion.snn.runs import (layer_info, log_dir_lock, merge_shards, parse_shard, run_test_set,
@@ -27,10 +25,7 @@ def snn_main(arch_name, script_file, argv=None, preset=()):
 
 
 def _snn_cli(arch_name, script_file, argv):
-    arch = architectures.select(arch_name, argv)
-    mobilenet = arch.dataset == 'imagenet'
-    if mobilenet:  # the variant (width, size, classes) is chosen by flags
-        arch = _mobilenet_from_flags(argv)
+    arch, add_network_flags = choose_network(arch_name, argv)
     workspace = os.path.dirname(os.path.abspath(script_file))
     tag = arch.spec.log_tag_pattern
     logs = os.path.join(arch.log_group, tag)
@@ -42,8 +37,7 @@ def _snn_cli(arch_name, script_file, argv):
     architectures.add_selector_flags(p, arch_name, arch)
     p.add_argument('--k', type=K_LEVEL, default=None,
                    help='quantization level (default: the checkpoint\'s, else %d)' % arch.defaults['k'])
-    if mobilenet:
-        architectures.add_mobilenet_flags(p)
+    add_network_flags(p)
     arch.spec.add_config_flags(p, arch, 'snn')
     p.add_argument('--noise_ratio', type=RATIO, default=0.0, help=arch.spec.noise_help)
     p.add_argument('--seed', type=SEED, default=0, help='random seed of the noise')
@@ -74,21 +68,6 @@ def _snn_cli(arch_name, script_file, argv):
                    help='processes sharing each batch (identical results; e.g. the number of CPU cores; default 1)')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     return _snn_run(arch, workspace, p.parse_args(argv))
-
-
-def _mobilenet_from_flags(argv):
-    """The MobileNet variant of ``--width_multiplier/--image_size/--num_classes`` (classes: the data set's)."""
-    pre = ArgumentParser(add_help=False)
-    architectures.add_mobilenet_flags(pre)
-    pre.add_argument('--data_dir', default=None)
-    known, _ = pre.parse_known_args(argv)
-    folder = None
-    if known.num_classes is None and '-h' not in argv and '--help' not in argv:
-        try:
-            folder = find_imagenet(known.data_dir)
-        except DatasetError:
-            folder = None  # loading the data reports it
-    return mobilenet_arch(known, folder)
 
 
 def _snn_run(arch, workspace, a):
