@@ -24,7 +24,9 @@ all-integer scripts' running up/down thresholds; the scatter-and-gather
 scripts' ``>=``), their threshold arithmetic (theta and the thresholds computed
 term by term in the checkpoint's dtype -- float32 -- as numpy does in their
 ``convert_assign_params``, compared in float64) and their scripts' readout-SOP
-convention (``Architecture.authors_readout_sop``).
+convention (``Architecture.authors_readout_sop``).  A rule is one strategy object
+(:mod:`snn_conversion.snn.rules`: ``EXACT``, ``AUTHORS``, ``get_rule``); ``rule=`` takes its name or the
+object.
 
 Scatter-and-gather family (Frontiers 2021): the same thresholds ``b + j theta``
 (j = 1..2^k B) are all compared in one step and the neuron emits a graded spike

@@ -3,10 +3,7 @@
 from __future__ import absolute_import, division, print_function
 
 import os
-
 import sys
-
-import numpy as np
 
 import tensorlayer_patches
 from snn_conversion.ann import device, speed
@@ -19,7 +16,8 @@ from snn_conversion.core.errors import ArgumentParser, UserError, ensure_writabl
 from snn_conversion.core.flags import (GPUS, IMAGES, K_LEVEL, THREADS,
                                        add_seed_and_debug_flags, add_training_flags)
 from snn_conversion.data import imagenet
-from snn_conversion.data.datasets import eval_inputs, load_dataset
+from snn_conversion.data.datasets import eval_inputs, load_dataset, load_test_inputs
+from snn_conversion.data.locate import DATASETS
 from snn_conversion.core import architectures
 
 __all__ = ['ann_main', 'run_ann', 'mobilenet_ann_main']
@@ -107,13 +105,16 @@ def _run_ann(run):
         params, _, _, _, ternary = open_checkpoint(model_file, net.arch, k=net.k, B=net.B,
                                                    full_precision=net.full_precision, ternary=net.ternary)
         net = net.with_ternary(ternary)
-    splits = ('train', 'val', 'test') if run.training else ('test',)
-    data = load_dataset(net.arch.dataset, splits=splits, data_dir=run.data_dir, download=run.download)
-    if run.num_test is not None:
-        data['test'] = tuple(v[:run.num_test] for v in data['test'])
-    for split in ('val', 'test'):  # evaluation inputs (CIFAR: central crop + standardization), each image once
-        if split in data:
-            data[split] = (eval_inputs(net.arch.dataset, data[split][0]), data[split][1])
+    dataset = net.arch.dataset
+    if run.training:
+        data = load_dataset(dataset, splits=('train', 'val', 'test'), data_dir=run.data_dir, download=run.download)
+        if run.num_test is not None:
+            data['test'] = tuple(v[:run.num_test] for v in data['test'])
+        for split in ('val', 'test'):  # evaluation inputs (CIFAR: central crop + standardization), each image once
+            data[split] = (eval_inputs(dataset, data[split][0]), data[split][1])
+    else:  # arrays, or lazy views of streamed records (ImageNet)
+        data = {'test': load_test_inputs(dataset, data_dir=run.data_dir, download=run.download, num_test=run.num_test,
+                                         input_shape=net.arch.input_shape)}
     if run.training:
         print('training %s: %d epochs, batch %d, Adam lr %g, seed %d -> %s'
               % (net.label, run.epochs, run.batch_size, run.learning_rate, run.seed, model_file))
@@ -127,7 +128,8 @@ def _run_ann(run):
         trainer.assign_params(params)
         acc = evaluate(trainer, data, model_file, record=False)
     trainer.sess.close()
-    print('ANN test accuracy (%s, %d images): %.2f%%' % (net.label, len(data['test'][0]), 100 * acc))
+    print('ANN %s accuracy (%s, %d images): %.2f%%' % (DATASETS[dataset].get('test_split', 'test'), net.label,
+                                                       len(data['test'][1]), 100 * acc))
     return acc
 
 
@@ -174,26 +176,13 @@ def _mobilenet_cli(script_file, argv):
         return train_mobilenet(None, None, None, cluster=cluster)
     folder = imagenet.find_imagenet(a.data_dir)
     net = Network(imagenet.mobilenet_arch(a, folder), a.k)
-    arch = net.arch
     workspace = os.path.dirname(os.path.abspath(script_file))
     run = AnnRun(net, a.model_file or default_model_file(workspace, net), a.mode, epochs=a.epochs,
                  learning_rate=a.learning_rate, batch_size=a.batch_size, data_dir=folder, num_test=a.num_test,
                  resume=a.resume, seed=a.seed)
-    model_file, label = run.model_file, net.label
+    model_file = run.model_file
     if a.mode == 'inference':
-        from snn_conversion.ann.model import QuantANN
-
-        params = open_checkpoint(model_file, arch, k=a.k)[0]
-        split = imagenet.EvalSplit(folder, 'validation', a.image_size, a.num_test)
-        ann = QuantANN(arch, a.k).assign(params)
-        correct = 0
-        for s in range(0, len(split), 100):  # each batch decoded once, images and labels together
-            x, y = split.read(s, min(s + 100, len(split)))
-            correct += int(np.sum(np.argmax(ann.logits(x), axis=1) == y))
-        acc = correct / float(len(split))
-        ann.close()
-        print('ANN validation accuracy (%s, %d images): %.2f%%' % (label, len(split), 100 * acc))
-        return acc
+        return run_ann(run)
     if cluster is None or cluster.is_chief:  # the chief writes the checkpoints: prove it can, before training
         ensure_writable_dir(os.path.dirname(os.path.abspath(model_file)), 'checkpoints')
         with checkpoint_lock(model_file):

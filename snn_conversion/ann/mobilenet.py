@@ -90,9 +90,6 @@ class MobileNetTrainer(Trainer):
     def new_phase(self):
         self.sess.run(self.reset_step)  # the epoch count comes from the global step
 
-    def count_correct(self, x, y, batch_size=100):  # ImageNet batches: 100 images at a time
-        return super(MobileNetTrainer, self).count_correct(x, y, batch_size)
-
     def wait_until_initialized(self, timeout=600):
         """Non-chief workers: wait for the chief to initialize the variables."""
         import tensorlayer_patches

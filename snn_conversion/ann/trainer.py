@@ -36,6 +36,7 @@ from snn_conversion.core.fileio import atomic_savez, read_npz
 from snn_conversion.core.lock import RunLock
 from snn_conversion.core.progress import progress_bar
 from snn_conversion.core.provenance import provenance
+from snn_conversion.data.locate import DATASETS
 
 __all__ = ['Trainer', 'checkpoint_lock', 'train', 'evaluate', 'default_model_file', 'save_epoch', 'resume_from',
            'run_epochs', 'resumed_provenance', 'interrupted', 'STOP_NOTICE']
@@ -112,7 +113,10 @@ class Trainer(object):
     def after_step(self):
         """What a training step needs after its update (a cluster's synchronization; nothing here)."""
 
-    def count_correct(self, x, y, batch_size=1000):
+    def count_correct(self, x, y, batch_size=None):
+        """Correct predictions of the inference graph on (x, y): arrays or lazy views (ImageNet), read batch by
+        batch (the data set's ``eval_batch``)."""
+        batch_size = batch_size or DATASETS[self.arch.dataset].get('eval_batch', 1000)
         n = 0
         for s in range(0, len(x), batch_size):
             n += int(self.sess.run(self.correct, {self.x: x[s:s + batch_size], self.y: y[s:s + batch_size]}))

@@ -31,7 +31,8 @@ IDX_FILES = {
     'test': ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'),
 }
 
-# raw_shape: (H, W, C) of the loaded images; crop: the side of the central crop / random crop the networks see.
+# raw_shape: (H, W, C) of the loaded images; crop: the side of the central crop / random crop the networks see;
+# test_split: what the test set is called (default 'test'); eval_batch: images per evaluation batch (default 1000).
 DATASETS = {
     'mnist': dict(kind='idx', subdirs=('mnist', 'MNIST'), debian='mnist', raw_shape=(28, 28, 1), crop=None,
                   url='https://storage.googleapis.com/cvdf-datasets/mnist/'),
@@ -51,7 +52,8 @@ DATASETS = {
     # ImageNet: TFRecord shards written by tfrecord_imagenet.py (snn_conversion.data.imagenet), streamed, never
     # loaded whole; the input size is the network's.
     'imagenet': dict(kind='tfrecord', subdirs=('imagenet', 'ImageNet', 'imagenet_tfrecord'), debian='imagenet',
-                     raw_shape=None, crop=None, files=('meta.json',), url=None),
+                     raw_shape=None, crop=None, files=('meta.json',), url=None, test_split='validation',
+                     eval_batch=100),
 }
 
 

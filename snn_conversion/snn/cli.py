@@ -32,7 +32,7 @@ def _snn_cli(arch_name, script_file, argv):
     p = ArgumentParser(
         description='Convert the quantized %s (%s, %s) to a spiking network, simulate the test set and write the '
                     'logs (%s) to figs/%s/. %s' % (arch.name, arch.string, arch.dataset,
-                                                    ', '.join(SpikingNetwork.log_files_of(arch)),
+                                                    ', '.join(arch.spec.log_files),
                                                     logs, architectures.variants_help(arch_name)))
     architectures.add_selector_flags(p, arch_name, arch)
     p.add_argument('--k', type=K_LEVEL, default=None,
@@ -77,7 +77,7 @@ def _snn_run(arch, workspace, a):
     B_guess = B if B is not None else arch.defaults.get('B')  # (only a family with B has one)
     model_file = a.model_file or os.path.join(workspace, '%s_%s.npz'
                                               % (arch.name, arch.config_tag(k_guess, B_guess, ternary)))
-    net = SpikingNetwork.from_checkpoint(model_file, arch.name, k=a.k, B=B, rule=a.rule, noise_ratio=noise,
+    net = SpikingNetwork.from_checkpoint(model_file, arch, k=a.k, B=B, rule=a.rule, noise_ratio=noise,
                                          seed=seed, engine=a.engine, use_ternary=ternary, use_int=use_int)
     log_dir = a.log_dir or os.path.join(workspace, 'figs', net.log_tag)
     if a.merge:
