@@ -16,7 +16,7 @@ from snn_conversion.core.errors import ArgumentParser, UserError, ensure_writabl
 from snn_conversion.core.flags import (GPUS, IMAGES, K_LEVEL, THREADS,
                                        add_seed_and_debug_flags, add_training_flags)
 from snn_conversion.data import imagenet
-from snn_conversion.data.datasets import eval_inputs, load_dataset, load_test_inputs
+from snn_conversion.data.datasets import choose_network, eval_inputs, load_dataset, load_test_inputs
 from snn_conversion.data.locate import DATASETS
 from snn_conversion.core import architectures
 
@@ -33,7 +33,7 @@ def ann_main(arch_name, script_file, full_precision=False, argv=None, preset=())
 
 def _ann_cli(arch_name, script_file, full_precision, argv):
 
-    arch = architectures.select(arch_name, argv)
+    arch, _ = choose_network(arch_name, argv)  # (the MobileNet has its own command line, mobilenet_ann_main)
     workspace = os.path.dirname(os.path.abspath(script_file))
     d = arch.defaults
     what = 'full-precision' if full_precision else 'quantized'

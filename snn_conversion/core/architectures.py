@@ -21,7 +21,7 @@ from snn_conversion.core.families import FAMILIES, NetConfig, get_family
 from snn_conversion.core.flags import CLASSES, IMAGE_SIZE, WIDTH
 
 __all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'register', 'unregister', 'get', 'names', 'conv_output_size',
-           'same_padding', 'register_variant', 'select', 'variants_help', 'add_selector_flags', 'add_mobilenet_flags']
+           'same_padding', 'register_variant', 'add_variant_flags', 'select_variant', 'variants_help', 'add_selector_flags', 'add_mobilenet_flags']
 
 
 class ConvBlock(collections.namedtuple('ConvBlock', 'filters kernel stride padding depthwise')):
@@ -272,21 +272,18 @@ def add_selector_flags(parser, base, arch):
                                 default=values[0] if arch.name == target else base_value, help=help)
 
 
-def _flag_value(argv, flag):
-    """The value given to ``flag`` in argv (last one wins, argparse-style), None if absent."""
-    value = None
-    for i, tok in enumerate(argv):
-        if tok == flag:
-            value = argv[i + 1] if i + 1 < len(argv) else ''
-        elif tok.startswith(flag + '='):
-            value = tok[len(flag) + 1:]
-    return value
+def add_variant_flags(parser, name):
+    """Add to a selection pre-parser (``parse_known_args``) every flag that selects a variant of ``name``, as a
+    plain string (the command's own parser checks its value)."""
+    for flag in sorted(set(flag for flag, _, _ in _VARIANTS.get(name, ()))):
+        parser.add_argument(flag, dest=flag, default=None)
 
 
-def select(name, argv):
-    """The architecture a script registered for ``name`` runs, given its command line ``argv``."""
+def select_variant(name, parsed):
+    """The architecture a script registered for ``name`` runs, given the pre-parsed variant flags
+    (:func:`add_variant_flags`)."""
     for flag, target, values in _VARIANTS.get(name, ()):
-        value = _flag_value(list(argv), flag)
+        value = getattr(parsed, flag)
         if value is not None and (values is None or value in values):
             return get(target)
     return get(name)

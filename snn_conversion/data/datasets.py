@@ -50,17 +50,24 @@ __all__ = ['DatasetError', 'load_dataset', 'load_test_inputs', 'eval_inputs', 'p
 
 # data sets whose networks are chosen by flags of their own, and the data set itself (the classes of a converted
 # ImageNet): {dataset: (add the flags to a parser, the architecture of a command line)}
-NETWORK_FLAGS = {'imagenet': (architectures.add_mobilenet_flags, imagenet.mobilenet_from_argv)}
+NETWORK_FLAGS = {'imagenet': (architectures.add_mobilenet_flags, imagenet.mobilenet_from_flags)}
 
 
 def choose_network(name, argv):
     """The architecture a script registered for ``name`` runs given its command line ``argv``, and a function
     adding the flags that chose it to the script's parser: a registered variant (:func:`snn_conversion.core.
-    architectures.select`), or, for a data set whose networks its flags parametrize (ImageNet's MobileNet: width,
-    input size, classes), the one they choose."""
-    arch = architectures.select(name, argv)
-    add_flags, choose = NETWORK_FLAGS.get(arch.dataset, (lambda parser: None, None))
-    return (arch if choose is None else choose(argv)), add_flags
+    architectures.select_variant`), or, for a data set whose networks its flags parametrize (ImageNet's MobileNet:
+    width, input size, classes), the one they choose.  One selection pre-pass over ``argv`` (the script's parser
+    reads it once more, with the flags of the network chosen)."""
+    pre = ArgumentParser(add_help=False)
+    architectures.add_variant_flags(pre, name)
+    add_flags, choose = NETWORK_FLAGS.get(architectures.get(name).dataset, (lambda parser: None, None))
+    if choose is not None:
+        add_flags(pre)
+        pre.add_argument('--data_dir', default=None)
+    known, _ = pre.parse_known_args(argv)
+    arch = architectures.select_variant(name, known)
+    return (arch if choose is None else choose(known, argv)), add_flags
 
 
 def _read_gz(path):

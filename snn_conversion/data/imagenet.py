@@ -461,13 +461,10 @@ def _cli(argv):
     return meta
 
 
-def mobilenet_from_argv(argv):
-    """The MobileNet variant a command line's ``--width_multiplier/--image_size/--num_classes`` choose (the
-    classes: the converted data set's when not given, found through ``--data_dir``)."""
-    pre = ArgumentParser(add_help=False)
-    architectures.add_mobilenet_flags(pre)
-    pre.add_argument('--data_dir', default=None)
-    known, _ = pre.parse_known_args(argv)
+def mobilenet_from_flags(known, argv):
+    """The MobileNet variant that the pre-parsed ``--width_multiplier/--image_size/--num_classes`` choose (the
+    classes: the converted data set's when not given, found through ``--data_dir``; none looked up for
+    ``--help`` in ``argv``)."""
     folder = None
     if known.num_classes is None and '-h' not in argv and '--help' not in argv:
         try:
