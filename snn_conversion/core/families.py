@@ -51,10 +51,10 @@ class Family(object):
     """
 
     def __init__(self, name, title, uses_B, optional_ternary, single_step, noise, log_files, float_logs,
-                 counted_from, readout_sop, log_tag_pattern):
+                 counted_from, readout_sop, log_tag_pattern, needs_first_quant=False):
         self.name, self.title = name, title
         self.uses_B, self.optional_ternary = bool(uses_B), bool(optional_ternary)
-        self.needs_first_quant = self.optional_ternary
+        self.needs_first_quant = bool(needs_first_quant)
         self.single_step, self.noise = bool(single_step), noise
         self.log_files, self.float_logs = tuple(log_files), tuple(float_logs)
         self.counted_from, self.readout_sop = int(counted_from), bool(readout_sop)
@@ -188,7 +188,7 @@ FAMILIES = dict((f.name, f) for f in (
            log_tag_pattern='k<K>B<B>'),
     Family('integer', 'all-integer', uses_B=False, optional_ternary=True, single_step=False, noise='input',
            log_files=ALL_LOG_FILES, float_logs=('spike_collect.txt',), counted_from=1, readout_sop=True,
-           log_tag_pattern='{WQ,NWQ}[_INT]/k<K>'),
+           log_tag_pattern='{WQ,NWQ}[_INT]/k<K>', needs_first_quant=True),
 ))
 
 
