@@ -93,7 +93,7 @@ from snn_conversion.snn.kernels import (Events, block_conv, conv2d_nhwc, depthwi
 from snn_conversion.snn.layers import DynamicThresholdConv, Geometry, ScatterGatherConv, SpikingConv  # noqa: E402,F401
 from snn_conversion.snn.logs import FLOAT_LOGS, format_log_lines, write_logs  # noqa: E402,F401
 from snn_conversion.snn.network import ENGINES, SpikingNetwork, Trace  # noqa: E402,F401
-from snn_conversion.snn.rules import AUTHORS, EXACT, RULES, Rule, get_rule  # noqa: E402,F401
+from snn_conversion.snn.rules import AUTHORS, EXACT, RULES, Rule, get_rule  # noqa: E402,F401  (RULES: the names)
 from snn_conversion.snn.reference import block_pads, quantized_forward, random_calibrated_params  # noqa: E402,F401
 from snn_conversion.snn.runs import (PROGRESS_FILE, first_matching_step, merge_shards, parse_shard,  # noqa: E402,F401
                                      run_key, run_test_set, shard_batches, shard_dir, write_run_info)

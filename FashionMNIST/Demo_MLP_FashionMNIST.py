@@ -45,7 +45,7 @@ def main(argv):
     # the workspace scripts' own command lines, as reproduce.py runs them (here in this process)
     model_file = os.path.join(HERE, '%s_%s.npz' % (ARCH, arch.config_tag(a.k)))
     common = ['--k', str(a.k), '--model_file', model_file] + (['--data_dir', a.data_dir] if a.data_dir else []) \
-        + (['--num_test', str(a.num_test)] if a.num_test else [])
+        + (['--num_test', str(a.num_test)] if a.num_test else []) + (['--debug'] if a.debug else [])
     resume = os.path.isfile(model_file)
     print('== 1/4 train the quantized ANN (%d epochs; resumes %s if present)' % (a.epochs, os.path.basename(model_file)))
     ann_main(ARCH, QUANT_SCRIPT, argv=common + ['--mode', 'training', '--epochs', str(a.epochs), '--seed', str(a.seed),

@@ -69,6 +69,8 @@ class TrainInput(object):
     run the training op ``steps`` times.  Every example is seen once per epoch; the last batch may be smaller.
     """
 
+    unit = 'batch'  # what the progress bar counts
+
     def __init__(self, dataset, batch_size, data, parallel_calls=2):
         tf = tensorlayer_patches.quiet_tensorflow()
         self.data = data
@@ -104,6 +106,8 @@ class TrainInput(object):
 class ImageNetTrainInput(object):
     """One epoch of training batches for one worker (see :func:`snn_conversion.data.imagenet`), re-started
     each epoch with that epoch's seeded shard order, shuffle and augmentation."""
+
+    unit = 'step'
 
     def __init__(self, folder, image_size, batch_size, num_workers=1, worker_index=0):
         from snn_conversion.data.imagenet import decode_example, resize_shorter, resize_side, shard_files

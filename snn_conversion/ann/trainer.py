@@ -100,7 +100,7 @@ class Trainer(object):
         self.input.start(self.sess, seed, epoch)
         steps = self.input.steps
         loss_sum = 0.0
-        with progress_bar(total=steps, desc=desc, unit='batch', enabled=progress, leave=False) as bar:
+        with progress_bar(total=steps, desc=desc, unit=self.input.unit, enabled=progress, leave=False) as bar:
             for _ in range(steps):
                 loss, _ = self.sess.run([self.cost, self.train_op])
                 self.after_step()

@@ -276,7 +276,7 @@ def add_variant_flags(parser, name):
     """Add to a selection pre-parser (``parse_known_args``) every flag that selects a variant of ``name``, as a
     plain string (the command's own parser checks its value)."""
     for flag in sorted(set(flag for flag, _, _ in _VARIANTS.get(name, ()))):
-        parser.add_argument(flag, dest=flag, default=None)
+        parser.add_argument(flag, dest=flag, default=None, nargs='?', const='')  # bare: its own parser says what is missing
 
 
 def select_variant(name, parsed):

@@ -35,7 +35,7 @@ from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import atomic_savez, read_npz
 from snn_conversion.core.provenance import git_revision, provenance
 
-__all__ = ['CheckpointError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config',
+__all__ = ['CheckpointError', 'ConversionError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config',
            'resolve_ternary', 'agree_with_record', 'open_checkpoint', 'object_array', 'train_state_path', 'state_numbers', 'META_KEYS',
            'META_TYPES']
 
@@ -46,6 +46,10 @@ FORMAT = 'snn-conversion-npz-1'
 
 class CheckpointError(UserError):
     """A checkpoint that is missing, unreadable or does not fit the request (one-line message)."""
+
+
+class ConversionError(CheckpointError):
+    """Parameters or a request that cannot be converted faithfully (one-line message)."""
 
 
 def train_state_path(model_file):

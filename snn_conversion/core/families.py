@@ -13,7 +13,7 @@ __all__ = ['Family', 'NetConfig', 'FAMILIES', 'get_family', 'register_family', '
 import collections
 import os
 
-from snn_conversion.core.checkpoint import CheckpointError, agree_with_record
+from snn_conversion.core.checkpoint import CheckpointError, ConversionError, agree_with_record
 from snn_conversion.core.errors import parse_bool
 from snn_conversion.core.flags import B_BOUND
 from snn_conversion.core.formats import ALL_LOG_FILES, LOG_FILES, PROGRESS_FILE  # the log folder's files
@@ -131,24 +131,24 @@ class Family(object):
                                  'needs ternary weights); logs in figs/WQ_INT/k<K>/ (default %(default)s)')
 
     def net_config(self, arch, k, B=None, use_ternary=None, use_int=False):
-        """The checked :class:`NetConfig` of a conversion request (one-line :class:`CheckpointError` otherwise)."""
+        """The checked :class:`NetConfig` of a conversion request (one-line :class:`ConversionError` otherwise)."""
         k = int(k)
         if k < 0:
-            raise CheckpointError('k must be >= 0, got %d' % k)
+            raise ConversionError('k must be >= 0, got %d' % k)
         if self.uses_B:
             if B is None or int(B) < 1:
-                raise CheckpointError('%s (%s) needs B >= 1, got %s' % (arch.name, self.title, B))
+                raise ConversionError('%s (%s) needs B >= 1, got %s' % (arch.name, self.title, B))
         elif B is not None:
-            raise CheckpointError('B applies to the scatter-and-gather family only; %s is %s' % (arch.name, self.name))
+            raise ConversionError('B applies to the scatter-and-gather family only; %s is %s' % (arch.name, self.name))
         if use_int and not self.optional_ternary:
-            raise CheckpointError('use_int applies to the all-integer family only; %s is %s' % (arch.name, self.name))
+            raise ConversionError('use_int applies to the all-integer family only; %s is %s' % (arch.name, self.name))
         fixed = arch.weight_quant == 'ternary'
         if use_ternary is not None and not self.optional_ternary and bool(use_ternary) != fixed:
-            raise CheckpointError('%s has %s hidden weights; use_ternary=%s does not apply' % (
+            raise ConversionError('%s has %s hidden weights; use_ternary=%s does not apply' % (
                 arch.name, 'ternary' if fixed else 'full-precision', use_ternary))
         ternary = self.weight_quant_for(arch, use_ternary) == 'ternary'
         if use_int and not ternary:
-            raise CheckpointError('integer thresholds need integer (ternary) hidden weights: use_ternary=True')
+            raise ConversionError('integer thresholds need integer (ternary) hidden weights: use_ternary=True')
         return NetConfig(k, None if B is None else int(B), ternary, bool(use_int))
 
     def resolve_B(self, meta, arch, path, B=None):

@@ -48,7 +48,7 @@ def _snn_cli(arch_name, script_file, argv):
     p.add_argument('--model_file', default=None, help='checkpoint (default: %s_%s.npz in the workspace)'
                    % (arch.name, arch.spec.config_tag_pattern))
     p.add_argument('--log_dir', default=None, help='log folder (default: figs/%s/ in the workspace)' % logs)
-    p.add_argument('--rule', choices=tuple(RULES), default='exact',
+    p.add_argument('--rule', choices=RULES, default='exact',
                    help="'exact' (neuron-exact, default) or 'authors' (the authors' simulators: their neuron update, "
                         "float32 thresholds and SOP counting, for comparing logs line for line)")
     p.add_argument('--shard', default=None, metavar='I/N',

@@ -10,15 +10,11 @@ from __future__ import absolute_import, division, print_function
 
 import numpy as np
 
-from snn_conversion.core.checkpoint import CheckpointError
+from snn_conversion.core.checkpoint import ConversionError  # (defined in core: the families raise it too)
 from snn_conversion.core.numerics import BN_EPSILON, INT_SCALE, ROUND_OFFSET, TERNARY_DELTA
 
 __all__ = ['ConversionError', 'fold_bn', 'fold_bn_authors', 'authors_bn', 'authors_level_thresholds',
            'integer_thresholds', 'neuron_thresholds', 'ternarize', 'prepare_params']
-
-
-class ConversionError(CheckpointError):
-    """Parameters that cannot be converted faithfully (one-line message)."""
 
 
 
@@ -119,7 +115,7 @@ def integer_thresholds(theta, first):
     return theta_int, first_int - theta_int
 
 
-def neuron_thresholds(theta, base, integer=False):
+def neuron_thresholds(theta, base, *, integer=False):
     """The (theta, base) an exact-rule neuron compares against: the base shifted by -1e-5 theta (the ANN's
     +1e-5 rounding offset); integer neurons then round as :func:`integer_thresholds`.  (The authors' rule
     compares against the folded values themselves: :mod:`snn_conversion.snn.rules`.)"""

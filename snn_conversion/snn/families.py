@@ -80,7 +80,7 @@ class IntegerRecipe(NegativeSpikeRecipe):
         if block.i > 0:
             return super(IntegerRecipe, self).layer(arch, block, config, rule, noise_ratio)
         k0, B0 = arch.first_quant
-        w, theta, base = rule.fold(block.w, block.bn, config.k, block.label, level_k=k0)
+        w, theta, base = rule.fold(block.w, block.bn, config.k, block.label, level_k=k0, depthwise=block.spec.depthwise)
         neuron = rule.dynamic_threshold_neuron(theta, base, (2 ** k0) * B0)
         return DynamicThresholdConv(w, block.geometry, neuron, amplitude=2 ** (config.k - k0))
 

@@ -167,7 +167,7 @@ class SpikingNetwork(object):
         return encoded
 
     @classmethod
-    def from_params(cls, arch, params, k, B=None, rule='exact', source='parameters', **options):
+    def from_params(cls, arch, params, k, B=None, rule='exact', *, source='parameters', **options):
         """Convert a parameter list in the authors' order for architecture ``arch`` (name or object).
 
         ``B`` (scatter-and-gather only): activation bound.  ``rule``: 'exact' (neuron-exact, the default) or
@@ -179,6 +179,8 @@ class SpikingNetwork(object):
             arch = architectures.get(arch)
         options = Options(**options)
         rule = get_rule(rule)
+        if options.use_int and not rule.supports_integer:
+            raise ConversionError("integer thresholds use their own consistent rule; rule='%s' is the float one" % rule)
         config = arch.spec.net_config(arch, k, B, options.use_ternary, options.use_int)
         check_params(arch, params, source)
         params = prepare_params(arch, params, config.ternary)

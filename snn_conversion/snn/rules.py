@@ -23,7 +23,7 @@ from snn_conversion.snn.neurons import (AuthorsDynamicThresholdNeuron, AuthorsMu
                                         AuthorsShadowNeuron, AuthorsThresholdNeuron, DynamicThresholdNeuron,
                                         MultiThresholdNeuron, NegativeSpikeNeuron)
 
-__all__ = ['Rule', 'ExactRule', 'AuthorsRule', 'EXACT', 'AUTHORS', 'RULES', 'get_rule']
+__all__ = ['Rule', 'ExactRule', 'AuthorsRule', 'EXACT', 'AUTHORS', 'RULES', 'RULE_OBJECTS', 'get_rule']
 
 
 class Rule(object):
@@ -31,12 +31,22 @@ class Rule(object):
 
     name = None
     description = ''
+    supports_integer = False  # integer membranes and thresholds (use_int) have their own consistent rule
 
     def __repr__(self):
         return 'Rule(%r)' % self.name
 
     def __str__(self):
         return self.name
+
+    def __eq__(self, other):  # a rule equals itself and its name ('--rule authors')
+        return self is other or (isinstance(other, str) and other == self.name)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash(self.name)
 
     def __reduce__(self):  # one instance per rule, also in worker processes
         return get_rule, (self.name,)
@@ -65,13 +75,14 @@ class Rule(object):
 
 class ExactRule(Rule):
     name = 'exact'
+    supports_integer = True
     description = 'neuron-exact: the float64 quantized ANN, neuron by neuron (default)'
 
     def fold(self, w, bn, k, label, level_k=None, depthwise=False):
         return fold_bn(w, bn, k, label, level_k=level_k, depthwise=depthwise)
 
     def negative_spike_neuron(self, theta, base, integer=False, dynamics='shadow'):
-        theta, base = neuron_thresholds(theta, base, integer)
+        theta, base = neuron_thresholds(theta, base, integer=integer)
         return NegativeSpikeNeuron(theta, base, integer)
 
     def graded_neuron(self, theta, base, levels, bn, k, noise_ratio=0.0):
@@ -118,7 +129,8 @@ class AuthorsRule(Rule):
 
 
 EXACT, AUTHORS = ExactRule(), AuthorsRule()
-RULES = collections.OrderedDict((r.name, r) for r in (EXACT, AUTHORS))
+RULE_OBJECTS = collections.OrderedDict((r.name, r) for r in (EXACT, AUTHORS))
+RULES = tuple(RULE_OBJECTS)  # their names: the --rule choices
 
 
 def get_rule(rule):
@@ -126,6 +138,6 @@ def get_rule(rule):
     if isinstance(rule, Rule):
         return rule
     try:
-        return RULES[rule]
+        return RULE_OBJECTS[rule]
     except (KeyError, TypeError):
         raise ConversionError('rule must be one of %s, got %r' % (', '.join(RULES), rule))
