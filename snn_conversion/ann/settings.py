@@ -77,12 +77,6 @@ class AnnRun(collections.namedtuple('AnnRun', 'net model_file mode epochs learni
             int(batch_size or d['batch_size']), data_dir, bool(download), None if num_test is None else int(num_test),
             bool(resume), int(seed), int(threads), bool(observe_test), bool(xla), bool(overwrite))
 
-    @classmethod
-    def create(cls, arch, k, model_file, mode='training', full_precision=False, B=None, ternary=None, **options):
-        """A run of the ANN (``arch``, ``k``, ``B``, ``ternary``, ``full_precision``); ``options``: the other
-        fields."""
-        return cls(Network(arch, k, B, ternary, full_precision), model_file, mode, **options)
-
     @property
     def training(self):
         return self.mode == 'training'
