@@ -92,12 +92,14 @@ def observe_row(run):
 
 def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
     """Time one training epoch of every row of table ``name`` (or of ``rows``) that has neither started nor been
-    timed, so that its cost shows before it runs; returns {row id: seconds per epoch} of the rows timed."""
+    timed with its current training flags, so that its cost shows before it runs; returns {row id: seconds per
+    epoch} of the rows timed."""
     table = get_table(name)
     out = {}
     for r in chosen_rows(table, rows):
         rec = read_record(r, root) or {}
-        if rec.get('curve') or rec.get('measured') or rec.get('status') == 'done':
+        timed = rec.get('measured') and r.trains_with(rec['measured'].get('command', ''))
+        if rec.get('curve') or timed or rec.get('status') == 'done':
             continue
         run = RowRun.make(table, r, data_root, threads, python, root, echo)
         scratch = tempfile.mkdtemp(prefix='snn_timing_')

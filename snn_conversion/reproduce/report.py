@@ -54,28 +54,56 @@ def _kept(rec):
     return int(((rec or {}).get('resume') or {}).get('epoch') or 0)
 
 
-def _remaining(row, rec):
-    """(epochs a run continues from, seconds per epoch, seconds of training left) of a row; below its budget,
-    a row continues from its shipped resume state (:func:`_kept`), whatever its record says was trained
-    elsewhere.  Seconds per epoch from its training so far, else from its timing epoch (``reproduce.py
-    --measure``), else None."""
+def _timing(row, rec):
+    """The seconds of a row's timing epoch (``reproduce.py --measure``), or None: not timed, or timed before its
+    table gained a training flag it now uses (e.g. ``--xla True``), so the time is not its command's."""
+    measured = (rec or {}).get('measured') or {}
+    return measured.get('epoch_seconds') if row.trains_with(measured.get('command', '')) else None
+
+
+def _peer_seconds(row, root):
+    """Median seconds per epoch of the started rows of ``row``'s table trained with its flags (an estimate for
+    a row not started and not timed with its current command), or None."""
+    table = [t for t in TABLES.values() if row in t.rows]
+    times = sorted(t for t in (_epoch_seconds(read_record(peer, root)) for peer in (table[0].rows if table else ())
+                               if peer.train_flags == row.train_flags) if t)
+    return times[len(times) // 2] if times else None
+
+
+def _remaining(row, rec, root=ROOT):
+    """(epochs a run continues from, seconds per epoch, seconds of training left, where the seconds per epoch
+    come from) of a row; below its budget, a row continues from its shipped resume state (:func:`_kept`),
+    whatever its record says was trained elsewhere.  Seconds per epoch from its training so far ('run'), else
+    from its timing epoch ('timed', :func:`_timing`), else from its table's started rows ('peers',
+    :func:`_peer_seconds`), else None."""
     rec = rec or {}
     done = _trained(rec)
     if done < row.epochs:
         done = _kept(rec)
-    per = _epoch_seconds(rec) or (rec.get('measured') or {}).get('epoch_seconds')
-    return done, per, None if per is None else per * max(row.epochs - done, 0)
+    per, source = _epoch_seconds(rec), 'run'
+    if per is None:
+        per, source = _timing(row, rec), 'timed'
+    if per is None:
+        per, source = _peer_seconds(row, root), 'peers'
+    return done, per, None if per is None else per * max(row.epochs - done, 0), source
 
 
-def _progress(row, rec):
+def _progress(row, rec, root=ROOT):
     """What an unfinished row shows instead of results."""
-    done, per, left = _remaining(row, rec)
+    done, per, left, source = _remaining(row, rec, root)
     trained = _trained(rec)
     if not rec or not rec.get('curve'):
+        if source == 'timed':
+            return ('not started: one epoch timed at %.0f s (%s), %d epochs ≈ %s'
+                    % (per, rec['measured']['when'][:10], row.epochs, _hours(left)))
+        measured = (rec or {}).get('measured')
+        old = ('timed at %.0f s on %s, before its table trained with %s'
+               % (measured['epoch_seconds'], measured['when'][:10], ' '.join(row.train_flags))) if measured else None
         if per is None:
-            return 'not started (not timed: `reproduce.py --measure`)'
-        return ('not started: one epoch timed at %.0f s (%s), %d epochs ≈ %s'
-                % (per, rec['measured']['when'][:10], row.epochs, _hours(left)))
+            return 'not started (%s)' % ('%s; `reproduce.py --measure` times it again' % old if old
+                                         else 'not timed: `reproduce.py --measure`')
+        return ('not started%s: ≈ %.0f s/epoch (median of the table\'s started rows), %d epochs ≈ %s'
+                % (' (%s)' % old if old else '', per, row.epochs, _hours(left)))
     if trained >= row.epochs:
         return '**unfinished**: trained (%d epochs), %s pending' % (trained, 'SNN' if rec.get('ann') else 'evaluation')
     if not done:
@@ -138,7 +166,7 @@ def snn_cells(rec):
     return _pct(snn['final']), _steps(snn, f64) + ' (float64 ANN)', same
 
 
-def _row_cells(row, rec):
+def _row_cells(row, rec, root=ROOT):
     paper_ann, paper_snn, paper_steps = row.paper
     paper = '%s / %s / %s' % (_pct(paper_ann), _pct(paper_snn) if not row.full_precision else 'N/A',
                               'N/A' if row.full_precision else ('—' if paper_steps is None else paper_steps))
@@ -146,7 +174,7 @@ def _row_cells(row, rec):
         paper += ' (authors\' log: SNN %.2f %%, %d steps)' % row.authors_log
     finished = rec is not None and rec.get('status') == 'done'
     if not finished:
-        ours = [_progress(row, rec), '', '', '']
+        ours = [_progress(row, rec, root), '', '', '']
     else:
         ours = [_pct(rec['ann']['accuracy'])] + (['N/A'] * 3 if row.full_precision else list(snn_cells(rec)))
     epochs = '%d' % row.epochs
@@ -159,11 +187,12 @@ def _row_cells(row, rec):
 
 def _table_left(table, root):
     """One sentence: the training time the table's unfinished rows still need, one core each, one after
-    another (from their epoch times so far or their timing epochs); '' when every row is trained."""
+    another (from their epoch times so far, their timing epochs or their table's started rows); '' when every row is
+    trained."""
     total, untimed, rows = 0.0, [], 0
     for row in table.rows:
         rec = read_record(row, root)
-        done, _, left = _remaining(row, rec)
+        done, _, left, _ = _remaining(row, rec, root)
         if done >= row.epochs:
             continue
         rows += 1
@@ -187,14 +216,14 @@ def _last_tests(rec, last=10):
     return tests if len(curve) >= 2 and len(tests) == len(curve) else []
 
 
-def _run_final(row, rec):
+def _run_final(row, rec, root=ROOT):
     """A run's ANN test accuracy after its last epoch, or how far it got."""
     if rec and rec.get('status') == 'done' and rec.get('ann'):
         return _pct(rec['ann']['accuracy'])
     done = _trained(rec)
     if not done:
         return 'not started'
-    per = _remaining(row, rec)[1]
+    per = _remaining(row, rec, root)[1]
     left = per * (row.epochs - done) if per else None
     tests = [c.test_acc for c in curve_of(rec) if c.test_acc is not None]
     return '**unfinished** (%d of %d epochs%s%s)' % (
@@ -218,7 +247,7 @@ def _repeats(table, root, machines):
         paper = _pct(row.paper[0]) if row.paper[0] is not None else (
             '— (authors\' log: SNN %.2f %%)' % row.authors_log[0] if row.authors_log else '—')
         lines.append('| %s, %s | %s | %s | %s | %s |' % (
-            row.network, row.label, paper, ', '.join('seed %d: %s' % (seed, _run_final(row, r)) for seed, r in
+            row.network, row.label, paper, ', '.join('seed %d: %s' % (seed, _run_final(row, r, root)) for seed, r in
                                                       zip([0] + sorted(reps), runs)),
             '%.2f %% (%d runs)' % (sum(finals) / len(finals), len(finals)) if len(finals) > 1 else '',
             '%s (%d runs)' % (_mean_sd(pooled).rsplit(', last', 1)[0], len(observed)) if pooled else ''))
@@ -329,7 +358,7 @@ def render_tables(root=ROOT):
         commands = []
         for row in table.rows:
             rec = read_record(row, root)
-            out.append('| ' + ' | '.join(_row_cells(row, rec)) + ' |')
+            out.append('| ' + ' | '.join(_row_cells(row, rec, root)) + ' |')
             if rec:
                 machines.add(rec.get('machine', '?'))
                 for step in ('train', 'inference', 'simulate'):
@@ -412,7 +441,7 @@ def status_lines(root=ROOT):
         lines.append('%s (seed %s): %s' % (table.name, table.seed, table.title))
         for row in table.rows:
             rec = read_record(row, root)
-            state = _progress(row, rec).replace('**', '')
+            state = _progress(row, rec, root).replace('**', '')
             shipped = shipped_state(row, rec, root)
             if shipped == 'shipped':
                 state = 'done, checkpoint %s' % rec['pretrained']['file']

@@ -69,6 +69,12 @@ class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learni
         """True / False when ``flags`` give ``flag True`` / another value, None when they do not give it."""
         return flags[flags.index(flag) + 1] == 'True' if flag in flags else None
 
+    def trains_with(self, command):
+        """Whether a training command line (as a record keeps it) gives every flag of ``train_flags`` its value;
+        false for a command run before the row's table gained one (e.g. ``--xla True``)."""
+        words = ' %s ' % command
+        return all(' %s %s ' % pair in words for pair in zip(self.train_flags[::2], self.train_flags[1::2]))
+
     def sim_flag_true(self, flag):
         """Whether the Spiking script gets ``flag True`` (e.g. ``--use_int``)."""
         return bool(self._flag(self.sim_flags, flag))

@@ -255,12 +255,49 @@ def test_unfinished_row_shows_progress_not_results(tmp_path, tiny_mnist):
             '85.50 %, 32 s/epoch, ≈ 1 min left') in line
     assert '| yes |' not in line and '85.50 %' not in line.split('unfinished')[0]
     assert any('lenet_mnist_k1' in l and 'unfinished' in l for l in lines)
-    # the full-precision row has neither started nor been timed; the table says what is left and what is unknown
-    assert 'not started (not timed' in [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, full')][0]
-    assert 'Training still to run: 2 rows, ≈ 1 min on one core plus lenet_mnist_fp32 (not timed yet)' in text
+    # the full-precision row has neither started nor been timed: it is projected from the started row, and says so
+    assert ('not started: ≈ 32 s/epoch (median of the table\'s started rows), 4 epochs ≈ 2 min'
+            in [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, full')][0])
+    assert 'Training still to run: 2 rows, ≈ 3 min on one core;' in text
     # a repeat under way shows how far it got, and no mean
     assert ('| 20C5-P2-50C5-P2-500, k=1 | 99.32 % | seed 0: **unfinished** (2 of 4 epochs, ≈ 1 min left), seed 1: '
             '**unfinished** (1 of 4 epochs, last observed test acc 79.50 %, ≈ 2 min left) |  |  |') in text
+
+
+def test_untimed_rows_and_timings_older_than_their_flags(tmp_path, tiny_mnist):
+    """A row with no timing and no started sibling is 'not timed'; a timing epoch taken before the table gained a
+    training flag (--xla True) is not the row's command's time: it shows as such, and the projection comes from
+    the table's started rows once there are some."""
+    out = str(tmp_path / 'out')
+    rows = [r._replace(train_flags=tables.XLA) for r in _tiny_table(epochs=4).rows]
+    table = tables.Table('tiny', '001', 'tiny MNIST LeNet', '20C5-P2-50C5-P2-500', rows)
+    assert rows[0].trains_with('python FP32_LeNet_MNIST.py --xla True --epochs 1')
+    assert not rows[0].trains_with('python FP32_LeNet_MNIST.py --xla False --epochs 1')
+    from unittest import mock
+    with mock.patch.object(report, 'TABLES', {'tiny': table}):
+        assert report._progress(rows[0], None, out) == 'not started (not timed: `reproduce.py --measure`)'
+        fp = runner.RowRun(table, rows[0], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
+        fp.save(measured=dict(epoch_seconds=90.0, when='2026-11-29T18:46:59Z',
+                              command='cd MNIST && python FP32_LeNet_MNIST.py --epochs 1 --threads 1'))
+        old = 'timed at 90 s on 2026-11-29, before its table trained with --xla True'
+        assert report._progress(rows[0], runner.read_record(rows[0], out), out) == (
+            'not started (%s; `reproduce.py --measure` times it again)' % old)
+        k1 = runner.RowRun(table, rows[1], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
+        k1.save(curve=[[1, 80.0, 1.0, 50.0], [2, 85.5, 0.5, 60.0], [3, 86.0, 0.4, 55.0]], epochs_done=3,
+                status='training')
+        assert report._progress(rows[0], runner.read_record(rows[0], out), out) == (
+            'not started (%s): ≈ 55 s/epoch (median of the table\'s started rows), 4 epochs ≈ 4 min' % old)
+        # --measure times it again (the started row not)
+        timed = []
+        with mock.patch.object(observe, 'get_table', lambda name: table), \
+                mock.patch.object(observe, 'measure_row', lambda run, scratch: timed.append(run.row.id) or 1.0):
+            observe.measure_table('tiny', data_root=os.path.dirname(tiny_mnist), root=out, echo=lambda s: None)
+        assert timed == ['lenet_mnist_fp32']
+        # timed with its current flags, the row's own timing counts
+        fp.save(measured=dict(epoch_seconds=90.0, when='2026-12-05T04:00:00Z',
+                              command='cd MNIST && python FP32_LeNet_MNIST.py --xla True --epochs 1'))
+        assert report._progress(rows[0], runner.read_record(rows[0], out), out) == (
+            'not started: one epoch timed at 90 s (2026-12-05), 4 epochs ≈ 6 min')
 
 
 def test_measure_times_rows_not_started_and_touches_nothing_else(tmp_path, tiny_mnist, monkeypatch):
