@@ -27,7 +27,8 @@ def main(argv):
     p.add_argument('--list', action='store_true', help='list the tables\' rows and their state, then exit')
     p.add_argument('--measure', action='store_true',
                    help='instead of running the tables, time one training epoch of each of their rows that has not '
-                        'started (on a throw-away checkpoint), so RESULTS.md shows what each row will cost')
+                        'started and was not timed with its current flags (on a throw-away checkpoint), so '
+                        'RESULTS.md shows what each row will cost')
     p.add_argument('--observe', action='store_true',
                    help='instead of running the tables, add the test accuracy of every epoch to their finished rows '
                         'that lack it: each is trained again from the start with --observe_test True (resumable; '
