@@ -13,7 +13,7 @@ import numpy as np
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.records import CurvePoint
-from snn_conversion.reproduce.runner import ROOT, RowRun, checkpoint_epoch, read_record
+from snn_conversion.reproduce.runner import ROOT, RowRun, checkpoint_epoch, read_record, timed_seconds
 from snn_conversion.reproduce.scripts import now_utc, parse_epoch_line
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 
@@ -98,8 +98,7 @@ def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=
     out = {}
     for r in chosen_rows(table, rows):
         rec = read_record(r, root) or {}
-        timed = rec.get('measured') and r.trains_with(rec['measured'].get('command', ''))
-        if rec.get('curve') or timed or rec.get('status') == 'done':
+        if rec.get('curve') or timed_seconds(r, rec) or rec.get('status') == 'done':
             continue
         run = RowRun.make(table, r, data_root, threads, python, root, echo)
         scratch = tempfile.mkdtemp(prefix='snn_timing_')

@@ -12,7 +12,7 @@ import os
 
 from figs.results import FOLDER as FIGURES, figure_path, row_figure_png, wants_figure
 from snn_conversion.reproduce.repeat import read_repeats
-from snn_conversion.reproduce.runner import ROOT, read_record
+from snn_conversion.reproduce.runner import ROOT, read_record, timed_seconds
 from snn_conversion.snn.runs import first_matching_step
 from snn_conversion.reproduce.tables import TABLES
 from snn_conversion.core.fileio import atomic_write, atomic_write_text, file_sha256
@@ -54,13 +54,6 @@ def _kept(rec):
     return int(((rec or {}).get('resume') or {}).get('epoch') or 0)
 
 
-def _timing(row, rec):
-    """The seconds of a row's timing epoch (``reproduce.py --measure``), or None: not timed, or timed before its
-    table gained a training flag it now uses (e.g. ``--xla True``), so the time is not its command's."""
-    measured = (rec or {}).get('measured') or {}
-    return measured.get('epoch_seconds') if row.trains_with(measured.get('command', '')) else None
-
-
 def _peer_seconds(row, root):
     """Median seconds per epoch of the started rows of ``row``'s table trained with its flags (an estimate for
     a row not started and not timed with its current command), or None."""
@@ -74,7 +67,7 @@ def _remaining(row, rec, root=ROOT):
     """(epochs a run continues from, seconds per epoch, seconds of training left, where the seconds per epoch
     come from) of a row; below its budget, a row continues from its shipped resume state (:func:`_kept`),
     whatever its record says was trained elsewhere.  Seconds per epoch from its training so far ('run'), else
-    from its timing epoch ('timed', :func:`_timing`), else from its table's started rows ('peers',
+    from its timing epoch ('timed', :func:`timed_seconds`), else from its table's started rows ('peers',
     :func:`_peer_seconds`), else None."""
     rec = rec or {}
     done = _trained(rec)
@@ -82,7 +75,7 @@ def _remaining(row, rec, root=ROOT):
         done = _kept(rec)
     per, source = _epoch_seconds(rec), 'run'
     if per is None:
-        per, source = _timing(row, rec), 'timed'
+        per, source = timed_seconds(row, rec), 'timed'
     if per is None:
         per, source = _peer_seconds(row, root), 'peers'
     return done, per, None if per is None else per * max(row.epochs - done, 0), source

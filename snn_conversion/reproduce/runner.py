@@ -39,7 +39,7 @@ from snn_conversion.core.errors import UserError
 from snn_conversion.core.records import VERSION as RECORD_VERSION, CurvePoint, check_record
 from snn_conversion.core.provenance import git_revision
 
-__all__ = ['ROOT', 'record_path', 'read_record', 'run_table', 'run_row',
+__all__ = ['ROOT', 'record_path', 'read_record', 'timed_seconds', 'run_table', 'run_row',
            'machine_description', 'RowRun', 'dataset_dir', 'checkpoint_epoch', 'add_curve_point', 'curve_seconds',
            'run_recorded', 'save_record', 'export_table', 'weights_digest']
 
@@ -51,6 +51,13 @@ EARLIER_RUN = ('ann', 'ann_float64', 'snn', 'checkpoint_sha256', 'checkpoint', '
 
 def record_path(row, root=ROOT):
     return os.path.join(root, row.workspace, 'records', row.id + '.json')
+
+
+def timed_seconds(row, rec):
+    """The seconds of a row's timing epoch (``reproduce.py --measure``), or None: not timed, or timed before its
+    table gained a training flag it now uses (e.g. ``--xla True``), so the time is not its command's."""
+    measured = (rec or {}).get('measured') or {}
+    return measured.get('epoch_seconds') if row.trains_with(measured.get('command', '')) else None
 
 
 def read_record(row, root=ROOT):
