@@ -8,6 +8,7 @@
     python reproduce.py mnist_all_integer --measure                       # time one epoch of rows not started
     python reproduce.py fashion_mnist --rows lenet_fashionmnist_fp32 --repeat 1   # a row again, random seed 1
     python reproduce.py --export_resume                                   # part-trained rows' state, for git
+    python reproduce.py mnist_scatter_gather --repeat 1 --export_resume   # part-trained repeats' state
     python reproduce.py --verify --rows mlp_fashionmnist_k1               # a row from its shipped checkpoint
     python reproduce.py --write_results                                   # RESULTS.md from the records
 

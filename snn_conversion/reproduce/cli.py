@@ -41,7 +41,8 @@ def main(argv):
                    help='instead of running the tables, pack the checkpoint and training state of each of their '
                         'part-trained rows (all tables when none is named) into <workspace>/resume/<row>.npz, its '
                         'sha256 in the record: commit them when work pauses, and the same command on a fresh clone '
-                        'continues the runs from there (may run beside the training)')
+                        'continues the runs from there (may run beside the training); with --repeat SEED: the '
+                        'part-trained repeats SEED of the tables\' rows, into <workspace>/resume/repeats/')
     p.add_argument('--verify', action='store_true',
                    help='instead of running the tables, re-derive the numbers of their finished rows (all tables when '
                         'none is named; --rows alone names rows of any table) from the shipped checkpoints '
@@ -60,6 +61,8 @@ def main(argv):
             raise UserError('unknown table %r (known: %s)' % (name, ', '.join(TABLES)))
     modes = [m for m in ('measure', 'observe', 'repeat', 'export_resume', 'verify')
              if getattr(a, m) not in (None, False)]
+    if modes == ['repeat', 'export_resume']:  # the repeats' resume states
+        modes = ['export_resume']
     if len(modes) > 1:
         raise UserError('%s are separate runs: give one of them' % ' and '.join('--' + m for m in modes))
     if a.rows and len(a.tables) != 1 and not (a.verify and not a.tables):
@@ -79,9 +82,14 @@ def main(argv):
         return 0 if agree else 1
     if a.export_resume:
         for name in a.tables or list(TABLES):
-            exported = runner.export_table(name, rows=a.rows.split(',') if a.rows else None)
+            rows = a.rows.split(',') if a.rows else None
+            if a.repeat is not None:
+                exported = repeat.export_repeats(name, a.repeat, rows=rows)
+            else:
+                exported = runner.export_table(name, rows=rows)
             if a.tables and not exported:
-                print('%s: no part-trained row to export' % name)
+                print('%s: no part-trained %s to export' % (name, 'row' if a.repeat is None else
+                                                            'repeat with seed %d' % a.repeat))
         a.write_results = True
     elif not a.tables and not a.write_results:
         raise UserError('name a table (%s), or --list / --write_results' % ', '.join(TABLES))

@@ -8,26 +8,29 @@ inference command.  Only the ANN is repeated: the run-to-run variation of a fini
 ANN's (its SNN equals it, which the row itself shows).
 
 A repeat's record is a file of its own, ``<workspace>/records/repeats/<row>_seed<S>.json`` (kept in git; the
-script output beside it as ``.log``), so that a repeat can run while the row's own record is being written.
+script output beside it as ``.log``), so that a repeat can run while the row's own record is being written.  Like
+a row, a part-trained repeat survives a change of machine: ``--repeat S --export_resume`` packs its state into
+``<workspace>/resume/repeats/<row>_seed<S>.npz`` (its sha256 in the repeat's record), which ``--repeat S`` on a
+fresh clone unpacks and continues from.
 """
 
 from __future__ import absolute_import, division, print_function
 
-import json
 import os
 import re
 import time
 
+from snn_conversion.reproduce.resume import ResumeSlot
 from snn_conversion.reproduce.runner import (ROOT, RowRun, add_curve_point, checkpoint_epoch, curve_seconds,
-                                             machine_description,
-                                             run_recorded, save_record)
+                                             load_record, machine_description, run_recorded, save_record,
+                                             state_epoch)
 from snn_conversion.reproduce.scripts import ann_result, now_utc, parse_ann_line, parse_epoch_line
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 from snn_conversion.core.errors import UserError
-from snn_conversion.core.records import check_record
+from snn_conversion.core.records import CurvePoint
 from snn_conversion.core.fileio import file_sha256
 
-__all__ = ['repeat_path', 'read_repeats', 'RepeatRun', 'repeat_table']
+__all__ = ['repeat_path', 'read_repeats', 'RepeatRun', 'repeat_table', 'export_repeats']
 
 _NAME = re.compile(r'^(.+)_seed(\d+)\.json$')
 
@@ -36,27 +39,19 @@ def repeat_path(row, seed, root=ROOT):
     return os.path.join(root, row.workspace, 'records', 'repeats', '%s_seed%d.json' % (row.id, seed))
 
 
+def _read_repeat(path, row, seed):
+    """The record of repeat ``seed`` of ``row`` at ``path``; a damaged record is a one-line error."""
+    return load_record(path, dict(row=row.id, repeat_seed=seed), 'run the repeat again (its checkpoint is resumed)')
+
+
 def read_repeats(row, root=ROOT):
     """{seed: record} of the row's repeats (empty when it has none); a damaged record is a one-line error."""
     folder = os.path.dirname(repeat_path(row, 1, root))
     out = {}
     for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
         m = _NAME.match(name)
-        if not m or m.group(1) != row.id:
-            continue
-        path = os.path.join(folder, name)
-        try:
-            with open(path) as f:
-                rec = json.load(f)
-            if not isinstance(rec, dict) or rec.get('row') != row.id or rec.get('repeat_seed') != int(m.group(2)):
-                raise ValueError('it is not the record of row %s, seed %s' % (row.id, m.group(2)))
-            check_record(rec, path)
-        except (OSError, UnicodeDecodeError) as e:
-            raise UserError('%s cannot be read (%s)' % (path, getattr(e, 'strerror', None) or e))
-        except ValueError as e:
-            raise UserError('%s is damaged (%s); delete it and run the repeat again (its checkpoint is resumed)'
-                            % (path, e))
-        out[int(m.group(2))] = rec
+        if m and m.group(1) == row.id:
+            out[int(m.group(2))] = _read_repeat(os.path.join(folder, name), row, int(m.group(2)))
     return out
 
 
@@ -71,15 +66,30 @@ class RepeatRun(object):
         self.run, self.seed = run, seed
         self.path = repeat_path(run.row, seed, run.root)
         self.log_file = self.path[:-len('.json')] + '.log'
-        self.model_file = os.path.join(run.out, 'repeats', '%s_seed%d.npz' % (run.row.id, seed))
-        self.record = read_repeats(run.row, run.root).get(seed, {})
+        name = '%s_seed%d' % (run.row.id, seed)
+        self.model_file = os.path.join(run.out, 'repeats', name + '.npz')
+        self.slot = ResumeSlot(self.model_file, os.path.join(run.out, 'resume', 'repeats', name + '.npz'), run.out,
+                               self.path, '%s, seed %d' % (run.row.id, seed), run.echo)
+        self.record = self._on_disk() or {}
         self.record.update(row=run.row.id, table=run.table.name, repeat_seed=seed, label=run.row.label,
                            network=run.arch.string, budget_epochs=run.row.epochs, machine=machine_description())
         self.record.setdefault('curve', [])
         self.record.setdefault('commands', {})
 
+    def _on_disk(self):
+        return _read_repeat(self.path, self.run.row, self.seed) if os.path.isfile(self.path) else None
+
     def save(self, **fields):
+        self.slot.keep_later(self.record, self._on_disk())
         save_record(self.path, self.record, **fields)
+
+    def export_resume(self):
+        """Pack the repeat's checkpoint and training state (see :class:`.resume.ResumeSlot`) when it is
+        part-trained; returns the epoch exported, or None (not started, or trained)."""
+        if not 0 < checkpoint_epoch(self.model_file) < self.run.row.epochs:
+            return None
+        self.save(resume=self.slot.pack())
+        return self.record['resume']['epoch']
 
     def _script(self, step, argv, on_line):
         run_recorded(self, self.run, step, argv, on_line, '%s of %s, seed %d' % (step, self.run.row.id, self.seed))
@@ -97,14 +107,26 @@ class RepeatRun(object):
     def execute(self):
         """Train (or resume) to the row's budget, then evaluate; returns the record."""
         row, run = self.run.row, self.run
+        finished = self.record.get('status') == 'done' and (self.record.get('epochs_done') or 0) >= row.epochs
+        if finished and not os.path.isfile(self.model_file):
+            # a finished repeat is its record (its checkpoint is not shipped): nothing to train again
+            self.run.echo('%s, seed %d: finished earlier, ANN %.2f%%'
+                          % (row.id, self.seed, self.record['ann']['accuracy']))
+            return self.record
         if not os.path.isdir(os.path.dirname(self.model_file)):
             os.makedirs(os.path.dirname(self.model_file))
         shown = run.shown_path(self.model_file)
-        done = checkpoint_epoch(self.model_file)
+        done = checkpoint_epoch(self.model_file) or self.slot.unpack(self.record)
         if done < row.epochs:
+            # the record claims only the epochs its files stand on (a checkpoint lost with a machine is trained again)
+            saved = max(done, state_epoch(self.model_file))
+            curve = [c for c in self.record['curve'] if CurvePoint.of(c).epoch <= saved]
+            self.save(curve=curve, epochs_done=done, status='training', train_seconds=curve_seconds(curve))
             self.run.echo('%s, seed %d: training %d -> %d epochs' % (row.id, self.seed, done, row.epochs))
             self._script('train', run.train_argv(row.epochs, shown) + ['--seed', str(self.seed)]
-                         + (['--resume', 'True'] if done else []), self._on_train_line)
+                         + (['--resume', 'True'] if saved else []), self._on_train_line)
+        if self.slot.drop(self.record):
+            self.save()
         digest = file_sha256(self.model_file)
         if (self.record.get('ann') or {}).get('checkpoint_sha256') != digest:
             found = []
@@ -126,3 +148,17 @@ def repeat_table(name, seed, rows=None, data_root=None, threads=1, python=None, 
     table = get_table(name)
     return [RepeatRun(RowRun.make(table, r, data_root, threads, python, root, echo), seed).execute()
             for r in chosen_rows(table, rows)]
+
+
+def export_repeats(name, seed, rows=None, root=ROOT, echo=print):
+    """:meth:`RepeatRun.export_resume` of repeat ``seed`` of the rows of table ``name`` (or of ``rows``) that have
+    one part-trained; returns {row id: epoch exported}."""
+    table = get_table(name)
+    out = {}
+    for r in chosen_rows(table, rows):
+        if not os.path.isfile(repeat_path(r, seed, root)):
+            continue
+        epoch = RepeatRun(RowRun(table, r, None, None, root=root, echo=echo), seed).export_resume()
+        if epoch is not None:
+            out[r.id] = epoch
+    return out

@@ -210,18 +210,21 @@ def _last_tests(rec, last=10):
 
 
 def _run_final(row, rec, root=ROOT):
-    """A run's ANN test accuracy after its last epoch, or how far it got."""
+    """A run's ANN test accuracy after its last epoch, or how far it got and where a fresh clone continues it."""
     if rec and rec.get('status') == 'done' and rec.get('ann'):
         return _pct(rec['ann']['accuracy'])
-    done = _trained(rec)
+    done, kept = _trained(rec), _kept(rec)
     if not done:
         return 'not started'
+    if done >= row.epochs:
+        return '**unfinished** (trained, evaluation pending)'
     per = _remaining(row, rec, root)[1]
-    left = per * (row.epochs - done) if per else None
+    left = per * (row.epochs - kept) if per else None
     tests = [c.test_acc for c in curve_of(rec) if c.test_acc is not None]
-    return '**unfinished** (%d of %d epochs%s%s)' % (
-        done, row.epochs, ', last observed test acc %.2f %%' % tests[-1] if tests else '',
-        ', ≈ %s left' % _hours(left) if left and done < row.epochs else '')
+    return '**unfinished** (%d of %d epochs, %s%s%s)' % (
+        done, row.epochs, 'resume state shipped' if kept == done else
+        'resume state of epoch %d shipped' % kept if kept else 'not kept: no resume state shipped',
+        ', last observed test acc %.2f %%' % tests[-1] if tests else '', ', ≈ %s left' % _hours(left) if left else '')
 
 
 def _repeats(table, root, machines):

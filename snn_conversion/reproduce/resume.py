@@ -10,6 +10,8 @@ that makes a continuation identical to an uninterrupted run.
 epoch and digests); :func:`import_state` unpacks them in place of a missing checkpoint, after checking the
 bundle's sha256 against the row's record.  An export may run while the training writes: it reads the two files
 until they describe the same epoch (the trainer writes the checkpoint, then the training state).
+:class:`ResumeSlot` is that bundle as a training run (a table row's, or a repeat's) keeps it: unpacked when the
+checkpoint is missing, packed when work pauses, named in the run's record, dropped when the run reaches its budget.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,8 +27,9 @@ import numpy as np
 from snn_conversion.core.checkpoint import load_checkpoint, state_numbers, train_state_path
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import atomic_savez_compressed, atomic_write, file_sha256, read_npz
+from snn_conversion.reproduce.scripts import now_utc
 
-__all__ = ['FORMAT', 'resume_file', 'pretrained_file', 'export_state', 'import_state', 'bundle_epoch']
+__all__ = ['FORMAT', 'resume_file', 'pretrained_file', 'export_state', 'import_state', 'bundle_epoch', 'ResumeSlot']
 
 FORMAT = 'snn-conversion-resume-1'
 _PARTS = ('checkpoint', 'train_state')
@@ -118,3 +121,47 @@ def import_state(path, model_file, sha256=None):
     if epoch != int(z['epoch']):
         raise UserError('%s: the unpacked checkpoint is at epoch %d, the bundle says %d' % (path, epoch, z['epoch']))
     return epoch
+
+
+class ResumeSlot(object):
+    """The shipped resume state of one training: checkpoint ``model_file``, bundle ``path`` (in the repository),
+    named in the run's record (``record_file``) by a ``resume`` entry whose file is relative to ``base``."""
+
+    def __init__(self, model_file, path, base, record_file, name, echo=print):
+        self.model_file, self.path, self.base, self.record_file = model_file, path, base, record_file
+        self.name, self.echo = name, echo
+
+    def unpack(self, record):
+        """Unpack the bundle in place of a missing checkpoint; returns its epoch (0: nothing to unpack)."""
+        if os.path.isfile(self.model_file) or not os.path.isfile(self.path):
+            return 0
+        entry = record.get('resume')
+        if not entry:
+            raise UserError('%s has no record of %s (its sha256 is kept there): delete the file to train from the '
+                            'start, or restore the record from git' % (self.record_file, self.path))
+        epoch = import_state(self.path, self.model_file, entry['sha256'])
+        self.echo('%s: resume state of epoch %d unpacked from %s' % (self.name, epoch, self.path))
+        return epoch
+
+    def pack(self):
+        """Pack the checkpoint and its training state into the bundle; returns the record's ``resume`` entry."""
+        info = export_state(self.model_file, self.path)
+        self.echo('%s: resume state of epoch %d exported to %s (%.1f MB)'
+                  % (self.name, info['epoch'], self.path, info['bytes'] / 1e6))
+        return dict(info, file=os.path.relpath(self.path, self.base), exported=now_utc())
+
+    def keep_later(self, record, on_disk):
+        """Before ``record`` replaces ``on_disk`` (the record file as it is now, or None): keep a resume entry
+        another process exported there meanwhile (``--export_resume`` beside the training), while its file is
+        there."""
+        theirs, mine = (on_disk or {}).get('resume'), record.get('resume')
+        if theirs and theirs != mine and os.path.isfile(self.path) and (
+                not mine or theirs.get('exported', '') > mine.get('exported', '')):
+            record['resume'] = theirs
+
+    def drop(self, record):
+        """A training at its budget ships no resume state: remove the bundle and the entry; True when the record
+        changed."""
+        if os.path.isfile(self.path):
+            os.remove(self.path)
+        return record.pop('resume', None) is not None

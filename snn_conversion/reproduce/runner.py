@@ -25,7 +25,7 @@ import numpy as np
 
 
 from snn_conversion.reproduce.oracle import float64_ann_correct
-from snn_conversion.reproduce.resume import export_state, import_state, pretrained_file, resume_file
+from snn_conversion.reproduce.resume import ResumeSlot, pretrained_file, resume_file
 from snn_conversion.reproduce.summary import summarize_logs, summary_line
 from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_line, parse_epoch_line, quote_argv,
                                               run_script)
@@ -41,7 +41,7 @@ from snn_conversion.core.provenance import git_revision
 
 __all__ = ['ROOT', 'record_path', 'read_record', 'timed_seconds', 'run_table', 'run_row',
            'machine_description', 'RowRun', 'dataset_dir', 'checkpoint_epoch', 'add_curve_point', 'curve_seconds',
-           'run_recorded', 'save_record', 'export_table', 'weights_digest']
+           'run_recorded', 'save_record', 'export_table', 'weights_digest', 'state_epoch', 'load_record']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # what a row trained again keeps of its earlier run (``earlier_run`` in the record)
@@ -60,22 +60,27 @@ def timed_seconds(row, rec):
     return measured.get('epoch_seconds') if row.trains_with(measured.get('command', '')) else None
 
 
+def load_record(path, expected, again):
+    """The run record at ``path``, checked to have the ``expected`` {field: value} (it is this run's); a damaged one
+    is a one-line error that ends with ``again`` (what to do after deleting it)."""
+    try:
+        with open(path) as f:
+            rec = json.load(f)
+        if not isinstance(rec, dict) or any(rec.get(k) != v for k, v in expected.items()):
+            raise ValueError('it is not the record of %s' % ', '.join('%s %s' % kv for kv in expected.items()))
+        return check_record(rec, path)
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError('%s cannot be read (%s)' % (path, getattr(e, 'strerror', None) or e))
+    except ValueError as e:
+        raise UserError('%s is damaged (%s); delete it and %s' % (path, e, again))
+
+
 def read_record(row, root=ROOT):
     """The row's record, or None; a damaged one is a one-line error (delete it to redo the row's bookkeeping)."""
     path = record_path(row, root)
     if not os.path.isfile(path):
         return None
-    try:
-        with open(path) as f:
-            rec = json.load(f)
-        if not isinstance(rec, dict) or rec.get('row') != row.id:
-            raise ValueError('it is not the record of row %s' % row.id)
-        return check_record(rec, path)
-    except (OSError, UnicodeDecodeError) as e:
-        raise UserError('%s cannot be read (%s)' % (path, getattr(e, 'strerror', None) or e))
-    except ValueError as e:
-        raise UserError('%s is damaged (%s); delete it and run again (checkpoints and logs are kept and resumed)'
-                        % (path, e))
+    return load_record(path, dict(row=row.id), 'run again (checkpoints and logs are kept and resumed)')
 
 
 def machine_description():
@@ -173,23 +178,14 @@ class RowRun(object):
             self.record['authors_log'] = dict(zip(('snn', 'steps'), row.authors_log))
         self.record.setdefault('curve', [])
         self.record.setdefault('commands', {})
+        self.slot = ResumeSlot(self.model_file, resume_file(self.out, row.id), self.out, record_path(row, root),
+                               row.id, echo)
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
     def save(self, **fields):
-        self._keep_exported()
-        save_record(record_path(self.row, self.root), self.record, **fields)
-
-    def _keep_exported(self):
-        """A resume state exported by another process (``--export_resume`` beside the training) is kept in the
-        record this run rewrites, as long as its file is there."""
         path = record_path(self.row, self.root)
-        if not os.path.isfile(path):
-            return
-        theirs = (read_record(self.row, self.root) or {}).get('resume')
-        mine = self.record.get('resume')
-        if theirs and theirs != mine and os.path.isfile(self.resume_file()) and (
-                not mine or theirs.get('exported', '') > mine.get('exported', '')):
-            self.record['resume'] = theirs
+        self.slot.keep_later(self.record, read_record(self.row, self.root) if os.path.isfile(path) else None)
+        save_record(path, self.record, **fields)
 
     def _script(self, kind):
         return '%s_%s.py' % (kind, self.row.script)
@@ -253,38 +249,19 @@ class RowRun(object):
         return argv + (['--observe_test', 'True'] if observe else [])
 
     def resume_file(self):
-        return resume_file(self.out, self.row.id)
+        return self.slot.path
 
     def import_resume(self):
         """Unpack the row's shipped resume state in place of its missing checkpoint; returns its epoch (0: none)."""
-        path, shipped = self.resume_file(), self.record.get('resume')
-        if os.path.isfile(self.model_file) or not os.path.isfile(path):
-            return 0
-        if not shipped:
-            raise UserError('%s has no record of %s (its sha256 is kept there): delete the file to train from the '
-                            'start, or restore the record from git' % (record_path(self.row, self.root), path))
-        epoch = import_state(path, self.model_file, shipped['sha256'])
-        self.echo('%s: resume state of epoch %d unpacked from %s' % (self.row.id, epoch, path))
-        return epoch
+        return self.slot.unpack(self.record)
 
     def export_resume(self):
         """Pack the row's checkpoint and training state into :meth:`resume_file` when it is part-trained (the
         record keeps its epoch and sha256); returns the epoch exported, or None (not started, or trained)."""
-        done = self.checkpoint_epoch()
-        if not 0 < done < self.row.epochs:
+        if not 0 < self.checkpoint_epoch() < self.row.epochs:
             return None
-        info = export_state(self.model_file, self.resume_file())
-        self.save(resume=dict(info, file=os.path.relpath(self.resume_file(), self.out), exported=now_utc()))
-        self.echo('%s: resume state of epoch %d exported to %s (%.1f MB)'
-                  % (self.row.id, info['epoch'], self.resume_file(), info['bytes'] / 1e6))
-        return info['epoch']
-
-    def _drop_resume(self):
-        """A row trained to its budget ships its final checkpoint, not a resume state."""
-        if os.path.isfile(self.resume_file()):
-            os.remove(self.resume_file())
-        if self.record.pop('resume', None) is not None:
-            self.save()
+        self.save(resume=self.slot.pack())
+        return self.record['resume']['epoch']
 
     def train(self):
         done = self.checkpoint_epoch() or self.import_resume()
@@ -309,8 +286,8 @@ class RowRun(object):
         self.echo('%s: training %d -> %d epochs' % (self.row.id, done, self.row.epochs))
         self.run_step('train', argv, self._on_train_line)
         self.save(epochs_done=self.checkpoint_epoch())
-        if self.checkpoint_epoch() >= self.row.epochs:
-            self._drop_resume()
+        if self.checkpoint_epoch() >= self.row.epochs and self.slot.drop(self.record):
+            self.save()
         return True
 
     def _on_train_line(self, line):

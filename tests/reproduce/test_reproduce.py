@@ -260,8 +260,9 @@ def test_unfinished_row_shows_progress_not_results(tmp_path, tiny_mnist):
             in [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, full')][0])
     assert 'Training still to run: 2 rows, ≈ 3 min on one core;' in text
     # a repeat under way shows how far it got, and no mean
-    assert ('| 20C5-P2-50C5-P2-500, k=1 | 99.32 % | seed 0: **unfinished** (2 of 4 epochs, ≈ 1 min left), seed 1: '
-            '**unfinished** (1 of 4 epochs, last observed test acc 79.50 %, ≈ 2 min left) |  |  |') in text
+    assert ('| 20C5-P2-50C5-P2-500, k=1 | 99.32 % | seed 0: **unfinished** (2 of 4 epochs, resume state shipped, '
+            '≈ 1 min left), seed 1: **unfinished** (1 of 4 epochs, not kept: no resume state shipped, last observed '
+            'test acc 79.50 %, ≈ 2 min left) |  |  |') in text
 
 
 def test_untimed_rows_and_timings_older_than_their_flags(tmp_path, tiny_mnist):

@@ -6,13 +6,14 @@ import sys
 
 import numpy as np
 import pytest
+from unittest import mock
 
 from conftest import ROOT, make_mnist_like
 
 from snn_conversion.core.checkpoint import load_checkpoint, train_state_path
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import file_sha256, read_npz
-from snn_conversion.reproduce import report, resume, runner, tables
+from snn_conversion.reproduce import repeat, report, resume, runner, tables
 
 
 def _table(epochs):
@@ -34,7 +35,7 @@ def _weights_and_state(run):
 
 def _clone(src, dst):
     """What git carries of a run folder: the records and the shipped resume states (checkpoints are ignored)."""
-    for sub in ('records', 'resume'):
+    for sub in ('records', 'resume'):  # (with their repeats/ folders)
         if os.path.isdir(os.path.join(src, 'MNIST', sub)):
             shutil.copytree(os.path.join(src, 'MNIST', sub), os.path.join(dst, 'MNIST', sub),
                             ignore=shutil.ignore_patterns('*.log'))
@@ -120,6 +121,16 @@ def test_cli_export_resume(tmp_path):
     p = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), 'fashion_mnist', '--export_resume',
                         '--measure'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and 'separate runs' in p.stderr
+    # --export_resume with --repeat SEED: the repeats' states, not the rows'
+    from snn_conversion.reproduce import cli
+    calls = []
+    with mock.patch.object(repeat, 'export_repeats', lambda *a, **k: calls.append(('repeats', a, k)) or {}), \
+            mock.patch.object(runner, 'export_table', lambda *a, **k: calls.append(('rows', a, k)) or {}), \
+            mock.patch.object(report, 'write_results', lambda: False):
+        assert cli.main(['fashion_mnist', '--rows', 'mlp_fashionmnist_k1', '--repeat', '2', '--export_resume']) == 0
+        assert cli.main(['fashion_mnist', '--export_resume']) == 0
+    assert calls == [('repeats', ('fashion_mnist', 2), dict(rows=['mlp_fashionmnist_k1'])),
+                     ('rows', ('fashion_mnist',), dict(rows=None))]
 
 
 def test_export_beside_a_running_training_stays_in_its_record(tmp_path, data):
@@ -136,3 +147,64 @@ def test_export_beside_a_running_training_stays_in_its_record(tmp_path, data):
     training.record.pop('resume')
     training.save()
     assert 'resume' not in runner.read_record(table.rows[0], root)
+
+
+def _repeat(epochs, data, root, echo=lambda s: None):
+    table = _table(epochs)
+    return repeat.RepeatRun(runner.RowRun(table, table.rows[0], sys.executable, data, root=root, echo=echo), 1)
+
+
+def test_repeat_export_then_fresh_clone_continues_identically(tmp_path, data):
+    """A repeat (the row trained again with another seed) ships its resume state as a row does."""
+    whole = _repeat(3, data, str(tmp_path / 'whole'))
+    whole.execute()
+    _repeat(1, data, str(tmp_path / 'first')).execute()  # 1 epoch, then work pauses
+    paused = _repeat(3, data, str(tmp_path / 'first'))
+    assert paused.export_resume() == 1
+    shipped = repeat.read_repeats(paused.run.row, str(tmp_path / 'first'))[1]['resume']
+    assert shipped['file'] == os.path.join('resume', 'repeats', 'lenet_mnist_k1_seed1.npz')
+    assert shipped['sha256'] == file_sha256(paused.slot.path)
+    assert _repeat(1, data, str(tmp_path / 'whole')).export_resume() is None  # trained: nothing to export
+
+    fresh = str(tmp_path / 'fresh')
+    _clone(str(tmp_path / 'first'), fresh)
+    said = []
+    cont = _repeat(3, data, fresh, said.append)
+    assert not os.path.exists(cont.model_file)
+    rec = cont.execute()
+    assert any('seed 1: resume state of epoch 1 unpacked' in s for s in said)
+    assert '--resume True' in rec['commands']['train']
+    p_whole, p_cont = load_checkpoint(whole.model_file)[0], load_checkpoint(cont.model_file)[0]
+    assert all(np.array_equal(a, b) for a, b in zip(p_whole, p_cont))
+    assert [c[:3] for c in rec['curve']] == [c[:3] for c in whole.record['curve']]
+    assert rec['ann']['accuracy'] == whole.record['ann']['accuracy'] and rec['status'] == 'done'
+    assert 'resume' not in rec and not os.path.exists(cont.slot.path)
+    # a finished repeat whose checkpoint is gone (a fresh clone) is its record: not trained again
+    os.remove(cont.model_file)
+    said[:] = []
+    assert _repeat(3, data, fresh, said.append).execute() == rec
+    assert not [s for s in said if s.startswith('  $ ')]
+
+
+def test_repeat_without_its_checkpoint_claims_no_epochs(tmp_path, data):
+    """A repeat record whose checkpoint is gone and that shipped no resume state starts again from epoch 0, its
+    curve emptied first, and the report says so."""
+    root = str(tmp_path / 'a')
+    run = _repeat(2, data, root)
+    run.save(curve=[[1, 80.0, 1.0, 30.0, 79.5], [2, 85.0, 0.5, 30.0, 84.0]], epochs_done=2, status='training')
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def train(owner, run, step, argv, on_line, what):  # the training's command: note the record, go no further
+        seen.append((step, argv, repeat.read_repeats(run.row, root)[1]))
+        raise Stop()
+
+    with mock.patch.object(repeat, 'run_recorded', train), pytest.raises(Stop):
+        _repeat(2, data, root).execute()
+    (step, argv, rec), = seen
+    assert step == 'train' and '--resume' not in argv
+    assert rec['curve'] == [] and rec['epochs_done'] == 0 and rec['status'] == 'training'
+    text = report._run_final(run.run.row, dict(curve=[[1, 80.0, 1.0, 30.0]], epochs_done=1, status='training'))
+    assert 'not kept: no resume state shipped' in text
