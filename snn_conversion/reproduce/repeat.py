@@ -125,8 +125,8 @@ class RepeatRun(object):
             self.run.echo('%s, seed %d: training %d -> %d epochs' % (row.id, self.seed, done, row.epochs))
             self._script('train', run.train_argv(row.epochs, shown) + ['--seed', str(self.seed)]
                          + (['--resume', 'True'] if saved else []), self._on_train_line)
-        if self.slot.drop(self.record):
-            self.save()
+        if checkpoint_epoch(self.model_file) >= row.epochs and self.slot.drop(self.record):
+            self.save()  # at its budget: no resume state to ship
         digest = file_sha256(self.model_file)
         if (self.record.get('ann') or {}).get('checkpoint_sha256') != digest:
             found = []
