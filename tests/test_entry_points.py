@@ -24,6 +24,7 @@ from conftest import ROOT
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import META_KEYS, object_array
 from snn_conversion.core.errors import ArgumentParser, Number, run_cli
+from snn_conversion.core.flags import BlockNumbers
 
 
 def _entry_points():
@@ -114,6 +115,9 @@ def _bad_values(action):
         return bad, str(t.low if t.low is not None and not t.low_open else t.high)
     if action.choices is not None:
         return ['no-such-choice', ''], str(sorted(action.choices, key=str)[0])
+    if isinstance(action.type, BlockNumbers):
+        n = action.type.n
+        return ['0', str(n + 1), 'six', '', '1,', '1.5', 'True'], '1,%d' % n
     if action.type is not None:  # True / False flags and other typed values
         return ['maybe', '', '2'], 'True'
     return [], None
@@ -198,7 +202,8 @@ WRONG = {str: [5, 1.5, True, np.arange(3), np.array(['none', 'ternary'])],
          int: ['one', 1.5, -1, 10 ** 9, float('nan'), True, np.arange(2)],
          float: ['x', -0.5, float('nan'), float('inf'), True, np.arange(2)]}
 KINDS = {'architecture': str, 'dataset': str, 'date': str, 'git_revision': str, 'format': str, 'provenance': str,
-         'weight_quant': str, 'k': int, 'B': int, 'epoch': int, 'ann_accuracy': float, 'learning_rate': float}
+         'weight_quant': str, 'k': int, 'B': int, 'epoch': int, 'ann_accuracy': float, 'learning_rate': float,
+         'ternary_blocks': str}
 
 
 def _write(path, params, **meta):

@@ -10,10 +10,10 @@ from snn_conversion.ann import device, speed
 from snn_conversion.ann.cluster import cluster_from_env
 from snn_conversion.ann.mobilenet import train_mobilenet
 from snn_conversion.ann.settings import AnnRun, Network
-from snn_conversion.ann.trainer import Trainer, checkpoint_lock, default_model_file, evaluate, train
-from snn_conversion.core.checkpoint import load_checkpoint, open_checkpoint
+from snn_conversion.ann.trainer import Trainer, checkpoint_lock, default_model_file, evaluate, open_for, train
+from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.errors import ArgumentParser, UserError, ensure_writable_dir, parse_bool, run_cli
-from snn_conversion.core.flags import (GPUS, IMAGES, K_LEVEL, THREADS,
+from snn_conversion.core.flags import (GPUS, IMAGES, K_LEVEL, THREADS, BlockNumbers,
                                        add_seed_and_debug_flags, add_training_flags)
 from snn_conversion.data import imagenet
 from snn_conversion.data.datasets import choose_network, eval_inputs, load_dataset, load_test_inputs
@@ -44,6 +44,12 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     if not full_precision:
         p.add_argument('--k', type=K_LEVEL, default=d['k'], help='activation quantization level (default %(default)s)')
         arch.spec.add_config_flags(p, arch, 'ann')
+    else:
+        p.add_argument('--ternary_blocks', type=BlockNumbers(len(arch.blocks)), default=None, metavar='N[,N...]',
+                       help='hidden blocks (numbered from 1, of %d) whose weights are ternary all the same, as in the '
+                            'authors\' FP32_LeNet_MNIST.py of the scatter-and-gather paper (its 256-channel block: 6); '
+                            '"none" for none (default: none, or a resumed or evaluated checkpoint\'s choice)'
+                            % len(arch.blocks))
     add_training_flags(p, d, 'epochs (default: the authors\' %(default)s)')
     p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
     p.add_argument('--download', action='store_true', help='download the dataset if it is not found locally')
@@ -63,7 +69,8 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
                         'bits from a run without it, so a resumed run must keep the setting; default False)')
     add_seed_and_debug_flags(p, 'random seed (initialisation and data order)')
     a = p.parse_args(argv)
-    net = Network(arch, getattr(a, 'k', None), getattr(a, 'B', None), getattr(a, 'use_ternary', None), full_precision)
+    net = Network(arch, getattr(a, 'k', None), getattr(a, 'B', None), getattr(a, 'use_ternary', None), full_precision,
+                  getattr(a, 'ternary_blocks', ()))
     model_file = a.model_file or default_model_file(workspace, net)
     return run_ann(AnnRun(net, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
                           batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
@@ -102,9 +109,7 @@ def run_ann(run):
 def _run_ann(run):
     net, model_file = run.net, run.model_file
     if not run.training:  # before loading the data: the checkpoint fits the request
-        params, _, _, _, ternary = open_checkpoint(model_file, net.arch, k=net.k, B=net.B,
-                                                   full_precision=net.full_precision, ternary=net.ternary)
-        net = net.with_ternary(ternary)
+        params, net = open_for(net, model_file)
     dataset = net.arch.dataset
     if run.training:
         data = load_dataset(dataset, splits=('train', 'val', 'test'), data_dir=run.data_dir, download=run.download)

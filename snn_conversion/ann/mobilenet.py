@@ -50,7 +50,7 @@ class MobileNetTrainer(Trainer):
             for i in range(num_gpus):
                 with tf.device(device_function(var_devices, worker + '/device:GPU:%d' % i)), \
                         tf.name_scope('tower_%d' % i):
-                    net = build_network(arch, xs[i], k, is_train=True, reuse=i > 0)
+                    net = build_network(run.net, xs[i], is_train=True, reuse=i > 0)
                     cost = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ys[i],
                                                                                          logits=net.logits))
                     costs.append(cost)
@@ -60,7 +60,7 @@ class MobileNetTrainer(Trainer):
                 grads = [(tf.add_n([g for g, _ in gv]) / float(num_gpus), gv[0][1]) for gv in zip(*tower_grads)]
                 self.x = tf.placeholder(tf.float32, (None,) + arch.input_shape, name='x')
                 self.y = tf.placeholder(tf.int64, (None,), name='y')
-                self.net = build_network(arch, self.x, k, is_train=False, reuse=True)
+                self.net = build_network(run.net, self.x, reuse=True)
                 self.correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(self.net.logits, 1), self.y), tf.int64))
                 # the network's variables (weights, BN statistics) and the step -- not the optimizer's: every
                 # worker's graph holds these

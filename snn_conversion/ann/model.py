@@ -8,6 +8,7 @@ import tensorlayer_patches
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import check_params
 from snn_conversion.core.numerics import BN_DECAY, BN_EPSILON
+from snn_conversion.ann.settings import Network as Settings
 
 __all__ = ['Network', 'build_network', 'QuantANN']
 
@@ -27,13 +28,15 @@ class Network(object):
         self.assignable = assignable
 
 
-def build_network(arch, x, k=1, is_train=False, reuse=False, B=None, full_precision=False, ternary=None):
-    """Build ``arch`` on input tensor ``x``.
+def build_network(settings, x, is_train=False, reuse=False):
+    """Build the network ``settings`` (a :class:`snn_conversion.ann.settings.Network`: architecture, k, B, ...) on
+    input tensor ``x``.
 
     Hidden block: Quant_Conv2d (no bias; weights quantized as ``arch.weight_quant_for(ternary)``
     says, except in the first block) -> BatchNorm(ReLU, decay 0.9, eps 1e-5) ->
     Quant_Layer(k, B) -- Quant_Layer(k0, B0) in the first block when ``arch.first_quant`` --
-    (``full_precision``: neither weight nor activation quantization); a depthwise block uses
+    (``full_precision``: neither weight nor activation quantization, but ternary weights in the hidden blocks
+    numbered in ``ternary_blocks``, from 1); a depthwise block uses
     Quant_DepthwiseConv2d.  Readout: flatten (``arch.global_pool``: global mean pool) ->
     bias-free dense, full precision.  Call once with ``reuse=False`` (training
     graph) and again with ``reuse=True`` (inference graph) to share variables.
@@ -41,14 +44,12 @@ def build_network(arch, x, k=1, is_train=False, reuse=False, B=None, full_precis
     tl = tensorlayer_patches.load()
     tf = tensorlayer_patches.quiet_tensorflow()
 
-    if isinstance(arch, str):
-        arch = architectures.get(arch)
     hidden, export, assignable = [], [], []
-    weight_quant = None if full_precision else arch.weight_quant_for(ternary)
+    arch, k, B, full_precision = settings.arch, settings.k, settings.B, settings.full_precision
     with tf.variable_scope(SCOPE, reuse=reuse):
         net = tl.layers.InputLayer(x, name='input')
         for i, blk in enumerate(arch.blocks):
-            wq = weight_quant if i > 0 else None
+            wq = settings.weight_quant_of(i)
             if blk.depthwise:
                 conv = tl.layers.Quant_DepthwiseConv2d(net, (blk.kernel, blk.kernel), (blk.stride, blk.stride),
                                                        padding=blk.padding, weight_quant=wq, name='conv%d' % (i + 1))
@@ -90,8 +91,7 @@ class QuantANN(object):
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.x = tf.placeholder(tf.float32, (None,) + self.arch.input_shape, name='x')
-            self.network = build_network(self.arch, self.x, k, is_train=False, reuse=False, B=B,
-                                         full_precision=full_precision, ternary=ternary)
+            self.network = build_network(Settings(self.arch, k, B, ternary, full_precision), self.x)
             self.sess = tf.Session(graph=self.graph)
             self.sess.run(tf.global_variables_initializer())
 

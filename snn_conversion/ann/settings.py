@@ -1,7 +1,8 @@
 """The settings of an ANN command, as values: made once from the command line (or by a caller), checked once,
 passed down whole.
 
-* :class:`Network` -- which ANN: architecture, k, B, ternary hidden weights, full precision or not.
+* :class:`Network` -- which ANN: architecture, k, B, ternary hidden weights, full precision or not (and which
+  blocks of a full-precision network still have ternary weights).
 * :class:`AnnRun` -- one training or inference run of it: checkpoint, mode, training budget and options, data.
 
 Pure Python: importing it does not import TensorFlow.
@@ -11,28 +12,57 @@ from __future__ import absolute_import, division, print_function
 
 import collections
 
-__all__ = ['Network', 'AnnRun', 'MODES']
+__all__ = ['Network', 'AnnRun', 'MODES', 'blocks_text']
 
 MODES = ('training', 'inference')
 
 
-class Network(collections.namedtuple('Network', 'arch k B ternary full_precision')):
+def blocks_text(blocks):
+    """'6', '2,6': block numbers as the ``--ternary_blocks`` flag and a checkpoint's record write them."""
+    return ','.join(str(b) for b in blocks or ())
+
+
+class Network(collections.namedtuple('Network', 'arch k B ternary full_precision ternary_blocks')):
     """The ANN of a run: ``arch`` (an :class:`~snn_conversion.core.architectures.Architecture`), activation level
     ``k`` (0 for full precision), bound ``B`` (scatter-and-gather), ``ternary`` (the ``--use_ternary`` choice,
-    None: the default) and ``full_precision`` (the FP32 network of the same architecture)."""
+    None: the default) and ``full_precision`` (the FP32 network of the same architecture).
+
+    ``ternary_blocks``: hidden blocks (numbered from 1) whose weights a full-precision network still ternarizes,
+    as the authors' ``FP32_LeNet_MNIST.py`` of seed 003 does with its 256-channel block (``(6,)``); () for none,
+    None: not chosen (a checkpoint's record decides, see :meth:`with_ternary_blocks`)."""
 
     __slots__ = ()
 
-    def __new__(cls, arch, k=None, B=None, ternary=None, full_precision=False):
+    def __new__(cls, arch, k=None, B=None, ternary=None, full_precision=False, ternary_blocks=()):
         full_precision = bool(full_precision)
         k = 0 if full_precision else int(arch.defaults['k'] if k is None else k)
         B = None if full_precision else B
         ternary = None if full_precision else ternary
-        return super(Network, cls).__new__(cls, arch, k, B, ternary, full_precision)
+        if ternary_blocks is not None:
+            ternary_blocks = tuple(sorted(set(int(b) for b in ternary_blocks)))
+            if ternary_blocks and not full_precision:
+                raise ValueError('ternary_blocks is a choice of the full-precision network (a quantized one '
+                                 'follows its family: %s)' % arch.weight_quant_for(ternary))
+            wrong = [b for b in ternary_blocks if not 1 <= b <= len(arch.blocks)]
+            if wrong:
+                raise ValueError('%s has hidden blocks 1 to %d, not %s'
+                                 % (arch.name, len(arch.blocks), ', '.join(str(b) for b in wrong)))
+        return super(Network, cls).__new__(cls, arch, k, B, ternary, full_precision, ternary_blocks)
 
     def with_ternary(self, ternary):
         """The same network with the ``--use_ternary`` choice resolved (e.g. from a checkpoint's record)."""
         return self._replace(ternary=None if self.full_precision else ternary)
+
+    def with_ternary_blocks(self, ternary_blocks):
+        """The same network with its ternary blocks resolved (e.g. from a checkpoint's record)."""
+        return Network(self.arch, self.k, self.B, self.ternary, self.full_precision, ternary_blocks or ())
+
+    def weight_quant_of(self, i):
+        """The weight quantization of hidden block ``i`` (from 0): None for the first (always full precision)
+        and for a full-precision network's blocks but its ``ternary_blocks``."""
+        if self.full_precision:
+            return 'ternary' if i + 1 in (self.ternary_blocks or ()) else None
+        return self.weight_quant if i > 0 else None
 
     @property
     def tag(self):
@@ -42,6 +72,8 @@ class Network(collections.namedtuple('Network', 'arch k B ternary full_precision
     @property
     def label(self):
         """For messages: 'lenet_mnist k1', 'lenet_mnist FP32'."""
+        if self.ternary_blocks:
+            return '%s FP32 (ternary weights in block %s)' % (self.arch.name, blocks_text(self.ternary_blocks))
         return '%s %s' % (self.arch.name, 'FP32' if self.full_precision else self.tag)
 
     @property
@@ -53,7 +85,7 @@ class Network(collections.namedtuple('Network', 'arch k B ternary full_precision
         """The metadata every checkpoint of this network carries."""
         return dict(architecture=self.arch.name, k=None if self.full_precision else int(self.k),
                     B=None if self.full_precision else self.B, weight_quant=self.weight_quant or 'none',
-                    dataset=self.arch.dataset)
+                    dataset=self.arch.dataset, ternary_blocks=blocks_text(self.ternary_blocks) or None)
 
 
 class AnnRun(collections.namedtuple('AnnRun', 'net model_file mode epochs learning_rate batch_size data_dir download '

@@ -29,8 +29,8 @@ import zipfile
 import numpy as np
 
 from snn_conversion.ann import speed
-from snn_conversion.core.checkpoint import (load_checkpoint, open_checkpoint, save_checkpoint, state_numbers,
-                                            train_state_path)
+from snn_conversion.core.checkpoint import (load_checkpoint, open_checkpoint, resolve_ternary_blocks, save_checkpoint,
+                                            state_numbers, train_state_path)
 from snn_conversion.core.errors import StopRequest, UserError
 from snn_conversion.core.fileio import atomic_savez, read_npz
 from snn_conversion.core.lock import RunLock
@@ -65,8 +65,8 @@ class Trainer(object):
         from snn_conversion.ann.inputs import TrainInput
 
         tf = tensorlayer_patches.quiet_tensorflow()
-        arch, k, B, ternary, full_precision = net
-        self.arch, self.k, self.full_precision, self.batch_size = arch, k, full_precision, batch_size
+        arch = net.arch
+        self.arch, self.k, self.full_precision, self.batch_size = arch, net.k, net.full_precision, batch_size
         self.graph = tf.Graph()
         with self.graph.as_default():
             tf.set_random_seed(seed)
@@ -77,12 +77,10 @@ class Trainer(object):
             self.input = self.cost = self.train_op = None
             if training:
                 self.input = TrainInput(arch.dataset, batch_size, train_data)
-                train_net = build_network(arch, self.input.x, k, is_train=True, reuse=False, B=B,
-                                          full_precision=full_precision, ternary=ternary)
+                train_net = build_network(net, self.input.x, is_train=True)
                 self.cost = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
                     labels=self.input.y, logits=train_net.logits))
-            self.net = build_network(arch, self.x, k, is_train=False, reuse=training, B=B,
-                                     full_precision=full_precision, ternary=ternary)
+            self.net = build_network(net, self.x, reuse=training)
             self.correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(self.net.logits, 1), self.y), tf.int64))
             if training:
                 self.train_op = tf.train.AdamOptimizer(learning_rate).minimize(self.cost,
@@ -254,6 +252,15 @@ def run_epochs(trainer, run, start, previous, one_epoch, validate, observe=None)
         raise interrupted(model_file, saved) if chief else KeyboardInterrupt()
 
 
+def open_for(net, model_file):
+    """Load ``model_file``, refused unless it fits the :class:`~snn_conversion.ann.settings.Network` ``net``;
+    returns ``(params, net)`` with the choices ``net`` left open (ternary weights) taken from the checkpoint."""
+    params, meta, _, _, ternary = open_checkpoint(model_file, net.arch, k=net.k, B=net.B,
+                                                  full_precision=net.full_precision, ternary=net.ternary)
+    return params, net.with_ternary(ternary).with_ternary_blocks(
+        resolve_ternary_blocks(meta, model_file, net.ternary_blocks))
+
+
 def train(run, data, progress=True):
     """Train (an :class:`~snn_conversion.ann.settings.AnnRun` on ``data``: 'train', 'val', 'test' splits),
     checkpointing every epoch; returns the trainer (its session holds the final weights).
@@ -268,10 +275,9 @@ def train(run, data, progress=True):
         resume = False
     if resume and os.path.isfile(model_file):
         # the run being resumed must fit the request
-        params, _, _, _, ternary = open_checkpoint(model_file, net.arch, k=net.k, B=net.B,
-                                                   full_precision=net.full_precision, ternary=net.ternary)
-        net = net.with_ternary(ternary)
-    run = run._replace(net=net, resume=resume)
+        params, net = open_for(net, model_file)
+    run = run._replace(net=net._replace(ternary_blocks=net.ternary_blocks or ()), resume=resume)
+    net = run.net
     trainer = Trainer(net, run.learning_rate, run.seed, batch_size=run.batch_size, threads=run.threads,
                       train_data=data['train'])
     start = resume_from(trainer, model_file, run.learning_rate, run.epochs, params) if resume else 0
@@ -296,7 +302,7 @@ def evaluate(trainer, data, model_file, record=True):
     if record:
         params, meta = load_checkpoint(model_file)
         keep = {key: meta[key] for key in ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'epoch',
-                                           'learning_rate', 'provenance')}
+                                           'learning_rate', 'provenance', 'ternary_blocks')}
         save_checkpoint(model_file, params, ann_accuracy=acc, **keep)
     return acc
 

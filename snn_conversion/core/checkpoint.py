@@ -11,7 +11,9 @@ A checkpoint is ``np.savez(path, params=<object array>, <metadata keys>)``:
   ``dataset``, ``ann_accuracy``, ``date``, ``git_revision``, ``epoch``,
   ``learning_rate``, ``format``, ``provenance`` (JSON: command line, package
   versions, git revision, host, date -- and, for a resumed training, the
-  earlier runs' records under ``previous``).  Missing entries read as ``None``;
+  earlier runs' records under ``previous``), ``ternary_blocks`` (a full-precision
+  network's hidden blocks with ternary weights all the same, e.g. ``'6'``; absent
+  when none).  Missing entries read as ``None``;
   ``provenance`` reads as a dict.
 
 ``python -m tensorlayer_patches.checkpoint FILE`` prints a checkpoint's
@@ -27,6 +29,7 @@ import datetime
 import json
 import math
 import os
+import re
 import zipfile
 
 import numpy as np
@@ -36,11 +39,11 @@ from snn_conversion.core.fileio import atomic_savez, read_npz
 from snn_conversion.core.provenance import git_revision, provenance
 
 __all__ = ['CheckpointError', 'ConversionError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config',
-           'resolve_ternary', 'agree_with_record', 'open_checkpoint', 'object_array', 'train_state_path', 'state_numbers', 'META_KEYS',
+           'resolve_ternary', 'resolve_ternary_blocks', 'agree_with_record', 'open_checkpoint', 'object_array', 'train_state_path', 'state_numbers', 'META_KEYS',
            'META_TYPES']
 
 META_KEYS = ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'ann_accuracy', 'date', 'git_revision',
-             'epoch', 'learning_rate', 'format', 'provenance')
+             'epoch', 'learning_rate', 'format', 'provenance', 'ternary_blocks')
 FORMAT = 'snn-conversion-npz-1'
 
 
@@ -137,6 +140,8 @@ META_TYPES = {
     'epoch': (_integer(0, 10 ** 6), 'an integer from 0 to 1000000'),
     'ann_accuracy': (_number(0.0, 1.0), 'a number from 0 to 1'),
     'learning_rate': (_number(0.0, 10.0, low_open=True), 'a number > 0 and <= 10'),
+    'ternary_blocks': (lambda v: isinstance(v, str) and re.match(r'^[1-9][0-9]*(,[1-9][0-9]*)*$', v) is not None,
+                       "block numbers such as '6' or '2,6'"),
 }
 
 
@@ -233,6 +238,22 @@ def resolve_ternary(meta, arch, path, ternary=None):
     """Whether the hidden weights are ternary: the request (``--use_ternary``), checked against the record
     (the family's rule: :meth:`snn_conversion.core.families.Family.resolve_ternary`)."""
     return arch.spec.resolve_ternary(meta, arch, path, ternary)
+
+
+def resolve_ternary_blocks(meta, path, requested=None):
+    """The hidden blocks a full-precision network ternarizes (a tuple, numbered from 1): the request, which must
+    agree with the checkpoint's record; None takes the record (none when it has no such entry)."""
+    recorded = tuple(int(b) for b in meta['ternary_blocks'].split(',')) if meta.get('ternary_blocks') else ()
+    if requested is None:
+        return recorded
+    requested = tuple(sorted(set(int(b) for b in requested)))
+    if requested != recorded:
+        def text(blocks):
+            return 'ternary weights in block(s) %s' % ','.join(str(b) for b in blocks) if blocks else \
+                'no ternary block'
+        raise CheckpointError('%s was trained with %s but %s was requested (--ternary_blocks)'
+                              % (path, text(recorded), text(requested)))
+    return requested
 
 
 def open_checkpoint(path, arch, k=None, B=None, full_precision=False, ternary=None, source=None):

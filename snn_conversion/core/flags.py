@@ -2,11 +2,13 @@
 
 from __future__ import absolute_import, division, print_function
 
+import argparse
+
 from snn_conversion.core.errors import add_resume_flag, float_range, int_range
 
 __all__ = ['add_training_flags', 'add_seed_and_debug_flags', 'K_LEVEL', 'B_BOUND', 'SEED',
            'EPOCHS', 'BATCH', 'IMAGES', 'TIME_STEPS', 'THREADS', 'PROCESSES', 'LEARNING_RATE', 'RATIO', 'SHARDS',
-           'WIDTH', 'IMAGE_SIZE', 'CLASSES', 'GPUS']
+           'WIDTH', 'IMAGE_SIZE', 'CLASSES', 'GPUS', 'BlockNumbers']
 
 # The range of every kind of numeric flag, defined once (core.errors.ArgumentParser refuses a numeric flag without
 # one).  The upper ends are far beyond any real run and only keep absurd values from reaching the computation.
@@ -41,3 +43,23 @@ def add_seed_and_debug_flags(p, seed_help):
     """--seed and --debug, the last flags of every command line."""
     p.add_argument('--seed', type=SEED, default=0, help=seed_help)
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
+
+
+class BlockNumbers(object):
+    """A flag's type: 'none' (an empty tuple), or comma-separated hidden block numbers from 1 to ``n`` (a tuple),
+    e.g. ``--ternary_blocks 6``."""
+
+    def __init__(self, n):
+        self.n = int(n)
+
+    def __call__(self, text):
+        if text.strip().lower() == 'none':
+            return ()
+        try:
+            blocks = tuple(int(b) for b in text.split(','))
+        except ValueError:
+            blocks = ()
+        if not blocks or any(not 1 <= b <= self.n for b in blocks):
+            raise argparse.ArgumentTypeError('expected "none" or block numbers from 1 to %d such as %d or 1,%d, '
+                                             'got %r' % (self.n, self.n, self.n, text))
+        return blocks

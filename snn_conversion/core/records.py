@@ -110,6 +110,8 @@ FIELDS = {
     'pretrained': (dict, None), 'pretrained.file': (_str, 'a string'), 'pretrained.sha256': (_str, 'a string'),
     'pretrained.bytes': (_int, 'an integer'), 'pretrained.weights_sha256': (_str, 'a string'),
     'observed': (dict, None), 'earlier_run': (dict, None), 'observing': (dict, None),
+    'variant': (dict, None), 'variant.name': (_str, 'a string'), 'variant.train_flags': (_str, 'a string'),
+    'variant.change': (_str, 'a string'),
 }
 FIELDS.update(('%s.%s' % (part, key), value) for part in ('ann', 'ann_float64') for key, value in _ANN.items())
 for _name, (_test, _what) in list(FIELDS.items()):
@@ -149,7 +151,7 @@ def check_record(rec, path):
         raise RecordError('%s: record version %d is newer than this code reads (%d); update the repository'
                           % (path, version, VERSION))
     needs = list(_NEEDS.get(rec.get('status'), ()))
-    if not rec.get('repeat_seed'):
+    if 'repeat_seed' not in rec:  # a row's own record
         needs += _NEEDS_ROW.get(rec.get('status'), ())
         if rec.get('k') is not None:
             needs += _NEEDS_QUANTIZED.get(rec.get('status'), ())

@@ -6,7 +6,7 @@ import sys
 
 from snn_conversion.reproduce import observe, repeat, report, runner, verify
 from snn_conversion.reproduce.scripts import interrupt_on_signals
-from snn_conversion.reproduce.tables import TABLES
+from snn_conversion.reproduce.tables import TABLES, VARIANTS
 from snn_conversion.core.errors import ArgumentParser, UserError, int_range
 from snn_conversion.core.flags import SEED, THREADS
 
@@ -33,16 +33,20 @@ def main(argv):
                    help='instead of running the tables, add the test accuracy of every epoch to their finished rows '
                         'that lack it: each is trained again from the start with --observe_test True (resumable; '
                         'the weights must come out identical to the row\'s)')
-    p.add_argument('--repeat', type=int_range(1, SEED.high), default=None, metavar='SEED',
+    p.add_argument('--repeat', type=int_range(0, SEED.high), default=None, metavar='SEED',
                    help='instead of running the tables, train their rows (or --rows) again with random seed SEED '
                         '(the rows use 0) and evaluate them: the run-to-run variation of the ANN, recorded in '
                         '<workspace>/records/repeats/ (resumable)')
+    p.add_argument('--variant', default=None, choices=list(VARIANTS), metavar='NAME',
+                   help='with --repeat SEED (0 too): train the rows with a change of their recipe, to test an '
+                        'explanation of a gap to the paper: %s' % '; '.join(
+                            '%s (%s: %s)' % (v.name, ', '.join(v.rows), v.text) for v in VARIANTS.values()))
     p.add_argument('--export_resume', action='store_true',
                    help='instead of running the tables, pack the checkpoint and training state of each of their '
                         'part-trained rows (all tables when none is named) into <workspace>/resume/<row>.npz, its '
                         'sha256 in the record: commit them when work pauses, and the same command on a fresh clone '
-                        'continues the runs from there (may run beside the training); with --repeat SEED: the '
-                        'part-trained repeats SEED of the tables\' rows, into <workspace>/resume/repeats/')
+                        'continues the runs from there (may run beside the training); with --repeat SEED (and --variant): '
+                        'the part-trained repeats SEED of the tables\' rows, into <workspace>/resume/repeats/')
     p.add_argument('--verify', action='store_true',
                    help='instead of running the tables, re-derive the numbers of their finished rows (all tables when '
                         'none is named; --rows alone names rows of any table) from the shipped checkpoints '
@@ -71,6 +75,11 @@ def main(argv):
         raise UserError('--%s needs the tables (%s)' % (modes[0], ', '.join(TABLES)))
     if a.fill and not a.verify:
         raise UserError('--fill goes with --verify (it fills records from a verified run)')
+    if a.variant is not None and a.repeat is None:
+        raise UserError('--variant goes with --repeat SEED (a variant is a run of its own beside the row)')
+    if a.repeat == 0 and a.variant is None:
+        raise UserError('--repeat 0 is the row itself (the scripts\' default seed): repeat with another seed, or '
+                        'give --variant')
     if a.list:
         print('\n'.join(report.status_lines()))
         return 0
@@ -84,7 +93,7 @@ def main(argv):
         for name in a.tables or list(TABLES):
             rows = a.rows.split(',') if a.rows else None
             if a.repeat is not None:
-                exported = repeat.export_repeats(name, a.repeat, rows=rows)
+                exported = repeat.export_repeats(name, a.repeat, rows=rows, variant=a.variant)
             else:
                 exported = runner.export_table(name, rows=rows)
             if a.tables and not exported:
@@ -96,7 +105,8 @@ def main(argv):
     for name in [] if a.export_resume else a.tables:
         rows = a.rows.split(',') if a.rows else None
         if a.repeat is not None:
-            repeat.repeat_table(name, a.repeat, rows=rows, data_root=a.data_root, threads=a.threads)
+            repeat.repeat_table(name, a.repeat, rows=rows, data_root=a.data_root, threads=a.threads,
+                                variant=a.variant)
             continue
         step = observe.measure_table if a.measure else observe.observe_table if a.observe else runner.run_table
         step(name, rows=rows, data_root=a.data_root, threads=a.threads)

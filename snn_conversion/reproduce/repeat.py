@@ -12,6 +12,9 @@ script output beside it as ``.log``), so that a repeat can run while the row's o
 a row, a part-trained repeat survives a change of machine: ``--repeat S --export_resume`` packs its state into
 ``<workspace>/resume/repeats/<row>_seed<S>.npz`` (its sha256 in the repeat's record), which ``--repeat S`` on a
 fresh clone unpacks and continues from.
+
+``--variant NAME`` (with ``--repeat S``, seed 0 included) trains the row with a change of its recipe
+(:data:`~snn_conversion.reproduce.tables.VARIANTS`): the same, under the name ``<row>_<NAME>_seed<S>``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,7 +28,7 @@ from snn_conversion.reproduce.runner import (ROOT, RowRun, add_curve_point, chec
                                              load_record, machine_description, run_recorded, save_record,
                                              state_epoch)
 from snn_conversion.reproduce.scripts import ann_result, now_utc, parse_ann_line, parse_epoch_line
-from snn_conversion.reproduce.tables import chosen_rows, get_table
+from snn_conversion.reproduce.tables import chosen_rows, get_table, get_variant
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.records import CurvePoint
 from snn_conversion.core.fileio import file_sha256
@@ -35,8 +38,13 @@ __all__ = ['repeat_path', 'read_repeats', 'RepeatRun', 'repeat_table', 'export_r
 _NAME = re.compile(r'^(.+)_seed(\d+)\.json$')
 
 
-def repeat_path(row, seed, root=ROOT):
-    return os.path.join(root, row.workspace, 'records', 'repeats', '%s_seed%d.json' % (row.id, seed))
+def _run_name(row, variant=None):
+    """'lenet_mnist_fp32', or with a variant 'lenet_mnist_sg_fp32_ternary6'."""
+    return row.id if variant is None else '%s_%s' % (row.id, variant.name)
+
+
+def repeat_path(row, seed, root=ROOT, variant=None):
+    return os.path.join(root, row.workspace, 'records', 'repeats', '%s_seed%d.json' % (_run_name(row, variant), seed))
 
 
 def _read_repeat(path, row, seed):
@@ -44,35 +52,42 @@ def _read_repeat(path, row, seed):
     return load_record(path, dict(row=row.id, repeat_seed=seed), 'run the repeat again (its checkpoint is resumed)')
 
 
-def read_repeats(row, root=ROOT):
-    """{seed: record} of the row's repeats (empty when it has none); a damaged record is a one-line error."""
+def read_repeats(row, root=ROOT, variant=None):
+    """{seed: record} of the row's repeats (with ``variant``: of the row's runs with that change), empty when it
+    has none; a damaged record is a one-line error."""
     folder = os.path.dirname(repeat_path(row, 1, root))
     out = {}
     for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
         m = _NAME.match(name)
-        if m and m.group(1) == row.id:
+        if m and m.group(1) == _run_name(row, variant):
             out[int(m.group(2))] = _read_repeat(os.path.join(folder, name), row, int(m.group(2)))
     return out
 
 
 class RepeatRun(object):
-    """One row trained again with random seed ``seed``; ``record`` is written after every epoch and step."""
+    """One row trained again with random seed ``seed`` (and the change ``variant``, a
+    :class:`~snn_conversion.reproduce.tables.Variant`, when given); ``record`` is written after every epoch and
+    step."""
 
-    def __init__(self, run, seed):
-        if seed == 0:
+    def __init__(self, run, seed, variant=None):
+        if seed == 0 and variant is None:
             raise UserError('seed 0 is the row itself (the scripts\' default seed); repeat with another seed')
         if seed < 0:
-            raise UserError('--repeat needs a seed >= 1, got %d' % seed)
-        self.run, self.seed = run, seed
-        self.path = repeat_path(run.row, seed, run.root)
+            raise UserError('--repeat needs a seed >= 0, got %d' % seed)
+        self.run, self.seed, self.variant = run, seed, variant
+        self.path = repeat_path(run.row, seed, run.root, variant)
         self.log_file = self.path[:-len('.json')] + '.log'
-        name = '%s_seed%d' % (run.row.id, seed)
+        name = '%s_seed%d' % (_run_name(run.row, variant), seed)
+        self.what = '%s%s, seed %d' % (run.row.id, '' if variant is None else ' (variant %s)' % variant.name, seed)
         self.model_file = os.path.join(run.out, 'repeats', name + '.npz')
         self.slot = ResumeSlot(self.model_file, os.path.join(run.out, 'resume', 'repeats', name + '.npz'), run.out,
-                               self.path, '%s, seed %d' % (run.row.id, seed), run.echo)
+                               self.path, self.what, run.echo)
         self.record = self._on_disk() or {}
         self.record.update(row=run.row.id, table=run.table.name, repeat_seed=seed, label=run.row.label,
                            network=run.arch.string, budget_epochs=run.row.epochs, machine=machine_description())
+        if variant is not None:
+            self.record.update(variant=dict(name=variant.name, train_flags=' '.join(variant.train_flags),
+                                            change=variant.text))
         self.record.setdefault('curve', [])
         self.record.setdefault('commands', {})
 
@@ -92,7 +107,9 @@ class RepeatRun(object):
         return self.record['resume']['epoch']
 
     def _script(self, step, argv, on_line):
-        run_recorded(self, self.run, step, argv, on_line, '%s of %s, seed %d' % (step, self.run.row.id, self.seed))
+        extra = [] if self.variant is None else list(self.variant.train_flags)
+        at = argv.index('--mode')  # the variant's flags beside the row's, before the run's own
+        run_recorded(self, self.run, step, argv[:at] + extra + argv[at:], on_line, '%s of %s' % (step, self.what))
 
     def _on_train_line(self, line):
         point = parse_epoch_line(line)
@@ -100,8 +117,8 @@ class RepeatRun(object):
             return
         curve = add_curve_point(self.record['curve'], point)
         self.save(curve=curve, epochs_done=point.epoch, status='training', train_seconds=curve_seconds(curve))
-        self.run.echo('%s, seed %d: epoch %d/%d  %.0fs  val acc %.2f%%%s'
-                      % (self.run.row.id, self.seed, point.epoch, self.run.row.epochs, point.seconds, point.val_acc,
+        self.run.echo('%s: epoch %d/%d  %.0fs  val acc %.2f%%%s'
+                      % (self.what, point.epoch, self.run.row.epochs, point.seconds, point.val_acc,
                          '' if point.test_acc is None else '  test acc %.2f%%' % point.test_acc))
 
     def execute(self):
@@ -110,8 +127,7 @@ class RepeatRun(object):
         finished = self.record.get('status') == 'done' and (self.record.get('epochs_done') or 0) >= row.epochs
         if finished and not os.path.isfile(self.model_file):
             # a finished repeat is its record (its checkpoint is not shipped): nothing to train again
-            self.run.echo('%s, seed %d: finished earlier, ANN %.2f%%'
-                          % (row.id, self.seed, self.record['ann']['accuracy']))
+            self.run.echo('%s: finished earlier, ANN %.2f%%' % (self.what, self.record['ann']['accuracy']))
             return self.record
         if not os.path.isdir(os.path.dirname(self.model_file)):
             os.makedirs(os.path.dirname(self.model_file))
@@ -122,7 +138,7 @@ class RepeatRun(object):
             saved = max(done, state_epoch(self.model_file))
             curve = [c for c in self.record['curve'] if CurvePoint.of(c).epoch <= saved]
             self.save(curve=curve, epochs_done=done, status='training', train_seconds=curve_seconds(curve))
-            self.run.echo('%s, seed %d: training %d -> %d epochs' % (row.id, self.seed, done, row.epochs))
+            self.run.echo('%s: training %d -> %d epochs' % (self.what, done, row.epochs))
             self._script('train', run.train_argv(row.epochs, shown) + ['--seed', str(self.seed)]
                          + (['--resume', 'True'] if saved else []), self._on_train_line)
         if checkpoint_epoch(self.model_file) >= row.epochs and self.slot.drop(self.record):
@@ -133,32 +149,45 @@ class RepeatRun(object):
             t0 = time.time()
             self._script('inference', run.inference_argv(shown),
                          lambda line: found.append(parse_ann_line(line)))
-            self.save(ann=ann_result(found, time.time() - t0, digest, 'inference of %s, seed %d'
-                                     % (row.id, self.seed), self.log_file),
+            self.save(ann=ann_result(found, time.time() - t0, digest, 'inference of %s' % self.what, self.log_file),
                       epochs_done=checkpoint_epoch(self.model_file))
         if self.record.get('status') != 'done':
             self.save(status='done', finished=now_utc())
-        self.run.echo('%s, seed %d: done, ANN %.2f%%' % (row.id, self.seed, self.record['ann']['accuracy']))
+        self.run.echo('%s: done, ANN %.2f%%' % (self.what, self.record['ann']['accuracy']))
         return self.record
 
 
-def repeat_table(name, seed, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
-    """:meth:`RepeatRun.execute` with random seed ``seed`` for the rows ``rows`` of table ``name`` (all its rows when
-    None); returns the repeats' records."""
+def _rows_of(table, rows, variant):
+    """The rows ``rows`` of ``table`` (all when None; with ``variant``, a variant's name: the rows it changes)."""
+    variant = get_variant(variant, rows)
+    if variant is not None and not rows:
+        return [r for r in table.rows if r.id in variant.rows], variant
+    return chosen_rows(table, rows), variant
+
+
+def repeat_table(name, seed, rows=None, data_root=None, threads=1, root=ROOT, echo=print, variant=None):
+    """:meth:`RepeatRun.execute` with random seed ``seed`` (and the change ``variant``, a name of
+    :data:`~snn_conversion.reproduce.tables.VARIANTS`) for the rows ``rows`` of table ``name`` (all its rows, or
+    the variant's, when None); returns the repeats' records."""
     table = get_table(name)
-    return [RepeatRun(RowRun.make(table, r, data_root, threads, python, root, echo), seed).execute()
-            for r in chosen_rows(table, rows)]
+    chosen, variant = _rows_of(table, rows, variant)
+    if not chosen:
+        raise UserError('variant %s changes no row of table %s (it changes %s)'
+                        % (variant.name, table.name, ', '.join(variant.rows)))
+    return [RepeatRun(RowRun.make(table, r, data_root, threads, None, root, echo), seed, variant).execute()
+            for r in chosen]
 
 
-def export_repeats(name, seed, rows=None, root=ROOT, echo=print):
-    """:meth:`RepeatRun.export_resume` of repeat ``seed`` of the rows of table ``name`` (or of ``rows``) that have
-    one part-trained; returns {row id: epoch exported}."""
+def export_repeats(name, seed, rows=None, root=ROOT, echo=print, variant=None):
+    """:meth:`RepeatRun.export_resume` of repeat ``seed`` (with the change ``variant``, a name) of the rows of table
+    ``name`` (or of ``rows``) that have one part-trained; returns {row id: epoch exported}."""
     table = get_table(name)
     out = {}
-    for r in chosen_rows(table, rows):
-        if not os.path.isfile(repeat_path(r, seed, root)):
+    chosen, variant = _rows_of(table, rows, variant)
+    for r in chosen:
+        if not os.path.isfile(repeat_path(r, seed, root, variant)):
             continue
-        epoch = RepeatRun(RowRun(table, r, None, None, root=root, echo=echo), seed).export_resume()
+        epoch = RepeatRun(RowRun(table, r, None, None, root=root, echo=echo), seed, variant).export_resume()
         if epoch is not None:
             out[r.id] = epoch
     return out

@@ -14,7 +14,7 @@ from figs.results import FOLDER as FIGURES, figure_path, row_figure_png, wants_f
 from snn_conversion.reproduce.repeat import read_repeats
 from snn_conversion.reproduce.runner import ROOT, read_record, timed_seconds
 from snn_conversion.snn.runs import first_matching_step
-from snn_conversion.reproduce.tables import TABLES
+from snn_conversion.reproduce.tables import TABLES, VARIANTS
 from snn_conversion.core.fileio import atomic_write, atomic_write_text, file_sha256
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.records import curve_of
@@ -227,6 +227,31 @@ def _run_final(row, rec, root=ROOT):
         ', last observed test acc %.2f %%' % tests[-1] if tests else '', ', ≈ %s left' % _hours(left) if left else '')
 
 
+def _finished(runs):
+    return [r for r in runs if r and r.get('status') == 'done' and r.get('ann')]
+
+
+def _seed_cells(row, runs, root):
+    """'seed 0: 99.27 %, seed 1: **unfinished** (...)' of {seed: record}."""
+    return ', '.join('seed %d: %s' % (seed, _run_final(row, runs[seed], root)) for seed in sorted(runs))
+
+
+def _pooled_last_tests(runs):
+    """The observed test accuracy of the last 10 epochs of the finished runs among ``runs``, pooled: 'mean ± sd
+    (range) (N runs)'; '' when none observed them."""
+    observed = [_last_tests(r) for r in _finished(runs) if _last_tests(r)]
+    pooled = [t for tests in observed for t in tests]
+    return '%s (%d run%s)' % (_mean_sd(pooled).rsplit(', last', 1)[0], len(observed),
+                              's' if len(observed) > 1 else '') if pooled else ''
+
+
+def _side_table(intro, header, lines):
+    """A table of extra runs below a table: ``intro`` sentence, ``header`` cells, the row ``lines``."""
+    if not lines:
+        return []
+    return [intro, '', '| %s |' % ' | '.join(header), '|%s' % ('---|' * len(header))] + lines + ['']
+
+
 def _repeats(table, root, machines):
     """The run-to-run table below a table: its rows trained again with other random seeds (``--repeat``)."""
     lines = []
@@ -235,26 +260,45 @@ def _repeats(table, root, machines):
         if not reps:
             continue
         machines.update(r.get('machine', '?') for r in reps.values())
-        runs = [read_record(row, root)] + [reps[seed] for seed in sorted(reps)]
-        done = [r for r in runs if r and r.get('status') == 'done' and r.get('ann')]
-        finals = [r['ann']['accuracy'] for r in done]
-        observed = [_last_tests(r) for r in done if _last_tests(r)]
-        pooled = [t for tests in observed for t in tests]
+        runs = dict(reps)
+        runs[0] = read_record(row, root)
+        finals = [r['ann']['accuracy'] for r in _finished(runs.values())]
         paper = _pct(row.paper[0]) if row.paper[0] is not None else (
             '— (authors\' log: SNN %.2f %%)' % row.authors_log[0] if row.authors_log else '—')
         lines.append('| %s, %s | %s | %s | %s | %s |' % (
-            row.network, row.label, paper, ', '.join('seed %d: %s' % (seed, _run_final(row, r, root)) for seed, r in
-                                                      zip([0] + sorted(reps), runs)),
+            row.network, row.label, paper, _seed_cells(row, runs, root),
             '%.2f %% (%d runs)' % (sum(finals) / len(finals), len(finals)) if len(finals) > 1 else '',
-            '%s (%d runs)' % (_mean_sd(pooled).rsplit(', last', 1)[0], len(observed)) if pooled else ''))
-    if not lines:
-        return []
-    return (['Run-to-run variation: rows trained again with another random seed (initialisation and data order; '
-             '`python reproduce.py %s --rows ROW --repeat SEED`; seed 0 is the row above). The ANN\'s test accuracy '
-             'after the last epoch of each run, and the test accuracy of the last 10 epochs of all finished runs '
-             'together (observed after every epoch):' % table.name, '',
-             '| network, setting | paper ANN | ours, after the last epoch | mean | last 10 epochs of every run: '
-             'mean ± sd (range) |', '|---|---|---|---|---|'] + lines + [''])
+            _pooled_last_tests(runs.values())))
+    return _side_table(
+        'Run-to-run variation: rows trained again with another random seed (initialisation and data order; '
+        '`python reproduce.py %s --rows ROW --repeat SEED`; seed 0 is the row above). The ANN\'s test accuracy '
+        'after the last epoch of each run, and the test accuracy of the last 10 epochs of all finished runs '
+        'together (observed after every epoch):' % table.name,
+        ['network, setting', 'paper ANN', 'ours, after the last epoch', 'mean',
+         'last 10 epochs of every run: mean ± sd (range)'], lines)
+
+
+def _variants(table, root, machines):
+    """The recipe-variant table below a table: its rows trained with one change of their recipe (``--repeat SEED
+    --variant NAME``), beside the row's own run."""
+    lines = []
+    for row in table.rows:
+        for variant in VARIANTS.values():
+            runs = read_repeats(row, root, variant) if row.id in variant.rows else {}
+            if not runs:
+                continue
+            machines.update(r.get('machine', '?') for r in runs.values())
+            lines.append('| %s, %s | %s (`%s`) | %s | %s | %s | seed 0: %s |' % (
+                row.network, row.label, variant.text, ' '.join(variant.train_flags),
+                _pct(row.paper[0]) if row.paper[0] is not None else '—', _seed_cells(row, runs, root),
+                _pooled_last_tests(runs.values()), _run_final(row, read_record(row, root), root)))
+    return _side_table(
+        'Recipe variants: rows trained with one change of their recipe, to test an explanation of a gap to the '
+        'paper (`python reproduce.py %s --rows ROW --repeat SEED --variant NAME`; the row itself stays as the table '
+        'defines it). The ANN\'s test accuracy after the last epoch, and the test accuracy of the last 10 epochs '
+        '(observed after every epoch):' % table.name,
+        ['network, setting', 'change (variant\'s flags)', 'paper ANN', 'with the change, after the last epoch',
+         'last 10 epochs: mean ± sd (range)', 'the row, unchanged'], lines)
 
 
 def shipped_state(row, rec, root=ROOT):
@@ -372,6 +416,7 @@ def render_tables(root=ROOT):
             out.append(left)
             out.append('')
         out.extend(_repeats(table, root, machines))
+        out.extend(_variants(table, root, machines))
         for note in notes:
             out.append('Note: %s.' % note)
             out.append('')

@@ -28,7 +28,7 @@ import collections
 from snn_conversion.core import architectures
 from snn_conversion.core.errors import UserError
 
-__all__ = ['Row', 'Table', 'TABLES', 'get_table', 'all_rows', 'chosen_rows']
+__all__ = ['Row', 'Table', 'TABLES', 'get_table', 'all_rows', 'chosen_rows', 'Variant', 'VARIANTS', 'get_variant']
 
 
 class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learning_rate batch_size time_steps '
@@ -169,3 +169,34 @@ def chosen_rows(table, rows=None):
         raise UserError('table %s has no row %s (rows: %s)' % (table.name, ', '.join(unknown),
                                                               ', '.join(r.id for r in table.rows)))
     return [r for r in table.rows if not rows or r.id in rows]
+
+
+class Variant(collections.namedtuple('Variant', 'name rows train_flags text')):
+    """A change of some rows' recipe, trained as a repeat of the row (``python reproduce.py TABLE --rows ROW
+    --repeat SEED --variant NAME``) to test one explanation of a gap between a row and the paper: ``rows`` (the
+    row ids it applies to), ``train_flags`` (added to the row's training and inference commands), ``text`` (what
+    it changes, for RESULTS.md).  The rows themselves stay as the tables define them."""
+
+    __slots__ = ()
+
+
+VARIANTS = collections.OrderedDict((v.name, v) for v in [
+    Variant('ternary6', ('lenet_mnist_sg_fp32',), ('--ternary_blocks', '6'),
+            'the 256-channel 4x4 block with ternary weights, as the authors\' FP32_LeNet_MNIST.py '
+            '(Spatio_temporal_SNNs) builds it'),
+])
+
+
+def get_variant(name, rows=None):
+    """The variant ``name`` (None: no variant); a one-line error for an unknown name or a row it does not
+    apply to."""
+    if name is None:
+        return None
+    if name not in VARIANTS:
+        raise UserError('unknown variant %r (known: %s)' % (name, ', '.join(
+            '%s for %s' % (v.name, ', '.join(v.rows)) for v in VARIANTS.values())))
+    variant = VARIANTS[name]
+    other = sorted(set(rows or ()) - set(variant.rows))
+    if other:
+        raise UserError('variant %s is a change of %s, not of %s' % (name, ', '.join(variant.rows), ', '.join(other)))
+    return variant

@@ -221,6 +221,44 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
     assert '`python reproduce.py tiny --rows ROW --repeat SEED`' in text
 
 
+def test_a_recipe_variant_is_a_run_of_its_own_beside_the_row(tmp_path, tiny_mnist):
+    """``--repeat SEED --variant NAME``: the row trained with its variant's flags (seed 0 too), in a record of its
+    own that the plain repeats and the row never see; RESULTS.md shows it in a table of its own."""
+    from unittest import mock
+    from snn_conversion.core.checkpoint import load_checkpoint
+    out = str(tmp_path / 'out')
+    table = _tiny_table(epochs=1)
+    row = table.rows[0]
+    variant = tables.Variant('t5', (row.id,), ('--ternary_blocks', '5'), 'the last block ternary')
+    data_root = os.path.dirname(tiny_mnist)
+    with mock.patch.dict(tables.VARIANTS, {'t5': variant}):
+        with pytest.raises(runner.UserError, match='variant t5 is a change of lenet_mnist_fp32, not of lenet_mnist_k1'):
+            repeat.repeat_table(table, 0, rows=['lenet_mnist_k1'], data_root=data_root, root=out, variant='t5')
+        with pytest.raises(runner.UserError, match="unknown variant 'nope'"):
+            repeat.repeat_table(table, 0, data_root=data_root, root=out, variant='nope')
+        said = []
+        rec = repeat.repeat_table(table, 0, data_root=data_root, root=out, echo=said.append, variant='t5')
+        assert len(rec) == 1 and rec[0]['status'] == 'done' and rec[0]['repeat_seed'] == 0
+        rec = rec[0]
+        assert rec['variant'] == dict(name='t5', train_flags='--ternary_blocks 5', change='the last block ternary')
+        for step in ('train', 'inference'):
+            assert '--ternary_blocks 5 --mode' in rec['commands'][step], rec['commands'][step]
+        assert any(s.startswith('lenet_mnist_fp32 (variant t5), seed 0: done') for s in said), said
+        params, meta = load_checkpoint(os.path.join(out, 'MNIST', 'repeats', 'lenet_mnist_fp32_t5_seed0.npz'))
+        assert meta['ternary_blocks'] == '5' and set(np.unique(params[20])) <= {-1.0, 0.0, 1.0}
+        assert os.path.isfile(os.path.join(out, 'MNIST', 'records', 'repeats', 'lenet_mnist_fp32_t5_seed0.json'))
+        assert repeat.read_repeats(row, out) == {} and repeat.read_repeats(row, out, variant) == {0: rec}
+        assert not os.path.exists(runner.record_path(row, out))  # the row itself: untouched
+        doc = _results_doc(tmp_path)
+        with mock.patch.object(report, 'TABLES', {'tiny': table}):
+            report.write_results(doc, root=out)
+            text = open(doc).read()
+    line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, full precision | the last block')]
+    assert line and ('| the last block ternary (`--ternary_blocks 5`) | 99.28 %% | seed 0: %.2f %% |'
+                     % rec['ann']['accuracy']) in line[0] and line[0].endswith('| seed 0: not started |'), line
+    assert '--repeat SEED --variant NAME' in text and 'Run-to-run variation' not in text
+
+
 def test_snn_is_compared_with_the_float64_ann_where_tensorflow_differs():
     """A TensorFlow float32 ANN one image off the float64 ANN: the SNN is judged against the float64 ANN, its
     exact reference, with TensorFlow's count shown; an SNN off both is a plain no."""
@@ -452,7 +490,15 @@ def test_cli_errors_are_one_line(tmp_path):
     rc, err = run('fashion_mnist', '--measure', '--observe')
     assert rc == 2 and len(err) == 1 and 'separate runs' in err[0]
     rc, err = run('fashion_mnist', '--repeat', '0')
-    assert rc == 2 and len(err) == 1 and "argument --repeat: expected an integer from 1 to" in err[0]
+    assert rc == 2 and len(err) == 1 and "--repeat 0 is the row itself" in err[0]
+    rc, err = run('fashion_mnist', '--variant', 'ternary6')
+    assert rc == 2 and len(err) == 1 and "--variant goes with --repeat SEED" in err[0]
+    rc, err = run('fashion_mnist', '--repeat', '1', '--variant', 'nope')
+    assert rc == 2 and len(err) == 1 and "argument --variant: invalid choice: 'nope'" in err[0]
+    rc, err = run('mnist_scatter_gather', '--rows', 'lenet_mnist_sg_k1B2', '--repeat', '0', '--variant', 'ternary6')
+    assert rc == 2 and len(err) == 1 and 'variant ternary6 is a change of lenet_mnist_sg_fp32, not of' in err[0]
+    rc, err = run('fashion_mnist', '--repeat', '0', '--variant', 'ternary6')
+    assert rc == 2 and len(err) == 1 and 'variant ternary6 changes no row of table fashion_mnist' in err[0]
     rc, err = run('fashion_mnist', '--repeat', '1', '--observe')
     assert rc == 2 and len(err) == 1 and '--observe and --repeat are separate runs' in err[0]
     rc = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--list'], stdout=subprocess.PIPE,

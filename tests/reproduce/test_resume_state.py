@@ -129,7 +129,7 @@ def test_cli_export_resume(tmp_path):
             mock.patch.object(report, 'write_results', lambda: False):
         assert cli.main(['fashion_mnist', '--rows', 'mlp_fashionmnist_k1', '--repeat', '2', '--export_resume']) == 0
         assert cli.main(['fashion_mnist', '--export_resume']) == 0
-    assert calls == [('repeats', ('fashion_mnist', 2), dict(rows=['mlp_fashionmnist_k1'])),
+    assert calls == [('repeats', ('fashion_mnist', 2), dict(rows=['mlp_fashionmnist_k1'], variant=None)),
                      ('rows', ('fashion_mnist',), dict(rows=None))]
 
 
