@@ -6,10 +6,27 @@ outer.  Our folders also hold ``run.json`` (time steps, images, neurons, ...);
 for the authors' folders the time steps are inferred from where the cumulative
 counters restart (or given with ``--time_steps``), the image count defaults to
 10,000 (every test set here), and the neuron count comes from ``--arch``.
+
+A folder without run.json is read only when its files fit together (else one
+line naming the folder and what does not fit; see :func:`check_authors_log`):
+
+* every file has as many lines, at least one;
+* every line is a finite whole number; accuracy, spike_num and sop_num are not
+  negative, and spike_collect (net spikes) is at most spike_num (all spikes) in
+  size on the same line;
+* T: ``--time_steps`` when given, else the spacing of the restarts (drops) of
+  the cumulative counters spike_num and sop_num, which must restart every T
+  lines exactly, T >= 2 (:func:`infer_time_steps`); never guessed;
+* spike_num and sop_num never fall inside a batch of T lines;
+* the batches fit the images: n_lines / T batches of at most (images - 1) //
+  (batches - 1) images each (all images for one batch), so no accuracy line
+  counts more correct predictions than a batch holds, and no step more than
+  the images.
 """
 
 from __future__ import absolute_import, division, print_function
 
+import math
 import os
 import sys
 
@@ -26,20 +43,121 @@ from snn_conversion.core.formats import (PROGRESS_FILE, PROGRESS_TOTALS, Progres
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
 from snn_conversion.core.flags import IMAGES, TIME_STEPS  # noqa: E402
 
-__all__ = ['LogRun', 'check_against_run_json', 'check_against_progress', 'read_log_dir', 'infer_time_steps', 'find_log_dirs', 'figure_cli', 'save_figure']
+__all__ = ['LogRun', 'check_against_run_json', 'check_authors_log', 'check_against_progress', 'read_log_dir',
+           'infer_time_steps', 'restart_lines', 'find_log_dirs', 'figure_cli', 'save_figure']
 
 DEFAULT_IMAGES = 10000
 
 
-def infer_time_steps(cumulative):
-    """The time steps T of a log: the largest divisor of its length such that the cumulative
-    counter never decreases within a block of T lines (it restarts at every batch)."""
-    n = len(cumulative)
-    drops = np.flatnonzero(np.diff(cumulative) < 0) + 1  # indices where a new batch starts
-    for t in sorted((d for d in range(1, n + 1) if n % d == 0), reverse=True):
-        if np.all(drops % t == 0):
-            return t
-    return 1
+LOG_COLUMNS = ('accuracy', 'spike_num', 'sop_num', 'spike_collect')  # spike_collect: negative-spike family only
+CUMULATIVE = ('spike_num', 'sop_num')  # grow within a batch, restart at the next one
+NON_NEGATIVE = ('accuracy', 'spike_num', 'sop_num')  # spike_collect counts net spikes: (+1) - (-1)
+
+
+def restart_lines(*cumulative):
+    """The (0-based) lines where a cumulative counter falls: where a new batch begins."""
+    starts = set()
+    for column in cumulative:
+        starts.update((np.flatnonzero(np.diff(np.asarray(column, dtype=np.float64)) < 0) + 1).tolist())
+    return sorted(starts)
+
+
+def infer_time_steps(*cumulative):
+    """The time steps T of a log without run.json from its cumulative counters (spike_num, sop_num; the same
+    length): the spacing of the lines where they restart (a new batch begins), which must be every T lines
+    exactly -- T = the whole file when they never restart (one batch).  None when T cannot be told: fewer than
+    two lines, restarts at every line (one line per batch: give T), or restarts not evenly spaced."""
+    n = len(cumulative[0])
+    if n < 2:
+        return None
+    starts = restart_lines(*cumulative)
+    t = n
+    for s in starts:
+        t = math.gcd(t, s)
+    if t < 2 or starts != list(range(t, n, t)):
+        return None
+    return t
+
+
+def _shown(value):
+    """A log value as the message shows it: whole numbers without '.0', nan and inf as such."""
+    return '%d' % value if np.isfinite(value) and value == np.floor(value) else repr(float(value))
+
+
+def _check_finite(path, cols):
+    for name in LOG_COLUMNS:
+        if name in cols:
+            bad = np.flatnonzero(~np.isfinite(cols[name]))
+            if bad.size:
+                raise UserError('%s/%s.txt line %d holds %s: a log holds finite numbers only (a damaged or '
+                                'hand-edited file)' % (path, name, bad[0] + 1, _shown(cols[name][bad[0]])))
+
+
+def _lines(indices, limit=6):
+    shown = ', '.join('%d' % (i + 1) for i in indices[:limit])
+    return shown + (', ...' if len(indices) > limit else '')
+
+
+def check_authors_log(path, cols, time_steps, num_images):
+    """Refuse a log folder without run.json (the authors' format) whose files do not fit together, in one line
+    naming the folder and what does not fit (see the module's rules); returns T (``time_steps`` when given, else
+    inferred).  ``cols``: {name: float64 column}, all the same length, every value finite."""
+    for name in LOG_COLUMNS:
+        if name not in cols:
+            continue
+        v = cols[name]
+        bad = np.flatnonzero(v != np.floor(v))
+        if bad.size:
+            raise UserError('%s/%s.txt line %d holds %s: counts are whole numbers (a damaged or hand-edited file)'
+                            % (path, name, bad[0] + 1, _shown(v[bad[0]])))
+        if name in NON_NEGATIVE:
+            bad = np.flatnonzero(v < 0)
+            if bad.size:
+                raise UserError('%s/%s.txt line %d holds %s: a count cannot be negative (a damaged or '
+                                'hand-edited file)' % (path, name, bad[0] + 1, _shown(v[bad[0]])))
+    if 'spike_collect' in cols:
+        bad = np.flatnonzero(np.abs(cols['spike_collect']) > cols['spike_num'])
+        if bad.size:
+            i = bad[0]
+            raise UserError('%s/spike_collect.txt line %d holds %s net spikes, more than the %s spikes of '
+                            'spike_num.txt on that line: the files do not belong together'
+                            % (path, i + 1, _shown(cols['spike_collect'][i]), _shown(cols['spike_num'][i])))
+    n = len(cols['accuracy'])
+    if time_steps:
+        t = int(time_steps)
+        if n % t:
+            raise UserError('%s: %d lines is not a multiple of T=%d time steps' % (path, n, t))
+        for name in CUMULATIVE:
+            inside = [s for s in restart_lines(cols[name]) if s % t]
+            if inside:
+                raise UserError('%s/%s.txt falls at line %d, inside a batch of T=%d lines (a cumulative counter '
+                                'restarts only where a batch begins): not a log of T=%d time steps'
+                                % (path, name, inside[0] + 1, t, t))
+    else:
+        t = infer_time_steps(*(cols[name] for name in CUMULATIVE))
+        if t is None:
+            starts = restart_lines(*(cols[name] for name in CUMULATIVE))
+            if n < 2:
+                why = 'one line per file'
+            elif starts == list(range(1, n)):
+                why = 'the counters of spike_num.txt and sop_num.txt restart at every line (one line per batch?)'
+            else:
+                why = ('the counters of spike_num.txt and sop_num.txt restart at lines %s of %d: not every T lines '
+                       'for one T > 1' % (_lines(starts), n))
+            raise UserError('%s: cannot tell T from the log files (%s); pass --time_steps (1 for logs of one line '
+                            'per batch, as the authors\' scatter-and-gather ones)' % (path, why))
+    batches = n // t
+    if batches > num_images:
+        raise UserError('%s: %d lines make %d batches of T=%d steps, more than the %d images: wrong T or '
+                        '--num_images' % (path, n, batches, t, num_images))
+    per_batch = num_images if batches == 1 else (num_images - 1) // (batches - 1)
+    bad = np.flatnonzero(cols['accuracy'] > per_batch)
+    if bad.size:
+        i = bad[0]
+        raise UserError('%s/accuracy.txt line %d holds %s correct predictions, more than a batch holds (%d batches '
+                        'of T=%d steps for %d images: at most %d images each): wrong T or --num_images'
+                        % (path, i + 1, _shown(cols['accuracy'][i]), batches, t, num_images, per_batch))
+    return t
 
 
 class LogRun(object):
@@ -55,26 +173,36 @@ class LogRun(object):
                             'before plotting it' % path)
         self.info = info = info or {}
         cols = {}
-        for name in ('accuracy', 'spike_num', 'sop_num', 'spike_collect'):
+        for name in LOG_COLUMNS:
             p = os.path.join(path, name + '.txt')
             if os.path.isfile(p):
                 cols[name] = read_column(p, name)
             elif name != 'spike_collect':
                 raise UserError('%s has no %s.txt: not an SNN log folder' % (path, name))
         lengths = {len(v) for v in cols.values()}
-        if len(lengths) != 1 or 0 in lengths:
-            raise UserError('%s: log files have different or zero lengths %s' % (path, sorted(lengths)))
-        t = time_steps or info.get('time_steps') or infer_time_steps(cols['spike_num'])
+        if lengths == {0}:
+            raise UserError('%s: its log files are empty (no batch logged)' % path)
+        if len(lengths) != 1:
+            raise UserError('%s: its log files differ in length (%s): mixed or partial runs'
+                            % (path, ', '.join('%s.txt %d lines' % (k, len(v)) for k, v in sorted(cols.items()))))
+        _check_finite(path, cols)
         n_lines = lengths.pop()
-        if n_lines % t:
-            raise UserError('%s: %d lines is not a multiple of T=%d time steps' % (path, n_lines, t))
+        self.num_images = int(num_images or info.get('num_images') or DEFAULT_IMAGES)
+        if info:
+            t = time_steps or info.get('time_steps') or infer_time_steps(*(cols[k] for k in CUMULATIVE))
+            if not t:
+                raise UserError('%s: cannot tell T (run.json has no time_steps, and the counters do not restart '
+                                'every T lines); pass --time_steps' % path)
+            if n_lines % t:
+                raise UserError('%s: %d lines is not a multiple of T=%d time steps' % (path, n_lines, t))
+        else:
+            t = check_authors_log(path, cols, time_steps, self.num_images)
         self.time_steps = int(t)
         self.n_batches = n_lines // self.time_steps
         if info:
             check_against_run_json(path, info, sorted(cols), n_lines)
         check_against_progress(path, cols, self.time_steps)
         self.cols = {key: v.reshape(self.n_batches, self.time_steps) for key, v in cols.items()}
-        self.num_images = int(num_images or info.get('num_images') or DEFAULT_IMAGES)
         arch_name = arch or info.get('architecture')
         self.arch = architectures.get(arch_name) if arch_name else None
         self.neurons = info.get('neurons') or (self.arch.n_neurons if self.arch else None)

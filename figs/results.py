@@ -5,10 +5,14 @@ curve where one exists -- :mod:`figs.reference_curves`), the same near the ANN's
 hidden layer, and cumulative synaptic operations per image against time step beside the ANN's
 multiply-accumulates.  ``python reproduce.py --write_results`` writes them to ``figs/results/<row>.png``; the
 staleness test draws them again and compares the bytes.
+
+    python figs/results.py                        # every finished quantized row's figure, from */records/*.json
+    python figs/results.py mlp_fashionmnist_k1    # the figures of these rows only
 """
 
 from __future__ import absolute_import, division, print_function
 
+import glob
 import io
 import os
 import sys
@@ -19,8 +23,11 @@ if _ROOT not in sys.path:
 
 from figs.reference_curves import curve_for  # noqa: E402
 from snn_conversion.core import architectures  # noqa: E402
+from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
+from snn_conversion.core.fileio import atomic_write, read_json_object  # noqa: E402
+from snn_conversion.core.records import check_record  # noqa: E402
 
-__all__ = ['FOLDER', 'figure_path', 'wants_figure', 'row_figure_png']
+__all__ = ['FOLDER', 'figure_path', 'wants_figure', 'row_figure_png', 'find_records', 'draw_rows', 'main']
 
 FOLDER = os.path.join('figs', 'results')  # below the repository root, beside RESULTS.md
 OURS, AUTHORS, ANN, PAPER = 'C0', 'C1', 'C3', '0.35'
@@ -140,3 +147,86 @@ def row_figure_png(rec, curves=None):
         return out.getvalue()
     finally:
         plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- the command line
+
+def find_records(root):
+    """{row: its record's path} of the records below ``root`` (``<workspace>/records/<row>.json``)."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(root, '*', 'records', '*.json'))):
+        out.setdefault(os.path.basename(path)[:-len('.json')], path)
+    return out
+
+
+def _read(row, path):
+    try:
+        rec = read_json_object(path)
+    except (OSError, ValueError) as e:
+        raise UserError('%s is damaged (%s): restore it from git (git checkout -- <file>)' % (path, e))
+    rec = check_record(rec, path)
+    if rec.get('row') != row:
+        raise UserError('%s is not the record of row %s (it says %r)' % (path, row, rec.get('row')))
+    return rec
+
+
+def draw_rows(root, rows=None):
+    """Draw the figures of ``rows`` (all finished quantized rows when None or empty) from their records below
+    ``root`` into ``root``/figs/results/; returns the paths written.  A row without a record, or without a figure
+    (not finished, or full precision), is a one-line UserError before anything is drawn."""
+    records = find_records(root)
+    if rows:
+        unknown = [row for row in rows if row not in records]
+        if unknown:
+            raise UserError('no record of row %s below %s (looked for <workspace>/records/<row>.json; python '
+                            'reproduce.py --list names the rows)' % (', '.join(unknown), root))
+        chosen = [(row, _read(row, records[row])) for row in dict.fromkeys(rows)]
+        idle = [row for row, rec in chosen if not wants_figure(rec)]
+        if idle:
+            raise UserError('row %s has no figure: only a finished quantized row has one (status done, with an '
+                            'SNN)' % ', '.join(idle))
+    else:
+        chosen = [(row, rec) for row, rec in ((row, _read(row, path)) for row, path in sorted(records.items()))
+                  if wants_figure(rec)]
+        if not chosen:
+            raise UserError('no finished quantized row below %s (no <workspace>/records/<row>.json with status done '
+                            'and an SNN): nothing to draw' % root)
+    written = []
+    for row, rec in chosen:
+        path = figure_path(root, row)
+        png = row_figure_png(rec)
+        try:
+            if not os.path.isdir(os.path.dirname(path)):
+                os.makedirs(os.path.dirname(path))
+        except OSError as e:
+            raise UserError('cannot write the figure %s (%s)' % (path, e.strerror or e))
+        atomic_write(path, 'wb', lambda out, png=png: out.write(png))
+        written.append(path)
+    return written
+
+
+def main(argv=None):
+    def run(args):
+        p = ArgumentParser(description='Draw RESULTS.md\'s per-row figures, figs/results/<row>.png, from the rows\' '
+                                       'records (<workspace>/records/<row>.json) alone: accuracy against time step '
+                                       'beside the ANN, the paper and the authors\' published curve; spikes per '
+                                       'layer; synaptic operations.  `python reproduce.py --write_results` draws '
+                                       'them too, with RESULTS.md.')
+        p.add_argument('rows', nargs='*', metavar='ROW',
+                       help='rows to draw, by record name (e.g. mlp_fashionmnist_k1); default: every finished '
+                            'quantized row')
+        p.add_argument('--root', default=_ROOT,
+                       help='the checkout whose records are read and whose figs/results/ is written (default: '
+                            '%(default)s)')
+        p.add_argument('--debug', action='store_true', help='show the traceback of an error')
+        a = p.parse_args(args)
+        if not os.path.isdir(a.root):
+            raise UserError('--root %s is not a folder' % a.root)
+        for path in draw_rows(a.root, a.rows):
+            print('wrote %s' % path)
+        return 0
+    return run_cli(run, argv)
+
+
+if __name__ == '__main__':
+    main()

@@ -58,6 +58,7 @@ IMAGENET_SNN = 'ImageNet_MobileNet/Spiking_MobileNet_ImageNet.py'
 IMAGENET_ANN = 'ImageNet_MobileNet/Quant_MobileNet_ImageNet.py'
 IMAGENET_CONVERT = 'ImageNet_MobileNet/tfrecord_imagenet.py'
 FIGURE = 'figs/accuracy_speed.py'
+REPRODUCE = 'reproduce.py'
 TINY_MOBILENET = ['--width_multiplier', '0.25', '--image_size', '32']
 
 # {R} is the folder of generated inputs (see build()).
@@ -239,6 +240,37 @@ CASES = [
     case('figure_run_json_damaged', FIGURE, ['{R}/logs/bad_run_json'], r'logs/bad_run_json/run.json is damaged'),
     case('figure_unfinished_run', FIGURE, ['{R}/logs/other_run'],
          r'logs/other_run holds an unfinished run \(progress.json, no run.json\): continue it with --resume'),
+    # ---- log folders in the authors' format (no run.json) whose files do not fit together
+    case('figure_authors_log_negative', FIGURE, ['{R}/logs/authors_negative'],
+         r'logs/authors_negative/spike_num.txt line 7 holds -5: a count cannot be negative'),
+    case('figure_authors_log_nan', FIGURE, ['{R}/logs/authors_nan'],
+         r'logs/authors_nan/accuracy.txt line 3 holds nan: a log holds finite numbers only'),
+    case('figure_authors_log_fraction', FIGURE, ['{R}/logs/authors_fraction'],
+         r'logs/authors_fraction/spike_num.txt line 6 holds 101.25: counts are whole numbers'),
+    case('figure_authors_log_lengths', FIGURE, ['{R}/logs/authors_lengths'],
+         r'logs/authors_lengths: its log files differ in length \(accuracy.txt 20 lines, sop_num.txt 19 lines'),
+    case('figure_authors_log_empty', FIGURE, ['{R}/logs/authors_empty'],
+         r'logs/authors_empty: its log files are empty'),
+    case('figure_authors_log_no_T', FIGURE, ['{R}/logs/authors_per_batch'],
+         r'logs/authors_per_batch: cannot tell T from the log files \(.*restart at every line.*\); pass '
+         r'--time_steps'),
+    case('figure_authors_log_uneven_batches', FIGURE, ['{R}/logs/authors_uneven'],
+         r'logs/authors_uneven: cannot tell T from the log files \(.*restart at lines 7, 11, 17 of 20'),
+    case('figure_authors_log_wrong_T', FIGURE, ['{R}/logs/authors', '--time_steps', '10'],
+         r'logs/authors/spike_num.txt falls at line 6, inside a batch of T=10 lines'),
+    # ---- the table runner: selections and data folders that cannot be meant (nothing starts, nothing is written)
+    case('reproduce_rows_empty', REPRODUCE, ['fashion_mnist', '--rows', ''], r"argument --rows: an empty row id in ''"),
+    case('reproduce_rows_trailing_comma', REPRODUCE, ['fashion_mnist', '--rows', 'mlp_fashionmnist_k1,'],
+         r'argument --rows: an empty row id'),
+    case('reproduce_rows_twice', REPRODUCE, ['fashion_mnist', '--rows', 'mlp_fashionmnist_k1,mlp_fashionmnist_k1'],
+         r'mlp_fashionmnist_k1 named twice'),
+    case('reproduce_list_and_write', REPRODUCE, ['--list', '--write_results'],
+         r'--list only lists: give --write_results in a command of its own'),
+    case('reproduce_restart_alone', REPRODUCE, ['--restart'], r'--restart goes with a table run'),
+    case('reproduce_data_root_missing', REPRODUCE, ['fashion_mnist', '--data_root', '{R}/nowhere'],
+         r'--data_root \S+/nowhere does not exist'),
+    case('reproduce_data_root_empty', REPRODUCE, ['fashion_mnist', '--data_root', '{R}/empty'],
+         r'--data_root \S+/empty holds no fashion_mnist data set'),
     # ---- a full disk (ENOSPC injected at each write site: $SNN_INJECT_WRITE_ERROR)
     case('enospc_checkpoint', FASHION_ANN, FASHION + ['--model_file', '{R}/full/m.npz', '--epochs', '1'],
          ENOSPC % 'm.npz', env={'SNN_INJECT_WRITE_ERROR': 'm.npz'}),
@@ -413,6 +445,36 @@ def build(root):
     rec['key']['time_steps'] = 7
     with open(path, 'w') as f:
         json.dump(rec, f)
+    # --- SNN log folders in the authors' format (no run.json): one line per (batch, t), spike_num and sop_num
+    # cumulative within a batch; a sound one (4 batches x T=5) and copies whose files do not fit together
+    def authors_log(name, sizes=(5, 5, 5, 5), change=lambda cols: cols):
+        cols = collections.OrderedDict((k, []) for k in ('accuracy', 'spike_num', 'sop_num', 'spike_collect'))
+        for b, steps in enumerate(sizes):
+            for t in range(steps):
+                spikes = (t + 1) * (100 + b)
+                cols['accuracy'].append('%d' % (20 + t + b))
+                cols['spike_num'].append('%d' % spikes)
+                cols['sop_num'].append('%d' % (7 * spikes))
+                cols['spike_collect'].append('%.1f' % (spikes - 3 * t))
+        os.makedirs(R('logs', name))
+        for k, lines in change(cols).items():
+            with open(R('logs', name, k + '.txt'), 'w') as f:
+                f.write(''.join(line + '\n' for line in lines))
+
+    def line(k, i, value):
+        def change(cols):
+            cols[k][i - 1] = value
+            return cols
+        return change
+
+    authors_log('authors')
+    authors_log('authors_negative', change=line('spike_num', 7, '-5'))
+    authors_log('authors_nan', change=line('accuracy', 3, 'nan'))
+    authors_log('authors_fraction', change=line('spike_num', 6, '101.25'))
+    authors_log('authors_lengths', change=lambda cols: dict(cols, sop_num=cols['sop_num'][:-1]))
+    authors_log('authors_empty', change=lambda cols: {k: [] for k in cols})
+    authors_log('authors_per_batch', change=lambda cols: {k: v[4::5][::-1] for k, v in cols.items()})
+    authors_log('authors_uneven', sizes=(6, 4, 6, 4))
     return root
 
 

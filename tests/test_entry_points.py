@@ -24,7 +24,7 @@ from conftest import ROOT
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import META_KEYS, object_array
 from snn_conversion.core.errors import ArgumentParser, Number, run_cli
-from snn_conversion.core.flags import BlockNumbers
+from snn_conversion.core.flags import BlockNumbers, Names
 
 
 def _entry_points():
@@ -118,6 +118,8 @@ def _bad_values(action):
     if isinstance(action.type, BlockNumbers):
         n = action.type.n
         return ['0', str(n + 1), 'six', '', '1,', '1.5', 'True'], '1,%d' % n
+    if isinstance(action.type, Names):
+        return ['', 'a,', ',a', ' , ', 'a,a', 'a, b,a'], 'a,b'
     if action.type is not None:  # True / False flags and other typed values
         return ['maybe', '', '2'], 'True'
     return [], None

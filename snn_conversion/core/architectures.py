@@ -20,8 +20,8 @@ import collections
 from snn_conversion.core.families import FAMILIES, NetConfig, get_family
 from snn_conversion.core.flags import CLASSES, IMAGE_SIZE, WIDTH
 
-__all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'register', 'unregister', 'get', 'names', 'conv_output_size',
-           'same_padding', 'register_variant', 'add_variant_flags', 'select_variant', 'variants_help', 'add_selector_flags', 'add_mobilenet_flags']
+__all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'InputRange', 'INPUT_SCALING', 'register', 'unregister', 'get',
+           'names', 'conv_output_size', 'same_padding', 'register_variant', 'add_variant_flags', 'select_variant', 'variants_help', 'add_selector_flags', 'add_mobilenet_flags']
 
 
 class ConvBlock(collections.namedtuple('ConvBlock', 'filters kernel stride padding depthwise')):
@@ -63,6 +63,16 @@ def same_padding(size, kernel, stride, padding):
     return total // 2, total - total // 2
 
 
+InputRange = collections.namedtuple('InputRange', 'low high what')  # inputs in [low, high]; what: for messages
+# Each data set's preprocessed input (data.datasets.load_test_inputs: the ANN's and the SNN's): (what, its range for
+# n = H W C values).  Pixels / 256 lie in [0, 255/256] (/ 255 passes too), N-MNIST's uint16 event counts / 32 in [0,
+# 65535/32]; per-image standardization (x - mean) / max(std, 1/sqrt(n)) within sqrt(n - 1) of 0 (Samuelson; +0.1 %).
+_PIXELS, _COUNTS = ('pixels / 256', lambda n: (0.0, 1.0)), ('event counts / 32', lambda n: (0.0, 65535 / 32.0))
+_STANDARDIZED = ('per-image standardized', lambda n: (-1.001 * max(n - 1, 1) ** 0.5, 1.001 * max(n - 1, 1) ** 0.5))
+INPUT_SCALING = {'mnist': _PIXELS, 'fashion_mnist': _PIXELS, 'n_mnist': _COUNTS, 'n_mnist_2p': _COUNTS,
+                 'cifar10': _STANDARDIZED, 'cifar100': _STANDARDIZED, 'imagenet': _STANDARDIZED}
+
+
 class Architecture(object):
     """A registered network.
 
@@ -96,10 +106,13 @@ class Architecture(object):
             MNIST LeNet adds them, the all-integer CIFAR-10 VGG-Net does not; the scatter-and-gather scripts
             never do); ``rule='authors'`` follows the script, ``rule='exact'`` the family's consistent
             convention.  None: the family's convention (all but scatter-and-gather).
+        input_range: :class:`InputRange` of the input values (``simulate`` refuses others): (low, high) given, else
+            on :func:`register` its data set's preprocessed range (:data:`INPUT_SCALING`); None: any finite input.
     """
 
     def __init__(self, name, dataset, input_shape, n_classes, blocks, family, defaults, paper, string,
-                 weight_quant=None, first_quant=None, log_group='', global_pool=False, authors_readout_sop=None):
+                 weight_quant=None, first_quant=None, log_group='', global_pool=False, authors_readout_sop=None,
+                 input_range=None):
         if family not in FAMILIES:
             raise ValueError('%s: family must be one of %s' % (name, tuple(sorted(FAMILIES))))
         self.spec = get_family(family)
@@ -111,6 +124,7 @@ class Architecture(object):
         self.weight_quant = weight_quant
         self.first_quant = None if first_quant is None else (int(first_quant[0]), int(first_quant[1]))
         self.dataset = dataset
+        self.input_range = None if input_range is None else InputRange(*(float(v) for v in input_range), what='declared')
         self.input_shape = tuple(int(v) for v in input_shape)
         self.n_classes = int(n_classes)
         self.blocks = tuple(blocks)
@@ -233,6 +247,10 @@ _REGISTRY = collections.OrderedDict()
 def register(arch):
     if arch.name in _REGISTRY:
         raise ValueError('architecture %r registered twice' % arch.name)
+    if arch.input_range is None and arch.dataset in INPUT_SCALING:  # a registered network: its data set's inputs
+        what, values = INPUT_SCALING[arch.dataset]
+        arch.input_range = InputRange(*values(arch.input_shape[0] * arch.input_shape[1] * arch.input_shape[2]),
+                                      what='%s %s' % (arch.dataset, what))
     _REGISTRY[arch.name] = arch
     return arch
 

@@ -231,7 +231,9 @@ def resolve_config(meta, arch, path, k=None, B=None, full_precision=False):
         raise CheckpointError('%s is a full-precision (FP32) checkpoint: only quantized ANNs convert losslessly; '
                               'train with the Quant_ script' % path)
     k = agree_with_record(path, 'k', k, meta['k'], arch.defaults['k'])
-    return k, arch.spec.resolve_B(meta, arch, path, B)
+    resolved = arch.spec.resolve_B(meta, arch, path, B)
+    arch.spec.net_config(arch, k, B if resolved is None else resolved)  # the family refuses a B it has none of
+    return k, resolved
 
 
 def resolve_ternary(meta, arch, path, ternary=None):

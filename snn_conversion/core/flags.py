@@ -8,7 +8,7 @@ from snn_conversion.core.errors import add_resume_flag, float_range, int_range
 
 __all__ = ['add_training_flags', 'add_seed_and_debug_flags', 'K_LEVEL', 'B_BOUND', 'SEED',
            'EPOCHS', 'BATCH', 'IMAGES', 'TIME_STEPS', 'THREADS', 'PROCESSES', 'LEARNING_RATE', 'RATIO', 'SHARDS',
-           'WIDTH', 'IMAGE_SIZE', 'CLASSES', 'GPUS', 'BlockNumbers']
+           'WIDTH', 'IMAGE_SIZE', 'CLASSES', 'GPUS', 'BlockNumbers', 'Names']
 
 # The range of every kind of numeric flag, defined once (core.errors.ArgumentParser refuses a numeric flag without
 # one).  The upper ends are far beyond any real run and only keep absurd values from reaching the computation.
@@ -63,3 +63,20 @@ class BlockNumbers(object):
             raise argparse.ArgumentTypeError('expected "none" or block numbers from 1 to %d such as %d or 1,%d, '
                                              'got %r' % (self.n, self.n, self.n, text))
         return blocks
+
+
+class Names(object):
+    """A flag's type: comma-separated names, none empty, none twice (a list), e.g. ``--rows a,b``; ``what``
+    names one of them in the messages."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __call__(self, text):
+        names = [part.strip() for part in text.split(',')]
+        if not all(names):
+            raise argparse.ArgumentTypeError('an empty %s in %r (give them separated by commas)' % (self.what, text))
+        twice = sorted(set(n for n in names if names.count(n) > 1))
+        if twice:
+            raise argparse.ArgumentTypeError('%s named twice in %r' % (', '.join(twice), text))
+        return names

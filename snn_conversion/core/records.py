@@ -9,11 +9,15 @@ them (a finished row has its ANN result, a quantized one its SNN's); unknown fie
 from __future__ import absolute_import, division, print_function
 
 import collections
+import math
 import numbers
+import os
+import re
 
 from snn_conversion.core.errors import UserError
 
-__all__ = ['VERSION', 'FIELDS', 'STATUSES', 'RecordError', 'check_record', 'curve_point', 'CurvePoint', 'curve_of']
+__all__ = ['VERSION', 'FIELDS', 'STATUSES', 'RecordError', 'check_record', 'curve_point', 'CurvePoint', 'curve_of',
+           'trained_epochs']
 
 VERSION = 1
 STATUSES = ('training', 'trained', 'inferred', 'simulated', 'done')
@@ -23,9 +27,13 @@ class RecordError(UserError):
     """A record with a field of the wrong type (one line: the file, the field, what it holds, what it should)."""
 
 
-# ---- the types a field may have
+# ---- the types and ranges a field may have
 def _number(v):
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _finite(v):
+    return _number(v) and math.isfinite(v)
 
 
 def _int(v):
@@ -34,6 +42,22 @@ def _int(v):
 
 def _str(v):
     return isinstance(v, str)
+
+
+def _sha256(v):
+    return isinstance(v, str) and _HEX64.match(v) is not None
+
+
+_HEX64 = re.compile(r'^[0-9a-f]{64}$')
+
+
+def _within(lo, hi=None):
+    """A finite number in [lo, hi] (no upper bound when ``hi`` is None)."""
+    return lambda v: _finite(v) and v >= lo and (hi is None or v <= hi)
+
+
+def _int_within(lo, hi=None):
+    return lambda v: _int(v) and v >= lo and (hi is None or v <= hi)
 
 
 def _optional(test):
@@ -48,10 +72,16 @@ def _dict_of(test):
     return lambda v: isinstance(v, dict) and all(_str(k) and test(x) for k, x in v.items())
 
 
+_PERCENT = (_within(0, 100), 'a percentage (0-100)')
+_SECONDS = (_within(0), 'a number of seconds (>= 0)')
+_COUNT = (_int_within(0), 'an integer >= 0')
+_SHA256 = (_sha256, 'a sha256 (64 hex digits)')
+
+
 def curve_point(v):
     """A learning-curve point: [epoch, val acc %, train loss, seconds] and, observed, [.., test acc %]."""
-    return (isinstance(v, list) and len(v) in (4, 5) and _int(v[0]) and v[0] >= 1
-            and all(_number(x) for x in v[1:]))
+    return (isinstance(v, list) and len(v) in (4, 5) and _int(v[0]) and v[0] >= 1 and _within(0, 100)(v[1])
+            and _within(0)(v[2]) and _within(0)(v[3]) and (len(v) == 4 or _within(0, 100)(v[4])))
 
 
 class CurvePoint(collections.namedtuple('CurvePoint', 'epoch val_acc loss seconds test_acc')):
@@ -74,41 +104,56 @@ def curve_of(rec):
     return [CurvePoint.of(c) for c in (rec or {}).get('curve', ())]
 
 
-# (test, what it should be) of every field, nested fields as 'parent.child'
-_ANN = {'accuracy': (_number, 'a number'), 'correct': (_int, 'an integer'), 'n': (_int, 'an integer'),
-        'seconds': (_number, 'a number'), 'checkpoint_sha256': (_str, 'a string')}
+def trained_epochs(rec):
+    """The epochs a record says were trained (on whatever machine ran them): its ``epochs_done`` or its curve's
+    last epoch, whichever is further."""
+    rec = rec or {}
+    return max([rec.get('epochs_done') or 0] + [c.epoch for c in curve_of(rec)])
+
+
+# (test, what it should be) of every field, nested fields as 'parent.child'; the ranges a field's value must lie
+# in across fields (counts within their test set, steps within T, epochs within the budget) are :data:`_RELATIONS`
+_ANN = {'accuracy': _PERCENT, 'correct': _COUNT, 'n': (_int_within(1), 'an integer >= 1'),
+        'seconds': _SECONDS, 'checkpoint_sha256': _SHA256}
+_STEP = (_optional(_int_within(1)), 'a time step (an integer >= 1) or null')
 FIELDS = {
-    'version': (_int, 'an integer'), 'table': (_str, 'a string'), 'seed': (_str, 'a string'),
+    'version': (_int_within(1), 'an integer >= 1'), 'table': (_str, 'a string'), 'seed': (_str, 'a string'),
     'row': (_str, 'a string'), 'workspace': (_str, 'a string'), 'architecture': (_str, 'a string'),
-    'network': (_str, 'a string'), 'label': (_str, 'a string'), 'k': (_optional(_int), 'an integer or null'),
-    'B': (_optional(_int), 'an integer or null'), 'budget_epochs': (_int, 'an integer'),
-    'learning_rate': (_number, 'a number'), 'batch_size': (_int, 'an integer'), 'note': (_str, 'a string'),
+    'network': (_str, 'a string'), 'label': (_str, 'a string'),
+    'k': (_optional(_int_within(0)), 'an integer >= 0 or null'),
+    'B': (_optional(_int_within(1)), 'an integer >= 1 or null'),
+    'budget_epochs': (_int_within(1), 'an integer >= 1'),
+    'learning_rate': (lambda v: _finite(v) and v > 0, 'a number > 0'),
+    'batch_size': (_int_within(1), 'an integer >= 1'), 'note': (_str, 'a string'),
     'machine': (_str, 'a string'), 'status': (lambda v: v in STATUSES, 'one of %s' % ', '.join(STATUSES)),
-    'epochs_done': (_int, 'an integer'), 'train_seconds': (_number, 'a number'),
-    'curve': (_list_of(curve_point), 'a list of [epoch, val acc, loss, seconds(, test acc)]'),
+    'epochs_done': _COUNT, 'train_seconds': _SECONDS,
+    'curve': (_list_of(curve_point), 'a list of [epoch >= 1, val acc (0-100), loss (>= 0), seconds (>= 0)'
+                                     '(, test acc (0-100))]'),
     'commands': (_dict_of(_str), 'an object of strings'), 'checkpoint': (_str, 'a string'),
-    'checkpoint_sha256': (_str, 'a string'), 'finished': (_str, 'a string'), 'updated': (_str, 'a string'),
-    'git_revision': (_str, 'a string'), 'repeat_seed': (_int, 'an integer'),
-    'paper': (dict, None), 'paper.ann': (_optional(_number), 'a number or null'),
-    'paper.snn': (_optional(_number), 'a number or null'), 'paper.steps': (_optional(_int), 'an integer or null'),
-    'authors_log': (dict, None), 'authors_log.snn': (_number, 'a number'), 'authors_log.steps': (_int, 'an integer'),
+    'checkpoint_sha256': _SHA256, 'finished': (_str, 'a string'), 'updated': (_str, 'a string'),
+    'git_revision': (_str, 'a string'), 'repeat_seed': _COUNT,
+    'paper': (dict, None), 'paper.ann': (_optional(_within(0, 100)), 'a percentage (0-100) or null'),
+    'paper.snn': (_optional(_within(0, 100)), 'a percentage (0-100) or null'), 'paper.steps': _STEP,
+    'authors_log': (dict, None), 'authors_log.snn': _PERCENT,
+    'authors_log.steps': (_int_within(1), 'a time step (an integer >= 1)'),
     'ann': (dict, None), 'ann_float64': (dict, None),
-    'snn': (dict, None), 'snn.accuracy': (_list_of(_number), 'a list of numbers'),
-    'snn.correct': (_list_of(_int), 'a list of integers'), 'snn.final': (_number, 'a number'),
-    'snn.first_step': (_optional(_int), 'an integer or null'),
-    'snn.stable_step': (_optional(_int), 'an integer or null'),
-    'snn.steps_run': (_optional(_int), 'an integer or null'), 'snn.time_steps': (_int, 'an integer'),
-    'snn.n': (_int, 'an integer'), 'snn.seconds': (_number, 'a number'),
-    'snn.spikes_per_image': (_number, 'a number'), 'snn.sops_per_image': (_number, 'a number'),
-    'snn.spikes_per_step': (_list_of(_number), 'a list of numbers'),
-    'snn.sops_per_step': (_list_of(_number), 'a list of numbers'),
-    'snn.spikes_per_layer': (_list_of(_number), 'a list of numbers'),
-    'snn.log_dir': (_str, 'a string'), 'snn.checkpoint_sha256': (_str, 'a string'),
-    'measured': (dict, None), 'measured.epoch_seconds': (_number, 'a number'),
-    'resume': (dict, None), 'resume.epoch': (_int, 'an integer'), 'resume.sha256': (_str, 'a string'),
-    'resume.file': (_str, 'a string'), 'resume.bytes': (_int, 'an integer'),
-    'pretrained': (dict, None), 'pretrained.file': (_str, 'a string'), 'pretrained.sha256': (_str, 'a string'),
-    'pretrained.bytes': (_int, 'an integer'), 'pretrained.weights_sha256': (_str, 'a string'),
+    'snn': (dict, None), 'snn.accuracy': (_list_of(_within(0, 100)), 'a list of percentages (0-100)'),
+    'snn.correct': (_list_of(_int_within(0)), 'a list of integers >= 0'), 'snn.final': _PERCENT,
+    'snn.first_step': _STEP, 'snn.stable_step': _STEP, 'snn.steps_run': _STEP,
+    'snn.time_steps': (_int_within(1), 'an integer >= 1'),
+    'snn.n': (_int_within(1), 'an integer >= 1'), 'snn.seconds': _SECONDS,
+    'snn.spikes_per_image': (_within(0), 'a number >= 0'), 'snn.sops_per_image': (_within(0), 'a number >= 0'),
+    'snn.spikes_per_step': (_list_of(_within(0)), 'a list of numbers >= 0'),
+    'snn.sops_per_step': (_list_of(_within(0)), 'a list of numbers >= 0'),
+    'snn.spikes_per_layer': (_list_of(_within(0)), 'a list of numbers >= 0'),
+    'snn.log_dir': (_str, 'a string'), 'snn.checkpoint_sha256': _SHA256,
+    'measured': (dict, None), 'measured.epoch_seconds': (lambda v: _finite(v) and v > 0, 'a number of seconds > 0'),
+    'resume': (dict, None), 'resume.epoch': (_int_within(1), 'an integer >= 1'), 'resume.sha256': _SHA256,
+    'resume.file': (_str, 'a string'), 'resume.bytes': (_int_within(1), 'an integer >= 1'),
+    'resume.replaces': (dict, None), 'resume.replaces.epoch': (_int_within(1), 'an integer >= 1'),
+    'resume.replaces.sha256': _SHA256,
+    'pretrained': (dict, None), 'pretrained.file': (_str, 'a string'), 'pretrained.sha256': _SHA256,
+    'pretrained.bytes': (_int_within(1), 'an integer >= 1'), 'pretrained.weights_sha256': _SHA256,
     'observed': (dict, None), 'earlier_run': (dict, None), 'observing': (dict, None),
     'variant': (dict, None), 'variant.name': (_str, 'a string'), 'variant.train_flags': (_str, 'a string'),
     'variant.change': (_str, 'a string'),
@@ -117,12 +162,53 @@ FIELDS.update(('%s.%s' % (part, key), value) for part in ('ann', 'ann_float64') 
 for _name, (_test, _what) in list(FIELDS.items()):
     if _test is dict:
         FIELDS[_name] = (lambda v: isinstance(v, dict), 'an object')
+# what a row's earlier run (``earlier_run``: its results before it was trained again) keeps is checked as the
+# record's own fields are
+_EARLIER = ('ann', 'ann_float64', 'snn', 'checkpoint_sha256', 'curve', 'train_seconds', 'epochs_done', 'pretrained')
 
-# what a record of each status must have (full precision rows have no SNN)
-_NEEDS = {'done': ('ann', 'ann.correct', 'ann.accuracy', 'ann.n')}
-_NEEDS_ROW = {'done': ('checkpoint_sha256',)}  # a row's own record (a repeat keeps no checkpoint digest)
-_NEEDS_QUANTIZED = {'done': ('snn', 'snn.correct', 'snn.accuracy', 'snn.final', 'snn.first_step',
-                             'snn.stable_step', 'snn.spikes_per_image', 'snn.sops_per_image')}
+
+def _steps_within_t(rec):
+    snn = rec.get('snn')
+    if not isinstance(snn, dict) or not _int(snn.get('time_steps')):
+        return None
+    for name in ('first_step', 'stable_step', 'steps_run'):
+        if _int(snn.get(name)) and snn[name] > snn['time_steps']:
+            return 'snn.%s' % name, snn[name], 'a time step within T = %d' % snn['time_steps']
+    for name in ('accuracy', 'correct', 'spikes_per_step', 'sops_per_step'):
+        if isinstance(snn.get(name), list) and len(snn[name]) > snn['time_steps']:
+            return ('snn.%s' % name, '%d values' % len(snn[name]),
+                    'at most one value per time step (T = %d)' % snn['time_steps'])
+    return None
+
+
+def _counts_within_n(rec):
+    for part in ('ann', 'ann_float64', 'snn'):
+        sub = rec.get(part)
+        if not isinstance(sub, dict) or not _int(sub.get('n')):
+            continue
+        correct = sub.get('correct')
+        for value in correct if isinstance(correct, list) else [correct]:
+            if _int(value) and value > sub['n']:
+                return '%s.correct' % part, value, 'a count within its %d test images' % sub['n']
+    return None
+
+
+def _epochs_within_budget(rec):
+    budget = rec.get('budget_epochs')
+    if not _int(budget):
+        return None
+    if _int(rec.get('epochs_done')) and rec['epochs_done'] > budget:
+        return 'epochs_done', rec['epochs_done'], 'within the budget of %d epochs' % budget
+    for point in rec.get('curve') or ():
+        if curve_point(point) and point[0] > budget:
+            return 'curve', 'epoch %d' % point[0], 'epochs within the budget of %d' % budget
+    resume = rec.get('resume')
+    if isinstance(resume, dict) and _int(resume.get('epoch')) and resume['epoch'] > budget:
+        return 'resume.epoch', resume['epoch'], 'within the budget of %d epochs' % budget
+    return None
+
+
+_RELATIONS = (_steps_within_t, _counts_within_n, _epochs_within_budget)
 
 
 def _get(rec, name):
@@ -134,18 +220,41 @@ def _get(rec, name):
     return True, value
 
 
-def check_record(rec, path):
-    """``rec`` (a record read from or written to ``path``) when every field has its type; else a one-line
-    :class:`RecordError`."""
-    if not isinstance(rec, dict):
-        raise RecordError('%s is not a record (a JSON object); delete it and run again (checkpoints and logs are '
-                          'kept and resumed)' % path)
+# what a record of each status must have (full precision rows have no SNN)
+_NEEDS = {'done': ('ann', 'ann.correct', 'ann.accuracy', 'ann.n')}
+_NEEDS_ROW = {'done': ('checkpoint_sha256',)}  # a row's own record (a repeat keeps no checkpoint digest)
+_NEEDS_QUANTIZED = {'done': ('snn', 'snn.correct', 'snn.accuracy', 'snn.final', 'snn.first_step',
+                             'snn.stable_step', 'snn.spikes_per_image', 'snn.sops_per_image')}
+# what to do about a bad record: its numbers are what a run measured, so it is mended or restored, never dropped
+def _mend(path):
+    return 'correct it, or restore it from git (git checkout -- %s)' % os.path.relpath(path)
+
+
+def _check_fields(rec, path, prefix=''):
     for name in sorted(FIELDS):
         present, value = _get(rec, name)
         test, what = FIELDS[name]
         if present and not test(value):
-            raise RecordError('%s: field %s is %s, expected %s; correct it, or delete the record and run again'
-                              % (path, name, _shown(value), what))
+            raise RecordError('%s: field %s%s is %s, expected %s; %s'
+                              % (path, prefix, name, _shown(value), what, _mend(path)))
+    for relation in _RELATIONS:
+        wrong = relation(rec)
+        if wrong:
+            name, value, what = wrong
+            raise RecordError('%s: field %s%s is %s, expected %s; %s'
+                              % (path, prefix, name, _shown(value), what, _mend(path)))
+
+
+def check_record(rec, path):
+    """``rec`` (a record read from or written to ``path``) when every field has its type and its value lies in
+    its range; else a one-line :class:`RecordError` naming the file and the field."""
+    if not isinstance(rec, dict):
+        raise RecordError('%s is not a record (a JSON object); restore it from git (git checkout -- %s)'
+                          % (path, os.path.relpath(path)))
+    _check_fields(rec, path)
+    earlier = rec.get('earlier_run')
+    if isinstance(earlier, dict):
+        _check_fields(dict((key, earlier[key]) for key in _EARLIER if key in earlier), path, 'earlier_run.')
     version = rec.get('version', VERSION)
     if version > VERSION:
         raise RecordError('%s: record version %d is newer than this code reads (%d); update the repository'
@@ -157,8 +266,8 @@ def check_record(rec, path):
             needs += _NEEDS_QUANTIZED.get(rec.get('status'), ())
     for name in needs:
         if not _get(rec, name)[0]:
-            raise RecordError('%s: a record with status %r lacks field %s; delete the record and run again'
-                              % (path, rec.get('status'), name))
+            raise RecordError('%s: a record with status %r lacks field %s; %s'
+                              % (path, rec.get('status'), name, _mend(path)))
     return rec
 
 

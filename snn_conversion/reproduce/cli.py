@@ -2,13 +2,14 @@
 
 from __future__ import absolute_import, division, print_function
 
+import os
 import sys
 
 from snn_conversion.reproduce import observe, repeat, report, runner, verify
 from snn_conversion.reproduce.scripts import interrupt_on_signals
 from snn_conversion.reproduce.tables import TABLES, VARIANTS
 from snn_conversion.core.errors import ArgumentParser, UserError, int_range
-from snn_conversion.core.flags import SEED, THREADS
+from snn_conversion.core.flags import SEED, THREADS, Names
 
 __all__ = ['main']
 
@@ -18,13 +19,19 @@ def main(argv):
                                    'one record per row in <workspace>/records/); rerun to resume. Tables: %s.'
                                    % ', '.join(TABLES))
     p.add_argument('tables', nargs='*', metavar='TABLE', help='tables to run, in order (%s)' % ', '.join(TABLES))
-    p.add_argument('--rows', default=None, help='comma-separated row ids of the table (default: all; see --list)')
+    p.add_argument('--rows', default=None, type=Names('row id'),
+                   help='comma-separated row ids of the table, each once (default: all; see --list)')
     p.add_argument('--data_root', default=None,
                    help='folder holding the data sets (e.g. mnist/, fashion-mnist/); default: the scripts\' own '
                         'search ($SNN_DATA_DIR, ./data, the Debian packages)')
     p.add_argument('--threads', type=THREADS, default=1,
                    help='CPU threads of each training (default 1: run it beside other work, niced)')
-    p.add_argument('--list', action='store_true', help='list the tables\' rows and their state, then exit')
+    p.add_argument('--list', action='store_true',
+                   help='list the tables\' rows (of the TABLEs named, else of all) and their state, then exit')
+    p.add_argument('--restart', action='store_true',
+                   help='train from epoch 0 the rows (or with --repeat, the repeats) whose record claims trained '
+                        'epochs that neither a checkpoint here nor a shipped resume state holds (without it such a '
+                        'run is refused); the record keeps their numbers as earlier_run')
     p.add_argument('--measure', action='store_true',
                    help='instead of running the tables, time one training epoch of each of their rows that has not '
                         'started and was not timed with its current flags (on a throw-away checkpoint), so '
@@ -80,18 +87,28 @@ def main(argv):
     if a.repeat == 0 and a.variant is None:
         raise UserError('--repeat 0 is the row itself (the scripts\' default seed): repeat with another seed, or '
                         'give --variant')
+    if a.data_root is not None and not os.path.isdir(a.data_root):
+        raise UserError('--data_root %s does not exist (it should be a folder holding the data sets, e.g. mnist/, '
+                        'fashion-mnist/)' % a.data_root)
     if a.list:
-        print('\n'.join(report.status_lines()))
+        other = [m for m in modes + ['write_results', 'restart', 'fill'] if getattr(a, m) not in (None, False)]
+        if other:
+            raise UserError('--list only lists: give %s in a command of its own'
+                            % ' and '.join('--' + m for m in other))
+        print('\n'.join(report.status_lines(tables=a.tables or None)))
         return 0
+    if a.restart and (modes or not a.tables):
+        raise UserError('--restart goes with a table run (python reproduce.py TABLE [--rows ROW] [--repeat SEED] '
+                        '--restart)')
     if a.verify:
-        agree = verify.verify(a.tables or None, a.rows.split(',') if a.rows else None, data_root=a.data_root,
+        agree = verify.verify(a.tables or None, a.rows, data_root=a.data_root,
                               threads=a.threads, fill=a.fill)
         if a.fill:
             print('%s %s' % (report.RESULTS, 'updated' if report.write_results() else 'unchanged'))
         return 0 if agree else 1
     if a.export_resume:
         for name in a.tables or list(TABLES):
-            rows = a.rows.split(',') if a.rows else None
+            rows = a.rows
             if a.repeat is not None:
                 exported = repeat.export_repeats(name, a.repeat, rows=rows, variant=a.variant)
             else:
@@ -103,13 +120,16 @@ def main(argv):
     elif not a.tables and not a.write_results:
         raise UserError('name a table (%s), or --list / --write_results' % ', '.join(TABLES))
     for name in [] if a.export_resume else a.tables:
-        rows = a.rows.split(',') if a.rows else None
+        rows = a.rows
         if a.repeat is not None:
             repeat.repeat_table(name, a.repeat, rows=rows, data_root=a.data_root, threads=a.threads,
-                                variant=a.variant)
+                                variant=a.variant, restart=a.restart)
             continue
-        step = observe.measure_table if a.measure else observe.observe_table if a.observe else runner.run_table
-        step(name, rows=rows, data_root=a.data_root, threads=a.threads)
+        if a.measure or a.observe:
+            step = observe.measure_table if a.measure else observe.observe_table
+            step(name, rows=rows, data_root=a.data_root, threads=a.threads)
+        else:
+            runner.run_table(name, rows=rows, data_root=a.data_root, threads=a.threads, restart=a.restart)
     if a.write_results or a.tables:
         changed = report.write_results()
         print('%s %s' % (report.RESULTS, 'updated' if changed else 'unchanged'))

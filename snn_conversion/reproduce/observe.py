@@ -13,7 +13,8 @@ import numpy as np
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.records import CurvePoint
-from snn_conversion.reproduce.runner import ROOT, RowRun, checkpoint_epoch, read_record, timed_seconds
+from snn_conversion.reproduce.runner import ROOT, RowRun, read_record, timed_seconds
+from snn_conversion.reproduce.training import checkpoint_epoch
 from snn_conversion.reproduce.scripts import now_utc, parse_epoch_line
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 
@@ -76,7 +77,8 @@ def observe_row(run):
     curve = [CurvePoint.of(c) for c in curve]
     missing = [c.epoch for c in curve if c.epoch not in seen]
     if missing:
-        raise UserError('%s: no test accuracy seen for epoch(s) %s; delete %s and run --observe again'
+        raise UserError('%s: no test accuracy seen for epoch(s) %s; delete %s and run --observe again (it trains the '
+                        'observation from the start)'
                         % (run.row.id, ', '.join(map(str, missing)), model_file))
     val_moved = [c.epoch for c in curve if abs(seen[c.epoch][0] - c.val_acc) > 1e-9]
     if val_moved:

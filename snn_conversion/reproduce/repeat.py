@@ -24,18 +24,20 @@ import re
 import time
 
 from snn_conversion.reproduce.resume import ResumeSlot
-from snn_conversion.reproduce.runner import (ROOT, RowRun, add_curve_point, checkpoint_epoch, curve_seconds,
-                                             load_record, machine_description, run_recorded, save_record,
-                                             state_epoch)
+from snn_conversion.reproduce.runner import ROOT, RowRun, load_record, machine_description, run_recorded, save_record
+from snn_conversion.reproduce.training import (TrainingStart, add_curve_point, checkpoint_epoch, curve_seconds,
+                                               export_run)
 from snn_conversion.reproduce.scripts import ann_result, now_utc, parse_ann_line, parse_epoch_line
 from snn_conversion.reproduce.tables import chosen_rows, get_table, get_variant
 from snn_conversion.core.errors import UserError
-from snn_conversion.core.records import CurvePoint
+from snn_conversion.core.lock import RunLock
 from snn_conversion.core.fileio import file_sha256
 
 __all__ = ['repeat_path', 'read_repeats', 'RepeatRun', 'repeat_table', 'export_repeats']
 
 _NAME = re.compile(r'^(.+)_seed(\d+)\.json$')
+# what a repeat trained again from epoch 0 (``--restart``) keeps of its earlier run (``earlier_run``)
+EARLIER_RUN = ('ann', 'train_seconds', 'epochs_done', 'curve', 'resume', 'finished', 'earlier_run')
 
 
 def _run_name(row, variant=None):
@@ -75,7 +77,8 @@ class RepeatRun(object):
         if seed < 0:
             raise UserError('--repeat needs a seed >= 0, got %d' % seed)
         self.run, self.seed, self.variant = run, seed, variant
-        self.path = repeat_path(run.row, seed, run.root, variant)
+        self.restart, self.echo = run.restart, run.echo
+        self.path = self.record_file = repeat_path(run.row, seed, run.root, variant)
         self.log_file = self.path[:-len('.json')] + '.log'
         name = '%s_seed%d' % (_run_name(run.row, variant), seed)
         self.what = '%s%s, seed %d' % (run.row.id, '' if variant is None else ' (variant %s)' % variant.name, seed)
@@ -101,20 +104,24 @@ class RepeatRun(object):
     def export_resume(self):
         """Pack the repeat's checkpoint and training state (see :class:`.resume.ResumeSlot`) when it is
         part-trained; returns the epoch exported, or None (not started, or trained)."""
-        if not 0 < checkpoint_epoch(self.model_file) < self.run.row.epochs:
-            return None
-        self.save(resume=self.slot.pack())
-        return self.record['resume']['epoch']
+        return export_run(self, self.model_file, self.run.row.epochs)
+
+    def lock(self):
+        """One runner per repeat at a time (a second one fails at once, naming the first, before it writes
+        anything)."""
+        return RunLock(self.path[:-len('.json')] + '.lock', 'the repeat %s' % self.what, quiet=True)
 
     def _script(self, step, argv, on_line):
         extra = [] if self.variant is None else list(self.variant.train_flags)
         at = argv.index('--mode')  # the variant's flags beside the row's, before the run's own
-        run_recorded(self, self.run, step, argv[:at] + extra + argv[at:], on_line, '%s of %s' % (step, self.what))
+        run_recorded(self, self.run, step, argv[:at] + extra + argv[at:], on_line, '%s of %s' % (step, self.what),
+                     save=step != 'train')
 
     def _on_train_line(self, line):
         point = parse_epoch_line(line)
         if not point:
             return
+        self._start.begin()
         curve = add_curve_point(self.record['curve'], point)
         self.save(curve=curve, epochs_done=point.epoch, status='training', train_seconds=curve_seconds(curve))
         self.run.echo('%s: epoch %d/%d  %.0fs  val acc %.2f%%%s'
@@ -129,18 +136,15 @@ class RepeatRun(object):
             # a finished repeat is its record (its checkpoint is not shipped): nothing to train again
             self.run.echo('%s: finished earlier, ANN %.2f%%' % (self.what, self.record['ann']['accuracy']))
             return self.record
-        if not os.path.isdir(os.path.dirname(self.model_file)):
-            os.makedirs(os.path.dirname(self.model_file))
         shown = run.shown_path(self.model_file)
-        done = checkpoint_epoch(self.model_file) or self.slot.unpack(self.record)
-        if done < row.epochs:
-            # the record claims only the epochs its files stand on (a checkpoint lost with a machine is trained again)
-            saved = max(done, state_epoch(self.model_file))
-            curve = [c for c in self.record['curve'] if CurvePoint.of(c).epoch <= saved]
-            self.save(curve=curve, epochs_done=done, status='training', train_seconds=curve_seconds(curve))
-            self.run.echo('%s: training %d -> %d epochs' % (self.what, done, row.epochs))
+        start = self._start = TrainingStart.plan(self, self.model_file, self.what, EARLIER_RUN)
+        if start.done < row.epochs:
+            if not os.path.isdir(os.path.dirname(self.model_file)):  # (only now: a refused run leaves no folder)
+                os.makedirs(os.path.dirname(self.model_file))
+            self.run.echo('%s: training %d -> %d epochs' % (self.what, start.done, row.epochs))
             self._script('train', run.train_argv(row.epochs, shown) + ['--seed', str(self.seed)]
-                         + (['--resume', 'True'] if saved else []), self._on_train_line)
+                         + (['--resume', 'True'] if start.saved else []), self._on_train_line)
+            start.begin()
         if checkpoint_epoch(self.model_file) >= row.epochs and self.slot.drop(self.record):
             self.save()  # at its budget: no resume state to ship
         digest = file_sha256(self.model_file)
@@ -165,17 +169,22 @@ def _rows_of(table, rows, variant):
     return chosen_rows(table, rows), variant
 
 
-def repeat_table(name, seed, rows=None, data_root=None, threads=1, root=ROOT, echo=print, variant=None):
+def repeat_table(name, seed, rows=None, variant=None, **options):
     """:meth:`RepeatRun.execute` with random seed ``seed`` (and the change ``variant``, a name of
     :data:`~snn_conversion.reproduce.tables.VARIANTS`) for the rows ``rows`` of table ``name`` (all its rows, or
-    the variant's, when None); returns the repeats' records."""
+    the variant's, when None); returns the repeats' records.  ``options``: how each row's run is made
+    (:meth:`~snn_conversion.reproduce.runner.RowRun.make`: data_root, threads, root, echo, restart)."""
     table = get_table(name)
     chosen, variant = _rows_of(table, rows, variant)
     if not chosen:
         raise UserError('variant %s changes no row of table %s (it changes %s)'
                         % (variant.name, table.name, ', '.join(variant.rows)))
-    return [RepeatRun(RowRun.make(table, r, data_root, threads, None, root, echo), seed, variant).execute()
-            for r in chosen]
+    out = []
+    for r in chosen:
+        run = RepeatRun(RowRun.make(table, r, **options), seed, variant)
+        with run.lock():
+            out.append(run.execute())
+    return out
 
 
 def export_repeats(name, seed, rows=None, root=ROOT, echo=print, variant=None):

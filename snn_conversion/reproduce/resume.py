@@ -26,10 +26,10 @@ import numpy as np
 
 from snn_conversion.core.checkpoint import load_checkpoint, state_numbers, train_state_path
 from snn_conversion.core.errors import UserError
-from snn_conversion.core.fileio import atomic_savez_compressed, atomic_write, file_sha256, read_npz
+from snn_conversion.core.fileio import WriteError, atomic_savez_compressed, atomic_write, file_sha256, read_npz
 from snn_conversion.reproduce.scripts import now_utc
 
-__all__ = ['FORMAT', 'resume_file', 'pretrained_file', 'export_state', 'import_state', 'bundle_epoch', 'ResumeSlot']
+__all__ = ['FORMAT', 'resume_file', 'pretrained_file', 'export_state', 'import_state', 'ResumeSlot']
 
 FORMAT = 'snn-conversion-resume-1'
 _PARTS = ('checkpoint', 'train_state')
@@ -88,9 +88,12 @@ def export_state(model_file, dest, tries=120, wait=1.0):
 
 
 def _open_bundle(path, sha256):
-    if sha256 is not None and file_sha256(path) != sha256:
-        raise UserError('%s does not match the sha256 its record names (another run\'s state, or damaged); '
-                        'delete it, or restore it from git' % path)
+    """The bundle at ``path``, its digests checked; ``sha256``: the digest (or a tuple of the digests) its record
+    accepts."""
+    accepted = (sha256,) if isinstance(sha256, str) else tuple(sha256 or ())
+    if accepted and file_sha256(path) not in accepted:
+        raise UserError('%s does not match the sha256 its record names (another run\'s state, or damaged): restore '
+                        'it from git (git checkout -- %s)' % (path, os.path.relpath(path)))
     try:
         z = read_npz(path)
         if str(z['format']) != FORMAT:
@@ -103,15 +106,14 @@ def _open_bundle(path, sha256):
     return z
 
 
-def bundle_epoch(path, sha256=None):
-    """The epoch a resume state holds (checked as :func:`import_state` does)."""
-    return int(_open_bundle(path, sha256)['epoch'])
-
-
-def import_state(path, model_file, sha256=None):
+def import_state(path, model_file, sha256=None, epoch=None):
     """Unpack the resume state ``path`` into ``model_file`` and its training state, byte for byte; returns the
-    epoch.  ``sha256``: the digest the row's record names (checked first).  Refuses to replace a checkpoint."""
+    epoch.  ``sha256``: the digest the row's record names (checked first), ``epoch``: the epoch it names (the
+    bundle must hold it).  Refuses to replace a checkpoint."""
     z = _open_bundle(path, sha256)
+    if epoch is not None and int(z['epoch']) != epoch:
+        raise UserError('%s holds epoch %d, its record says %d: restore the two from git together (git checkout -- '
+                        'the record and the file)' % (path, int(z['epoch']), epoch))
     if os.path.exists(model_file):
         raise UserError('%s exists: the resume state %s is not unpacked over it' % (model_file, path))
     # the training state first: a checkpoint without its state would resume with a fresh optimizer
@@ -125,11 +127,38 @@ def import_state(path, model_file, sha256=None):
 
 class ResumeSlot(object):
     """The shipped resume state of one training: checkpoint ``model_file``, bundle ``path`` (in the repository),
-    named in the run's record (``record_file``) by a ``resume`` entry whose file is relative to ``base``."""
+    named in the run's record (``record_file``) by a ``resume`` entry whose file is relative to ``base``.
+
+    The bundle and its record entry change together (:meth:`export`): the new bundle is staged beside the old one,
+    the record names it while still accepting the old one (``resume.replaces``), the staged file takes the old
+    one's place, and the record drops ``replaces``.  An export stopped at any point leaves a pair that a fresh clone
+    accepts (the old bundle, or the new one), and the next run or export mends the record by itself
+    (:meth:`repair`)."""
 
     def __init__(self, model_file, path, base, record_file, name, echo=print):
         self.model_file, self.path, self.base, self.record_file = model_file, path, base, record_file
         self.name, self.echo = name, echo
+        self.staged = path + '.tmp-staged'  # ignored by git (*.npz.tmp-*)
+
+    def _shipped(self, entry):
+        """(sha256, epoch) of the bundle on disk among those ``entry`` accepts (its own, or the one it replaces);
+        a one-line error for a bundle that is neither."""
+        accepted = [(entry['sha256'], entry['epoch'])]
+        if entry.get('replaces'):
+            accepted.append((entry['replaces']['sha256'], entry['replaces']['epoch']))
+        digest = file_sha256(self.path)
+        for sha256, epoch in accepted:
+            if digest == sha256:
+                return sha256, epoch
+        _open_bundle(self.path, [sha256 for sha256, _ in accepted])  # raises: not the record's bundle
+        raise AssertionError('unreachable')
+
+    def shipped_epoch(self, record):
+        """The epoch a fresh clone would continue from with this bundle (0: no bundle, or none recorded)."""
+        entry = record.get('resume')
+        if not entry or not os.path.isfile(self.path):
+            return 0
+        return self._shipped(entry)[1]
 
     def unpack(self, record):
         """Unpack the bundle in place of a missing checkpoint; returns its epoch (0: nothing to unpack)."""
@@ -137,26 +166,69 @@ class ResumeSlot(object):
             return 0
         entry = record.get('resume')
         if not entry:
-            raise UserError('%s has no record of %s (its sha256 is kept there): delete the file to train from the '
-                            'start, or restore the record from git' % (self.record_file, self.path))
-        epoch = import_state(self.path, self.model_file, entry['sha256'])
+            raise UserError('%s has no record of %s (its sha256 is kept there): restore the record from git (git '
+                            'checkout -- %s), or move the file away to train from epoch 0 (its epochs are then lost)'
+                            % (self.record_file, self.path, os.path.relpath(self.record_file)))
+        sha256, epoch = self._shipped(entry)
+        if not os.path.isdir(os.path.dirname(self.model_file)):
+            os.makedirs(os.path.dirname(self.model_file))
+        epoch = import_state(self.path, self.model_file, sha256, epoch)
         self.echo('%s: resume state of epoch %d unpacked from %s' % (self.name, epoch, self.path))
         return epoch
 
-    def pack(self):
-        """Pack the checkpoint and its training state into the bundle; returns the record's ``resume`` entry."""
-        info = export_state(self.model_file, self.path)
+    def repair(self, record):
+        """Mend the record of an export stopped half-way (``resume.replaces``): name the bundle that is on disk;
+        True when the record changed (the caller saves it)."""
+        entry = record.get('resume')
+        if not entry or not entry.get('replaces'):
+            return False
+        if os.path.isfile(self.staged):
+            os.remove(self.staged)
+        if not os.path.isfile(self.path):
+            return False
+        sha256, epoch = self._shipped(entry)
+        if sha256 != entry['sha256']:
+            record['resume'] = dict(entry, sha256=sha256, epoch=epoch, bytes=os.path.getsize(self.path))
+        record['resume'].pop('replaces')
+        return True
+
+    def export(self, record, save):
+        """Pack the checkpoint and its training state into the bundle and name it in ``record`` (written by
+        ``save(resume=entry)``), the two changing together (see the class); returns the new entry."""
+        old = record.get('resume')
+        try:
+            info = export_state(self.model_file, self.staged)
+            entry = dict(info, file=os.path.relpath(self.path, self.base), exported=now_utc())
+            if old and os.path.isfile(self.path):
+                entry['replaces'] = dict(epoch=old['epoch'], sha256=old['sha256'])
+            save(resume=entry)
+            os.replace(self.staged, self.path)
+            entry = dict(entry)
+            entry.pop('replaces', None)
+            save(resume=entry)
+        except (UserError, OSError, KeyboardInterrupt) as e:
+            if os.path.isfile(self.staged):
+                os.remove(self.staged)
+            if isinstance(e, UserError) and not isinstance(e, WriteError):
+                raise  # refused before anything was written (no training files, or files of two epochs)
+            raise UserError('the export of %s was stopped (%s): the shipped resume state and its record still '
+                            'agree; run the same --export_resume command again'
+                            % (self.name, str(e) or type(e).__name__))
         self.echo('%s: resume state of epoch %d exported to %s (%.1f MB)'
                   % (self.name, info['epoch'], self.path, info['bytes'] / 1e6))
-        return dict(info, file=os.path.relpath(self.path, self.base), exported=now_utc())
+        return entry
 
     def keep_later(self, record, on_disk):
         """Before ``record`` replaces ``on_disk`` (the record file as it is now, or None): keep a resume entry
         another process exported there meanwhile (``--export_resume`` beside the training), while its file is
         there."""
         theirs, mine = (on_disk or {}).get('resume'), record.get('resume')
-        if theirs and theirs != mine and os.path.isfile(self.path) and (
-                not mine or theirs.get('exported', '') > mine.get('exported', '')):
+        if not theirs or theirs == mine or not os.path.isfile(self.path):
+            return
+        newer = not mine or theirs.get('exported', '') > mine.get('exported', '')
+        finished = (bool(mine and mine.get('replaces')) and not theirs.get('replaces')
+                    and theirs['sha256'] == mine['sha256'])
+        if newer or finished:
             record['resume'] = theirs
 
     def drop(self, record):

@@ -19,34 +19,35 @@ import os
 import platform
 import sys
 import time
-import zipfile
 
 import numpy as np
 
 
 from snn_conversion.reproduce.oracle import float64_ann_correct
+from snn_conversion.reproduce.training import (TrainingStart, add_curve_point, checkpoint_epoch, curve_seconds,
+                                               export_run)
 from snn_conversion.reproduce.resume import ResumeSlot, pretrained_file, resume_file
 from snn_conversion.reproduce.summary import summarize_logs, summary_line
 from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_line, parse_epoch_line, quote_argv,
                                               run_script)
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 from snn_conversion.core import architectures
-from snn_conversion.core.checkpoint import load_checkpoint, state_numbers, train_state_path
+from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.fileio import atomic_write, atomic_write_text, file_sha256
 from snn_conversion.core.formats import ProgressError, read_progress
-from snn_conversion.data.datasets import DatasetError, find_dataset_dir
+from snn_conversion.data.locate import DatasetError, candidate_dirs, find_dataset_dir, required_files
 from snn_conversion.core.errors import UserError
-from snn_conversion.core.records import VERSION as RECORD_VERSION, CurvePoint, check_record
+from snn_conversion.core.lock import RunLock
+from snn_conversion.core.records import VERSION as RECORD_VERSION, check_record
 from snn_conversion.core.provenance import git_revision
 
-__all__ = ['ROOT', 'record_path', 'read_record', 'timed_seconds', 'run_table', 'run_row',
-           'machine_description', 'RowRun', 'dataset_dir', 'checkpoint_epoch', 'add_curve_point', 'curve_seconds',
-           'run_recorded', 'save_record', 'export_table', 'weights_digest', 'state_epoch', 'load_record']
+__all__ = ['ROOT', 'record_path', 'read_record', 'timed_seconds', 'run_table', 'machine_description', 'RowRun',
+           'dataset_dir', 'run_recorded', 'save_record', 'export_table', 'weights_digest', 'load_record']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# what a row trained again keeps of its earlier run (``earlier_run`` in the record)
+# what a run trained again from epoch 0 (``--restart``) keeps of its earlier one (``earlier_run`` in the record)
 EARLIER_RUN = ('ann', 'ann_float64', 'snn', 'checkpoint_sha256', 'checkpoint', 'finished', 'git_revision',
-               'train_seconds')
+               'train_seconds', 'epochs_done', 'curve', 'resume', 'pretrained', 'earlier_run')
 
 
 def record_path(row, root=ROOT):
@@ -62,7 +63,7 @@ def timed_seconds(row, rec):
 
 def load_record(path, expected, again):
     """The run record at ``path``, checked to have the ``expected`` {field: value} (it is this run's); a damaged one
-    is a one-line error that ends with ``again`` (what to do after deleting it)."""
+    is a one-line error: restore it from git, or delete it and ``again`` (what to do then; its numbers are lost)."""
     try:
         with open(path) as f:
             rec = json.load(f)
@@ -72,11 +73,12 @@ def load_record(path, expected, again):
     except (OSError, UnicodeDecodeError) as e:
         raise UserError('%s cannot be read (%s)' % (path, getattr(e, 'strerror', None) or e))
     except ValueError as e:
-        raise UserError('%s is damaged (%s); delete it and %s' % (path, e, again))
+        raise UserError('%s is damaged (%s); restore it from git (git checkout -- %s), or delete it (its numbers are '
+                        'lost) and %s' % (path, e, os.path.relpath(path), again))
 
 
 def read_record(row, root=ROOT):
-    """The row's record, or None; a damaged one is a one-line error (delete it to redo the row's bookkeeping)."""
+    """The row's record, or None; a damaged one is a one-line error."""
     path = record_path(row, root)
     if not os.path.isfile(path):
         return None
@@ -119,38 +121,15 @@ def weights_digest(path):
     return h.hexdigest()
 
 
-def state_epoch(model_file):
-    """The epoch of a checkpoint's training state (0 without a readable one)."""
-    try:
-        with np.load(train_state_path(model_file)) as z:
-            return state_numbers(z)[0]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        return 0
-
-
-def checkpoint_epoch(path):
-    """The epochs a checkpoint holds (0 when there is none)."""
-    return int(load_checkpoint(path)[1].get('epoch') or 0) if os.path.isfile(path) else 0
-
-
-def add_curve_point(curve, point):
-    """The stored learning curve with ``point`` (a CurvePoint) in its place, replacing an earlier one of that
-    epoch."""
-    return sorted([c for c in curve if CurvePoint.of(c).epoch != point.epoch] + [point.stored()])
-
-
-def curve_seconds(curve):
-    """Training seconds of a stored curve."""
-    return round(sum(CurvePoint.of(c).seconds for c in curve), 1)
-
-
-def run_recorded(owner, run, step, argv, on_line, what):
+def run_recorded(owner, run, step, argv, on_line, what, save=True):
     """Run a workspace script of ``run``'s row (see :func:`.scripts.run_script`), keeping its command line in
     ``owner.record['commands'][step]`` and its output in ``owner.log_file`` (``owner``: the row's run, or a run
-    of its own such as a repeat, with ``record``, ``save()`` and ``log_file``)."""
+    of its own such as a repeat, with ``record``, ``save()`` and ``log_file``); ``save`` False: the command is
+    written with the record's next change (a training's: once it has started, see :class:`TrainingStart`)."""
     shown = 'cd %s && python %s' % (run.row.workspace, quote_argv(argv))
     owner.record['commands'][step] = shown
-    owner.save()
+    if save:
+        owner.save()
     run.echo('  $ ' + shown)
     run_script(run.python, run.workspace, argv, owner.log_file, on_line, what)
 
@@ -158,11 +137,13 @@ def run_recorded(owner, run, step, argv, on_line, what):
 class RowRun(object):
     """One row being brought to its budget; ``record`` is written after every change."""
 
-    def __init__(self, table, row, python, data_dir, threads=1, root=ROOT, echo=print):
+    def __init__(self, table, row, python, data_dir, threads=1, root=ROOT, echo=print, restart=False):
         """``root``: where the row's checkpoint, logs and record go (``<root>/<workspace>/``); the scripts are
-        always this repository's."""
+        always this repository's.  ``restart``: train from epoch 0 where the record claims epochs that no checkpoint
+        here and no shipped resume state holds (see :class:`TrainingStart`)."""
         self.table, self.row, self.python, self.data_dir = table, row, python, data_dir
-        self.threads, self.root, self.echo = threads, root, echo
+        self.threads, self.root, self.echo, self.restart = threads, root, echo, restart
+        self.record_file = record_path(row, root)
         self.arch = architectures.get(row.arch)
         self.workspace = os.path.join(ROOT, row.workspace)
         self.out = os.path.join(root, row.workspace)
@@ -204,14 +185,19 @@ class RowRun(object):
         run_script(self.python, self.workspace, argv, log_file, on_line, what)
 
     def run_step(self, step, argv, on_line=None):
-        run_recorded(self, self, step, argv, on_line, '%s of %s' % (step, self.row.id))
+        run_recorded(self, self, step, argv, on_line, '%s of %s' % (step, self.row.id), save=step != 'train')
 
     # -- steps -------------------------------------------------------------------------------------------------
     @classmethod
-    def make(cls, table, row, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+    def make(cls, table, row, data_root=None, threads=1, python=None, root=ROOT, echo=print, restart=False):
         """The run of ``row``, its scripts given the data set found under ``data_root`` (see :func:`dataset_dir`)."""
         return cls(table, row, python or sys.executable, dataset_dir(architectures.get(row.arch).dataset, data_root),
-                   threads=threads, root=root, echo=echo)
+                   threads=threads, root=root, echo=echo, restart=restart)
+
+    def lock(self):
+        """One runner per row at a time (a second one fails at once, naming the first, before it writes
+        anything)."""
+        return RunLock(self.record_file[:-len('.json')] + '.lock', 'the row %s' % self.row.id, quiet=True)
 
     def checkpoint_epoch(self):
         return checkpoint_epoch(self.model_file)
@@ -258,33 +244,21 @@ class RowRun(object):
     def export_resume(self):
         """Pack the row's checkpoint and training state into :meth:`resume_file` when it is part-trained (the
         record keeps its epoch and sha256); returns the epoch exported, or None (not started, or trained)."""
-        if not 0 < self.checkpoint_epoch() < self.row.epochs:
-            return None
-        self.save(resume=self.slot.pack())
-        return self.record['resume']['epoch']
+        return export_run(self, self.model_file, self.row.epochs)
 
     def train(self):
-        done = self.checkpoint_epoch() or self.import_resume()
-        if self.record.get('status') == 'done' and done < self.row.epochs:
-            # a finished row whose checkpoint is gone (and not shipped) is trained again: its earlier results stay
-            # beside the new ones, to be compared with them, and claim nothing meanwhile
-            self.record['earlier_run'] = dict((key, self.record.pop(key)) for key in EARLIER_RUN if key in self.record)
-            self.record['earlier_run']['curve'] = list(self.record['curve'])
-        # the training state can be one epoch ahead of the checkpoint (the checkpoint's write failed; the training
-        # writes it again when it resumes)
-        saved = max(done, state_epoch(self.model_file))
-        # the curve holds only what the saved files stand on: points past them (a lost checkpoint, a restart
-        # with other flags) would be mixed with the new run's
-        curve = [c for c in self.record['curve'] if CurvePoint.of(c).epoch <= saved]
-        self.save(epochs_done=done, status='training' if done < self.row.epochs else 'trained', curve=curve,
-                  train_seconds=curve_seconds(curve))
-        if done >= self.row.epochs:
+        start = TrainingStart.plan(self, self.model_file, self.row.id, EARLIER_RUN, shipped=self.pretrained_file())
+        if start.done >= self.row.epochs:
+            if self.record.get('status') in (None, 'training'):
+                self.save(epochs_done=start.done, status='trained')
             return False
         argv = self.train_argv(self.row.epochs)
-        if saved:
+        if start.saved:
             argv += ['--resume', 'True']
-        self.echo('%s: training %d -> %d epochs' % (self.row.id, done, self.row.epochs))
+        self.echo('%s: training %d -> %d epochs' % (self.row.id, start.done, self.row.epochs))
+        self._start = start
         self.run_step('train', argv, self._on_train_line)
+        start.begin()  # a training that printed no epoch (none was left) stands on its files all the same
         self.save(epochs_done=self.checkpoint_epoch())
         if self.checkpoint_epoch() >= self.row.epochs and self.slot.drop(self.record):
             self.save()
@@ -294,6 +268,7 @@ class RowRun(object):
         point = parse_epoch_line(line)
         if not point:
             return
+        self._start.begin()
         curve = add_curve_point(self.record['curve'], point)
         self.save(curve=curve, epochs_done=point.epoch, status='training', train_seconds=curve_seconds(curve))
         self.echo('%s: epoch %d/%d  %.0fs  val acc %.2f%%' % (self.row.id, point.epoch, self.row.epochs,
@@ -397,20 +372,26 @@ class RowRun(object):
 
 
 def dataset_dir(dataset, data_root):
-    """The folder the row's scripts get as --data_dir: under ``data_root`` when it holds the data set, else None
-    (the scripts' own search: $SNN_DATA_DIR, ./data, the Debian package); a one-line error when nothing has it."""
+    """The folder the row's scripts get as --data_dir: the one under ``data_root`` that holds the data set (a
+    one-line error when ``data_root`` is missing or holds no such folder); without ``data_root`` None (the scripts'
+    own search: $SNN_DATA_DIR, ./data, the Debian package), after checking that the search finds it."""
     if data_root:
+        if not os.path.isdir(data_root):
+            raise UserError('--data_root %s does not exist (it should be a folder holding the data sets, e.g. '
+                            'mnist/, fashion-mnist/)' % data_root)
         try:
             return os.path.abspath(find_dataset_dir(dataset, data_dir=data_root))
         except DatasetError:
-            pass
+            raise UserError('--data_root %s holds no %s data set: put its files (%s) in one of %s'
+                            % (data_root, dataset, ', '.join(required_files(dataset, ('train', 'test'))),
+                               ', '.join(candidate_dirs(dataset, data_root))))
     find_dataset_dir(dataset)  # the data set's own one-line error when no folder holds it
     return None
 
 
-def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print, restart=False):
     """Bring every row of table ``name`` (a :class:`~.tables.Table` or its name; or those rows named in
-    ``rows``) to its budget; returns the records."""
+    ``rows``) to its budget; returns the records.  ``restart``: see :class:`TrainingStart`."""
     table = get_table(name)
     chosen = chosen_rows(table, rows)
     dirs = {}
@@ -421,8 +402,9 @@ def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT
     out = []
     for r in chosen:
         run = RowRun(table, r, python or sys.executable, dirs[architectures.get(r.arch).dataset], threads=threads,
-                     root=root, echo=echo)
-        out.append(run.run())
+                     root=root, echo=echo, restart=restart)
+        with run.lock():
+            out.append(run.run())
     return out
 
 
@@ -436,7 +418,3 @@ def export_table(name, rows=None, root=ROOT, echo=print):
         if epoch is not None:
             out[r.id] = epoch
     return out
-
-
-def run_row(table_name, row_id, **kw):
-    return run_table(table_name, rows=[row_id], **kw)[0]

@@ -14,7 +14,7 @@ import subprocess
 from snn_conversion.core.records import CurvePoint
 from snn_conversion.core.errors import UserError
 
-__all__ = ['run_script', 'parse_epoch_line', 'parse_ann_line', 'ann_result', 'now_utc', 'quote_argv', 'end_child',
+__all__ = ['run_script', 'child_reason', 'parse_epoch_line', 'parse_ann_line', 'ann_result', 'now_utc', 'quote_argv', 'end_child',
            'interrupt_on_signals']
 
 _EPOCH_LINE = re.compile(r'^epoch (\d+)/(\d+)\s+([0-9.]+)s\s+train loss (\S+)\s+val acc ([0-9.]+)%'
@@ -36,6 +36,7 @@ def run_script(python, workspace, argv, log_file, on_line=None, what='the script
     with open(log_file, 'a') as log:
         log.write('\n[%s] cd %s && python %s\n' % (now_utc(), os.path.basename(workspace), quote_argv(argv)))
         log.flush()
+        start = log.tell()
         proc = subprocess.Popen(cmd, cwd=workspace, stdout=subprocess.PIPE, stderr=log, env=env,
                                 universal_newlines=True)
         def read_lines():
@@ -58,7 +59,26 @@ def run_script(python, workspace, argv, log_file, on_line=None, what='the script
     if rc in (130, -signal.SIGINT, -signal.SIGTERM):
         raise KeyboardInterrupt('%s interrupted; run the same command again to resume' % what)
     if rc != 0:
-        raise UserError('%s failed (exit %d); see %s' % (what, rc, log_file))
+        reason = child_reason(log_file, start)
+        raise UserError('%s failed (exit %d)%s; see %s' % (what, rc, ': ' + reason if reason else '', log_file))
+
+
+def child_reason(log_file, start=0):
+    """The reason a workspace script gave for failing: its last ``error: ...`` line (the one line every script
+    prints for a bad input) in ``log_file`` after byte ``start``, else the last line of a traceback; None when
+    it gave none."""
+    try:
+        with open(log_file, 'rb') as f:
+            f.seek(start)
+            lines = [line.strip() for line in f.read().decode('utf-8', 'replace').splitlines() if line.strip()]
+    except OSError:
+        return None
+    errors = [line[len('error: '):] for line in lines if line.startswith('error: ')]
+    if errors:
+        return errors[-1]
+    if any(line.startswith('Traceback') for line in lines):
+        return lines[-1]
+    return None
 
 
 def end_child(proc, grace=2.0, stop=120.0):

@@ -27,6 +27,49 @@ __all__ = ['SpikingNetwork', 'Trace', 'ENGINES', 'Options']
 ENGINES = backends.engines()  # the registered backends' names and 'dense'
 
 
+def _shown(value):
+    """``value`` for a one-line message."""
+    text = 'an array of shape %s' % (value.shape,) if isinstance(value, np.ndarray) else repr(value)
+    text = ' '.join(text.split())
+    return text if len(text) <= 60 else text[:57] + '...'
+
+
+def _checked_time_steps(time_steps):
+    """``time_steps`` as an int: an integer >= 1 (numpy integers too), else a one-line ValueError naming it."""
+    if isinstance(time_steps, (bool, np.bool_)) or not isinstance(time_steps, (int, np.integer)) or time_steps < 1:
+        raise ValueError('time_steps must be an integer >= 1, got %s' % _shown(time_steps))
+    return int(time_steps)
+
+
+def _checked_input(arch, x):
+    """``x`` as a float64 NHWC batch for ``arch``, else a one-line ValueError naming ``x``: numeric, of the
+    architecture's input shape, at least one image, finite, and within ``arch.input_range`` (its data set's
+    preprocessed range: raw 0-255 pixels or a wrong scale never reach the network)."""
+    try:
+        raw = np.asarray(x)
+    except ValueError:  # a ragged nesting, as numpy >= 1.24 says
+        raw = np.asarray(None)
+    if raw.dtype.kind not in 'biuf':
+        raise ValueError('x must be a numeric NHWC array, got %s'
+                         % (_shown(x) if raw.ndim == 0 else 'an array of dtype %s' % raw.dtype))
+    if raw.ndim != 4 or raw.shape[1:] != arch.input_shape:
+        raise ValueError('x has shape %s; %s expects (N, %s) (NHWC)'
+                         % (raw.shape, arch.name, ', '.join(str(v) for v in arch.input_shape)))
+    if raw.shape[0] == 0:
+        raise ValueError('x is an empty batch (0 images); %s needs at least one' % arch.name)
+    x = np.asarray(raw, dtype=np.float64)
+    finite = np.isfinite(x)
+    if not finite.all():
+        raise ValueError('x holds %d NaN and %d Inf values (the first in image %d): the input must be finite'
+                         % (np.isnan(x).sum(), np.isinf(x).sum(), np.argwhere(~finite)[0][0]))
+    limits = arch.input_range
+    if limits is not None and (x.min() < limits.low or x.max() > limits.high):
+        raise ValueError("x has values in [%g, %g] but %s expects [%g, %g] (%s): the ANN's preprocessed input, as "
+                         "snn_conversion.data.datasets.load_test_inputs gives it"
+                         % (x.min(), x.max(), arch.name, limits.low, limits.high, limits.what))
+    return x
+
+
 class Trace(object):
     """Result of :meth:`SpikingNetwork.simulate` for one batch.
 
@@ -156,11 +199,11 @@ class SpikingNetwork(object):
                 layer.rng = self.rng
 
     def encode(self, x):
-        """The input as injected at t = 0: ``x * 2^k``, times ``1 + (U[0,1) - 0.5) r`` with input noise r."""
-        x = np.asarray(x, dtype=np.float64)
-        if x.shape[1:] != self.arch.input_shape:
-            raise ValueError('input batch has shape %s, %s expects (N,)+%s'
-                             % (x.shape, self.arch.name, self.arch.input_shape))
+        """The input as injected at t = 0: ``x * 2^k``, times ``1 + (U[0,1) - 0.5) r`` with input noise r.
+
+        ``x``: a non-empty NHWC batch of the architecture's input shape, finite and within its data set's
+        preprocessed range (``arch.input_range``); anything else is a one-line ValueError naming ``x``."""
+        x = _checked_input(self.arch, x)
         encoded = x * (2.0 ** self.k)
         if self.spec.noise == 'input' and self.noise_ratio > 0:  # one draw per input value, NHWC order
             encoded = encoded * (1.0 + (self.rng.random_sample(x.shape) - 0.5) * self.noise_ratio)
@@ -211,10 +254,9 @@ class SpikingNetwork(object):
 
         Stops computing as soon as no neuron spiked during a step (nothing can change
         afterwards: the input is zero after t = 0) and fills the remaining steps with
-        the converged values, so the trace equals that of a full run.
+        the converged values, so the trace equals that of a full run.  ``time_steps``: an integer >= 1.
         """
-        if time_steps < 1:
-            raise ValueError('time_steps must be >= 1')
+        time_steps = _checked_time_steps(time_steps)
         encoded = self.encode(x)
         pool = getattr(self, '_pool', None)
         if pool is not None and len(encoded) >= 2 and self.spec.splits_batches:
@@ -254,6 +296,7 @@ class SpikingNetwork(object):
 
     def simulate_encoded(self, encoded, time_steps):
         """The time loop on an already encoded batch (:meth:`encode`)."""
+        time_steps = _checked_time_steps(time_steps)
         n = encoded.shape[0]
         for layer in self.layers:
             layer.reset(n)

@@ -35,7 +35,25 @@ def test_every_committed_record_fits_the_schema():
     (lambda r: r['snn'].update(correct=[1, 2.5]), 'field snn.correct is'),
     (lambda r: r.update(status='finished'), 'field status is "finished", expected one of'),
     (lambda r: r.update(version=99), 'record version 99 is newer'),
-    (lambda r: r.update(k=True), 'field k is True, expected an integer or null'),
+    (lambda r: r.update(k=True), 'field k is True, expected an integer >= 0 or null'),
+    # values, not only types: each numeric field has its range, a sha256 its form
+    (lambda r: r['ann'].update(accuracy=float('nan')), 'field ann.accuracy is nan, expected a percentage'),
+    (lambda r: r['snn'].update(final=float('inf')), 'field snn.final is inf, expected a percentage'),
+    (lambda r: r['ann'].update(accuracy=100.5), 'field ann.accuracy is 100.5'),
+    (lambda r: r['snn'].update(first_step=-3), 'field snn.first_step is -3, expected a time step'),
+    (lambda r: r['snn'].update(stable_step=99), 'field snn.stable_step is 99, expected a time step within T'),
+    (lambda r: r['snn']['correct'].__setitem__(0, -5), 'field snn.correct is'),
+    (lambda r: r['ann'].update(correct=r['ann']['n'] + 1), 'expected a count within its 10000 test images'),
+    (lambda r: r['snn']['correct'].__setitem__(-1, 10001), 'field snn.correct is 10001, expected a count within'),
+    (lambda r: r.update(epochs_done=-1), 'field epochs_done is -1, expected an integer >= 0'),
+    (lambda r: r.update(epochs_done=151), 'field epochs_done is 151, expected within the budget of 150 epochs'),
+    (lambda r: r['curve'][0].__setitem__(1, float('nan')), 'field curve is'),
+    (lambda r: r.update(train_seconds=-2.0), 'field train_seconds is -2.0'),
+    (lambda r: r.update(checkpoint_sha256='abc'), 'field checkpoint_sha256 is "abc", expected a sha256'),
+    (lambda r: r['pretrained'].update(sha256='G' * 64), 'field pretrained.sha256'),
+    (lambda r: r['snn'].update(spikes_per_step=[-1.0] + r['snn']['spikes_per_step'][1:]), 'field snn.spikes_per_step'),
+    (lambda r: r.update(earlier_run=dict(ann=dict(accuracy=float('nan')))),
+     'field earlier_run.ann.accuracy is nan'),
 ])
 def test_a_record_with_a_wrong_type_is_refused_in_one_line(tmp_path, edit, field):
     rec = _committed()

@@ -110,7 +110,7 @@ def test_report_says_where_an_unfinished_row_continues_from():
     curve = [[e, 90.0 + e, 0.1, 30.0] for e in range(1, 7)]
     lost = dict(curve=curve, epochs_done=6, status='training')
     cells = report._row_cells(row, lost)
-    assert '6 epochs were trained but not kept' in cells[3] and 'starts again from epoch 0' in cells[3]
+    assert '6 epochs were trained but not kept' in cells[3] and '`--restart` trains it again from epoch 0' in cells[3]
     kept = dict(lost, resume=dict(epoch=4, file='resume/lenet_mnist_k1.npz', sha256='0' * 64))
     cells = report._row_cells(row, kept)
     assert '4 of 10 epochs (resume state `MNIST/resume/lenet_mnist_k1.npz` shipped), val acc 94.00 %' in cells[3]
@@ -186,25 +186,56 @@ def test_repeat_export_then_fresh_clone_continues_identically(tmp_path, data):
     assert not [s for s in said if s.startswith('  $ ')]
 
 
-def test_repeat_without_its_checkpoint_claims_no_epochs(tmp_path, data):
-    """A repeat record whose checkpoint is gone and that shipped no resume state starts again from epoch 0, its
-    curve emptied first, and the report says so."""
-    root = str(tmp_path / 'a')
-    run = _repeat(2, data, root)
-    run.save(curve=[[1, 80.0, 1.0, 30.0, 79.5], [2, 85.0, 0.5, 30.0, 84.0]], epochs_done=2, status='training')
+def _stop_at_training(root):
+    """A stand-in for the training's child process: it notes the command and the record as it is when the training
+    starts, then ends the run (nothing is trained)."""
     seen = []
 
     class Stop(Exception):
         pass
 
-    def train(owner, run, step, argv, on_line, what):  # the training's command: note the record, go no further
+    def train(owner, run, step, argv, on_line, what, save=True):
         seen.append((step, argv, repeat.read_repeats(run.row, root)[1]))
         raise Stop()
 
-    with mock.patch.object(repeat, 'run_recorded', train), pytest.raises(Stop):
+    return seen, Stop, mock.patch.object(repeat, 'run_recorded', train)
+
+
+def test_repeat_without_its_checkpoint_is_not_restarted_silently(tmp_path, data):
+    """A repeat record whose checkpoint is gone and whose epochs no shipped resume state holds is refused in one
+    line naming what is missing and the two ways on; nothing in the record changes.  With --restart it trains from
+    epoch 0 and the record keeps the earlier numbers as earlier_run."""
+    root = str(tmp_path / 'a')
+    run = _repeat(2, data, root)
+    curve = [[1, 80.0, 1.0, 30.0, 79.5], [2, 85.0, 0.5, 30.0, 84.0]]
+    run.save(curve=curve, epochs_done=2, status='training', train_seconds=60.0)
+    before = repeat.read_repeats(run.run.row, root)[1]
+    seen, Stop, patch = _stop_at_training(root)
+    with patch, pytest.raises(UserError) as e:
         _repeat(2, data, root).execute()
+    message = str(e.value)
+    assert '\n' not in message and 'its record claims 2 trained epochs' in message and '--restart' in message
+    assert not seen and repeat.read_repeats(run.run.row, root)[1] == before
+
+    # the same when its shipped resume state is missing: the message names the file and how to restore it
+    run.save(resume=dict(epoch=2, sha256='a' * 64, file='resume/repeats/x.npz', bytes=10))
+    before = repeat.read_repeats(run.run.row, root)[1]
+    with patch, pytest.raises(UserError, match=r'shipped resume state \S+lenet_mnist_k1_seed1.npz \(epoch 2\) is '
+                                                r'missing: restore it from git'):
+        _repeat(2, data, root).execute()
+    assert repeat.read_repeats(run.run.row, root)[1] == before
+
+    restarted = _repeat(2, data, root)
+    restarted.restart = True
+    with patch, pytest.raises(Stop):
+        restarted.execute()
     (step, argv, rec), = seen
     assert step == 'train' and '--resume' not in argv
-    assert rec['curve'] == [] and rec['epochs_done'] == 0 and rec['status'] == 'training'
+    assert rec == before, 'the record changes only once the training has finished an epoch'
+    restarted._start.begin()  # its first epoch
+    rec = repeat.read_repeats(run.run.row, root)[1]
+    assert rec['curve'] == [] and rec['epochs_done'] == 0 and rec['status'] == 'training' and 'resume' not in rec
+    assert rec['earlier_run']['curve'] == curve and rec['earlier_run']['epochs_done'] == 2
+    assert rec['earlier_run']['train_seconds'] == 60.0 and rec['earlier_run']['resume']['epoch'] == 2
     text = report._run_final(run.run.row, dict(curve=[[1, 80.0, 1.0, 30.0]], epochs_done=1, status='training'))
     assert 'not kept: no resume state shipped' in text
