@@ -139,7 +139,8 @@ class Trainer(object):
             done, lr_done, xla = state_numbers(state)
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
             raise UserError('%s is not a readable training state (%s: %s); delete it to resume from the weights '
-                            'of the checkpoint alone' % (state_file, type(e).__name__, e))
+                            'of the checkpoint alone (the optimizer starts afresh: the run is then no longer '
+                            'identical to an uninterrupted one)' % (state_file, type(e).__name__, e))
         if xla != speed.xla_enabled():
             raise UserError('%s was trained with --xla %s: resume it with the same setting (the weights of the two '
                             'differ in the last bits)' % (state_file, xla))

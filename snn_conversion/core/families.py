@@ -13,10 +13,17 @@ __all__ = ['Family', 'NetConfig', 'FAMILIES', 'get_family', 'register_family', '
 import collections
 import os
 
+import numpy as np
+
 from snn_conversion.core.checkpoint import CheckpointError, ConversionError, agree_with_record
 from snn_conversion.core.errors import parse_bool
 from snn_conversion.core.flags import B_BOUND
 from snn_conversion.core.formats import ALL_LOG_FILES, LOG_FILES, PROGRESS_FILE  # the log folder's files
+
+
+def _whole(value):
+    """An integer (numpy's too), not a bool: k and B are never silently truncated (2.5 is not 2)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 class NetConfig(collections.namedtuple('NetConfig', 'k B ternary use_int')):
@@ -132,12 +139,12 @@ class Family(object):
 
     def net_config(self, arch, k, B=None, use_ternary=None, use_int=False):
         """The checked :class:`NetConfig` of a conversion request (one-line :class:`ConversionError` otherwise)."""
+        if not _whole(k) or k < 0:
+            raise ConversionError('k must be an integer >= 0, got %r' % (k,))
         k = int(k)
-        if k < 0:
-            raise ConversionError('k must be >= 0, got %d' % k)
         if self.uses_B:
-            if B is None or int(B) < 1:
-                raise ConversionError('%s (%s) needs B >= 1, got %s' % (arch.name, self.title, B))
+            if B is None or not _whole(B) or B < 1:
+                raise ConversionError('%s (%s) needs B, an integer >= 1, got %r' % (arch.name, self.title, B))
         elif B is not None:
             raise ConversionError('B applies to the scatter-and-gather family only; %s is %s' % (arch.name, self.name))
         if use_int and not self.optional_ternary:

@@ -14,7 +14,9 @@ run just compared; no recorded number is ever changed.
 
 from __future__ import absolute_import, division, print_function
 
+import errno
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -27,13 +29,45 @@ from snn_conversion.reproduce.scripts import ann_result, parse_ann_line
 from snn_conversion.reproduce.summary import summarize_logs
 from snn_conversion.reproduce.tables import TABLES, chosen_rows, get_table
 
-__all__ = ['verify_row', 'verify', 'derive', 'compare', 'fill_record', 'first_difference', 'SNN_FIELDS',
-           'SNN_STEP_FIELDS']
+__all__ = ['verify_row', 'verify', 'derive', 'compare', 'fill_record', 'first_difference', 'remove_stale_scratch',
+           'SNN_FIELDS', 'SNN_STEP_FIELDS']
 
 # the SNN's numbers compared, as the record names them
 SNN_FIELDS = ('correct', 'first_step', 'stable_step', 'spikes_per_image', 'sops_per_image')
 # compared where the record has them (rows recorded since 2026-12-04; --fill adds them to older ones)
 SNN_STEP_FIELDS = ('spikes_per_step', 'sops_per_step', 'spikes_per_layer')
+# the throw-away folder of :func:`derive`, in the temporary folder: snn_verify_<pid of its verify>_<random>
+SCRATCH_PREFIX = 'snn_verify_'
+_SCRATCH_NAME = re.compile(r'^snn_verify_([0-9]+)_[A-Za-z0-9_]+$')
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError as e:
+        return e.errno != errno.ESRCH  # EPERM: it exists, another user's
+    return True
+
+
+def remove_stale_scratch(folder=None):
+    """Delete the throw-away folders of killed verifications (:func:`derive`'s, named with the pid of their
+    process, and that process gone) from ``folder`` (the temporary folder by default); returns their paths.  A
+    running verification's folder, this process's, and anything named otherwise are left alone."""
+    folder = tempfile.gettempdir() if folder is None else folder
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    removed = []
+    for name in sorted(names):
+        match = _SCRATCH_NAME.match(name)
+        path = os.path.join(folder, name)
+        if not match or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def first_difference(name, recorded, now):
@@ -56,7 +90,7 @@ def derive(run, path, echo=print):
     inference's entry, 'float64': correct images, 'snn': the SNN's summary} (no SNN for a full-precision row)."""
     row = run.row
     digest = file_sha256(path)
-    scratch = tempfile.mkdtemp(prefix='snn_verify_')
+    scratch = tempfile.mkdtemp(prefix='%s%d_' % (SCRATCH_PREFIX, os.getpid()))  # the pid: remove_stale_scratch
     try:
         log_file = os.path.join(scratch, row.id + '.log')
         found = []
@@ -127,7 +161,9 @@ def verify_row(table, row, data_root=None, threads=1, python=None, root=ROOT, ec
 def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print, fill=False):
     """Verify the finished rows of ``tables`` (all when None; ``rows``: of the one table named); prints one
     table of results and returns whether every row agrees.  With no table named, rows not finished are left out;
-    a row named in ``rows`` must be finished."""
+    a row named in ``rows`` must be finished.  First the throw-away folders of killed verifications go
+    (:func:`remove_stale_scratch`)."""
+    remove_stale_scratch()
     chosen = []
     if rows and not tables:  # row ids are unique across the tables
         known = dict((r.id, (t, r)) for t in TABLES.values() for r in t.rows)

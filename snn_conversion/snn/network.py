@@ -280,8 +280,8 @@ class SpikingNetwork(object):
         return self
 
     def close(self):
-        stop_pool(getattr(self, '_pool', None))
-        self._pool = None
+        pool, self._pool = getattr(self, '_pool', None), None  # stopped at once if interrupted meanwhile
+        stop_pool(pool)
 
     def __enter__(self):
         return self

@@ -197,3 +197,18 @@ def test_from_params_refuses_a_B_the_family_has_none_of(mlp):
     _, _, params = mlp
     with pytest.raises(CheckpointError, match=r'\bB\b'):
         SpikingNetwork.from_params('mlp_fashionmnist', params, 1, B=4)
+
+
+@pytest.mark.parametrize('k', [2.5, 1.0, '1', True, None, -1])
+def test_k_is_an_integer_never_truncated(mlp, k):
+    _, _, params = mlp
+    with pytest.raises(CheckpointError, match=r'^k must be an integer >= 0, got'):
+        SpikingNetwork.from_params('mlp_fashionmnist', params, k)
+
+
+@pytest.mark.parametrize('B', [2.5, 2.0, '2', True, 0])
+def test_B_is_an_integer_never_truncated(B):
+    arch = architectures.get('lenet_mnist_sg')
+    params = [np.zeros(shape, np.float32) for _, shape in arch.param_shapes()]
+    with pytest.raises(CheckpointError, match=r'needs B, an integer >= 1, got'):
+        SpikingNetwork.from_params(arch, params, 1, B=B)

@@ -63,7 +63,7 @@ def test_sop_convention_and_noise():
     assert 0 < a.counts[0].sum() < trace.counts[0].sum()
     with pytest.raises(CheckpointError, match='noise_ratio must be in'):
         SpikingNetwork.from_params(NAME, params, k, B=B, noise_ratio=2)
-    with pytest.raises(CheckpointError, match='needs B >= 1'):
+    with pytest.raises(CheckpointError, match='needs B, an integer >= 1'):
         SpikingNetwork.from_params(NAME, params, k)
     with pytest.raises(CheckpointError, match='scatter-and-gather family only'):
         SpikingNetwork.from_params('mlp_fashionmnist', [np.ones(s) for _, s in
