@@ -95,7 +95,7 @@ def main(argv):
         if other:
             raise UserError('--list only lists: give %s in a command of its own'
                             % ' and '.join('--' + m for m in other))
-        print('\n'.join(report.status_lines(tables=a.tables or None)))
+        print('\n'.join(report.status_lines(tables=a.tables or None, data_root=a.data_root)))
         return 0
     if a.restart and (modes or not a.tables):
         raise UserError('--restart goes with a table run (python reproduce.py TABLE [--rows ROW] [--repeat SEED] '

@@ -54,6 +54,9 @@ def observe_row(run):
         return False
     if run.checkpoint_epoch() < run.row.epochs:
         raise UserError('%s is not trained to its budget yet: nothing to observe' % run.row.id)
+    if len(run.row.phases) > 1:
+        raise UserError('%s is trained in %d phases (%s): --observe trains rows of one phase again'
+                        % (run.row.id, len(run.row.phases), run.row.recipe))
     model_file = os.path.join(run.out, 'observe', run.row.id + '.npz')
     if not os.path.isdir(os.path.dirname(model_file)):
         os.makedirs(os.path.dirname(model_file))

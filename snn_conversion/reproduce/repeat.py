@@ -25,9 +25,8 @@ import time
 
 from snn_conversion.reproduce.resume import ResumeSlot
 from snn_conversion.reproduce.runner import ROOT, RowRun, load_record, machine_description, run_recorded, save_record
-from snn_conversion.reproduce.training import (TrainingStart, add_curve_point, checkpoint_epoch, curve_seconds,
-                                               export_run)
-from snn_conversion.reproduce.scripts import ann_result, now_utc, parse_ann_line, parse_epoch_line
+from snn_conversion.reproduce.training import TrainingStart, checkpoint_epoch, export_run
+from snn_conversion.reproduce.scripts import ann_result, now_utc, parse_ann_line
 from snn_conversion.reproduce.tables import chosen_rows, get_table, get_variant
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.lock import RunLock
@@ -84,7 +83,7 @@ class RepeatRun(object):
         self.what = '%s%s, seed %d' % (run.row.id, '' if variant is None else ' (variant %s)' % variant.name, seed)
         self.model_file = os.path.join(run.out, 'repeats', name + '.npz')
         self.slot = ResumeSlot(self.model_file, os.path.join(run.out, 'resume', 'repeats', name + '.npz'), run.out,
-                               self.path, self.what, run.echo)
+                               self.path, self.what, run.echo, run.row.overall_epoch)
         self.record = self._on_disk() or {}
         self.record.update(row=run.row.id, table=run.table.name, repeat_seed=seed, label=run.row.label,
                            network=run.arch.string, budget_epochs=run.row.epochs, machine=machine_description())
@@ -104,7 +103,7 @@ class RepeatRun(object):
     def export_resume(self):
         """Pack the repeat's checkpoint and training state (see :class:`.resume.ResumeSlot`) when it is
         part-trained; returns the epoch exported, or None (not started, or trained)."""
-        return export_run(self, self.model_file, self.run.row.epochs)
+        return export_run(self, self.run.row, self.model_file)
 
     def lock(self):
         """One runner per repeat at a time (a second one fails at once, naming the first, before it writes
@@ -117,17 +116,6 @@ class RepeatRun(object):
         run_recorded(self, self.run, step, argv[:at] + extra + argv[at:], on_line, '%s of %s' % (step, self.what),
                      save=step != 'train')
 
-    def _on_train_line(self, line):
-        point = parse_epoch_line(line)
-        if not point:
-            return
-        self._start.begin()
-        curve = add_curve_point(self.record['curve'], point)
-        self.save(curve=curve, epochs_done=point.epoch, status='training', train_seconds=curve_seconds(curve))
-        self.run.echo('%s: epoch %d/%d  %.0fs  val acc %.2f%%%s'
-                      % (self.what, point.epoch, self.run.row.epochs, point.seconds, point.val_acc,
-                         '' if point.test_acc is None else '  test acc %.2f%%' % point.test_acc))
-
     def execute(self):
         """Train (or resume) to the row's budget, then evaluate; returns the record."""
         row, run = self.run.row, self.run
@@ -137,15 +125,13 @@ class RepeatRun(object):
             self.run.echo('%s: finished earlier, ANN %.2f%%' % (self.what, self.record['ann']['accuracy']))
             return self.record
         shown = run.shown_path(self.model_file)
-        start = self._start = TrainingStart.plan(self, self.model_file, self.what, EARLIER_RUN)
+        start = self._start = TrainingStart.plan(self, row, self.model_file, self.what, EARLIER_RUN)
         if start.done < row.epochs:
             if not os.path.isdir(os.path.dirname(self.model_file)):  # (only now: a refused run leaves no folder)
                 os.makedirs(os.path.dirname(self.model_file))
-            self.run.echo('%s: training %d -> %d epochs' % (self.what, start.done, row.epochs))
-            self._script('train', run.train_argv(row.epochs, shown) + ['--seed', str(self.seed)]
-                         + (['--resume', 'True'] if start.saved else []), self._on_train_line)
-            start.begin()
-        if checkpoint_epoch(self.model_file) >= row.epochs and self.slot.drop(self.record):
+            start.train(lambda phase: run.train_argv(phase.epochs, shown, learning_rate=phase.learning_rate)
+                        + ['--seed', str(self.seed)], lambda argv, on_line: self._script('train', argv, on_line))
+        if checkpoint_epoch(self.model_file, row) >= row.epochs and self.slot.drop(self.record):
             self.save()  # at its budget: no resume state to ship
         digest = file_sha256(self.model_file)
         if (self.record.get('ann') or {}).get('checkpoint_sha256') != digest:
@@ -154,7 +140,7 @@ class RepeatRun(object):
             self._script('inference', run.inference_argv(shown),
                          lambda line: found.append(parse_ann_line(line)))
             self.save(ann=ann_result(found, time.time() - t0, digest, 'inference of %s' % self.what, self.log_file),
-                      epochs_done=checkpoint_epoch(self.model_file))
+                      epochs_done=checkpoint_epoch(self.model_file, row))
         if self.record.get('status') != 'done':
             self.save(status='done', finished=now_utc())
         self.run.echo('%s: done, ANN %.2f%%' % (self.what, self.record['ann']['accuracy']))

@@ -12,7 +12,7 @@ import os
 
 from figs.results import FOLDER as FIGURES, figure_path, row_figure_png, wants_figure
 from snn_conversion.reproduce.repeat import read_repeats
-from snn_conversion.reproduce.runner import ROOT, read_record, timed_seconds
+from snn_conversion.reproduce.runner import ROOT, data_presence, read_record, timed_seconds
 from snn_conversion.reproduce.shipped import check_orphans, orphans, shipped_sentence, shipped_state
 from snn_conversion.snn.runs import first_matching_step
 from snn_conversion.reproduce.tables import TABLES, VARIANTS
@@ -157,12 +157,14 @@ def snn_cells(rec):
     return _pct(snn['final']), _steps(snn, f64) + ' (float64 ANN)', same
 
 
-def _row_cells(row, rec, root=ROOT):
+def _row_cells(row, rec, root=ROOT, subset=None):
     paper_ann, paper_snn, paper_steps = row.paper
     paper = '%s / %s / %s' % (_pct(paper_ann), _pct(paper_snn) if not row.full_precision else 'N/A',
                               'N/A' if row.full_precision else ('—' if paper_steps is None else paper_steps))
     if row.authors_log:
         paper += ' (authors\' log: SNN %.2f %%, %d steps)' % row.authors_log
+    if subset is not None:
+        paper = '**%s** (the paper, on the whole set: %s)' % (subset.label, paper)
     finished = rec is not None and rec.get('status') == 'done'
     if not finished:
         ours = [_progress(row, rec, root), '', '', '']
@@ -345,7 +347,8 @@ def render_tables(root=ROOT):
     out = []
     machines = set()
     for table in TABLES.values():
-        out.append('### %s (seed %s): %s' % (table.title, table.seed, table.network))
+        out.append('### %s (seed %s): %s%s' % (table.title, table.seed, table.network,
+                                              '' if table.subset is None else ' — %s' % table.subset.label))
         out.append('')
         out.append('`python reproduce.py %s`' % table.name)
         out.append('')
@@ -356,7 +359,7 @@ def render_tables(root=ROOT):
         commands = []
         for row in table.rows:
             rec = read_record(row, root)
-            out.append('| ' + ' | '.join(_row_cells(row, rec, root)) + ' |')
+            out.append('| ' + ' | '.join(_row_cells(row, rec, root, table.subset)) + ' |')
             if rec:
                 machines.add(rec.get('machine', '?'))
                 for step in ('train', 'inference', 'simulate'):
@@ -435,14 +438,16 @@ def stale(path=RESULTS, root=ROOT):
     return (['RESULTS.md'] if old != new else []) + [os.path.relpath(p, root) for p in stale_figures + extra]
 
 
-def status_lines(root=ROOT, tables=None):
+def status_lines(root=ROOT, tables=None, data_root=None):
     """One line per row of ``tables`` (names; all when None): its state (for ``reproduce.py --list``), and a line
     for each shipped file whose record is missing."""
     lines = []
     for table in TABLES.values():
         if tables and table.name not in tables:
             continue
-        lines.append('%s (seed %s): %s' % (table.name, table.seed, table.title))
+        lines.append('%s (seed %s): %s%s; %s' % (table.name, table.seed, table.title,
+                                                '' if table.subset is None else ' [%s]' % table.subset.label,
+                                                data_presence(table, data_root)))
         for row in table.rows:
             rec = read_record(row, root)
             state = _progress(row, rec, root).replace('**', '')

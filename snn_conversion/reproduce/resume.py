@@ -51,16 +51,21 @@ def _read(path):
 
 
 def _epochs(checkpoint_bytes, state_bytes):
-    """(epoch of the checkpoint, epoch of the training state) of two files' bytes."""
+    """(epoch of the checkpoint, (epoch, learning rate) of the training state) of two files' bytes."""
     with np.load(io.BytesIO(checkpoint_bytes), allow_pickle=False) as z:
         ckpt = int(z['epoch']) if 'epoch' in z.files and z['epoch'].dtype != object else None
     with np.load(io.BytesIO(state_bytes), allow_pickle=False) as z:
-        state = state_numbers(z)[0]
+        state = state_numbers(z)[:2]
     return ckpt, state
 
 
-def export_state(model_file, dest, tries=120, wait=1.0):
-    """Pack ``model_file`` and its training state into ``dest``; returns {epoch, sha256, bytes}.
+def _same(epoch, learning_rate):
+    return epoch
+
+
+def export_state(model_file, dest, tries=120, wait=1.0, overall=_same):
+    """Pack ``model_file`` and its training state into ``dest``; returns {epoch, sha256, bytes}, the epoch as
+    ``overall(epoch, learning rate)`` counts it (a row trained in phases: of its whole budget).
 
     Waits (up to ``tries`` x ``wait`` seconds) while a running training has written one of the two files and
     not yet the other; a one-line error when the files are missing or never agree."""
@@ -71,7 +76,7 @@ def export_state(model_file, dest, tries=120, wait=1.0):
     for attempt in range(tries):
         ckpt, state = _read(model_file), _read(state_file)
         try:
-            epoch_ckpt, epoch_state = _epochs(ckpt, state)
+            epoch_ckpt, (epoch_state, rate) = _epochs(ckpt, state)
         except (ValueError, KeyError, OSError, zipfile.BadZipFile) as e:
             raise UserError('%s or %s is not readable (%s: %s)' % (model_file, state_file, type(e).__name__, e))
         if epoch_ckpt == epoch_state:
@@ -84,7 +89,7 @@ def export_state(model_file, dest, tries=120, wait=1.0):
                             checkpoint=np.frombuffer(ckpt, np.uint8), train_state=np.frombuffer(state, np.uint8),
                             checkpoint_sha256=np.array(hashlib.sha256(ckpt).hexdigest()),
                             train_state_sha256=np.array(hashlib.sha256(state).hexdigest()))
-    return dict(epoch=int(epoch_state), sha256=file_sha256(dest), bytes=os.path.getsize(dest))
+    return dict(epoch=int(overall(epoch_state, rate)), sha256=file_sha256(dest), bytes=os.path.getsize(dest))
 
 
 def _open_bundle(path, sha256):
@@ -106,14 +111,16 @@ def _open_bundle(path, sha256):
     return z
 
 
-def import_state(path, model_file, sha256=None, epoch=None):
+def import_state(path, model_file, sha256=None, epoch=None, overall=_same):
     """Unpack the resume state ``path`` into ``model_file`` and its training state, byte for byte; returns the
-    epoch.  ``sha256``: the digest the row's record names (checked first), ``epoch``: the epoch it names (the
-    bundle must hold it).  Refuses to replace a checkpoint."""
+    epoch (as ``overall(epoch, learning rate)`` counts it).  ``sha256``: the digest the row's record names (checked
+    first), ``epoch``: the epoch it names (the bundle must hold it).  Refuses to replace a checkpoint."""
     z = _open_bundle(path, sha256)
-    if epoch is not None and int(z['epoch']) != epoch:
+    with np.load(io.BytesIO(z['train_state'].tobytes()), allow_pickle=False) as state:
+        held = int(overall(*state_numbers(state)[:2]))
+    if epoch is not None and held != epoch:
         raise UserError('%s holds epoch %d, its record says %d: restore the two from git together (git checkout -- '
-                        'the record and the file)' % (path, int(z['epoch']), epoch))
+                        'the record and the file)' % (path, held, epoch))
     if os.path.exists(model_file):
         raise UserError('%s exists: the resume state %s is not unpacked over it' % (model_file, path))
     # the training state first: a checkpoint without its state would resume with a fresh optimizer
@@ -122,7 +129,7 @@ def import_state(path, model_file, sha256=None, epoch=None):
     epoch = int(load_checkpoint(model_file)[1].get('epoch') or 0)
     if epoch != int(z['epoch']):
         raise UserError('%s: the unpacked checkpoint is at epoch %d, the bundle says %d' % (path, epoch, z['epoch']))
-    return epoch
+    return held
 
 
 class ResumeSlot(object):
@@ -135,9 +142,11 @@ class ResumeSlot(object):
     accepts (the old bundle, or the new one), and the next run or export mends the record by itself
     (:meth:`repair`)."""
 
-    def __init__(self, model_file, path, base, record_file, name, echo=print):
+    def __init__(self, model_file, path, base, record_file, name, echo=print, overall=_same):
+        """``overall(epoch, learning rate)``: the epoch as the run counts it (a row trained in phases: of its whole
+        budget, :meth:`~.tables.Row.overall_epoch`)."""
         self.model_file, self.path, self.base, self.record_file = model_file, path, base, record_file
-        self.name, self.echo = name, echo
+        self.name, self.echo, self.overall = name, echo, overall
         self.staged = path + '.tmp-staged'  # ignored by git (*.npz.tmp-*)
 
     def _shipped(self, entry):
@@ -172,7 +181,7 @@ class ResumeSlot(object):
         sha256, epoch = self._shipped(entry)
         if not os.path.isdir(os.path.dirname(self.model_file)):
             os.makedirs(os.path.dirname(self.model_file))
-        epoch = import_state(self.path, self.model_file, sha256, epoch)
+        epoch = import_state(self.path, self.model_file, sha256, epoch, self.overall)
         self.echo('%s: resume state of epoch %d unpacked from %s' % (self.name, epoch, self.path))
         return epoch
 
@@ -197,7 +206,7 @@ class ResumeSlot(object):
         ``save(resume=entry)``), the two changing together (see the class); returns the new entry."""
         old = record.get('resume')
         try:
-            info = export_state(self.model_file, self.staged)
+            info = export_state(self.model_file, self.staged, overall=self.overall)
             entry = dict(info, file=os.path.relpath(self.path, self.base), exported=now_utc())
             if old and os.path.isfile(self.path):
                 entry['replaces'] = dict(epoch=old['epoch'], sha256=old['sha256'])

@@ -24,25 +24,24 @@ import numpy as np
 
 
 from snn_conversion.reproduce.oracle import float64_ann_correct
-from snn_conversion.reproduce.training import (TrainingStart, add_curve_point, checkpoint_epoch, curve_seconds,
-                                               export_run)
+from snn_conversion.reproduce.training import TrainingStart, checkpoint_epoch, export_run
 from snn_conversion.reproduce.resume import ResumeSlot, pretrained_file, resume_file
 from snn_conversion.reproduce.summary import summarize_logs, summary_line
-from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_line, parse_epoch_line, quote_argv,
+from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_line, quote_argv,
                                               run_script)
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.fileio import atomic_write, atomic_write_text, file_sha256
 from snn_conversion.core.formats import ProgressError, read_progress
-from snn_conversion.data.locate import DatasetError, candidate_dirs, find_dataset_dir, required_files
+from snn_conversion.data.locate import DATASETS, DatasetError, candidate_dirs, find_dataset_dir, required_files
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.lock import RunLock
 from snn_conversion.core.records import VERSION as RECORD_VERSION, check_record
 from snn_conversion.core.provenance import git_revision
 
 __all__ = ['ROOT', 'record_path', 'read_record', 'timed_seconds', 'run_table', 'machine_description', 'RowRun',
-           'dataset_dir', 'run_recorded', 'save_record', 'export_table', 'weights_digest', 'load_record']
+           'dataset_dir', 'data_presence', 'table_data', 'run_recorded', 'save_record', 'export_table', 'weights_digest', 'load_record']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # what a run trained again from epoch 0 (``--restart``) keeps of its earlier one (``earlier_run`` in the record)
@@ -157,10 +156,12 @@ class RowRun(object):
             paper=dict(zip(('ann', 'snn', 'steps'), row.paper)), note=row.note, machine=machine_description())
         if row.authors_log:
             self.record['authors_log'] = dict(zip(('snn', 'steps'), row.authors_log))
+        if table.subset is not None:
+            self.record['subset'] = table.subset.label
         self.record.setdefault('curve', [])
         self.record.setdefault('commands', {})
         self.slot = ResumeSlot(self.model_file, resume_file(self.out, row.id), self.out, record_path(row, root),
-                               row.id, echo)
+                               row.id, echo, row.overall_epoch)
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
     def save(self, **fields):
@@ -190,9 +191,10 @@ class RowRun(object):
     # -- steps -------------------------------------------------------------------------------------------------
     @classmethod
     def make(cls, table, row, data_root=None, threads=1, python=None, root=ROOT, echo=print, restart=False):
-        """The run of ``row``, its scripts given the data set found under ``data_root`` (see :func:`dataset_dir`)."""
-        return cls(table, row, python or sys.executable, dataset_dir(architectures.get(row.arch).dataset, data_root),
-                   threads=threads, root=root, echo=echo, restart=restart)
+        """The run of ``row``, its scripts given the data set found under ``data_root`` (see :func:`table_data`)."""
+        python = python or sys.executable
+        return cls(table, row, python, table_data(table, row, data_root, root, python, echo), threads=threads,
+                   root=root, echo=echo, restart=restart)
 
     def lock(self):
         """One runner per row at a time (a second one fails at once, naming the first, before it writes
@@ -200,7 +202,7 @@ class RowRun(object):
         return RunLock(self.record_file[:-len('.json')] + '.lock', 'the row %s' % self.row.id, quiet=True)
 
     def checkpoint_epoch(self):
-        return checkpoint_epoch(self.model_file)
+        return checkpoint_epoch(self.model_file, self.row)
 
     def shown_path(self, model_file):
         """``model_file`` as the command line names it: relative to the workspace when the run writes there."""
@@ -227,10 +229,11 @@ class RowRun(object):
             argv += ['--log_dir', log_dir]
         return argv + (['--time_steps', str(self.row.time_steps)] if self.row.time_steps else [])
 
-    def train_argv(self, epochs, model_file=None, observe=True):
-        """The training command (see :meth:`ann_argv`), observing the test accuracy unless ``observe`` is False."""
+    def train_argv(self, epochs, model_file=None, observe=True, learning_rate=None):
+        """The training command (see :meth:`ann_argv`) of ``epochs`` at ``learning_rate`` (default: the first
+        phase's), observing the test accuracy unless ``observe`` is False."""
         argv = self.ann_argv('training', model_file) + [
-            '--epochs', str(epochs), '--learning_rate', '%g' % self.row.learning_rate,
+            '--epochs', str(epochs), '--learning_rate', '%g' % (learning_rate or self.row.learning_rate),
             '--batch_size', str(self.row.batch_size), '--threads', str(self.threads)]
         return argv + (['--observe_test', 'True'] if observe else [])
 
@@ -244,35 +247,21 @@ class RowRun(object):
     def export_resume(self):
         """Pack the row's checkpoint and training state into :meth:`resume_file` when it is part-trained (the
         record keeps its epoch and sha256); returns the epoch exported, or None (not started, or trained)."""
-        return export_run(self, self.model_file, self.row.epochs)
+        return export_run(self, self.row, self.model_file)
 
     def train(self):
-        start = TrainingStart.plan(self, self.model_file, self.row.id, EARLIER_RUN, shipped=self.pretrained_file())
+        start = self._start = TrainingStart.plan(self, self.row, self.model_file, self.row.id, EARLIER_RUN,
+                                                 shipped=self.pretrained_file())
         if start.done >= self.row.epochs:
             if self.record.get('status') in (None, 'training'):
                 self.save(epochs_done=start.done, status='trained')
             return False
-        argv = self.train_argv(self.row.epochs)
-        if start.saved:
-            argv += ['--resume', 'True']
-        self.echo('%s: training %d -> %d epochs' % (self.row.id, start.done, self.row.epochs))
-        self._start = start
-        self.run_step('train', argv, self._on_train_line)
-        start.begin()  # a training that printed no epoch (none was left) stands on its files all the same
+        start.train(lambda phase: self.train_argv(phase.epochs, learning_rate=phase.learning_rate),
+                    lambda argv, on_line: self.run_step('train', argv, on_line))
         self.save(epochs_done=self.checkpoint_epoch())
         if self.checkpoint_epoch() >= self.row.epochs and self.slot.drop(self.record):
             self.save()
         return True
-
-    def _on_train_line(self, line):
-        point = parse_epoch_line(line)
-        if not point:
-            return
-        self._start.begin()
-        curve = add_curve_point(self.record['curve'], point)
-        self.save(curve=curve, epochs_done=point.epoch, status='training', train_seconds=curve_seconds(curve))
-        self.echo('%s: epoch %d/%d  %.0fs  val acc %.2f%%' % (self.row.id, point.epoch, self.row.epochs,
-                                                           point.seconds, point.val_acc))
 
     def inference(self, digest):
         if self.record.get('ann') and self.record['ann'].get('checkpoint_sha256') == digest:
@@ -287,7 +276,7 @@ class RowRun(object):
     def log_dir(self):
         tag = self.arch.log_tag(self.row.k, self.row.B, self.row.sim_flag_true('--use_ternary'),
                                 self.row.sim_flag_true('--use_int'))
-        return os.path.join(self.out, 'figs', tag)
+        return os.path.join(self.out, 'figs', tag + self.row.suffix)
 
     def simulate(self, digest):
         if self.row.full_precision:
@@ -371,22 +360,97 @@ class RowRun(object):
         return self.record
 
 
+def _fetch_hint(dataset, data_root):
+    """How a missing data set gets here: its download command, or how it is made."""
+    spec = DATASETS[dataset]
+    if spec.get('url'):
+        return ('`python -m tensorlayer_patches.datasets %s --download --data_dir %s` fetches them into %s'
+                % (dataset, data_root or 'DIR', os.path.join(data_root or 'DIR', spec['subdirs'][0]))
+                + ('' if data_root else ' (then pass --data_root DIR)'))
+    if spec['kind'] == 'frames':
+        return 'N_MNIST/preprocessing_N_MNIST.py makes them from the original event files (N_MNIST/README.md)'
+    return 'ImageNet_MobileNet/tfrecord_imagenet.py makes them from the ImageNet images (ImageNet_MobileNet/README.md)'
+
+
 def dataset_dir(dataset, data_root):
-    """The folder the row's scripts get as --data_dir: the one under ``data_root`` that holds the data set (a
-    one-line error when ``data_root`` is missing or holds no such folder); without ``data_root`` None (the scripts'
-    own search: $SNN_DATA_DIR, ./data, the Debian package), after checking that the search finds it."""
-    if data_root:
-        if not os.path.isdir(data_root):
-            raise UserError('--data_root %s does not exist (it should be a folder holding the data sets, e.g. '
-                            'mnist/, fashion-mnist/)' % data_root)
-        try:
-            return os.path.abspath(find_dataset_dir(dataset, data_dir=data_root))
-        except DatasetError:
-            raise UserError('--data_root %s holds no %s data set: put its files (%s) in one of %s'
-                            % (data_root, dataset, ', '.join(required_files(dataset, ('train', 'test'))),
-                               ', '.join(candidate_dirs(dataset, data_root))))
-    find_dataset_dir(dataset)  # the data set's own one-line error when no folder holds it
-    return None
+    """The folder the row's scripts get as --data_dir: the one under ``data_root`` that holds the data set;
+    without ``data_root`` None (the scripts' own search: $SNN_DATA_DIR, ./data, the Debian package), after checking
+    that the search finds it.  A missing data set is one line naming its files, where they go and how to get
+    them."""
+    if data_root and not os.path.isdir(data_root):
+        raise UserError('--data_root %s does not exist (it should be a folder holding the data sets, e.g. '
+                        'mnist/, fashion-mnist/)' % data_root)
+    try:
+        found = find_dataset_dir(dataset, data_dir=data_root)
+    except DatasetError:
+        raise UserError('%s no %s data set: put its files (%s) in one of %s; %s'
+                        % ('--data_root %s holds' % data_root if data_root else 'the scripts\' search finds',
+                           dataset, ', '.join(required_files(dataset, ('train', 'test'))),
+                           ', '.join(candidate_dirs(dataset, data_root)), _fetch_hint(dataset, data_root)))
+    return os.path.abspath(found) if data_root else None
+
+
+def data_presence(table, data_root=None):
+    """'data: present' or what is missing of a table's data sets, found as a run would find them (a data set the
+    scripts' own search finds, but not ``data_root``, is named as such)."""
+    elsewhere, missing = [], []
+    for row in table.rows:
+        name = table.subset.events if table.subset else architectures.get(row.arch).dataset
+        for root in [data_root, None] if data_root else [None]:
+            try:
+                if table.subset is None:
+                    dataset_dir(architectures.get(row.arch).dataset, root)
+                else:
+                    subset_events(table, row, root)
+            except UserError:
+                continue
+            if root != data_root and name not in elsewhere:
+                elsewhere.append(name)
+            break
+        else:
+            if name not in missing:
+                missing.append(name)
+    text = []
+    if elsewhere:
+        text.append('%s not under --data_root (found without it)' % ', '.join(elsewhere))
+    if missing:
+        text.append('%s missing (the table command says where the files go)' % ', '.join(missing))
+    return 'data: ' + ('; '.join(text) or 'present')
+
+
+def subset_events(table, row, data_root):
+    """The folder of the raw events of a table on a subset (``table.subset``): ``<data_root>/<events>``, else
+    ``$SNN_DATA_DIR/<events>`` or ``<workspace>/data/<events>``, holding Train/ and Test/; one line when none does."""
+    events = table.subset.events
+    bases = [data_root] if data_root else [os.environ.get('SNN_DATA_DIR'), os.path.join(ROOT, row.workspace, 'data')]
+    found = [os.path.join(b, events) for b in bases if b and all(
+        os.path.isdir(os.path.join(b, events, split)) for split in ('Train', 'Test'))]
+    if not found:
+        raise UserError('table %s runs on the raw events %s/{Train,Test}/ (%s): none under %s; pass --data_root '
+                        'FOLDER holding %s/ (e.g. ../shared/data)'
+                        % (table.name, events, table.subset.label, ', '.join(b for b in bases if b), events))
+    return found[0]
+
+
+def table_data(table, row, data_root, root=ROOT, python=None, echo=print):
+    """The --data_dir of ``row``'s scripts in ``table``: :func:`dataset_dir`; for a table on a subset of its data
+    set (``table.subset``), the frames its preparation script makes of the raw events under ``data_root`` (once,
+    into ``<root>/<workspace>/data/<events>/``)."""
+    dataset = architectures.get(row.arch).dataset
+    if table.subset is None:
+        return dataset_dir(dataset, data_root)
+    events = subset_events(table, row, data_root)
+    frames = os.path.join(root, row.workspace, 'data', table.subset.events)
+    try:
+        return os.path.abspath(find_dataset_dir(dataset, data_dir=frames))
+    except DatasetError:
+        pass
+    argv = [table.subset.prepare, '--data_dir', os.path.abspath(events), '--out_dir', os.path.abspath(frames)]
+    echo('%s: frames of %s  $ cd %s && python %s' % (table.name, events, row.workspace, quote_argv(argv)))
+    run_script(python or sys.executable, os.path.join(ROOT, row.workspace), argv,
+               os.path.join(root, row.workspace, 'records', '%s.prepare.log' % table.name), None,
+               'the frames of %s' % table.name)
+    return os.path.abspath(find_dataset_dir(dataset, data_dir=frames))
 
 
 def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print, restart=False):
@@ -394,14 +458,15 @@ def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT
     ``rows``) to its budget; returns the records.  ``restart``: see :class:`TrainingStart`."""
     table = get_table(name)
     chosen = chosen_rows(table, rows)
+    python = python or sys.executable
     dirs = {}
-    for r in chosen:
-        ds = architectures.get(r.arch).dataset
-        if ds not in dirs:
-            dirs[ds] = dataset_dir(ds, data_root)
+    for r in chosen:  # every data set is found (or refused) before anything runs
+        key = (r.workspace, architectures.get(r.arch).dataset)
+        if key not in dirs:
+            dirs[key] = table_data(table, r, data_root, root, python, echo)
     out = []
     for r in chosen:
-        run = RowRun(table, r, python or sys.executable, dirs[architectures.get(r.arch).dataset], threads=threads,
+        run = RowRun(table, r, python, dirs[(r.workspace, architectures.get(r.arch).dataset)], threads=threads,
                      root=root, echo=echo, restart=restart)
         with run.lock():
             out.append(run.run())

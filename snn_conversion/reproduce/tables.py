@@ -28,25 +28,67 @@ import collections
 from snn_conversion.core import architectures
 from snn_conversion.core.errors import UserError
 
-__all__ = ['Row', 'Table', 'TABLES', 'get_table', 'all_rows', 'chosen_rows', 'Variant', 'VARIANTS', 'get_variant']
+__all__ = ['Row', 'Phase', 'Table', 'Subset', 'Budget', 'TABLES', 'get_table', 'all_rows', 'chosen_rows', 'Variant', 'VARIANTS', 'get_variant']
+
+
+Phase = collections.namedtuple('Phase', 'epochs learning_rate')  # one run of a training script at one rate
 
 
 class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learning_rate batch_size time_steps '
-                                        'paper authors_log train_flags sim_flags note')):
+                                        'paper authors_log train_flags sim_flags note phases suffix')):
     """One row of a table.
 
     ``script``: the workspace scripts' common part (``LeNet_MNIST`` -> ``Quant_LeNet_MNIST.py``,
     ``FP32_LeNet_MNIST.py``, ``Spiking_LeNet_MNIST.py``); ``k`` None: the full-precision row (no SNN).
-    ``train_flags`` / ``sim_flags``: extra flags of the Quant / Spiking scripts.
+    ``train_flags`` / ``sim_flags``: extra flags of the Quant / Spiking scripts.  ``phases``: the training's
+    :class:`Phase` s in order, as the authors ran their scripts (e.g. 100 epochs at 1e-3, then ``--resume True``
+    for 100 more at 1e-4: a resumed run at another rate is a new phase of the scripts); one phase of ``epochs`` at
+    ``learning_rate`` when not given.  ``epochs`` is the whole budget, ``learning_rate`` the first phase's.
+    ``suffix``: appended to the row's id (its checkpoint, record and log folder), for a table run on part of a data
+    set beside the table on all of it (``'_subset'``).
     """
 
     __slots__ = ()
 
     def __new__(cls, workspace, script, arch, k, epochs, learning_rate, batch_size, paper, B=None, time_steps=None,
-                authors_log=None, train_flags=(), sim_flags=(), note=''):
+                authors_log=None, train_flags=(), sim_flags=(), note='', phases=None, suffix=''):
+        phases = tuple(Phase(int(e), float(lr)) for e, lr in (phases or [(epochs, learning_rate)]))
+        if sum(p.epochs for p in phases) != int(epochs) or phases[0].learning_rate != float(learning_rate):
+            raise ValueError('a row\'s phases %s do not make %s epochs from rate %g' % (phases, epochs, learning_rate))
+        if len(set(p.learning_rate for p in phases)) != len(phases):
+            raise ValueError('a row\'s phases need distinct rates (the scripts tell a phase by its rate): %s'
+                             % (phases,))
         return super(Row, cls).__new__(cls, workspace, script, arch, k, B, int(epochs), float(learning_rate),
                                        int(batch_size), time_steps, tuple(paper), authors_log, tuple(train_flags),
-                                       tuple(sim_flags), note)
+                                       tuple(sim_flags), note, phases, suffix)
+
+    def overall_epoch(self, epoch, learning_rate):
+        """The epochs of the whole budget that a checkpoint (or training state) at ``epoch`` of the phase trained
+        at ``learning_rate`` stands on; a row of one phase counts the epochs as they are."""
+        if len(self.phases) == 1:
+            return epoch
+        done = 0
+        for phase in self.phases:
+            if abs(phase.learning_rate - float(learning_rate)) <= 1e-9 * phase.learning_rate:
+                return done + epoch
+            done += phase.epochs
+        raise UserError('%s: a checkpoint trained at rate %g belongs to none of the row\'s phases (%s)'
+                        % (self.id, learning_rate, ', '.join('%d at %g' % p for p in self.phases)))
+
+    def phases_left(self, done):
+        """[(epochs before the phase, :class:`Phase`)] of the phases a training at overall epoch ``done`` has still
+        to run (the first one possibly begun)."""
+        out, before = [], 0
+        for phase in self.phases:
+            if done < before + phase.epochs:
+                out.append((before, phase))
+            before += phase.epochs
+        return out
+
+    @property
+    def recipe(self):
+        """'200 epochs at 1e-4' or '100 epochs at 0.001, then 100 at 0.0001'."""
+        return ', then '.join(('%d epochs at %g' if i == 0 else '%d at %g') % p for i, p in enumerate(self.phases))
 
     @property
     def full_precision(self):
@@ -90,16 +132,40 @@ class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learni
     @property
     def id(self):
         """Unique within the workspace: the checkpoint's base name, e.g. 'lenet_mnist_k1'."""
-        return '%s_%s' % (self.arch, self.tag)
+        return '%s_%s%s' % (self.arch, self.tag, self.suffix)
 
 
-Table = collections.namedtuple('Table', 'name seed title network rows')
+class Table(collections.namedtuple('Table', 'name seed title network rows subset')):
+    """A seed's table: ``rows`` in the seed's order.  ``subset``: None, or a :class:`Subset` -- the table runs on a
+    part of the data set only (its numbers are not the paper's, and everything showing them says so)."""
+
+    __slots__ = ()
+
+    def __new__(cls, name, seed, title, network, rows, subset=None):
+        return super(Table, cls).__new__(cls, name, seed, title, network, list(rows), subset)
+
+
+# a table on part of a data set: ``events``, the folder of raw event files under --data_root (Train/, Test/);
+# ``prepare``, the workspace script that makes the networks' frames of them (--data_dir EVENTS --out_dir FRAMES);
+# ``label``, what every place showing its numbers says
+Subset = collections.namedtuple('Subset', 'events prepare label')
 
 
 XLA = ('--xla', 'True')
 
 
-Budget = collections.namedtuple('Budget', 'epochs learning_rate batch_size')  # a row's training budget
+class Budget(collections.namedtuple('Budget', 'epochs learning_rate batch_size phases')):
+    """A row's training budget: ``epochs`` at ``learning_rate``, or ``phases`` ((epochs, rate), ...) run in turn
+    (each a resumed run of the script at its rate, as the authors trained)."""
+
+    __slots__ = ()
+
+    def __new__(cls, epochs, learning_rate, batch_size, phases=None):
+        return super(Budget, cls).__new__(cls, epochs, learning_rate, batch_size, phases)
+
+    @classmethod
+    def in_phases(cls, batch_size, *phases):
+        return cls(sum(e for e, _ in phases), phases[0][1], batch_size, tuple(phases))
 
 
 def _rows(workspace, script, arch, budget, paper, per_row=None, table_flags=(), **common):
@@ -110,15 +176,38 @@ def _rows(workspace, script, arch, budget, paper, per_row=None, table_flags=(), 
     out = []
     for key, numbers in paper:
         k, B = key if isinstance(key, tuple) else (key, None)
-        fields = dict(common) if k is not None else dict(note=common.get('note', ''))
+        fields = dict(common) if k is not None else dict((key, common[key]) for key in ('note', 'suffix')
+                                                          if key in common)
         fields.update((per_row or {}).get(key, {}))
         fields['train_flags'] = tuple(fields.get('train_flags', ())) + tuple(table_flags)
         out.append(Row(workspace, script, arch, k, budget.epochs, budget.learning_rate, budget.batch_size,
-                       numbers, B=B, **fields))
+                       numbers, B=B, phases=budget.phases, **fields))
     return out
 
 
 NA = None  # the seeds' "N/A" (no SNN for a full-precision network)
+
+# the authors' CIFAR scripts hard-code the epochs of one run and train with Adam, batch 200, no schedule and no
+# weight decay: the CNNs 100 epochs at 1e-3, then resumed for 100 at 1e-4 (seed 001's 200 epochs); the
+# scatter-and-gather VGG 200 at 1e-3, then 200 at 1e-4 (seed 003's 400)
+CIFAR_001 = Budget.in_phases(200, (100, 1e-3), (100, 1e-4))
+CIFAR_NOTE = ('the authors train 100 epochs at 1e-3, then resume for 100 at 1e-4 (batch 200) and simulate T = 100 '
+              'with no input noise, as these rows')
+SG_VGG = Budget.in_phases(200, (200, 1e-3), (200, 1e-4))
+SG_VGG_NOTE = ('the authors\' README trains 200 epochs at 1e-3, then resumes for 200 at 1e-4 (the table\'s 400); '
+               'their CIFAR-10 quantized script hard-codes 100 epochs a run, their other scripts 200')
+NMNIST_SUBSET = 'subset -- not comparable with the paper'
+
+
+def _nmnist_rows(suffix=''):
+    """Seed 004's N-MNIST rows: the authors' scripts train 150 epochs at Adam 1e-4, batch 200, and simulate T = 40."""
+    note = ('the authors train on all 60,000 training frames (no validation split; here the last 10,000 validate, '
+            'as TensorLayer splits MNIST) and simulate T = 40')
+    return (_rows('N_MNIST', 'MLP_N_MNIST', 'mlp_nmnist', Budget(150, 1e-4, 200),
+                  [(None, (96.43, NA, NA)), (1, (96.58, 96.58, 9))], time_steps=40, note=note, suffix=suffix)
+            + _rows('N_MNIST', 'LeNet_N_MNIST', 'lenet_nmnist', Budget(150, 1e-4, 200),
+                    [(None, (97.93, NA, NA)), (1, (97.86, 97.86, 14))], time_steps=40, note=note, suffix=suffix))
+
 
 TABLES = collections.OrderedDict((t.name, t) for t in [
     Table('mnist_negative_spike', '001', 'MNIST, negative-spike LeNet', '20C5-P2-50C5-P2-500',
@@ -143,6 +232,39 @@ TABLES = collections.OrderedDict((t.name, t) for t in [
                  ((0, 1), (99.27, 99.27, 1)), ((0, 2), (99.32, 99.32, 1)), ((0, 4), (99.43, 99.43, 1)),
                  ((1, 1), (99.30, 99.30, 1)), ((1, 2), (99.37, 99.37, 1)), ((1, 4), (99.50, 99.50, 1))],
                 note='seed 003 types --learning_rate 0.001; the authors\' script trains at 1e-4', table_flags=XLA)),
+    Table('cifar10_negative_spike', '001', 'CIFAR-10, negative-spike CNN1 and CNN2',
+          '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024; 128C3-256C3-P2-512C3-P2-1024C3-512C3-P2-1024-512',
+          _rows('CIFAR10', 'CNN1_CIFAR10', 'cnn1_cifar10', CIFAR_001, [(None, (92.66, NA, NA)), (1, (92.77, 92.77, 57))],
+                time_steps=100, note=CIFAR_NOTE)
+          + _rows('CIFAR10', 'CNN2_CIFAR10', 'cnn2_cifar10', CIFAR_001, [(None, (93.20, NA, NA)), (1, (93.35, 93.35, 40))],
+                  time_steps=100, note=CIFAR_NOTE)),
+    Table('cifar10_all_integer', '002', 'CIFAR-10, all-integer VGG-Net (ternary weights, integer thresholds)',
+          '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024',
+          _rows('CIFAR10', 'VGGNet_CIFAR10', 'cnn1_cifar10_int', Budget(200, 1e-3, 200),
+                [(None, (93.32, NA, NA)), (0, (93.32, 93.15, 8))], time_steps=50,
+                train_flags=('--use_ternary', 'True'), sim_flags=('--use_ternary', 'True', '--use_int', 'True'),
+                note='the authors train 200 epochs at 1e-3 in one run (batch 200) and simulate T = 50; their '
+                     'training script inverts --use_ternary (it trained full-precision hidden weights, made ternary '
+                     'only at conversion: hence their SNN below their ANN), here the ANN trains the ternary weights '
+                     'the SNN uses')),
+    Table('cifar10_scatter_gather', '003', 'CIFAR-10, scatter-and-gather VGG (ternary weights, one time step)',
+          '64C3*2-2P2-128C3*2-P2-256C3*2-P2-512C3-512',
+          _rows('CIFAR10', 'VGG_CIFAR10', 'vgg_cifar10_sg', SG_VGG,
+                [(None, (92.85, NA, NA)),
+                 ((0, 1), (89.12, 89.12, 1)), ((0, 2), (90.95, 90.95, 1)), ((0, 4), (91.65, 91.65, 1)),
+                 ((1, 1), (90.14, 90.14, 1)), ((1, 2), (91.91, 91.91, 1)), ((1, 4), (92.27, 92.27, 1))],
+                note=SG_VGG_NOTE)),
+    Table('cifar100_scatter_gather', '003', 'CIFAR-100, scatter-and-gather VGG (ternary weights, one time step)',
+          '64C3*2-2P2-128C3*2-P2-256C3*2-P2-512C3-512',
+          _rows('CIFAR100', 'VGG_CIFAR100', 'vgg_cifar100_sg', SG_VGG,
+                [(None, (67.4, NA, NA)),
+                 ((0, 1), (56.1, 56.1, 1)), ((0, 2), (62.5, 62.5, 1)), ((0, 4), (65.6, 65.6, 1)),
+                 ((1, 1), (59.2, 59.2, 1)), ((1, 2), (65.0, 65.0, 1)), ((1, 4), (66.2, 66.2, 1))],
+                note=SG_VGG_NOTE)),
+    Table('n_mnist', '004', 'N-MNIST, negative-spike MLP and LeNet', '400-400; 12C5-P2-64C5-P2',
+          _nmnist_rows()),
+    Table('n_mnist_subset', '004', 'N-MNIST subset (1,000 training and 100 test samples of the real events)',
+          '400-400; 12C5-P2-64C5-P2', _nmnist_rows('_subset'), subset=Subset('n_mnist_small', 'preprocessing_N_MNIST.py', NMNIST_SUBSET)),
 ])
 
 

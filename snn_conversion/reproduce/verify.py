@@ -24,6 +24,7 @@ import time
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import file_sha256
 from snn_conversion.reproduce.oracle import float64_ann_correct
+from snn_conversion.reproduce.resume import pretrained_file
 from snn_conversion.reproduce.runner import ROOT, RowRun, read_record, record_path, save_record
 from snn_conversion.reproduce.scripts import ann_result, parse_ann_line
 from snn_conversion.reproduce.summary import summarize_logs
@@ -171,14 +172,22 @@ def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=
         if unknown:
             raise UserError('no table has row %s (see python reproduce.py --list)' % ', '.join(unknown))
         chosen = [known[r] for r in rows]
+    skipped = []
     for name in [] if chosen else tables or list(TABLES):
         table = get_table(name)
         for row in chosen_rows(table, rows):
             rec = read_record(row, root)
-            if rows or (rec and rec.get('status') == 'done'):
+            reason = None if rows else _not_verifiable(table, row, rec, root)
+            if reason:
+                skipped.append((row, reason))
+            else:
                 chosen.append((table, row))
     if not chosen:
-        raise UserError('no finished row to verify')
+        kinds = sorted(set(why.split(' (')[0] for _, why in skipped))
+        raise UserError('no finished row with a shipped checkpoint to verify%s' % (
+            '' if not skipped else ' (%s)' % '; '.join('%s: %d row%s' % (kind, n, 's' if n > 1 else '') for kind, n in
+                                                       ((k, sum(why.startswith(k) for _, why in skipped))
+                                                        for k in kinds))))
     results = [(row, verify_row(table, row, data_root, threads, python, root, echo, fill)) for table, row in chosen]
     echo('| row | compared | result |')
     echo('|---|---|---|')
@@ -188,4 +197,20 @@ def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=
         agree = agree and not diffs
         echo('| %s | %s | %s |' % (row.id, ', '.join(what for what, _ in checks),
                                     'equal' if not diffs else '; '.join(diffs)))
+    for row, reason in skipped:
+        echo('| %s | - | not verified: %s |' % (row.id, reason))
     return agree
+
+
+def _not_verifiable(table, row, rec, root):
+    """Why a row of a whole table cannot be verified here (None: it can): not run here, not finished, or its
+    final checkpoint not shipped."""
+    if not rec:
+        return 'not run here (no record)'
+    if rec.get('status') != 'done':
+        return 'not finished (%s)' % rec.get('status', 'no status')
+    if not os.path.isfile(pretrained_file(os.path.join(root, row.workspace), row.id)):
+        return ('%s not yet shipped (finished before checkpoints were shipped; python reproduce.py %s --rows %s '
+                '--restart trains it again)' % ('full precision' if row.full_precision else 'checkpoint',
+                                                 table.name, row.id))
+    return None

@@ -26,19 +26,24 @@ def test_rows_name_real_scripts_and_checkpoints():
             assert os.path.isfile(os.path.join(ROOT, row.workspace, '%s_%s.py' % (kind, row.script))), row
         # the row id is the checkpoint the workspace scripts write by default
         tag = 'fp32' if row.full_precision else arch.config_tag(row.k, row.B, True)
-        assert row.id == '%s_%s' % (arch.name, tag)
+        assert row.id == '%s_%s%s' % (arch.name, tag, row.suffix) and (row.suffix == '') == (table.subset is None)
         assert (row.workspace, row.id) not in ids
         ids.add((row.workspace, row.id))
-    assert [t.seed for t in tables.TABLES.values()] == ['001', '001', '002', '003']
+    assert [t.seed for t in tables.TABLES.values()] == ['001', '001', '002', '003', '001', '002', '003', '003',
+                                                         '004', '004']
+    assert len(tables.all_rows()) == 45
 
 
 def _seed_rows(text):
-    """(label, network, epochs, ann, snn, steps) of every Markdown or tab-separated table row of a seed."""
-    out = []
+    """(label, network, epochs, ann, snn, steps, data set) of every Markdown or tab-separated table row of a seed,
+    the data set as the heading above the table names it ('### **CIFAR100**:' -> 'CIFAR100')."""
+    out, section = [], ''
     for line in text.splitlines():
+        if line.startswith('#'):
+            section = re.sub(r'[^A-Za-z0-9]', '', line).upper()
         cells = [c.strip() for c in re.split(r'\t|\|', line) if c.strip()]
-        if len(cells) == 6 and cells[3].endswith('%'):
-            out.append(cells)
+        if len(cells) >= 6 and cells[3].endswith('%'):
+            out.append(cells[:6] + [section])
     return out
 
 
@@ -54,12 +59,13 @@ def test_paper_numbers_are_the_seeds(shared):
             continue  # Fashion-MNIST MLP k=0 / k=2: not in the paper (the authors' logs are checked below)
         net = row.network
         label = (lambda c: c.lower().startswith('full')) if row.full_precision else (lambda c: c == row.label)
+        dataset = architectures.get(row.arch).dataset.replace('_', '').upper()
         match = [c for c in seeds[table.seed] if c[1].replace('\\', '') == net and label(c[0])
-                 and int(c[2]) == row.epochs]
+                 and int(c[2]) == row.epochs and c[6] == dataset]
         assert len(match) == 1, (table.name, row.id)
-        assert match[0][3] == '%.2f%%' % ann, (table.name, row.id)
+        assert float(match[0][3].rstrip('%')) == ann, (table.name, row.id)  # (CIFAR-100's one decimal: 67.4%)
         if not row.full_precision:
-            assert match[0][4] == '%.2f%%' % snn and int(match[0][5]) == steps
+            assert float(match[0][4].rstrip('%')) == snn and int(match[0][5]) == steps
 
 
 def test_authors_log_numbers(shared):
