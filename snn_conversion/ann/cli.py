@@ -55,6 +55,9 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     p.add_argument('--download', action='store_true', help='download the dataset if it is not found locally')
     p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
     p.add_argument('--num_test', type=IMAGES, default=None, help='evaluate on the first N test images only')
+    p.add_argument('--num_train', type=IMAGES, default=None,
+                   help='train on the first N training images only, validating on at most as many (a quick look; '
+                        'default: all)')
     p.add_argument('--threads', type=THREADS, default=0,
                    help='CPU threads TensorFlow may use (default 0: all cores; 1 for a background run on one core)')
     p.add_argument('--observe_test', type=parse_bool, default=False,
@@ -75,7 +78,7 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     return run_ann(AnnRun(net, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
                           batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
                           resume=a.resume, seed=a.seed, threads=a.threads, observe_test=a.observe_test, xla=a.xla,
-                          overwrite=a.overwrite))
+                          overwrite=a.overwrite, num_train=a.num_train))
 
 
 def refuse_to_overwrite(model_file):
@@ -115,6 +118,9 @@ def _run_ann(run):
         data = load_dataset(dataset, splits=('train', 'val', 'test'), data_dir=run.data_dir, download=run.download)
         if run.num_test is not None:
             data['test'] = tuple(v[:run.num_test] for v in data['test'])
+        if run.num_train is not None:
+            for split in ('train', 'val'):
+                data[split] = tuple(v[:run.num_train] for v in data[split])
         for split in ('val', 'test'):  # evaluation inputs (CIFAR: central crop + standardization), each image once
             data[split] = (eval_inputs(dataset, data[split][0]), data[split][1])
     else:  # arrays, or lazy views of streamed records (ImageNet)

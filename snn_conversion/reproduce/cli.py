@@ -5,7 +5,7 @@ from __future__ import absolute_import, division, print_function
 import os
 import sys
 
-from snn_conversion.reproduce import observe, repeat, report, runner, verify
+from snn_conversion.reproduce import observe, repeat, report, runner, smoke, verify
 from snn_conversion.reproduce.scripts import interrupt_on_signals
 from snn_conversion.reproduce.tables import TABLES, VARIANTS
 from snn_conversion.core.errors import ArgumentParser, UserError, int_range
@@ -63,6 +63,11 @@ def main(argv):
                    help='with --verify: where every compared number agrees, add to the record the numbers it was '
                         'written without (spikes and SOPs per step, spikes per layer: the figures\' data); no '
                         'recorded number is changed')
+    p.add_argument('--smoke', action='store_true',
+                   help='instead of running the tables, run each of their rows (or --rows) at a tiny budget (one '
+                        'epoch per training phase, at most 500 training and 200 test images, T at most 50) into '
+                        '<workspace>/smoke/, never touching the real records, checkpoints or RESULTS.md; one summary '
+                        'line per row, exit 0 when the SNN equals the float64 ANN at the last step (1 otherwise)')
     p.add_argument('--write_results', action='store_true', help='write RESULTS.md\'s tables from the records')
     p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
@@ -70,7 +75,7 @@ def main(argv):
     for name in a.tables:
         if name not in TABLES:
             raise UserError('unknown table %r (known: %s)' % (name, ', '.join(TABLES)))
-    modes = [m for m in ('measure', 'observe', 'repeat', 'export_resume', 'verify')
+    modes = [m for m in ('measure', 'observe', 'repeat', 'export_resume', 'verify', 'smoke')
              if getattr(a, m) not in (None, False)]
     if modes == ['repeat', 'export_resume']:  # the repeats' resume states
         modes = ['export_resume']
@@ -106,6 +111,12 @@ def main(argv):
         if a.fill:
             print('%s %s' % (report.RESULTS, 'updated' if report.write_results() else 'unchanged'))
         return 0 if agree else 1
+    if a.smoke:
+        if a.write_results:
+            raise UserError('--smoke never writes RESULTS.md: give --write_results in a command of its own')
+        passed = all([smoke.smoke_table(name, rows=a.rows, data_root=a.data_root, threads=a.threads)
+                      for name in a.tables])
+        return 0 if passed else 1
     if a.export_resume:
         for name in a.tables or list(TABLES):
             rows = a.rows

@@ -18,13 +18,15 @@ from snn_conversion.snn.reference import quantized_forward
 __all__ = ['float64_ann_correct']
 
 
-def float64_ann_correct(row, model_file, data_dir=None, chunk=500):
-    """Test images the float64 quantized ANN of ``row``'s checkpoint classifies correctly: (correct, images)."""
+def float64_ann_correct(row, model_file, data_dir=None, chunk=500, num_test=None):
+    """Test images the float64 quantized ANN of ``row``'s checkpoint classifies correctly: (correct, images);
+    ``num_test``: of the first N test images only."""
     arch = architectures.get(row.arch)
     params, meta = load_checkpoint(model_file)
     use_int = row.sim_flag_true('--use_int')
     ternary = resolve_ternary(meta, arch, model_file)
     x, y = load_dataset(arch.dataset, splits=('test',), data_dir=data_dir)['test']
+    x, y = x[:num_test], y[:num_test]
     x = eval_inputs(arch.dataset, x)
     correct = 0
     for s in range(0, len(x), chunk):

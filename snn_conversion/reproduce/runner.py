@@ -41,7 +41,8 @@ from snn_conversion.core.records import VERSION as RECORD_VERSION, check_record
 from snn_conversion.core.provenance import git_revision
 
 __all__ = ['ROOT', 'record_path', 'read_record', 'timed_seconds', 'run_table', 'machine_description', 'RowRun',
-           'dataset_dir', 'data_presence', 'table_data', 'run_recorded', 'save_record', 'export_table', 'weights_digest', 'load_record']
+           'dataset_dir', 'data_presence', 'table_data', 'run_recorded', 'save_record', 'export_table',
+           'weights_digest', 'load_record']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # what a run trained again from epoch 0 (``--restart``) keeps of its earlier one (``earlier_run`` in the record)
@@ -136,19 +137,23 @@ def run_recorded(owner, run, step, argv, on_line, what, save=True):
 class RowRun(object):
     """One row being brought to its budget; ``record`` is written after every change."""
 
-    def __init__(self, table, row, python, data_dir, threads=1, root=ROOT, echo=print, restart=False):
-        """``root``: where the row's checkpoint, logs and record go (``<root>/<workspace>/``); the scripts are
-        always this repository's.  ``restart``: train from epoch 0 where the record claims epochs that no checkpoint
-        here and no shipped resume state holds (see :class:`TrainingStart`)."""
+    # test images of the inference, the float64 ANN and the simulation (None: all), extra training flags: a
+    # smoke run's limits (:mod:`.smoke`)
+    num_test, extra_train_flags = None, ()
+
+    def __init__(self, table, row, python, data_dir, threads=1, root=ROOT, echo=print, restart=False, out=None):
+        """``root``: where the row's checkpoint, logs and record go (``<root>/<workspace>/``, or ``out``); the
+        scripts are always this repository's.  ``restart``: train from epoch 0 where the record claims epochs that
+        no checkpoint here and no shipped resume state holds (see :class:`TrainingStart`)."""
         self.table, self.row, self.python, self.data_dir = table, row, python, data_dir
         self.threads, self.root, self.echo, self.restart = threads, root, echo, restart
-        self.record_file = record_path(row, root)
         self.arch = architectures.get(row.arch)
         self.workspace = os.path.join(ROOT, row.workspace)
-        self.out = os.path.join(root, row.workspace)
+        self.out = out or os.path.join(root, row.workspace)
+        self.record_file = os.path.join(self.out, 'records', row.id + '.json')
         self.model_file = os.path.join(self.out, row.id + '.npz')
         self.log_file = os.path.join(self.out, 'records', row.id + '.log')
-        self.record = read_record(row, root) or {}
+        self.record = self._on_disk() or {}
         self.record.update(
             version=RECORD_VERSION, table=table.name, seed=table.seed, row=row.id, workspace=row.workspace,
             architecture=row.arch, network=self.arch.string, label=row.label, k=row.k, B=row.B,
@@ -160,14 +165,19 @@ class RowRun(object):
             self.record['subset'] = table.subset.label
         self.record.setdefault('curve', [])
         self.record.setdefault('commands', {})
-        self.slot = ResumeSlot(self.model_file, resume_file(self.out, row.id), self.out, record_path(row, root),
+        self.slot = ResumeSlot(self.model_file, resume_file(self.out, row.id), self.out, self.record_file,
                                row.id, echo, row.overall_epoch)
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
+    def _on_disk(self):
+        if not os.path.isfile(self.record_file):
+            return None
+        return load_record(self.record_file, dict(row=self.row.id),
+                           'run again (checkpoints and logs are kept and resumed)')
+
     def save(self, **fields):
-        path = record_path(self.row, self.root)
-        self.slot.keep_later(self.record, read_record(self.row, self.root) if os.path.isfile(path) else None)
-        save_record(path, self.record, **fields)
+        self.slot.keep_later(self.record, self._on_disk())
+        save_record(self.record_file, self.record, **fields)
 
     def _script(self, kind):
         return '%s_%s.py' % (kind, self.row.script)
@@ -217,8 +227,11 @@ class RowRun(object):
             argv[argv.index('--model_file') + 1] = model_file
         return argv + ['--mode', mode]
 
+    def _test_limit(self):
+        return [] if self.num_test is None else ['--num_test', str(self.num_test)]
+
     def inference_argv(self, model_file=None):
-        return self.ann_argv('inference', model_file) + ['--threads', str(self.threads)]
+        return self.ann_argv('inference', model_file) + ['--threads', str(self.threads)] + self._test_limit()
 
     def simulate_argv(self, model_file=None, log_dir=None):
         """The Spiking script's command with the row's flags; ``model_file`` / ``log_dir``: other than the row's."""
@@ -227,7 +240,7 @@ class RowRun(object):
             argv[argv.index('--model_file') + 1] = model_file
         if log_dir:
             argv += ['--log_dir', log_dir]
-        return argv + (['--time_steps', str(self.row.time_steps)] if self.row.time_steps else [])
+        return argv + (['--time_steps', str(self.row.time_steps)] if self.row.time_steps else []) + self._test_limit()
 
     def train_argv(self, epochs, model_file=None, observe=True, learning_rate=None):
         """The training command (see :meth:`ann_argv`) of ``epochs`` at ``learning_rate`` (default: the first
@@ -235,7 +248,8 @@ class RowRun(object):
         argv = self.ann_argv('training', model_file) + [
             '--epochs', str(epochs), '--learning_rate', '%g' % (learning_rate or self.row.learning_rate),
             '--batch_size', str(self.row.batch_size), '--threads', str(self.threads)]
-        return argv + (['--observe_test', 'True'] if observe else [])
+        return (argv + (['--observe_test', 'True'] if observe else []) + self._test_limit()
+                + list(self.extra_train_flags))
 
     def resume_file(self):
         return self.slot.path
@@ -285,7 +299,8 @@ class RowRun(object):
         if snn.get('checkpoint_sha256') == digest:
             return
         log_dir = self.log_dir()
-        argv = self.simulate_argv(log_dir=log_dir if self.out != self.workspace else None)
+        default = self.out == self.workspace and not self.row.suffix  # the script's own log folder: the seeds' names
+        argv = self.simulate_argv(log_dir=None if default else log_dir)
         try:
             progress = read_progress(log_dir)
             same = progress is not None and progress['key'].get('checkpoint_sha256') == digest
@@ -306,7 +321,7 @@ class RowRun(object):
         if self.row.full_precision or (self.record.get('ann_float64') or {}).get('checkpoint_sha256') == digest:
             return
         t0 = time.time()
-        correct, n = float64_ann_correct(self.row, self.model_file, self.data_dir)
+        correct, n = float64_ann_correct(self.row, self.model_file, self.data_dir, num_test=self.num_test)
         self.save(ann_float64=dict(correct=correct, n=n, accuracy=round(100.0 * correct / n, 4),
                                    seconds=round(time.time() - t0, 1), checkpoint_sha256=digest))
 
@@ -441,16 +456,32 @@ def table_data(table, row, data_root, root=ROOT, python=None, echo=print):
         return dataset_dir(dataset, data_root)
     events = subset_events(table, row, data_root)
     frames = os.path.join(root, row.workspace, 'data', table.subset.events)
+    source = _events_listing(events)  # the frames are made again when the events they came from change
+    marker = os.path.join(frames, 'source.json')
     try:
-        return os.path.abspath(find_dataset_dir(dataset, data_dir=frames))
-    except DatasetError:
+        with open(marker) as f:
+            if json.load(f) == source:
+                return os.path.abspath(find_dataset_dir(dataset, data_dir=frames))
+    except (OSError, ValueError, DatasetError):
         pass
     argv = [table.subset.prepare, '--data_dir', os.path.abspath(events), '--out_dir', os.path.abspath(frames)]
     echo('%s: frames of %s  $ cd %s && python %s' % (table.name, events, row.workspace, quote_argv(argv)))
     run_script(python or sys.executable, os.path.join(ROOT, row.workspace), argv,
                os.path.join(root, row.workspace, 'records', '%s.prepare.log' % table.name), None,
                'the frames of %s' % table.name)
+    atomic_write_text(marker, json.dumps(source, sort_keys=True))
     return os.path.abspath(find_dataset_dir(dataset, data_dir=frames))
+
+
+def _events_listing(folder):
+    """{file (relative): size} of every event file under ``folder``, and its path: what a subset's frames are
+    made of."""
+    files = {}
+    for dirpath, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(dirpath, name)
+            files[os.path.relpath(path, folder)] = os.path.getsize(path)
+    return dict(folder=os.path.abspath(folder), files=files)
 
 
 def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print, restart=False):

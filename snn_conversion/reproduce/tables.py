@@ -28,7 +28,8 @@ import collections
 from snn_conversion.core import architectures
 from snn_conversion.core.errors import UserError
 
-__all__ = ['Row', 'Phase', 'Table', 'Subset', 'Budget', 'TABLES', 'get_table', 'all_rows', 'chosen_rows', 'Variant', 'VARIANTS', 'get_variant']
+__all__ = ['Row', 'Phase', 'Table', 'Subset', 'Budget', 'TABLES', 'get_table', 'all_rows', 'chosen_rows', 'Variant',
+           'VARIANTS', 'get_variant']
 
 
 Phase = collections.namedtuple('Phase', 'epochs learning_rate')  # one run of a training script at one rate
@@ -234,9 +235,11 @@ TABLES = collections.OrderedDict((t.name, t) for t in [
                 note='seed 003 types --learning_rate 0.001; the authors\' script trains at 1e-4', table_flags=XLA)),
     Table('cifar10_negative_spike', '001', 'CIFAR-10, negative-spike CNN1 and CNN2',
           '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024; 128C3-256C3-P2-512C3-P2-1024C3-512C3-P2-1024-512',
-          _rows('CIFAR10', 'CNN1_CIFAR10', 'cnn1_cifar10', CIFAR_001, [(None, (92.66, NA, NA)), (1, (92.77, 92.77, 57))],
+          _rows('CIFAR10', 'CNN1_CIFAR10', 'cnn1_cifar10', CIFAR_001,
+                [(None, (92.66, NA, NA)), (1, (92.77, 92.77, 57))],
                 time_steps=100, note=CIFAR_NOTE)
-          + _rows('CIFAR10', 'CNN2_CIFAR10', 'cnn2_cifar10', CIFAR_001, [(None, (93.20, NA, NA)), (1, (93.35, 93.35, 40))],
+          + _rows('CIFAR10', 'CNN2_CIFAR10', 'cnn2_cifar10', CIFAR_001,
+                  [(None, (93.20, NA, NA)), (1, (93.35, 93.35, 40))],
                   time_steps=100, note=CIFAR_NOTE)),
     Table('cifar10_all_integer', '002', 'CIFAR-10, all-integer VGG-Net (ternary weights, integer thresholds)',
           '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024',
@@ -264,7 +267,8 @@ TABLES = collections.OrderedDict((t.name, t) for t in [
     Table('n_mnist', '004', 'N-MNIST, negative-spike MLP and LeNet', '400-400; 12C5-P2-64C5-P2',
           _nmnist_rows()),
     Table('n_mnist_subset', '004', 'N-MNIST subset (1,000 training and 100 test samples of the real events)',
-          '400-400; 12C5-P2-64C5-P2', _nmnist_rows('_subset'), subset=Subset('n_mnist_small', 'preprocessing_N_MNIST.py', NMNIST_SUBSET)),
+          '400-400; 12C5-P2-64C5-P2', _nmnist_rows('_subset'),
+          subset=Subset('n_mnist_small', 'preprocessing_N_MNIST.py', NMNIST_SUBSET)),
 ])
 
 
