@@ -12,7 +12,8 @@ import os
 
 from figs.results import FOLDER as FIGURES, figure_path, row_figure_png, wants_figure
 from snn_conversion.reproduce.repeat import read_repeats
-from snn_conversion.reproduce.runner import ROOT, data_presence, read_record, timed_seconds
+from snn_conversion.reproduce.data import data_presence
+from snn_conversion.reproduce.runner import ROOT, read_record, timed_seconds
 from snn_conversion.reproduce.shipped import check_orphans, orphans, shipped_sentence, shipped_state
 from snn_conversion.snn.runs import first_matching_step
 from snn_conversion.reproduce.tables import TABLES, VARIANTS

@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 
+from snn_conversion.reproduce.data import table_data
 from snn_conversion.reproduce.oracle import float64_ann_correct
 from snn_conversion.reproduce.training import TrainingStart, checkpoint_epoch, export_run
 from snn_conversion.reproduce.resume import ResumeSlot, pretrained_file, resume_file
@@ -34,14 +35,13 @@ from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.fileio import atomic_write, atomic_write_text, file_sha256
 from snn_conversion.core.formats import ProgressError, read_progress
-from snn_conversion.data.locate import DATASETS, DatasetError, candidate_dirs, find_dataset_dir, required_files
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.lock import RunLock
 from snn_conversion.core.records import VERSION as RECORD_VERSION, check_record
 from snn_conversion.core.provenance import git_revision
 
 __all__ = ['ROOT', 'record_path', 'read_record', 'timed_seconds', 'run_table', 'machine_description', 'RowRun',
-           'dataset_dir', 'data_presence', 'table_data', 'run_recorded', 'save_record', 'export_table',
+           'run_recorded', 'save_record', 'export_table',
            'weights_digest', 'load_record']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -140,13 +140,15 @@ class RowRun(object):
     # test images of the inference, the float64 ANN and the simulation (None: all), extra training flags: a
     # smoke run's limits (:mod:`.smoke`)
     num_test, extra_train_flags = None, ()
+    # train from epoch 0 where the record claims epochs that no checkpoint here and no shipped resume state holds
+    # (``--restart``, see :class:`~.training.TrainingStart`)
+    restart = False
 
-    def __init__(self, table, row, python, data_dir, threads=1, root=ROOT, echo=print, restart=False, out=None):
+    def __init__(self, table, row, python, data_dir, threads=1, root=ROOT, echo=print, out=None):
         """``root``: where the row's checkpoint, logs and record go (``<root>/<workspace>/``, or ``out``); the
-        scripts are always this repository's.  ``restart``: train from epoch 0 where the record claims epochs that
-        no checkpoint here and no shipped resume state holds (see :class:`TrainingStart`)."""
+        scripts are always this repository's."""
         self.table, self.row, self.python, self.data_dir = table, row, python, data_dir
-        self.threads, self.root, self.echo, self.restart = threads, root, echo, restart
+        self.threads, self.root, self.echo = threads, root, echo
         self.arch = architectures.get(row.arch)
         self.workspace = os.path.join(ROOT, row.workspace)
         self.out = out or os.path.join(root, row.workspace)
@@ -203,8 +205,10 @@ class RowRun(object):
     def make(cls, table, row, data_root=None, threads=1, python=None, root=ROOT, echo=print, restart=False):
         """The run of ``row``, its scripts given the data set found under ``data_root`` (see :func:`table_data`)."""
         python = python or sys.executable
-        return cls(table, row, python, table_data(table, row, data_root, root, python, echo), threads=threads,
-                   root=root, echo=echo, restart=restart)
+        run = cls(table, row, python, table_data(table, row, data_root, root, python, echo), threads=threads,
+                  root=root, echo=echo)
+        run.restart = restart
+        return run
 
     def lock(self):
         """One runner per row at a time (a second one fails at once, naming the first, before it writes
@@ -300,7 +304,7 @@ class RowRun(object):
             return
         log_dir = self.log_dir()
         default = self.out == self.workspace and not self.row.suffix  # the script's own log folder: the seeds' names
-        argv = self.simulate_argv(log_dir=None if default else log_dir)
+        argv = self.simulate_argv(log_dir=None if default else self.shown_path(log_dir))
         try:
             progress = read_progress(log_dir)
             same = progress is not None and progress['key'].get('checkpoint_sha256') == digest
@@ -375,115 +379,6 @@ class RowRun(object):
         return self.record
 
 
-def _fetch_hint(dataset, data_root):
-    """How a missing data set gets here: its download command, or how it is made."""
-    spec = DATASETS[dataset]
-    if spec.get('url'):
-        return ('`python -m tensorlayer_patches.datasets %s --download --data_dir %s` fetches them into %s'
-                % (dataset, data_root or 'DIR', os.path.join(data_root or 'DIR', spec['subdirs'][0]))
-                + ('' if data_root else ' (then pass --data_root DIR)'))
-    if spec['kind'] == 'frames':
-        return 'N_MNIST/preprocessing_N_MNIST.py makes them from the original event files (N_MNIST/README.md)'
-    return 'ImageNet_MobileNet/tfrecord_imagenet.py makes them from the ImageNet images (ImageNet_MobileNet/README.md)'
-
-
-def dataset_dir(dataset, data_root):
-    """The folder the row's scripts get as --data_dir: the one under ``data_root`` that holds the data set;
-    without ``data_root`` None (the scripts' own search: $SNN_DATA_DIR, ./data, the Debian package), after checking
-    that the search finds it.  A missing data set is one line naming its files, where they go and how to get
-    them."""
-    if data_root and not os.path.isdir(data_root):
-        raise UserError('--data_root %s does not exist (it should be a folder holding the data sets, e.g. '
-                        'mnist/, fashion-mnist/)' % data_root)
-    try:
-        found = find_dataset_dir(dataset, data_dir=data_root)
-    except DatasetError:
-        raise UserError('%s no %s data set: put its files (%s) in one of %s; %s'
-                        % ('--data_root %s holds' % data_root if data_root else 'the scripts\' search finds',
-                           dataset, ', '.join(required_files(dataset, ('train', 'test'))),
-                           ', '.join(candidate_dirs(dataset, data_root)), _fetch_hint(dataset, data_root)))
-    return os.path.abspath(found) if data_root else None
-
-
-def data_presence(table, data_root=None):
-    """'data: present' or what is missing of a table's data sets, found as a run would find them (a data set the
-    scripts' own search finds, but not ``data_root``, is named as such)."""
-    elsewhere, missing = [], []
-    for row in table.rows:
-        name = table.subset.events if table.subset else architectures.get(row.arch).dataset
-        for root in [data_root, None] if data_root else [None]:
-            try:
-                if table.subset is None:
-                    dataset_dir(architectures.get(row.arch).dataset, root)
-                else:
-                    subset_events(table, row, root)
-            except UserError:
-                continue
-            if root != data_root and name not in elsewhere:
-                elsewhere.append(name)
-            break
-        else:
-            if name not in missing:
-                missing.append(name)
-    text = []
-    if elsewhere:
-        text.append('%s not under --data_root (found without it)' % ', '.join(elsewhere))
-    if missing:
-        text.append('%s missing (the table command says where the files go)' % ', '.join(missing))
-    return 'data: ' + ('; '.join(text) or 'present')
-
-
-def subset_events(table, row, data_root):
-    """The folder of the raw events of a table on a subset (``table.subset``): ``<data_root>/<events>``, else
-    ``$SNN_DATA_DIR/<events>`` or ``<workspace>/data/<events>``, holding Train/ and Test/; one line when none does."""
-    events = table.subset.events
-    bases = [data_root] if data_root else [os.environ.get('SNN_DATA_DIR'), os.path.join(ROOT, row.workspace, 'data')]
-    found = [os.path.join(b, events) for b in bases if b and all(
-        os.path.isdir(os.path.join(b, events, split)) for split in ('Train', 'Test'))]
-    if not found:
-        raise UserError('table %s runs on the raw events %s/{Train,Test}/ (%s): none under %s; pass --data_root '
-                        'FOLDER holding %s/ (e.g. ../shared/data)'
-                        % (table.name, events, table.subset.label, ', '.join(b for b in bases if b), events))
-    return found[0]
-
-
-def table_data(table, row, data_root, root=ROOT, python=None, echo=print):
-    """The --data_dir of ``row``'s scripts in ``table``: :func:`dataset_dir`; for a table on a subset of its data
-    set (``table.subset``), the frames its preparation script makes of the raw events under ``data_root`` (once,
-    into ``<root>/<workspace>/data/<events>/``)."""
-    dataset = architectures.get(row.arch).dataset
-    if table.subset is None:
-        return dataset_dir(dataset, data_root)
-    events = subset_events(table, row, data_root)
-    frames = os.path.join(root, row.workspace, 'data', table.subset.events)
-    source = _events_listing(events)  # the frames are made again when the events they came from change
-    marker = os.path.join(frames, 'source.json')
-    try:
-        with open(marker) as f:
-            if json.load(f) == source:
-                return os.path.abspath(find_dataset_dir(dataset, data_dir=frames))
-    except (OSError, ValueError, DatasetError):
-        pass
-    argv = [table.subset.prepare, '--data_dir', os.path.abspath(events), '--out_dir', os.path.abspath(frames)]
-    echo('%s: frames of %s  $ cd %s && python %s' % (table.name, events, row.workspace, quote_argv(argv)))
-    run_script(python or sys.executable, os.path.join(ROOT, row.workspace), argv,
-               os.path.join(root, row.workspace, 'records', '%s.prepare.log' % table.name), None,
-               'the frames of %s' % table.name)
-    atomic_write_text(marker, json.dumps(source, sort_keys=True))
-    return os.path.abspath(find_dataset_dir(dataset, data_dir=frames))
-
-
-def _events_listing(folder):
-    """{file (relative): size} of every event file under ``folder``, and its path: what a subset's frames are
-    made of."""
-    files = {}
-    for dirpath, _, names in os.walk(folder):
-        for name in names:
-            path = os.path.join(dirpath, name)
-            files[os.path.relpath(path, folder)] = os.path.getsize(path)
-    return dict(folder=os.path.abspath(folder), files=files)
-
-
 def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print, restart=False):
     """Bring every row of table ``name`` (a :class:`~.tables.Table` or its name; or those rows named in
     ``rows``) to its budget; returns the records.  ``restart``: see :class:`TrainingStart`."""
@@ -498,7 +393,8 @@ def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT
     out = []
     for r in chosen:
         run = RowRun(table, r, python, dirs[(r.workspace, architectures.get(r.arch).dataset)], threads=threads,
-                     root=root, echo=echo, restart=restart)
+                     root=root, echo=echo)
+        run.restart = restart
         with run.lock():
             out.append(run.run())
     return out

@@ -17,7 +17,8 @@ import shutil
 import sys
 
 from snn_conversion.reproduce.report import row_section
-from snn_conversion.reproduce.runner import ROOT, RowRun, table_data
+from snn_conversion.reproduce.data import table_data
+from snn_conversion.reproduce.runner import ROOT, RowRun
 from snn_conversion.reproduce.tables import Phase, chosen_rows, get_table
 
 __all__ = ['TRAIN_IMAGES', 'TEST_IMAGES', 'TIME_STEPS', 'smoke_row', 'smoke_table', 'smoke_folder']
@@ -39,13 +40,14 @@ def smoke_folder(row, root=ROOT):
 
 
 def _clear(run):
-    """A smoke run starts afresh: its earlier checkpoint, training state, record and logs go."""
+    """A smoke run starts afresh: its earlier checkpoint, training state, record, logs and shipped copies go."""
     out = run.out
-    for path in glob.glob(os.path.join(out, run.row.id + '.*')) + glob.glob(
-            os.path.join(out, 'records', run.row.id + '.*')):
+    for path in [p for folder in ('', 'records', 'pretrained', 'resume')
+                 for p in glob.glob(os.path.join(out, folder, run.row.id + '.*'))]:
         if not path.endswith('.lock'):
             os.remove(path)
-    shutil.rmtree(run.log_dir(), ignore_errors=True)
+    if not run.row.full_precision:
+        shutil.rmtree(run.log_dir(), ignore_errors=True)
 
 
 def _verdict(rec):
@@ -55,9 +57,11 @@ def _verdict(rec):
         return True, 'ANN %.2f %% on %d images (full precision: no SNN)' % (ann['accuracy'], ann['n'])
     snn, f64 = rec['snn'], rec['ann_float64']
     same = snn['correct'][-1] == f64['correct']
+    unsettled = not same and snn.get('steps_run') == snn['time_steps']
     return same, ('ANN %.2f %%, float64 ANN %d, SNN %d of %d images at T=%d: %s' % (
         ann['accuracy'], f64['correct'], snn['correct'][-1], snn['n'], snn['time_steps'],
-        'SNN = float64 ANN' if same else 'SNN != float64 ANN'))
+        'SNN = float64 ANN' if same else 'SNN != float64 ANN%s' % (
+            ' (still spiking at T: a network trained this little can need far more steps)' if unsettled else '')))
 
 
 def smoke_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):

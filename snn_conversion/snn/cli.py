@@ -119,9 +119,13 @@ def _simulate(arch, a, net, model_file, log_dir, shard):
                    checkpoint_sha256=digest, use_ternary=net.use_ternary, use_int=net.use_int,
                    **dict(extra, **layer_info(net, res['layer_spikes'])))
     print('SNN accuracy per step (%%): %s' % ' '.join('%.2f' % v for v in acc))
-    print('SNN accuracy at T=%d: %.2f%%  (network quiescent after %d steps%s)'
-          % (a.time_steps, acc[-1], res['steps_run'],
-             '' if not res['unconverged'] else '; %d batches still spiking at T' % res['unconverged']))
+    if res['unconverged']:
+        settled = ('not quiescent at T: %d batch%s still spiking (its counts have not reached the ANN\'s '
+                   'activations; a larger --time_steps lets them)' % (res['unconverged'],
+                                                                     'es' if res['unconverged'] > 1 else ''))
+    else:
+        settled = 'network quiescent after %d steps' % res['steps_run']
+    print('SNN accuracy at T=%d: %.2f%%  (%s)' % (a.time_steps, acc[-1], settled))
     ann = net.meta.get('ann_accuracy')
     if ann is not None and a.num_test is None and not shard:
         print('ANN test accuracy recorded in the checkpoint: %.2f%%' % (100.0 * float(ann)))

@@ -20,6 +20,7 @@ from snn_conversion.core.errors import UserError, run_cli
 from snn_conversion.core.fileio import file_sha256
 from snn_conversion.core.lock import LockedError
 from snn_conversion.reproduce import cli, repeat, report, resume, runner, scripts, tables
+from snn_conversion.reproduce.data import dataset_dir
 
 
 def _table(epochs=3):
@@ -32,7 +33,9 @@ ROW = _table().rows[0]
 
 def _run(root, data=None, epochs=3, restart=False):
     table = _table(epochs)
-    return runner.RowRun(table, table.rows[0], sys.executable, data, root=root, echo=lambda s: None, restart=restart)
+    run = runner.RowRun(table, table.rows[0], sys.executable, data, root=root, echo=lambda s: None)
+    run.restart = restart
+    return run
 
 
 def _read_bytes(path):
@@ -352,12 +355,12 @@ def test_list_names_only_the_tables_asked_for(capsys):
 
 def test_a_data_root_without_the_data_set_is_an_error(tmp_path):
     with pytest.raises(UserError, match='--data_root \\S+ does not exist'):
-        runner.dataset_dir('mnist', str(tmp_path / 'nowhere'))
+        dataset_dir('mnist', str(tmp_path / 'nowhere'))
     (tmp_path / 'empty').mkdir()
     with pytest.raises(UserError, match='--data_root \\S+empty holds no mnist data set: put its files '):
-        runner.dataset_dir('mnist', str(tmp_path / 'empty'))
+        dataset_dir('mnist', str(tmp_path / 'empty'))
     data = make_mnist_like(str(tmp_path / 'root' / 'mnist'), n_train=20, n_test=10)
-    assert runner.dataset_dir('mnist', str(tmp_path / 'root')) == os.path.abspath(data)
+    assert dataset_dir('mnist', str(tmp_path / 'root')) == os.path.abspath(data)
 
 
 # ---- 9. a failing child's own reason ----------------------------------------------------------------------------
