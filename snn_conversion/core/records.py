@@ -156,7 +156,7 @@ FIELDS = {
     'pretrained.bytes': (_int_within(1), 'an integer >= 1'), 'pretrained.weights_sha256': _SHA256,
     'observed': (dict, None), 'earlier_run': (dict, None), 'observing': (dict, None),
     'variant': (dict, None), 'variant.name': (_str, 'a string'), 'variant.train_flags': (_str, 'a string'),
-    'variant.change': (_str, 'a string'), 'subset': (_str, 'a string'),
+    'variant.change': (_str, 'a string'), 'subset': (_str, 'a string'), 'device': (_str, 'a string'),
 }
 FIELDS.update(('%s.%s' % (part, key), value) for part in ('ann', 'ann_float64') for key, value in _ANN.items())
 for _name, (_test, _what) in list(FIELDS.items()):

@@ -369,7 +369,8 @@ def render_tables(root=ROOT):
             rec = read_record(row, root)
             out.append('| ' + ' | '.join(_row_cells(row, rec, root, table.subset)) + ' |')
             if rec:
-                machines.add(rec.get('machine', '?'))
+                machines.add(rec.get('machine', '?') + ('' if not rec.get('device') else ' (trained on: %s)'
+                                                        % rec['device']))
                 for step in ('train', 'inference', 'simulate'):
                     if rec.get('commands', {}).get(step):
                         commands.append('- %s, %s: `%s`' % (row.id, step, rec['commands'][step]))

@@ -111,7 +111,10 @@ class TrainingStart(object):
 
     def on_line(self, line):
         """A line of the training's output: an epoch line goes into the record's curve (the epoch counted over
-        the whole budget)."""
+        the whole budget), the device line (where TensorFlow trains, and its version) into ``device``."""
+        if line.startswith('device: '):  # the training script's device and TensorFlow build (recorded with its epochs)
+            self.owner.record['device'] = line[len('device: '):].strip()
+            return
         point = parse_epoch_line(line)
         if not point:
             return

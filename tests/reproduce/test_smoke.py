@@ -51,6 +51,7 @@ def test_smoke_runs_the_whole_path_of_a_row(tmp_path, data_root, table, row):
     assert rec['status'] == 'done' and rec['epochs_done'] == len(real.phases)
     assert [c[0] for c in rec['curve']] == list(range(1, len(real.phases) + 1))
     assert '--num_train 500' in rec['commands']['train'] and '--num_test 200' in rec['commands']['inference']
+    assert 'TensorFlow 1.15' in rec['device']  # where it trained, and the TensorFlow build
     if not real.full_precision:
         assert rec['snn']['correct'][-1] == rec['ann_float64']['correct'] and rec['snn']['n'] == rec['ann']['n']
         T = real.time_steps or architectures.get(real.arch).defaults['time_steps']
