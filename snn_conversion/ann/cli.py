@@ -70,6 +70,11 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     p.add_argument('--xla', type=parse_bool, default=False,
                    help='True: train with XLA auto-clustering on the CPU (faster; the weights differ in the last '
                         'bits from a run without it, so a resumed run must keep the setting; default False)')
+    p.add_argument('--drop_last', type=parse_bool, default=False,
+                   help='True: each epoch leaves out its last partial batch (floor(N / batch) steps over the same '
+                        'seeded order), as TensorLayer\'s tl.iterate.minibatches does in the authors\' loop; '
+                        'recorded in the checkpoint, so a resumed run must keep the setting (inference ignores '
+                        'it; default False: every image once per epoch, the last batch smaller)')
     add_seed_and_debug_flags(p, 'random seed (initialisation and data order)')
     a = p.parse_args(argv)
     net = Network(arch, getattr(a, 'k', None), getattr(a, 'B', None), getattr(a, 'use_ternary', None), full_precision,
@@ -78,7 +83,7 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     return run_ann(AnnRun(net, model_file, a.mode, epochs=a.epochs, learning_rate=a.learning_rate,
                           batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
                           resume=a.resume, seed=a.seed, threads=a.threads, observe_test=a.observe_test, xla=a.xla,
-                          overwrite=a.overwrite, num_train=a.num_train))
+                          overwrite=a.overwrite, num_train=a.num_train, drop_last=a.drop_last))
 
 
 def refuse_to_overwrite(model_file):

@@ -67,14 +67,22 @@ class TrainInput(object):
 
     ``x`` / ``y``: the batch tensors the training network is built on.  Start an epoch with :meth:`start`, then
     run the training op ``steps`` times.  Every example is seen once per epoch; the last batch may be smaller.
+    ``drop_last``: instead, ``floor(n / batch_size)`` full batches of the same epoch order, the last partial batch
+    left out, as TensorLayer's ``tl.iterate.minibatches`` does in the authors' loop (the first
+    ``steps * batch_size`` examples of the order are trained on).
     """
 
     unit = 'batch'  # what the progress bar counts
 
-    def __init__(self, dataset, batch_size, data, parallel_calls=2):
+    def __init__(self, dataset, batch_size, data, parallel_calls=2, drop_last=False):
         tf = tensorlayer_patches.quiet_tensorflow()
         self.data = data
-        self.steps = -(-len(data[1]) // batch_size)
+        n = len(data[1])
+        self.steps = n // batch_size if drop_last else -(-n // batch_size)
+        self.used = self.steps * batch_size if drop_last else n  # the examples of an epoch's order trained on
+        if drop_last and self.steps < 1:
+            raise UserError('%d training images are fewer than one batch of %d: with --drop_last True an epoch '
+                            'would train on none of them' % (n, batch_size))
         spec = DATASETS[dataset]
         self.crop = spec['crop']
         self.images = tf.placeholder(tf.float32, (None,) + tuple(spec['raw_shape']), name='epoch_images')
@@ -98,7 +106,7 @@ class TrainInput(object):
     def start(self, sess, seed, epoch):
         """Feed epoch ``epoch`` of the training set: seeded order, seeded augmentation."""
         x, y = self.data
-        order = epoch_order(seed, epoch, len(x))
+        order = epoch_order(seed, epoch, len(x))[:self.used]  # drop_last: the last partial batch left out
         sess.run(self.iterator.initializer, {self.images: x[order], self.labels: y[order],
                                              self.seed: epoch_seed(seed, epoch)})
 

@@ -89,20 +89,23 @@ class Network(collections.namedtuple('Network', 'arch k B ternary full_precision
 
 
 class AnnRun(collections.namedtuple('AnnRun', 'net model_file mode epochs learning_rate batch_size data_dir download '
-                                              'num_test resume seed threads observe_test xla overwrite num_train')):
+                                              'num_test resume seed threads observe_test xla overwrite num_train '
+                                              'drop_last')):
     """One run of an ANN command: train (``mode='training'``) or evaluate (``'inference'``) the :class:`Network`
     ``net`` with the checkpoint ``model_file``.  Training: ``epochs``, ``learning_rate``, ``batch_size`` (None:
     the architecture's), ``resume``, ``seed``, ``threads`` (0: every core), ``observe_test`` (print the test
     accuracy after every epoch), ``xla`` (XLA auto-clustering), ``overwrite`` (a fresh training may replace an
     existing checkpoint).  Data: ``data_dir``, ``download``, ``num_test`` (the first N test images only),
     ``num_train`` (train on the first N training images, and validate on at most as many: a quick look, e.g. the
-    table runner's ``--smoke``)."""
+    table runner's ``--smoke``).  ``drop_last``: an array input's epoch leaves out its last partial batch, as
+    TensorLayer's ``tl.iterate.minibatches`` does in the authors' loop (a recipe choice, recorded in the checkpoint
+    and the training state; inference ignores it)."""
 
     __slots__ = ()
 
     def __new__(cls, net, model_file, mode='training', epochs=None, learning_rate=None, batch_size=None,
                 data_dir=None, download=False, num_test=None, resume=False, seed=0, threads=0, observe_test=False,
-                xla=False, overwrite=False, num_train=None):
+                xla=False, overwrite=False, num_train=None, drop_last=False):
         if mode not in MODES:
             raise ValueError('mode must be one of %s, got %r' % (MODES, mode))
         d = net.arch.defaults
@@ -110,7 +113,7 @@ class AnnRun(collections.namedtuple('AnnRun', 'net model_file mode epochs learni
             cls, net, model_file, mode, int(epochs or d['epochs']), float(learning_rate or d['learning_rate']),
             int(batch_size or d['batch_size']), data_dir, bool(download), None if num_test is None else int(num_test),
             bool(resume), int(seed), int(threads), bool(observe_test), bool(xla), bool(overwrite),
-            None if num_train is None else int(num_train))
+            None if num_train is None else int(num_train), bool(drop_last))
 
     @property
     def training(self):

@@ -12,7 +12,8 @@ Checkpoints (every epoch, atomically):
   simulator converts;
 * ``<model>.train_state.npz``: every graph variable by name (latent float
   weights, BN statistics, Adam moments), the finished epoch and the learning
-  rate, for ``--resume True``.
+  rate, for ``--resume True`` (and the run settings a resumed run must keep:
+  ``--xla``, and an array input's ``--drop_last``, which the checkpoint records too).
 
 ``--resume True`` with the learning rate of the interrupted run continues that
 run up to ``--epochs``; with a different ``--learning_rate`` (the authors' second
@@ -29,8 +30,8 @@ import zipfile
 import numpy as np
 
 from snn_conversion.ann import speed
-from snn_conversion.core.checkpoint import (load_checkpoint, open_checkpoint, resolve_ternary_blocks, save_checkpoint,
-                                            state_numbers, train_state_path)
+from snn_conversion.core.checkpoint import (load_checkpoint, open_checkpoint, resolve_drop_last, resolve_ternary_blocks,
+                                            save_checkpoint, state_numbers, train_state_path)
 from snn_conversion.core.errors import StopRequest, UserError
 from snn_conversion.core.fileio import atomic_savez, read_npz
 from snn_conversion.core.lock import RunLock
@@ -55,11 +56,14 @@ def checkpoint_lock(model_file):
 class Trainer(object):
     """The training and inference graphs of one network (a :class:`~snn_conversion.ann.settings.Network`) in one
     session; the training graph only with ``train_data`` = (images, labels) and a ``batch_size``.  ``threads``: 0
-    lets TensorFlow use every core, 1 keeps a background run on one core."""
+    lets TensorFlow use every core, 1 keeps a background run on one core.  ``drop_last``: the array input leaves
+    out each epoch's last partial batch (:class:`~snn_conversion.ann.inputs.TrainInput`); recorded with every
+    epoch saved (:func:`save_epoch`)."""
 
     is_chief, role = True, ''  # the single-process trainer writes its checkpoints (cluster: see MobileNetTrainer)
+    drop_last = None  # not an array input's choice (the MobileNet's streamed input has whole batches): not recorded
 
-    def __init__(self, net, learning_rate, seed, batch_size=None, threads=0, train_data=None):
+    def __init__(self, net, learning_rate, seed, batch_size=None, threads=0, train_data=None, drop_last=False):
         import tensorlayer_patches
         from snn_conversion.ann.model import build_network
         from snn_conversion.ann.inputs import TrainInput
@@ -67,6 +71,7 @@ class Trainer(object):
         tf = tensorlayer_patches.quiet_tensorflow()
         arch = net.arch
         self.arch, self.k, self.full_precision, self.batch_size = arch, net.k, net.full_precision, batch_size
+        self.drop_last = bool(drop_last)
         self.graph = tf.Graph()
         with self.graph.as_default():
             tf.set_random_seed(seed)
@@ -76,7 +81,7 @@ class Trainer(object):
             training = bool(batch_size) and train_data is not None
             self.input = self.cost = self.train_op = None
             if training:
-                self.input = TrainInput(arch.dataset, batch_size, train_data)
+                self.input = TrainInput(arch.dataset, batch_size, train_data, drop_last=self.drop_last)
                 train_net = build_network(net, self.input.x, is_train=True)
                 self.cost = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
                     labels=self.input.y, logits=train_net.logits))
@@ -136,7 +141,7 @@ class Trainer(object):
         """Load a ``.train_state.npz``; returns (epochs done, their learning rate)."""
         try:
             state = read_npz(state_file)
-            done, lr_done, xla = state_numbers(state)
+            done, lr_done, xla, drop_last = state_numbers(state)
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
             raise UserError('%s is not a readable training state (%s: %s); delete it to resume from the weights '
                             'of the checkpoint alone (the optimizer starts afresh: the run is then no longer '
@@ -144,6 +149,9 @@ class Trainer(object):
         if xla != speed.xla_enabled():
             raise UserError('%s was trained with --xla %s: resume it with the same setting (the weights of the two '
                             'differ in the last bits)' % (state_file, xla))
+        if self.drop_last is not None and drop_last != self.drop_last:
+            raise UserError('%s was trained with --drop_last %s: resume it with the same setting (an epoch\'s '
+                            'steps differ)' % (state_file, drop_last))
         self.load_state({key: v for key, v in state.items() if ':' in key}, state_file)
         return done, lr_done
 
@@ -174,6 +182,9 @@ def save_epoch(trainer, model_file, epoch, learning_rate, meta, previous=None):
     state['__epoch__'] = np.array(epoch)
     state['__learning_rate__'] = np.array(learning_rate)
     state['__xla__'] = np.array(speed.xla_enabled())
+    if trainer.drop_last is not None:  # an array input's choice, in the state and the checkpoint
+        state['__drop_last__'] = np.array(trainer.drop_last)
+        meta = dict(meta, drop_last=trainer.drop_last)
     atomic_savez(train_state_path(model_file), **state)
     record = provenance(epoch=int(epoch), learning_rate=float(learning_rate))
     if previous:
@@ -277,10 +288,11 @@ def train(run, data, progress=True):
     if resume and os.path.isfile(model_file):
         # the run being resumed must fit the request
         params, net = open_for(net, model_file)
+        resolve_drop_last(load_checkpoint(model_file)[1], model_file, run.drop_last)
     run = run._replace(net=net._replace(ternary_blocks=net.ternary_blocks or ()), resume=resume)
     net = run.net
     trainer = Trainer(net, run.learning_rate, run.seed, batch_size=run.batch_size, threads=run.threads,
-                      train_data=data['train'])
+                      train_data=data['train'], drop_last=run.drop_last)
     start = resume_from(trainer, model_file, run.learning_rate, run.epochs, params) if resume else 0
     previous = resumed_provenance(model_file) if resume else None
     if start and (not os.path.isfile(model_file) or load_checkpoint(model_file)[1].get('epoch') != start):
@@ -303,7 +315,7 @@ def evaluate(trainer, data, model_file, record=True):
     if record:
         params, meta = load_checkpoint(model_file)
         keep = {key: meta[key] for key in ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'epoch',
-                                           'learning_rate', 'provenance', 'ternary_blocks')}
+                                           'learning_rate', 'provenance', 'ternary_blocks', 'drop_last')}
         save_checkpoint(model_file, params, ann_accuracy=acc, **keep)
     return acc
 

@@ -13,7 +13,9 @@ A checkpoint is ``np.savez(path, params=<object array>, <metadata keys>)``:
   versions, git revision, host, date -- and, for a resumed training, the
   earlier runs' records under ``previous``), ``ternary_blocks`` (a full-precision
   network's hidden blocks with ternary weights all the same, e.g. ``'6'``; absent
-  when none).  Missing entries read as ``None``;
+  when none), ``drop_last`` (True or False: an array input's epochs left out their
+  last partial batch, ``--drop_last``; absent, as in checkpoints written before the
+  flag: False).  Missing entries read as ``None``;
   ``provenance`` reads as a dict.
 
 ``python -m tensorlayer_patches.checkpoint FILE`` prints a checkpoint's
@@ -39,11 +41,11 @@ from snn_conversion.core.fileio import atomic_savez, read_npz
 from snn_conversion.core.provenance import git_revision, provenance
 
 __all__ = ['CheckpointError', 'ConversionError', 'save_checkpoint', 'load_checkpoint', 'check_params', 'resolve_config',
-           'resolve_ternary', 'resolve_ternary_blocks', 'agree_with_record', 'open_checkpoint', 'object_array', 'train_state_path', 'state_numbers', 'META_KEYS',
+           'resolve_ternary', 'resolve_ternary_blocks', 'resolve_drop_last', 'agree_with_record', 'open_checkpoint', 'object_array', 'train_state_path', 'state_numbers', 'META_KEYS',
            'META_TYPES']
 
 META_KEYS = ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'ann_accuracy', 'date', 'git_revision',
-             'epoch', 'learning_rate', 'format', 'provenance', 'ternary_blocks')
+             'epoch', 'learning_rate', 'format', 'provenance', 'ternary_blocks', 'drop_last')
 FORMAT = 'snn-conversion-npz-1'
 
 
@@ -62,13 +64,13 @@ def train_state_path(model_file):
 
 
 def state_numbers(state):
-    """(epochs done, their learning rate, trained with XLA) of a loaded training state; a ValueError naming the
-    entry when one is missing or not what it must be."""
+    """(epochs done, their learning rate, trained with XLA, trained with ``--drop_last``) of a loaded training
+    state; a ValueError naming the entry when one is missing or not what it must be."""
     numbers = []
     for key, (test, what) in (('__epoch__', META_TYPES['epoch']), ('__learning_rate__', META_TYPES['learning_rate']),
-                              ('__xla__', (lambda v: isinstance(v, (bool, np.bool_)), 'True or False'))):
+                              ('__xla__', (_boolean, 'True or False')), ('__drop_last__', META_TYPES['drop_last'])):
         if key not in state:
-            if key == '__xla__':  # states written before the flag: trained without
+            if key in ('__xla__', '__drop_last__'):  # states written before the flag: trained without
                 numbers.append(False)
                 continue
             raise ValueError('no %s entry' % key)
@@ -77,7 +79,7 @@ def state_numbers(state):
             raise ValueError('its %s entry is %r, not %s' % (key, 'an array' if isinstance(value, np.ndarray)
                                                             else value, what))
         numbers.append(value)
-    return int(numbers[0]), float(numbers[1]), bool(numbers[2])
+    return int(numbers[0]), float(numbers[1]), bool(numbers[2]), bool(numbers[3])
 
 
 def object_array(arrays):
@@ -130,6 +132,10 @@ def _string(v):
     return isinstance(v, str)
 
 
+def _boolean(v):
+    return isinstance(v, (bool, np.bool_))
+
+
 # what each metadata entry must be when present (a file edited by hand, or written by other code, is refused in
 # one line naming the entry, not carried into the conversion)
 META_TYPES = {
@@ -142,6 +148,7 @@ META_TYPES = {
     'learning_rate': (_number(0.0, 10.0, low_open=True), 'a number > 0 and <= 10'),
     'ternary_blocks': (lambda v: isinstance(v, str) and re.match(r'^[1-9][0-9]*(,[1-9][0-9]*)*$', v) is not None,
                        "block numbers such as '6' or '2,6'"),
+    'drop_last': (_boolean, 'True or False'),
 }
 
 
@@ -256,6 +263,16 @@ def resolve_ternary_blocks(meta, path, requested=None):
         raise CheckpointError('%s was trained with %s but %s was requested (--ternary_blocks)'
                               % (path, text(recorded), text(requested)))
     return requested
+
+
+def resolve_drop_last(meta, path, requested):
+    """Whether the training resumed from this checkpoint leaves out each epoch's last partial batch: the request
+    (``--drop_last``), which must agree with the record (absent, as before the flag existed: False)."""
+    recorded = bool(meta.get('drop_last'))
+    if bool(requested) != recorded:
+        raise CheckpointError('%s was trained with --drop_last %s: resume it with the same setting (an epoch\'s '
+                              'steps differ)' % (path, recorded))
+    return recorded
 
 
 def open_checkpoint(path, arch, k=None, B=None, full_precision=False, ternary=None, source=None):

@@ -148,6 +148,7 @@ FIELDS = {
     'snn.spikes_per_layer': (_list_of(_within(0)), 'a list of numbers >= 0'),
     'snn.log_dir': (_str, 'a string'), 'snn.checkpoint_sha256': _SHA256,
     'measured': (dict, None), 'measured.epoch_seconds': (lambda v: _finite(v) and v > 0, 'a number of seconds > 0'),
+    'measured.data': (_str, 'a string'),
     'resume': (dict, None), 'resume.epoch': (_int_within(1), 'an integer >= 1'), 'resume.sha256': _SHA256,
     'resume.file': (_str, 'a string'), 'resume.bytes': (_int_within(1), 'an integer >= 1'),
     'resume.replaces': (dict, None), 'resume.replaces.epoch': (_int_within(1), 'an integer >= 1'),

@@ -6,13 +6,17 @@ from __future__ import absolute_import, division, print_function
 
 import os
 import shutil
+import sys
 import tempfile
 
 import numpy as np
 
+from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.records import CurvePoint
+from snn_conversion.data.synthetic import SIZES, write_synthetic
+from snn_conversion.reproduce.data import table_data
 from snn_conversion.reproduce.runner import ROOT, RowRun, read_record, timed_seconds
 from snn_conversion.reproduce.training import checkpoint_epoch
 from snn_conversion.reproduce.scripts import now_utc, parse_epoch_line
@@ -21,9 +25,10 @@ from snn_conversion.reproduce.tables import chosen_rows, get_table
 __all__ = ['measure_row', 'observe_row', 'measure_table', 'observe_table']
 
 
-def measure_row(run, scratch):
+def measure_row(run, scratch, data=None):
     """Time one training epoch of a row that has not started, on a throw-away checkpoint in ``scratch``;
-    the record keeps the time (``measured``), the row's own files are not touched."""
+    the record keeps the time (``measured``; ``data``: what it was timed on, when not the real data set), the row's
+    own files are not touched."""
     found = []
 
     def on_line(line):
@@ -37,7 +42,10 @@ def measure_row(run, scratch):
         raise UserError('the timing epoch of %s printed no epoch line; see %s' % (run.row.id, run.log_file))
     seconds = found[-1]
     command = run.record['commands'].pop('measure').replace(scratch, '<scratch>')  # no machine's paths
-    run.save(measured=dict(epoch_seconds=round(seconds, 1), when=now_utc(), command=command))
+    measured = dict(epoch_seconds=round(seconds, 1), when=now_utc(), command=command)
+    if data:
+        measured['data'] = data
+    run.save(measured=measured)
     run.echo('%s: %.0f s per epoch, %d epochs ≈ %.1f h' % (run.row.id, seconds, run.row.epochs,
                                                             seconds * run.row.epochs / 3600.0))
     return seconds
@@ -101,17 +109,39 @@ def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=
     epoch} of the rows timed."""
     table = get_table(name)
     out = {}
-    for r in chosen_rows(table, rows):
-        rec = read_record(r, root) or {}
-        if rec.get('curve') or timed_seconds(r, rec) or rec.get('status') == 'done':
-            continue
-        run = RowRun.make(table, r, data_root, threads, python, root, echo)
-        scratch = tempfile.mkdtemp(prefix='snn_timing_')
-        try:
-            out[r.id] = measure_row(run, scratch)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+    generated = tempfile.mkdtemp(prefix='snn_generated_')  # stand-ins for data sets this machine lacks
+    try:
+        for r in chosen_rows(table, rows):
+            rec = read_record(r, root) or {}
+            if rec.get('curve') or timed_seconds(r, rec) or rec.get('status') == 'done':
+                continue
+            data_dir, note = _timing_data(table, r, data_root, generated, python, root, echo)
+            run = RowRun(table, r, python or sys.executable, data_dir, threads=threads, root=root, echo=echo)
+            scratch = tempfile.mkdtemp(prefix='snn_timing_')
+            try:
+                out[r.id] = measure_row(run, scratch, note)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+    finally:
+        shutil.rmtree(generated, ignore_errors=True)
     return out
+
+
+def _timing_data(table, row, data_root, generated, python, root, echo):
+    """(--data_dir, None) of the row's real data set; where this machine lacks it (a table of the whole set),
+    (a generated stand-in of the real size and format, what it is)."""
+    try:
+        return table_data(table, row, data_root, root, python, echo), None
+    except UserError:
+        dataset = architectures.get(row.arch).dataset
+        if table.subset is not None or dataset not in SIZES:
+            raise
+    folder = os.path.join(generated, architectures.get(row.arch).dataset)
+    if not os.path.isdir(folder):
+        echo('%s: no %s here; timing on generated data of its real size and format (%d training, %d test images)'
+             % (row.id, dataset, SIZES[dataset][0], SIZES[dataset][1]))
+        write_synthetic(dataset, folder)
+    return os.path.abspath(folder), 'generated: %d training and %d test images of the real format' % SIZES[dataset]
 
 
 def observe_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):

@@ -86,8 +86,9 @@ def _progress(row, rec, root=ROOT):
     trained = trained_epochs(rec)
     if not rec or not rec.get('curve'):
         if source == 'timed':
-            return ('not started: one epoch timed at %.0f s (%s), %d epochs ≈ %s'
-                    % (per, rec['measured']['when'][:10], row.epochs, _hours(left)))
+            return ('not started: one epoch timed at %.0f s (%s%s), %d epochs ≈ %s'
+                    % (per, rec['measured']['when'][:10], ', on generated data' if rec['measured'].get('data') else '',
+                       row.epochs, _hours(left)))
         measured = (rec or {}).get('measured')
         old = ('timed at %.0f s on %s, before its table trained with %s'
                % (measured['epoch_seconds'], measured['when'][:10], ' '.join(row.train_flags))) if measured else None

@@ -310,6 +310,9 @@ VARIANTS = collections.OrderedDict((v.name, v) for v in [
     Variant('ternary6', ('lenet_mnist_sg_fp32',), ('--ternary_blocks', '6'),
             'the 256-channel 4x4 block with ternary weights, as the authors\' FP32_LeNet_MNIST.py '
             '(Spatio_temporal_SNNs) builds it'),
+    Variant('drop_last', ('lenet_mnist_sg_fp32', 'lenet_mnist_sg_k1B4'), ('--drop_last', 'True'),
+            'the last partial batch of each epoch dropped, as TensorLayer\'s minibatches does in the authors\' loop '
+            '(390 steps of 128, not 391)'),
 ])
 
 

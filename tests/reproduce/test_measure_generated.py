@@ -1,0 +1,43 @@
+"""``reproduce.py TABLE --measure`` where the data set is absent: one epoch timed on generated files of the real
+format (the real size by default; smaller here), and the record and RESULTS.md say so."""
+import os
+
+import numpy as np
+import pytest
+
+from snn_conversion.data import synthetic
+from snn_conversion.data.datasets import load_dataset
+from snn_conversion.reproduce import observe, report, runner, tables
+
+
+@pytest.mark.parametrize('dataset, shape, classes', [('mnist', (28, 28, 1), 10), ('fashion_mnist', (28, 28, 1), 10),
+                                                     ('cifar10', (32, 32, 3), 10), ('cifar100', (32, 32, 3), 100),
+                                                     ('n_mnist', (34, 34, 1), 10), ('n_mnist_2p', (34, 34, 2), 10)])
+def test_generated_sets_read_as_the_real_ones(tmp_path, dataset, shape, classes):
+    folder = synthetic.write_synthetic(dataset, str(tmp_path), sizes=(60, 12))
+    data = load_dataset(dataset, splits=('train', 'test'), data_dir=str(tmp_path))
+    assert os.path.dirname(folder) == str(tmp_path)
+    x, y = data['test']
+    assert x.shape == (12,) + shape and y.shape == (12,) and 0 <= y.min() and y.max() < classes
+    assert len(data['train'][0]) + len(data.get('val', ((),))[0]) in (60, 50)  # (MNIST-like sets hold out 1/6)
+    assert np.isfinite(x).all()
+    assert synthetic.SIZES['cifar10'] == (50000, 10000) and synthetic.SIZES['n_mnist'] == (60000, 10000)
+
+
+def test_measure_times_a_row_on_generated_data_where_the_set_is_absent(tmp_path, monkeypatch):
+    monkeypatch.setitem(synthetic.SIZES, 'cifar10', (100, 20))  # (the real size takes an hour an epoch here)
+    root = str(tmp_path / 'clone')
+    empty = tmp_path / 'no_data'
+    empty.mkdir()
+    said = []
+    table = tables.TABLES['cifar10_negative_spike']
+    timed = observe.measure_table(table, rows=['cnn1_cifar10_k1'], data_root=str(empty), root=root,
+                                  echo=said.append)
+    assert list(timed) == ['cnn1_cifar10_k1'] and timed['cnn1_cifar10_k1'] > 0
+    assert any('timing on generated data of its real size and format (100 training, 20 test images)' in s
+               for s in said)
+    rec = runner.read_record(table.rows[1], root)
+    assert rec['measured']['data'] == 'generated: 100 training and 20 test images of the real format'
+    assert '--epochs 1 --learning_rate 0.001' in rec['measured']['command'] and 'curve' not in rec or not rec['curve']
+    line = [l for l in report.status_lines(root, tables=[table.name]) if 'cnn1_cifar10_k1' in l][0]
+    assert 'one epoch timed at' in line and 'on generated data' in line and '200 epochs' in line
