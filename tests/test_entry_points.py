@@ -202,10 +202,11 @@ def test_the_setup_script_refuses_bad_steps_in_one_line():
 
 WRONG = {str: [5, 1.5, True, np.arange(3), np.array(['none', 'ternary'])],
          int: ['one', 1.5, -1, 10 ** 9, float('nan'), True, np.arange(2)],
-         float: ['x', -0.5, float('nan'), float('inf'), True, np.arange(2)]}
+         float: ['x', -0.5, float('nan'), float('inf'), True, np.arange(2)],
+         bool: ['yes', 'True', 1, 0.0, np.arange(2)]}
 KINDS = {'architecture': str, 'dataset': str, 'date': str, 'git_revision': str, 'format': str, 'provenance': str,
          'weight_quant': str, 'k': int, 'B': int, 'epoch': int, 'ann_accuracy': float, 'learning_rate': float,
-         'ternary_blocks': str}
+         'ternary_blocks': str, 'drop_last': bool}
 
 
 def _write(path, params, **meta):
@@ -250,16 +251,17 @@ def test_every_checkpoint_metadata_entry_of_a_wrong_type_is_one_line(tmp_path, t
 
 def test_every_training_state_entry_of_a_wrong_type_is_one_line(tmp_path):
     from snn_conversion.core.checkpoint import state_numbers
-    good = {'__epoch__': np.array(3), '__learning_rate__': np.array(1e-4), '__xla__': np.array(False)}
-    assert state_numbers(good) == (3, 1e-4, False)
+    good = {'__epoch__': np.array(3), '__learning_rate__': np.array(1e-4), '__xla__': np.array(False),
+            '__drop_last__': np.array(True)}
+    assert state_numbers(good) == (3, 1e-4, False, True)
     for key, values in (('__epoch__', WRONG[int]), ('__learning_rate__', WRONG[float]),
-                        ('__xla__', ['yes', 1, np.arange(2)])):
+                        ('__xla__', ['yes', 1, np.arange(2)]), ('__drop_last__', WRONG[bool])):
         for value in values + [None]:
             state = dict(good)
             if value is None:
                 del state[key]
-                if key == '__xla__':  # states written before the flag: trained without it
-                    assert state_numbers(state)[2] is False
+                if key in ('__xla__', '__drop_last__'):  # states written before the flag: trained without it
+                    assert state_numbers(state)[('__xla__', '__drop_last__').index(key) + 2] is False
                     continue
             else:
                 state[key] = np.array(value)
