@@ -197,9 +197,13 @@ def _table_left(table, root):
             total += left
     if not rows:
         return ''
-    text = 'Training still to run: %d row%s, ≈ %s on one core' % (rows, 's' if rows > 1 else '', _hours(total))
-    if untimed:
-        text += ' plus %s (not timed yet)' % ', '.join(untimed)
+    text = 'Training still to run: %d row%s' % (rows, 's' if rows > 1 else '')
+    if len(untimed) == rows:
+        text += ', not timed yet (`python reproduce.py %s --measure` times one epoch of each)' % table.name
+    else:
+        text += ', ≈ %s on one core' % _hours(total)
+        if untimed:
+            text += ' plus %s (not timed yet)' % ', '.join(untimed)
     return text + ('; `python reproduce.py %s` continues it (one row alone: add `--rows ROW`, the row ids of '
                    '`python reproduce.py --list`).' % table.name)
 

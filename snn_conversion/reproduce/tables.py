@@ -203,7 +203,7 @@ NMNIST_SUBSET = 'subset -- not comparable with the paper'
 def _nmnist_rows(suffix=''):
     """Seed 004's N-MNIST rows: the authors' scripts train 150 epochs at Adam 1e-4, batch 200, and simulate T = 40."""
     note = ('the authors train on all 60,000 training frames (no validation split; here the last 10,000 validate, '
-            'as TensorLayer splits MNIST) and simulate T = 40')
+            'as TensorLayer splits MNIST, and the last sixth of a smaller set) and simulate T = 40')
     return (_rows('N_MNIST', 'MLP_N_MNIST', 'mlp_nmnist', Budget(150, 1e-4, 200),
                   [(None, (96.43, NA, NA)), (1, (96.58, 96.58, 9))], time_steps=40, note=note, suffix=suffix)
             + _rows('N_MNIST', 'LeNet_N_MNIST', 'lenet_nmnist', Budget(150, 1e-4, 200),
