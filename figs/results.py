@@ -59,10 +59,11 @@ def _accuracy(ax, rec, authors, zoom):
         ax.plot(_steps(authors['accuracy']), authors['accuracy'], color=AUTHORS, ls='--', marker='.', ms=3,
                 label='SNN (authors\' log)')
     ax.axhline(ann, color=ANN, ls=':', label='ANN (ours) %.2f %%' % ann)
+    whole = ' (whole set)' if rec.get('subset') else ''  # a run on a subset is not comparable with the paper
     if paper.get('snn') is not None:
-        ax.axhline(paper['snn'], color=PAPER, ls='-.', lw=1, label='paper SNN %.2f %%' % paper['snn'])
+        ax.axhline(paper['snn'], color=PAPER, ls='-.', lw=1, label='paper%s SNN %.2f %%' % (whole, paper['snn']))
     if paper.get('steps'):
-        ax.axvline(paper['steps'], color=PAPER, ls='--', lw=1, label='paper: %d steps' % paper['steps'])
+        ax.axvline(paper['steps'], color=PAPER, ls='--', lw=1, label='paper%s: %d steps' % (whole, paper['steps']))
     _time_axis(ax)
     ax.set_ylabel('test accuracy (%)')
     if zoom:
@@ -139,8 +140,9 @@ def row_figure_png(rec, curves=None):
         _sops(axes[1][1], rec, arch, authors)
         source = ('authors\' curve: reference_logs/%s' % authors_folder if authors else
                   'no published authors\' log for this setting')
-        fig.suptitle('%s: %s %s, %s, %d test images\n%s' % (rec['row'], arch.string, rec['label'], arch.dataset,
-                                                              rec['snn']['n'], source), fontsize=10)
+        fig.suptitle('%s: %s %s, %s, %d test images%s\n%s' % (
+            rec['row'], arch.string, rec['label'], arch.dataset, rec['snn']['n'],
+            ' (%s)' % rec['subset'] if rec.get('subset') else '', source), fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 0.94))
         out = io.BytesIO()
         fig.savefig(out, format='png', dpi=72, metadata={'Software': None})

@@ -270,7 +270,7 @@ CASES = [
     case('reproduce_data_root_missing', REPRODUCE, ['fashion_mnist', '--data_root', '{R}/nowhere'],
          r'--data_root \S+/nowhere does not exist'),
     case('reproduce_data_root_empty', REPRODUCE, ['fashion_mnist', '--data_root', '{R}/empty'],
-         r'--data_root \S+/empty holds no fashion_mnist data set'),
+         r'--data_root \S+/empty holds no data set \(none of'),
     # ---- a full disk (ENOSPC injected at each write site: $SNN_INJECT_WRITE_ERROR)
     case('enospc_checkpoint', FASHION_ANN, FASHION + ['--model_file', '{R}/full/m.npz', '--epochs', '1'],
          ENOSPC % 'm.npz', env={'SNN_INJECT_WRITE_ERROR': 'm.npz'}),

@@ -32,22 +32,49 @@ def _fetch_hint(dataset, data_root):
     return 'ImageNet_MobileNet/tfrecord_imagenet.py makes them from the ImageNet images (ImageNet_MobileNet/README.md)'
 
 
-def dataset_dir(dataset, data_root):
+def _holds_any(data_root):
+    """Whether ``data_root`` holds some data set of :data:`DATASETS` (or a subset's raw events)."""
+    for name in DATASETS:
+        try:
+            find_dataset_dir(name, data_dir=data_root)
+            return True
+        except DatasetError:
+            continue
+    return any(os.path.isdir(os.path.join(data_root, entry, 'Train')) for entry in os.listdir(data_root))
+
+
+def dataset_dir(dataset, data_root, echo=None):
     """The folder the row's scripts get as --data_dir: the one under ``data_root`` that holds the data set;
     without ``data_root`` None (the scripts' own search: $SNN_DATA_DIR, ./data, the Debian package), after checking
-    that the search finds it.  A missing data set is one line naming its files, where they go and how to get
-    them."""
+    that the search finds it.  A ``data_root`` that does not exist or holds no data set at all is an error; one
+    that holds others but not this one leaves it to the scripts' own search, and says so (``echo``).  A missing data
+    set is one line naming its files, where they go and how to get them."""
     if data_root and not os.path.isdir(data_root):
         raise UserError('--data_root %s does not exist (it should be a folder holding the data sets, e.g. '
                         'mnist/, fashion-mnist/)' % data_root)
+    if data_root and not _holds_any(data_root):
+        raise UserError('--data_root %s holds no data set (none of %s in it or its subfolders %s)'
+                        % (data_root, ', '.join(sorted(DATASETS)), ', '.join(sorted(set(
+                            sub for spec in DATASETS.values() for sub in spec['subdirs'][:1])))))
     try:
         found = find_dataset_dir(dataset, data_dir=data_root)
+        return os.path.abspath(found) if data_root else None
     except DatasetError:
-        raise UserError('%s no %s data set: put its files (%s) in one of %s; %s'
-                        % ('--data_root %s holds' % data_root if data_root else 'the scripts\' search finds',
-                           dataset, ', '.join(required_files(dataset, ('train', 'test'))),
-                           ', '.join(candidate_dirs(dataset, data_root)), _fetch_hint(dataset, data_root)))
-    return os.path.abspath(found) if data_root else None
+        pass
+    if data_root:
+        try:
+            found = find_dataset_dir(dataset)
+        except DatasetError:
+            found = None
+        if found:
+            if echo:
+                echo('%s is not under --data_root %s: the scripts\' own search finds it in %s' % (dataset, data_root,
+                                                                                                  found))
+            return None
+    raise UserError('%s no %s data set: put its files (%s) in one of %s; %s'
+                    % ('--data_root %s holds' % data_root if data_root else 'the scripts\' search finds',
+                       dataset, ', '.join(required_files(dataset, ('train', 'test'))),
+                       ', '.join(candidate_dirs(dataset, data_root)), _fetch_hint(dataset, data_root)))
 
 
 def data_presence(table, data_root=None):
@@ -92,15 +119,15 @@ def subset_events(table, row, data_root):
     return found[0]
 
 
-def table_data(table, row, data_root, root=ROOT, python=None, echo=print):
+def table_data(table, row, data_root, root=ROOT, python=None, echo=print, frames_base=None):
     """The --data_dir of ``row``'s scripts in ``table``: :func:`dataset_dir`; for a table on a subset of its data
     set (``table.subset``), the frames its preparation script makes of the raw events under ``data_root`` (once,
-    into ``<root>/<workspace>/data/<events>/``)."""
+    into ``<root>/<workspace>/data/<events>/``, or ``<frames_base>/<events>/``)."""
     dataset = architectures.get(row.arch).dataset
     if table.subset is None:
-        return dataset_dir(dataset, data_root)
+        return dataset_dir(dataset, data_root, echo)
     events = subset_events(table, row, data_root)
-    frames = os.path.join(root, row.workspace, 'data', table.subset.events)
+    frames = os.path.join(frames_base or os.path.join(root, row.workspace, 'data'), table.subset.events)
     source = _events_listing(events)  # the frames are made again when the events they came from change
     marker = os.path.join(frames, 'source.json')
     try:

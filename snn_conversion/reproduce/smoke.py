@@ -72,7 +72,8 @@ def smoke_table(name, rows=None, data_root=None, threads=1, python=None, root=RO
     python = python or sys.executable
     for real in chosen_rows(table, rows):
         row = smoke_row(real)
-        data = table_data(table, row, data_root, root, python, echo)
+        # (a subset's frames of the given events go with the smoke run, never into the workspace's data folder)
+        data = table_data(table, row, data_root, root, python, echo, os.path.join(smoke_folder(row, root), 'data'))
         def make():
             run = RowRun(table, row, python, data, threads=threads, root=root, echo=echo, out=smoke_folder(row, root))
             run.num_test = TEST_IMAGES

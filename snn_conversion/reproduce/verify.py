@@ -24,6 +24,8 @@ import time
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import file_sha256
 from snn_conversion.reproduce.oracle import float64_ann_correct
+from snn_conversion.core import architectures
+from snn_conversion.reproduce.data import table_data
 from snn_conversion.reproduce.resume import pretrained_file
 from snn_conversion.reproduce.runner import ROOT, RowRun, read_record, record_path, save_record
 from snn_conversion.reproduce.scripts import ann_result, parse_ann_line
@@ -177,7 +179,7 @@ def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=
         table = get_table(name)
         for row in chosen_rows(table, rows):
             rec = read_record(row, root)
-            reason = None if rows else _not_verifiable(table, row, rec, root)
+            reason = None if rows else _not_verifiable(table, row, rec, root) or _no_data(table, row, data_root, root)
             if reason:
                 skipped.append((row, reason))
             else:
@@ -200,6 +202,15 @@ def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=
     for row, reason in skipped:
         echo('| %s | - | not verified: %s |' % (row.id, reason))
     return agree
+
+
+def _no_data(table, row, data_root, root):
+    """Why a row of a whole table cannot be verified for want of its data set here (None: the data is here)."""
+    try:
+        table_data(table, row, data_root, root)
+    except UserError:
+        return 'its data set is not here (%s)' % architectures.get(row.arch).dataset
+    return None
 
 
 def _not_verifiable(table, row, rec, root):

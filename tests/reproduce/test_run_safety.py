@@ -13,7 +13,7 @@ from unittest import mock
 
 import pytest
 
-from conftest import ROOT, make_mnist_like
+from conftest import make_cifar_like, make_mnist_like
 
 from snn_conversion.core.checkpoint import train_state_path
 from snn_conversion.core.errors import UserError, run_cli
@@ -353,14 +353,25 @@ def test_list_names_only_the_tables_asked_for(capsys):
     assert out.startswith('mnist_all_integer (seed 002)') and 'fashion_mnist' not in out
 
 
-def test_a_data_root_without_the_data_set_is_an_error(tmp_path):
+def test_a_data_root_without_the_data_set_is_an_error(tmp_path, monkeypatch):
     with pytest.raises(UserError, match='--data_root \\S+ does not exist'):
         dataset_dir('mnist', str(tmp_path / 'nowhere'))
     (tmp_path / 'empty').mkdir()
-    with pytest.raises(UserError, match='--data_root \\S+empty holds no mnist data set: put its files '):
+    with pytest.raises(UserError, match='--data_root \\S+empty holds no data set \\(none of cifar10, '):
         dataset_dir('mnist', str(tmp_path / 'empty'))
     data = make_mnist_like(str(tmp_path / 'root' / 'mnist'), n_train=20, n_test=10)
     assert dataset_dir('mnist', str(tmp_path / 'root')) == os.path.abspath(data)
+    # a root holding other data sets: one it lacks is an error naming its files and how to fetch them ...
+    with pytest.raises(UserError, match='--data_root \\S+root holds no cifar10 data set: put its files '
+                                        '\\(data_batch_1.*--download --data_dir \\S+root` fetches them'):
+        dataset_dir('cifar10', str(tmp_path / 'root'))
+    # ... unless the scripts' own search finds it, which is said
+    monkeypatch.setenv('SNN_DATA_DIR', str(tmp_path / 'elsewhere'))
+    make_cifar_like(str(tmp_path / 'elsewhere' / 'cifar-10-batches-py'), n_train=10, n_test=5)
+    said = []
+    assert dataset_dir('cifar10', str(tmp_path / 'root'), said.append) is None
+    assert said == ['cifar10 is not under --data_root %s: the scripts\' own search finds it in %s'
+                    % (tmp_path / 'root', tmp_path / 'elsewhere' / 'cifar-10-batches-py')]
 
 
 # ---- 9. a failing child's own reason ----------------------------------------------------------------------------
