@@ -268,10 +268,10 @@ class SpikingNetwork(object):
         thread), merged exactly: images are independent, so the trace is the one of a single process.
         ``workers=1`` goes back to this process.  Scatter-and-gather (one step, per-layer noise draws) stays
         in-process.  Call :meth:`close` (or use ``with net:``) to stop the workers."""
+        if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer)) or workers < 1:
+            raise ValueError('workers must be an integer >= 1, got %s' % _shown(workers))
         self.close()
         self.workers = int(workers)
-        if self.workers < 1:
-            raise ValueError('workers must be >= 1')
         if self.workers == 1:
             return self
         for layer in self.layers:

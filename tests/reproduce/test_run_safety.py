@@ -351,6 +351,11 @@ def test_list_names_only_the_tables_asked_for(capsys):
     assert run_cli(cli.main, ['--list', 'mnist_all_integer']) == 0
     out = capsys.readouterr().out
     assert out.startswith('mnist_all_integer (seed 002)') and 'fashion_mnist' not in out
+    assert out.splitlines()[0].endswith('; data: mnist missing (the table command says where the files go)') or \
+        out.splitlines()[0].endswith('; data: present')
+    assert run_cli(cli.main, ['--list', 'cifar10_all_integer', '--data_root', os.path.dirname(os.path.abspath(
+        __file__))]) == 0  # a folder holding no data set: listed as missing, not an error
+    assert 'data: cifar10 missing' in capsys.readouterr().out
 
 
 def test_a_data_root_without_the_data_set_is_an_error(tmp_path, monkeypatch):

@@ -212,3 +212,11 @@ def test_B_is_an_integer_never_truncated(B):
     params = [np.zeros(shape, np.float32) for _, shape in arch.param_shapes()]
     with pytest.raises(CheckpointError, match=r'needs B, an integer >= 1, got'):
         SpikingNetwork.from_params(arch, params, 1, B=B)
+
+
+@pytest.mark.parametrize('workers', [2.5, '2', True, 0, -1, None])
+def test_workers_is_an_integer_of_at_least_one(mlp, workers):
+    net = mlp[0]
+    with pytest.raises(ValueError, match=r'^workers must be an integer >= 1, got'):
+        net.set_workers(workers)
+    assert net.workers == 1
