@@ -10,6 +10,9 @@
     python reproduce.py --export_resume                                   # part-trained rows' state, for git
     python reproduce.py mnist_scatter_gather --repeat 1 --export_resume   # part-trained repeats' state
     python reproduce.py --verify --rows mlp_fashionmnist_k1               # a row from its shipped checkpoint
+    python reproduce.py n_mnist_subset --data_root ../shared/data         # seed 004 on 1,000 real N-MNIST samples
+    python reproduce.py cifar10_negative_spike --rows cnn1_cifar10_k1 --data_root DIR --smoke  # a row, tiny budget
+    python reproduce.py fashion_mnist --rows lenet_fashionmnist_fp32 --restart   # again from epoch 0 (numbers kept)
     python reproduce.py --write_results                                   # RESULTS.md from the records
 
 Each row is trained -> evaluated -> simulated -> recorded in <workspace>/records/<row>.json; run the same

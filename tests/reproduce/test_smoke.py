@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from conftest import ROOT, make_cifar_like, make_nmnist_like
+from conftest import ROOT, make_cifar_like, make_mnist_like, make_nmnist_like
 
 from snn_conversion.core import architectures
+from snn_conversion.core.errors import UserError
 from snn_conversion.core.records import check_record
 from snn_conversion.reproduce import report, smoke, tables
 
@@ -79,3 +80,21 @@ def test_smoke_from_the_command_line(tmp_path, data_root):
     p = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--smoke'], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True)
     assert p.returncode == 2 and p.stderr.strip().startswith('error: --smoke needs the tables')
+
+
+def test_a_table_whose_data_is_missing_exits_2_and_writes_nothing(tmp_path):
+    root = tmp_path / 'data'
+    make_mnist_like(str(root / 'mnist'), n_train=20, n_test=10)  # a data root holding another data set
+    clone = str(tmp_path / 'clone')
+    for run in (lambda: smoke.smoke_table('cifar10_negative_spike', rows=['cnn1_cifar10_k1'], data_root=str(root),
+                                          root=clone, echo=lambda s: None),):
+        with pytest.raises(UserError, match='holds no cifar10 data set: put its files .*--download'):
+            run()
+    assert not os.path.exists(clone)
+    (tmp_path / 'empty').mkdir()  # the scripts' own search finds nothing either (no training can start here)
+    p = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), 'cifar10_negative_spike', '--rows',
+                        'cnn1_cifar10_k1', '--data_root', str(root), '--smoke'], cwd=str(tmp_path / 'empty'),
+                       env=dict(os.environ, SNN_DATA_DIR=str(tmp_path / 'empty')),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    err = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(err) == 1 and 'holds no cifar10 data set' in err[0]
