@@ -397,3 +397,17 @@ def test_a_failing_child_step_says_its_own_reason(tmp_path):
     (workspace / 'crash.py').write_text('raise RuntimeError("boom")\n')
     with pytest.raises(UserError, match=r'failed \(exit 1\): RuntimeError: boom; see'):
         scripts.run_script(sys.executable, str(workspace), ['crash.py'], log, what='train of x')
+
+
+def test_a_refused_repeat_leaves_no_folder_behind(tmp_path):
+    """A repeat refused by its shipped state's sha256 creates no checkpoint folder (``<workspace>/repeats/``)."""
+    root = str(tmp_path)
+    rep = repeat.RepeatRun(_run(root), 1)
+    os.makedirs(os.path.dirname(rep.slot.path))
+    with open(rep.slot.path, 'wb') as f:
+        f.write(b'not the shipped state')
+    rep.save(status='training', epochs_done=2, curve=[[1, 90.0, 0.5, 10.0], [2, 91.0, 0.4, 10.0]],
+             resume=dict(epoch=2, sha256='e' * 64, file='resume/repeats/lenet_mnist_k1_seed1.npz', bytes=21))
+    with pytest.raises(UserError, match='does not match the sha256 its record names .*restore it from git'):
+        repeat.RepeatRun(_run(root), 1).execute()
+    assert not os.path.exists(os.path.join(root, 'MNIST', 'repeats'))
