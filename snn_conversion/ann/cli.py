@@ -2,6 +2,7 @@
 
 from __future__ import absolute_import, division, print_function
 
+import math
 import os
 import sys
 
@@ -56,8 +57,8 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
     p.add_argument('--num_test', type=IMAGES, default=None, help='evaluate on the first N test images only')
     p.add_argument('--num_train', type=IMAGES, default=None,
-                   help='train on the first N training images only, validating on at most as many (a quick look; '
-                        'default: all)')
+                   help='train on the first N training images only, validating on the same share of the '
+                        'validation images (a quick look, or a timing of part of an epoch; default: all)')
     p.add_argument('--threads', type=THREADS, default=0,
                    help='CPU threads TensorFlow may use (default 0: all cores; 1 for a background run on one core)')
     p.add_argument('--observe_test', type=parse_bool, default=False,
@@ -114,6 +115,18 @@ def run_ann(run):
     return _run_ann(run)
 
 
+def _take_part(data, num_train):
+    """Train on the first ``num_train`` training images and validate on the same share of the validation images
+    (at least one): an epoch of the part costs that share of a whole epoch.  Says so in one line."""
+    n_train, n_val = len(data['train'][1]), len(data['val'][1])
+    used = min(num_train, n_train)
+    val = min(n_val, max(1, int(math.ceil(n_val * used / float(n_train)))))
+    data['train'] = tuple(v[:used] for v in data['train'])
+    data['val'] = tuple(v[:val] for v in data['val'])
+    print('part of the data (--num_train): %d of %d training images, %d of %d validation images'
+          % (used, n_train, val, n_val))
+
+
 def _run_ann(run):
     net, model_file = run.net, run.model_file
     if not run.training:  # before loading the data: the checkpoint fits the request
@@ -124,8 +137,7 @@ def _run_ann(run):
         if run.num_test is not None:
             data['test'] = tuple(v[:run.num_test] for v in data['test'])
         if run.num_train is not None:
-            for split in ('train', 'val'):
-                data[split] = tuple(v[:run.num_train] for v in data[split])
+            _take_part(data, run.num_train)
         for split in ('val', 'test'):  # evaluation inputs (CIFAR: central crop + standardization), each image once
             data[split] = (eval_inputs(dataset, data[split][0]), data[split][1])
     else:  # arrays, or lazy views of streamed records (ImageNet)

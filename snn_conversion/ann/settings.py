@@ -96,7 +96,8 @@ class AnnRun(collections.namedtuple('AnnRun', 'net model_file mode epochs learni
     the architecture's), ``resume``, ``seed``, ``threads`` (0: every core), ``observe_test`` (print the test
     accuracy after every epoch), ``xla`` (XLA auto-clustering), ``overwrite`` (a fresh training may replace an
     existing checkpoint).  Data: ``data_dir``, ``download``, ``num_test`` (the first N test images only),
-    ``num_train`` (train on the first N training images, and validate on at most as many: a quick look, e.g. the
+    ``num_train`` (train on the first N training images, and validate on the same share of the validation images: a
+    quick look, e.g. the
     table runner's ``--smoke``).  ``drop_last``: an array input's epoch leaves out its last partial batch, as
     TensorLayer's ``tl.iterate.minibatches`` does in the authors' loop (a recipe choice, recorded in the checkpoint
     and the training state; inference ignores it)."""

@@ -9,7 +9,7 @@ from snn_conversion.reproduce import observe, repeat, report, runner, smoke, ver
 from snn_conversion.reproduce.scripts import interrupt_on_signals
 from snn_conversion.reproduce.tables import TABLES, VARIANTS
 from snn_conversion.core.errors import ArgumentParser, UserError, int_range
-from snn_conversion.core.flags import SEED, THREADS, Names
+from snn_conversion.core.flags import IMAGES, SEED, THREADS, Names
 
 __all__ = ['main']
 
@@ -36,6 +36,10 @@ def main(argv):
                    help='instead of running the tables, time one training epoch of each of their rows that has not '
                         'started and was not timed with its current flags (on a throw-away checkpoint), so '
                         'RESULTS.md shows what each row will cost')
+    p.add_argument('--measure_images', type=IMAGES, default=None, metavar='N',
+                   help='with --measure: time an epoch of the first N training images (and the same share of the '
+                        'validation images) and project the whole epoch from it, linearly, saying so (default: the '
+                        'whole epoch; a CIFAR epoch takes most of an hour on one core)')
     p.add_argument('--observe', action='store_true',
                    help='instead of running the tables, add the test accuracy of every epoch to their finished rows '
                         'that lack it: each is trained again from the start with --observe_test True (resumable; '
@@ -85,6 +89,8 @@ def main(argv):
         raise UserError('--rows needs exactly one table')
     if modes and modes[0] not in ('export_resume', 'verify') and not a.tables:
         raise UserError('--%s needs the tables (%s)' % (modes[0], ', '.join(TABLES)))
+    if a.measure_images is not None and not a.measure:
+        raise UserError('--measure_images goes with --measure')
     if a.fill and not a.verify:
         raise UserError('--fill goes with --verify (it fills records from a verified run)')
     if a.variant is not None and a.repeat is None:
@@ -136,9 +142,10 @@ def main(argv):
             repeat.repeat_table(name, a.repeat, rows=rows, data_root=a.data_root, threads=a.threads,
                                 variant=a.variant, restart=a.restart)
             continue
-        if a.measure or a.observe:
-            step = observe.measure_table if a.measure else observe.observe_table
-            step(name, rows=rows, data_root=a.data_root, threads=a.threads)
+        if a.measure:
+            observe.measure_table(name, rows=rows, data_root=a.data_root, threads=a.threads, images=a.measure_images)
+        elif a.observe:
+            observe.observe_table(name, rows=rows, data_root=a.data_root, threads=a.threads)
         else:
             runner.run_table(name, rows=rows, data_root=a.data_root, threads=a.threads, restart=a.restart)
     if a.write_results or a.tables:

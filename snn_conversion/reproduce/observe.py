@@ -19,36 +19,49 @@ from snn_conversion.data.synthetic import SIZES, write_synthetic
 from snn_conversion.reproduce.data import table_data
 from snn_conversion.reproduce.runner import ROOT, RowRun, read_record, timed_seconds
 from snn_conversion.reproduce.training import checkpoint_epoch
-from snn_conversion.reproduce.scripts import now_utc, parse_epoch_line
+from snn_conversion.reproduce.scripts import now_utc, parse_epoch_line, parse_part_line
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 
 __all__ = ['measure_row', 'observe_row', 'measure_table', 'observe_table']
 
 
-def measure_row(run, scratch, data=None):
+def measure_row(run, scratch, data=None, images=None):
     """Time one training epoch of a row that has not started, on a throw-away checkpoint in ``scratch``;
     the record keeps the time (``measured``; ``data``: what it was timed on, when not the real data set), the row's
-    own files are not touched."""
-    found = []
+    own files are not touched.  ``images``: time an epoch of the first N training images only (the script validates
+    on the same share) and project the whole epoch from it linearly; the record says so (``images``, ``of``,
+    ``part_seconds``)."""
+    found, part = [], []
 
     def on_line(line):
         point = parse_epoch_line(line)
         if point:
             found.append(point.seconds)
+        used = parse_part_line(line)
+        if used:
+            part.append(used)
     argv = run.train_argv(1, os.path.join(scratch, run.row.id + '.npz'), observe=False)
-    run.echo('%s: timing one epoch' % run.row.id)
+    if images is not None:
+        argv += ['--num_train', str(images)]
+    run.echo('%s: timing one epoch%s' % (run.row.id, '' if images is None else ' of %d training images' % images))
     run.run_step('measure', argv, on_line)
     if not found:
         raise UserError('the timing epoch of %s printed no epoch line; see %s' % (run.row.id, run.log_file))
     seconds = found[-1]
     command = run.record['commands'].pop('measure').replace(scratch, '<scratch>')  # no machine's paths
     measured = dict(epoch_seconds=round(seconds, 1), when=now_utc(), command=command)
+    if part and part[-1][0] < part[-1][1]:
+        used, whole = part[-1]
+        measured.update(part_seconds=round(seconds, 1), images=used, of=whole,
+                        epoch_seconds=round(seconds * whole / float(used), 1))
     if data:
         measured['data'] = data
     run.save(measured=measured)
-    run.echo('%s: %.0f s per epoch, %d epochs ≈ %.1f h' % (run.row.id, seconds, run.row.epochs,
-                                                            seconds * run.row.epochs / 3600.0))
-    return seconds
+    run.echo('%s: %.0f s per epoch%s, %d epochs ≈ %.1f h'
+             % (run.row.id, measured['epoch_seconds'],
+                ' (projected from %d of %d images)' % (measured['images'], measured['of']) if 'of' in measured else '',
+                run.row.epochs, measured['epoch_seconds'] * run.row.epochs / 3600.0))
+    return measured['epoch_seconds']
 
 
 def observe_row(run):
@@ -103,10 +116,10 @@ def observe_row(run):
     return True
 
 
-def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
+def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print, images=None):
     """Time one training epoch of every row of table ``name`` (or of ``rows``) that has neither started nor been
     timed with its current training flags, so that its cost shows before it runs; returns {row id: seconds per
-    epoch} of the rows timed."""
+    epoch} of the rows timed.  ``images``: see :func:`measure_row`."""
     table = get_table(name)
     out = {}
     generated = tempfile.mkdtemp(prefix='snn_generated_')  # stand-ins for data sets this machine lacks
@@ -119,7 +132,7 @@ def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=
             run = RowRun(table, r, python or sys.executable, data_dir, threads=threads, root=root, echo=echo)
             scratch = tempfile.mkdtemp(prefix='snn_timing_')
             try:
-                out[r.id] = measure_row(run, scratch, note)
+                out[r.id] = measure_row(run, scratch, note, images)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
     finally:

@@ -86,9 +86,12 @@ def _progress(row, rec, root=ROOT):
     trained = trained_epochs(rec)
     if not rec or not rec.get('curve'):
         if source == 'timed':
-            return ('not started: one epoch timed at %.0f s (%s%s), %d epochs ≈ %s'
-                    % (per, rec['measured']['when'][:10], ', on generated data' if rec['measured'].get('data') else '',
-                       row.epochs, _hours(left)))
+            m = rec['measured']
+            return ('not started: one epoch %s %.0f s (%s%s), %d epochs ≈ %s'
+                    % ('timed at' if 'of' not in m else 'projected at', per, m['when'][:10],
+                       ', on generated data' if m.get('data') else '', row.epochs, _hours(left))
+                    + ('; projected linearly from an epoch of %d of its %d training images (%.0f s)'
+                       % (m['images'], m['of'], m['part_seconds']) if 'of' in m else ''))
         measured = (rec or {}).get('measured')
         old = ('timed at %.0f s on %s, before its table trained with %s'
                % (measured['epoch_seconds'], measured['when'][:10], ' '.join(row.train_flags))) if measured else None

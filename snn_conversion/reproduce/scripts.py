@@ -14,11 +14,12 @@ import subprocess
 from snn_conversion.core.records import CurvePoint
 from snn_conversion.core.errors import UserError
 
-__all__ = ['run_script', 'child_reason', 'parse_epoch_line', 'parse_ann_line', 'ann_result', 'now_utc', 'quote_argv', 'end_child',
-           'interrupt_on_signals']
+__all__ = ['run_script', 'child_reason', 'parse_epoch_line', 'parse_ann_line', 'parse_part_line', 'ann_result',
+           'now_utc', 'quote_argv', 'end_child', 'interrupt_on_signals']
 
 _EPOCH_LINE = re.compile(r'^epoch (\d+)/(\d+)\s+([0-9.]+)s\s+train loss (\S+)\s+val acc ([0-9.]+)%'
                          r'(?:\s+test acc ([0-9.]+)% \(observed\))?')
+_PART_LINE = re.compile(r'^part of the data \(--num_train\): (\d+) of (\d+) training images')
 _ANN_LINE = re.compile(r'^ANN test accuracy \(.*, (\d+) images\): ([0-9.]+)%')
 
 
@@ -117,6 +118,12 @@ def parse_epoch_line(line):
         return None
     return CurvePoint(epoch=int(m.group(1)), seconds=float(m.group(3)), loss=float(m.group(4)),
                       val_acc=float(m.group(5)), test_acc=float(m.group(6)) if m.group(6) else None)
+
+
+def parse_part_line(line):
+    """A training script's ``--num_train`` line as (training images used, of how many); None for any other line."""
+    m = _PART_LINE.match(line)
+    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def parse_ann_line(line):

@@ -41,3 +41,24 @@ def test_measure_times_a_row_on_generated_data_where_the_set_is_absent(tmp_path,
     assert '--epochs 1 --learning_rate 0.001' in rec['measured']['command'] and 'curve' not in rec or not rec['curve']
     line = [l for l in report.status_lines(root, tables=[table.name]) if 'cnn1_cifar10_k1' in l][0]
     assert 'one epoch timed at' in line and 'on generated data' in line and '200 epochs' in line
+
+
+def test_measure_projects_a_whole_epoch_from_part_of_one(tmp_path, monkeypatch):
+    """``--measure_images N``: an epoch of N training images (validated on the same share) is timed, and the
+    whole epoch projected from it linearly; the record, the echo and RESULTS.md's line say so."""
+    monkeypatch.setitem(synthetic.SIZES, 'cifar10', (100, 20))
+    root = str(tmp_path / 'clone')
+    empty = tmp_path / 'no_data'
+    empty.mkdir()
+    said = []
+    table = tables.TABLES['cifar10_negative_spike']
+    timed = observe.measure_table(table, rows=['cnn1_cifar10_fp32'], data_root=str(empty), root=root,
+                                  echo=said.append, images=40)
+    m = runner.read_record(table.rows[0], root)['measured']
+    assert (m['images'], m['of']) == (40, 100) and '--num_train 40' in m['command']
+    assert m['epoch_seconds'] == timed['cnn1_cifar10_fp32'] == round(m['part_seconds'] * 100 / 40.0, 1)
+    assert any('projected from 40 of 100 images' in s for s in said)
+    log = open(os.path.join(root, 'CIFAR10', 'records', 'cnn1_cifar10_fp32.log')).read()
+    assert 'part of the data (--num_train): 40 of 100 training images, 8 of 20 validation images' in log
+    line = [l for l in report.status_lines(root, tables=[table.name]) if 'cnn1_cifar10_fp32' in l][0]
+    assert 'one epoch projected at' in line and 'from an epoch of 40 of its 100 training images' in line

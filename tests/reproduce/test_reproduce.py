@@ -335,7 +335,7 @@ def test_untimed_rows_and_timings_older_than_their_flags(tmp_path, tiny_mnist):
         # --measure times it again (the started row not)
         timed = []
         with mock.patch.object(observe, 'get_table', lambda name: table), \
-                mock.patch.object(observe, 'measure_row', lambda run, scratch, data=None: timed.append(run.row.id) or 1.0):
+                mock.patch.object(observe, 'measure_row', lambda run, scratch, data=None, images=None: timed.append(run.row.id) or 1.0):
             observe.measure_table('tiny', data_root=os.path.dirname(tiny_mnist), root=out, echo=lambda s: None)
         assert timed == ['lenet_mnist_fp32']
         # timed with its current flags, the row's own timing counts
