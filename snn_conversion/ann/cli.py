@@ -56,15 +56,7 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
     p.add_argument('--download', action='store_true', help='download the dataset if it is not found locally')
     p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
     p.add_argument('--num_test', type=IMAGES, default=None, help='evaluate on the first N test images only')
-    p.add_argument('--num_train', type=IMAGES, default=None,
-                   help='train on the first N training images only, validating on the same share of the '
-                        'validation images (a quick look, or a timing of part of an epoch; default: all)')
-    p.add_argument('--threads', type=THREADS, default=0,
-                   help='CPU threads TensorFlow may use (default 0: all cores; 1 for a background run on one core)')
-    p.add_argument('--observe_test', type=parse_bool, default=False,
-                   help='True: also print the test accuracy after every epoch, to see how much the final figure '
-                        'moves by chance (an observation: the last epoch is still the result; default False, '
-                        'as the authors\' scripts)')
+    _add_run_flags(p)
     p.add_argument('--overwrite', type=parse_bool, default=False,
                    help='True: training without --resume may replace an existing checkpoint (and its training '
                         'state); default False: it refuses, naming the epochs it would lose')
@@ -85,6 +77,19 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
                           batch_size=a.batch_size, data_dir=a.data_dir, download=a.download, num_test=a.num_test,
                           resume=a.resume, seed=a.seed, threads=a.threads, observe_test=a.observe_test, xla=a.xla,
                           overwrite=a.overwrite, num_train=a.num_train, drop_last=a.drop_last))
+
+
+def _add_run_flags(p):
+    """--num_train, --threads and --observe_test: how a training runs, the same for every ANN script."""
+    p.add_argument('--num_train', type=IMAGES, default=None,
+                   help='train on the first N training images only, validating on the same share of the '
+                        'validation images (a quick look, or a timing of part of an epoch; default: all)')
+    p.add_argument('--threads', type=THREADS, default=0,
+                   help='CPU threads TensorFlow may use (default 0: all cores; 1 for a background run on one core)')
+    p.add_argument('--observe_test', type=parse_bool, default=False,
+                   help='True: also print the test accuracy after every epoch, to see how much the final figure '
+                        'moves by chance (an observation: the last epoch is still the result; default False, '
+                        'as the authors\' scripts)')
 
 
 def refuse_to_overwrite(model_file):
@@ -115,16 +120,21 @@ def run_ann(run):
     return _run_ann(run)
 
 
-def _take_part(data, num_train):
-    """Train on the first ``num_train`` training images and validate on the same share of the validation images
-    (at least one): an epoch of the part costs that share of a whole epoch.  Says so in one line."""
-    n_train, n_val = len(data['train'][1]), len(data['val'][1])
+def part_of_data(num_train, n_train, n_val):
+    """(training, validation) images of a ``--num_train`` run: the first ``num_train`` training images and the
+    same share of the validation images (at least one), so an epoch of the part costs that share of a whole
+    epoch; said in one line (the table runner's ``--measure`` reads it)."""
     used = min(num_train, n_train)
     val = min(n_val, max(1, int(math.ceil(n_val * used / float(n_train)))))
-    data['train'] = tuple(v[:used] for v in data['train'])
-    data['val'] = tuple(v[:val] for v in data['val'])
     print('part of the data (--num_train): %d of %d training images, %d of %d validation images'
           % (used, n_train, val, n_val))
+    return used, val
+
+
+def _take_part(data, num_train):
+    used, val = part_of_data(num_train, len(data['train'][1]), len(data['val'][1]))
+    data['train'] = tuple(v[:used] for v in data['train'])
+    data['val'] = tuple(v[:val] for v in data['val'])
 
 
 def _run_ann(run):
@@ -197,6 +207,7 @@ def _mobilenet_cli(script_file, argv):
     p.add_argument('--num_test', type=IMAGES, default=None, help='evaluate on the first N validation images only')
     p.add_argument('--val_images', type=IMAGES, default=None,
                    help='validation images evaluated after each epoch (default: all)')
+    _add_run_flags(p)
     add_seed_and_debug_flags(p, 'random seed (initialisation, data order, augmentation)')
     a = p.parse_args(argv)
     cluster = cluster_from_env()
@@ -207,7 +218,7 @@ def _mobilenet_cli(script_file, argv):
     workspace = os.path.dirname(os.path.abspath(script_file))
     run = AnnRun(net, a.model_file or default_model_file(workspace, net), a.mode, epochs=a.epochs,
                  learning_rate=a.learning_rate, batch_size=a.batch_size, data_dir=folder, num_test=a.num_test,
-                 resume=a.resume, seed=a.seed)
+                 resume=a.resume, seed=a.seed, threads=a.threads, observe_test=a.observe_test, num_train=a.num_train)
     model_file = run.model_file
     if a.mode == 'inference':
         return run_ann(run)
@@ -222,8 +233,12 @@ def _train_mobilenet(run, a, cluster):
     """Train an :class:`~snn_conversion.ann.settings.AnnRun` of the MobileNet (``a``: its parsed command line,
     for --image_size, --val_images and --num_gpus)."""
     arch, label, folder, model_file = run.net.arch, run.net.label, run.data_dir, run.model_file
-    val = imagenet.EvalSplit(folder, 'validation', a.image_size, a.val_images)
-    test = val if a.num_test is None and a.val_images is None else \
+    val_images = a.val_images
+    if run.num_train is not None:
+        counts = imagenet.read_meta(folder)['splits']
+        val_images = part_of_data(run.num_train, counts['train']['count'], counts['validation']['count'])[1]
+    val = imagenet.EvalSplit(folder, 'validation', a.image_size, val_images)
+    test = val if a.num_test is None and val_images is None else \
         imagenet.EvalSplit(folder, 'validation', a.image_size, a.num_test)
     print('training %s (%s): %d epochs, %d GPU tower(s) x batch %d, Adam lr %g, seed %d%s -> %s'
           % (label, arch.string, a.epochs, a.num_gpus, a.batch_size, a.learning_rate, a.seed,

@@ -117,12 +117,15 @@ class ImageNetTrainInput(object):
 
     unit = 'step'
 
-    def __init__(self, folder, image_size, batch_size, num_workers=1, worker_index=0):
+    def __init__(self, folder, image_size, batch_size, num_workers=1, worker_index=0, limit=None):
+        """``limit``: an epoch of that many of the (shuffled) training images only (``--num_train``)."""
         from snn_conversion.data.imagenet import decode_example, resize_shorter, resize_side, shard_files
 
         tf = tensorlayer_patches.quiet_tensorflow()
         self.files, meta = shard_files(folder, 'train')
         count = meta['splits']['train']['count']
+        if limit is not None:
+            count = min(count, int(limit))
         self.steps = count // (batch_size * num_workers)
         if self.steps < 1:
             raise UserError('%d training images are fewer than one batch of %d for each of %d worker(s)'

@@ -43,7 +43,8 @@ class MobileNetTrainer(Trainer):
             tf.set_random_seed(seed)
             with tf.device(device_function(var_devices, worker + '/device:CPU:0')):
                 self.global_step = tf.train.get_or_create_global_step()
-                self.input = ImageNetTrainInput(folder, arch.input_shape[0], batch_size * num_gpus, replicas, index)
+                self.input = ImageNetTrainInput(folder, arch.input_shape[0], batch_size * num_gpus, replicas, index,
+                                                limit=run.num_train)
             xs, ys = tf.split(self.input.x, num_gpus), tf.split(self.input.y, num_gpus)
             opt = tf.train.AdamOptimizer(learning_rate)
             tower_grads, costs = [], []
@@ -74,7 +75,8 @@ class MobileNetTrainer(Trainer):
                                      device_function(var_devices, worker + '/device:CPU:0'))
                 self.train_op = self.sync.step_op
             self.variables = tf.global_variables()
-            config = tf.ConfigProto(allow_soft_placement=True)
+            config = tf.ConfigProto(allow_soft_placement=True, intra_op_parallelism_threads=run.threads,
+                                    inter_op_parallelism_threads=run.threads)
             if cluster is not None:  # talk only to this task and the variables' hosts, not to the other workers
                 config.device_filters.extend(sorted(set([worker] + cluster.var_devices())))
             self.sess = tf.Session(server.target if server is not None else '', graph=self.graph, config=config)
@@ -107,6 +109,21 @@ class MobileNetTrainer(Trainer):
             if time.time() - t0 > timeout:
                 raise UserError('the chief did not initialize the variables within %d s' % timeout)
             time.sleep(0.2)
+
+
+def _evaluations(trainer, val, test, observe_test):
+    """The epoch's validation and, with ``observe_test``, its observed test accuracy: ImageNet's test set is its
+    validation set, so where the two are the same images the observation is the validation just computed."""
+    last = []
+
+    def validate():
+        last[:] = [trainer.count_correct(*val) / float(len(val[0]))]
+        return last[0]
+    if not observe_test or test is None:
+        return validate, None
+    if test[0] is val[0]:
+        return validate, lambda: last[0]
+    return validate, lambda: trainer.count_correct(*test) / float(len(test[0]))
 
 
 def train_mobilenet(run, val, test=None, num_gpus=1, cluster=None, progress=True):
@@ -145,10 +162,10 @@ def train_mobilenet(run, val, test=None, num_gpus=1, cluster=None, progress=True
     start = int(sess.run(trainer.global_step)) // steps
     previous = resumed_provenance(model_file) if resume and trainer.is_chief else None
 
+    validate, observe = _evaluations(trainer, val, test, run.observe_test)
     run_epochs(trainer, run, start, previous,
                lambda epoch, stop: trainer.run_epoch(seed, epoch, '%sepoch %d/%d' % (role, epoch + 1, epochs), stop,
-                                                     progress),
-               lambda: trainer.count_correct(*val) / float(len(val[0])))
+                                                     progress), validate, observe)
     trainer.test_accuracy = None
     if trainer.is_chief and test is not None:
         trainer.test_accuracy = evaluate(trainer, {'test': test}, model_file, record=run.num_test is None)

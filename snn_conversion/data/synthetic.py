@@ -21,11 +21,16 @@ from snn_conversion.core.fileio import atomic_savez_compressed, atomic_write
 from snn_conversion.data.locate import DATASETS, IDX_FILES
 from snn_conversion.data.nmnist import DIVISOR
 
-__all__ = ['SIZES', 'write_synthetic']
+__all__ = ['SIZES', 'PARTS', 'write_synthetic', 'generated_sizes']
 
 # (training, test) images of the real sets
 SIZES = {'mnist': (60000, 10000), 'fashion_mnist': (60000, 10000), 'cifar10': (50000, 10000),
-         'cifar100': (50000, 10000), 'n_mnist': (60000, 10000), 'n_mnist_2p': (60000, 10000)}
+         'cifar100': (50000, 10000), 'n_mnist': (60000, 10000), 'n_mnist_2p': (60000, 10000),
+         'imagenet': (1281167, 50000)}
+# the sets too large to generate whole: a part of them by default, (training, validation) in the real proportion
+# (two steps of the MobileNet row's 5 x 200 images; a timing projects the whole epoch from it)
+PARTS = {'imagenet': (2000, 78)}
+IMAGENET_SIZE = (500, 375)  # a typical ImageNet photograph's width and height
 _CLASSES = {'cifar100': 100}
 
 
@@ -72,9 +77,37 @@ def _write_frames(folder, rng, sizes, channels, files):
                                 files=np.array(['generated/%05d.bin' % i for i in range(n)]))
 
 
+def _write_imagenet(folder, rng, sizes):
+    """JPEG photographs of ImageNet's typical size in its folder layout (1,000 classes: the network's classifier),
+    converted by the workspace's own tool into ``folder``."""
+    from PIL import Image
+
+    from snn_conversion.data.imagenet import convert
+
+    images = folder + '.jpeg'
+    wnids = ['n%08d' % i for i in range(1000)]
+    for split, n in zip(('train', 'val'), sizes):
+        for i in range(n):
+            wnid = wnids[i % len(wnids)]
+            path = os.path.join(images, split, wnid, '%s_%d.JPEG' % (wnid, i))
+            if not os.path.isdir(os.path.dirname(path)):
+                os.makedirs(os.path.dirname(path))
+            small = rng.randint(0, 256, (24, 32, 3)).astype(np.uint8)  # smooth content: photograph-sized files
+            Image.fromarray(small).resize(IMAGENET_SIZE, Image.BILINEAR).save(path, format='JPEG', quality=90)
+    for wnid in wnids:  # every class has its training folder, as in the real set
+        if not os.path.isdir(os.path.join(images, 'train', wnid)):
+            os.makedirs(os.path.join(images, 'train', wnid))
+    convert(images, folder, train_shards=max(1, sizes[0] // 1250), val_shards=1, workers=1, progress=False)
+
+
+def generated_sizes(dataset):
+    """(training, test) images :func:`write_synthetic` writes by default: the real set's, or :data:`PARTS`."""
+    return PARTS.get(dataset, SIZES[dataset])
+
+
 def write_synthetic(dataset, base, sizes=None, seed=0):
     """Write generated data set ``dataset`` under ``base`` (in its first search subfolder, as a download would);
-    returns that folder.  ``sizes``: (training, test) images, default the real set's."""
+    returns that folder.  ``sizes``: (training, test) images, default :func:`generated_sizes`."""
     if dataset not in SIZES:
         raise UserError('no generated stand-in for %s (its epochs are timed on the real data only)' % dataset)
     spec = DATASETS[dataset]
@@ -82,8 +115,10 @@ def write_synthetic(dataset, base, sizes=None, seed=0):
     if not os.path.isdir(folder):
         os.makedirs(folder)
     rng = np.random.RandomState(seed)
-    sizes = tuple(sizes or SIZES[dataset])
-    if spec['kind'] == 'idx':
+    sizes = tuple(sizes or generated_sizes(dataset))
+    if spec['kind'] == 'tfrecord':
+        _write_imagenet(folder, rng, sizes)
+    elif spec['kind'] == 'idx':
         _write_idx(folder, rng, sizes)
     elif spec['kind'] in ('cifar10', 'cifar100'):
         _write_cifar(folder, rng, sizes, _CLASSES.get(dataset, 10))

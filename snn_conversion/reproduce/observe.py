@@ -15,7 +15,8 @@ from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.records import CurvePoint
-from snn_conversion.data.synthetic import SIZES, write_synthetic
+from snn_conversion.data.locate import find_dataset_dir
+from snn_conversion.data.synthetic import SIZES, generated_sizes, write_synthetic
 from snn_conversion.reproduce.data import table_data
 from snn_conversion.reproduce.runner import ROOT, RowRun, read_record, timed_seconds
 from snn_conversion.reproduce.training import checkpoint_epoch
@@ -25,12 +26,13 @@ from snn_conversion.reproduce.tables import chosen_rows, get_table
 __all__ = ['measure_row', 'observe_row', 'measure_table', 'observe_table']
 
 
-def measure_row(run, scratch, data=None, images=None):
+def measure_row(run, scratch, data=None, images=None, part_of=None):
     """Time one training epoch of a row that has not started, on a throw-away checkpoint in ``scratch``;
     the record keeps the time (``measured``; ``data``: what it was timed on, when not the real data set), the row's
     own files are not touched.  ``images``: time an epoch of the first N training images only (the script validates
     on the same share) and project the whole epoch from it linearly; the record says so (``images``, ``of``,
-    ``part_seconds``)."""
+    ``part_seconds``).  ``part_of``: (training images, the real set's) of generated data smaller than the real set,
+    timed whole (or ``images`` of it) and projected alike."""
     found, part = [], []
 
     def on_line(line):
@@ -50,8 +52,10 @@ def measure_row(run, scratch, data=None, images=None):
     seconds = found[-1]
     command = run.record['commands'].pop('measure').replace(scratch, '<scratch>')  # no machine's paths
     measured = dict(epoch_seconds=round(seconds, 1), when=now_utc(), command=command)
-    if part and part[-1][0] < part[-1][1]:
-        used, whole = part[-1]
+    used, whole = part[-1] if part else (None, None)
+    if part_of is not None:
+        used, whole = used or part_of[0], part_of[1]
+    if used is not None and used < whole:
         measured.update(part_seconds=round(seconds, 1), images=used, of=whole,
                         epoch_seconds=round(seconds * whole / float(used), 1))
     if data:
@@ -128,11 +132,11 @@ def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=
             rec = read_record(r, root) or {}
             if rec.get('curve') or timed_seconds(r, rec) or rec.get('status') == 'done':
                 continue
-            data_dir, note = _timing_data(table, r, data_root, generated, python, root, echo)
+            data_dir, note, part = _timing_data(table, r, data_root, generated, python, root, echo)
             run = RowRun(table, r, python or sys.executable, data_dir, threads=threads, root=root, echo=echo)
             scratch = tempfile.mkdtemp(prefix='snn_timing_')
             try:
-                out[r.id] = measure_row(run, scratch, note, images)
+                out[r.id] = measure_row(run, scratch, note, images, part)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
     finally:
@@ -141,20 +145,25 @@ def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=
 
 
 def _timing_data(table, row, data_root, generated, python, root, echo):
-    """(--data_dir, None) of the row's real data set; where this machine lacks it (a table of the whole set),
-    (a generated stand-in of the real size and format, what it is)."""
+    """(--data_dir, None, None) of the row's real data set; where this machine lacks it (a table of the whole set),
+    (a generated stand-in of the real format, what it is, and -- when it is a part of the real set's size -- (its
+    training images, the real set's))."""
     try:
-        return table_data(table, row, data_root, root, python, echo), None
+        return table_data(table, row, data_root, root, python, echo), None, None
     except UserError:
         dataset = architectures.get(row.arch).dataset
         if table.subset is not None or dataset not in SIZES:
             raise
-    folder = os.path.join(generated, architectures.get(row.arch).dataset)
+    sizes, real = generated_sizes(dataset), SIZES[dataset]
+    folder = os.path.join(generated, dataset)
     if not os.path.isdir(folder):
-        echo('%s: no %s here; timing on generated data of its real size and format (%d training, %d test images)'
-             % (row.id, dataset, SIZES[dataset][0], SIZES[dataset][1]))
+        echo('%s: no %s here; timing on generated data of its real %s (%d training, %d test images%s)'
+             % (row.id, dataset, 'size and format' if sizes == real else 'format', sizes[0], sizes[1],
+                '' if sizes == real else ', of the real set\'s %d and %d' % real))
         write_synthetic(dataset, folder)
-    return os.path.abspath(folder), 'generated: %d training and %d test images of the real format' % SIZES[dataset]
+    folder = find_dataset_dir(dataset, data_dir=folder)
+    return (os.path.abspath(folder), 'generated: %d training and %d test images of the real format' % sizes,
+            None if sizes == real else (sizes[0], real[0]))
 
 
 def observe_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):

@@ -168,6 +168,8 @@ def _row_cells(row, rec, root=ROOT, subset=None):
                               'N/A' if row.full_precision else ('—' if paper_steps is None else paper_steps))
     if row.authors_log:
         paper += ' (authors\' log: SNN %.2f %%, %d steps)' % row.authors_log
+    if row.paper_silent:
+        paper = 'none (the seed reports no numbers)'
     if subset is not None:
         paper = '**%s** (the paper, on the whole set: %s)' % (subset.label, paper)
     finished = rec is not None and rec.get('status') == 'done'

@@ -20,7 +20,7 @@ __all__ = ['run_script', 'child_reason', 'parse_epoch_line', 'parse_ann_line', '
 _EPOCH_LINE = re.compile(r'^epoch (\d+)/(\d+)\s+([0-9.]+)s\s+train loss (\S+)\s+val acc ([0-9.]+)%'
                          r'(?:\s+test acc ([0-9.]+)% \(observed\))?')
 _PART_LINE = re.compile(r'^part of the data \(--num_train\): (\d+) of (\d+) training images')
-_ANN_LINE = re.compile(r'^ANN test accuracy \(.*, (\d+) images\): ([0-9.]+)%')
+_ANN_LINE = re.compile(r'^ANN (?:test|validation) accuracy \(.*, (\d+) images\): ([0-9.]+)%')
 
 
 def quote_argv(argv):

@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 
+from snn_conversion.core import architectures
 from snn_conversion.reproduce.report import row_section
 from snn_conversion.reproduce.data import table_data
 from snn_conversion.reproduce.runner import ROOT, RowRun
@@ -27,11 +28,14 @@ TRAIN_IMAGES, TEST_IMAGES, TIME_STEPS = 500, 200, 50
 
 
 def smoke_row(row):
-    """``row`` at the smoke budget: one epoch of each of its phases, T at most :data:`TIME_STEPS`."""
+    """``row`` at the smoke budget: one epoch of each of its phases, T at most :data:`TIME_STEPS`, its
+    ``smoke_flags`` given to every script, and a batch small enough for two steps of :data:`TRAIN_IMAGES` when the
+    row trains several towers side by side."""
     phases = tuple(Phase(1, p.learning_rate) for p in row.phases)
-    steps = row.time_steps
-    return row._replace(epochs=len(phases), phases=phases,
-                        time_steps=None if steps is None else min(steps, TIME_STEPS))
+    steps = row.time_steps or architectures.get(row.arch).defaults['time_steps']
+    return row._replace(epochs=len(phases), phases=phases, time_steps=min(steps, TIME_STEPS),
+                        batch_size=min(row.batch_size, max(1, TRAIN_IMAGES // (2 * row.towers))),
+                        train_flags=row.train_flags + row.smoke_flags, sim_flags=row.sim_flags + row.smoke_flags)
 
 
 def smoke_folder(row, root=ROOT):
@@ -88,7 +92,8 @@ def smoke_table(name, rows=None, data_root=None, threads=1, python=None, root=RO
         passed = passed and ok
         for line in row_section(table, row, rec):
             echo(line)
-        echo('smoke %s / %s: %s, %s; %s (record %s)' % (
-            table.name, real.id, row.recipe.replace('epochs', 'epoch'), result, 'ok' if ok else 'FAILED',
-            os.path.relpath(run.record_file, root)))
+        echo('smoke %s / %s: %s%s, %s; %s (record %s)' % (
+            table.name, real.id, row.recipe.replace('epochs', 'epoch'),
+            ' (a small network: %s)' % ' '.join(real.smoke_flags) if real.smoke_flags else '', result,
+            'ok' if ok else 'FAILED', os.path.relpath(run.record_file, root)))
     return passed

@@ -36,7 +36,7 @@ Phase = collections.namedtuple('Phase', 'epochs learning_rate')  # one run of a 
 
 
 class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learning_rate batch_size time_steps '
-                                        'paper authors_log train_flags sim_flags note phases suffix')):
+                                        'paper authors_log train_flags sim_flags note phases suffix smoke_flags')):
     """One row of a table.
 
     ``script``: the workspace scripts' common part (``LeNet_MNIST`` -> ``Quant_LeNet_MNIST.py``,
@@ -52,7 +52,7 @@ class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learni
     __slots__ = ()
 
     def __new__(cls, workspace, script, arch, k, epochs, learning_rate, batch_size, paper, B=None, time_steps=None,
-                authors_log=None, train_flags=(), sim_flags=(), note='', phases=None, suffix=''):
+                authors_log=None, train_flags=(), sim_flags=(), note='', phases=None, suffix='', smoke_flags=()):
         phases = tuple(Phase(int(e), float(lr)) for e, lr in (phases or [(epochs, learning_rate)]))
         if sum(p.epochs for p in phases) != int(epochs) or phases[0].learning_rate != float(learning_rate):
             raise ValueError('a row\'s phases %s do not make %s epochs from rate %g' % (phases, epochs, learning_rate))
@@ -61,7 +61,7 @@ class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learni
                              % (phases,))
         return super(Row, cls).__new__(cls, workspace, script, arch, k, B, int(epochs), float(learning_rate),
                                        int(batch_size), time_steps, tuple(paper), authors_log, tuple(train_flags),
-                                       tuple(sim_flags), note, phases, suffix)
+                                       tuple(sim_flags), note, phases, suffix, tuple(smoke_flags))
 
     def overall_epoch(self, epoch, learning_rate):
         """The epochs of the whole budget that a checkpoint (or training state) at ``epoch`` of the phase trained
@@ -96,6 +96,11 @@ class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learni
         return self.k is None
 
     @property
+    def paper_silent(self):
+        """The seed gives no number for this row (neither in a table nor in the authors' logs)."""
+        return all(v is None for v in self.paper) and not self.authors_log
+
+    @property
     def label(self):
         """'full precision', 'k=1', 'k=1, B=2'."""
         if self.full_precision:
@@ -117,6 +122,12 @@ class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learni
         false for a command run before the row's table gained one (e.g. ``--xla True``)."""
         words = ' %s ' % command
         return all(' %s %s ' % pair in words for pair in zip(self.train_flags[::2], self.train_flags[1::2]))
+
+    @property
+    def towers(self):
+        """Batches trained side by side in a step (``--num_gpus``; 1 for the scripts without it)."""
+        flags = self.train_flags
+        return int(flags[flags.index('--num_gpus') + 1]) if '--num_gpus' in flags else 1
 
     def sim_flag_true(self, flag):
         """Whether the Spiking script gets ``flag True`` (e.g. ``--use_int``)."""
@@ -198,6 +209,7 @@ SG_VGG = Budget.in_phases(200, (200, 1e-3), (200, 1e-4))
 SG_VGG_NOTE = ('the authors\' README trains 200 epochs at 1e-3, then resumes for 200 at 1e-4 (the table\'s 400); '
                'their CIFAR-10 quantized script hard-codes 100 epochs a run, their other scripts 200')
 NMNIST_SUBSET = 'subset -- not comparable with the paper'
+MOBILENET = architectures.get(architectures.MOBILENET_BASE)
 
 
 def _nmnist_rows(suffix=''):
@@ -264,6 +276,15 @@ TABLES = collections.OrderedDict((t.name, t) for t in [
                  ((0, 1), (56.1, 56.1, 1)), ((0, 2), (62.5, 62.5, 1)), ((0, 4), (65.6, 65.6, 1)),
                  ((1, 1), (59.2, 59.2, 1)), ((1, 2), (65.0, 65.0, 1)), ((1, 4), (66.2, 66.2, 1))],
                 note=SG_VGG_NOTE)),
+    Table('imagenet_mobilenet', '000', 'ImageNet, negative-spike MobileNetV1 (k = 0, 1, 2)',
+          MOBILENET.string,
+          _rows('ImageNet_MobileNet', 'MobileNet_ImageNet', MOBILENET.name, Budget(60, 1e-2, 200),
+                [(0, (NA, NA, NA)), (1, (NA, NA, NA)), (2, (NA, NA, NA))],
+                train_flags=('--num_gpus', '5'), smoke_flags=('--width_multiplier', '0.25', '--image_size', '32'),
+                note='the seed trains 60 epochs with Adam at 0.01 (the authors\' script sets 100; the seed says the '
+                     'training is accomplished in 60), 200 images per GPU on 5 GPUs with the gradients averaged '
+                     '(here 5 towers of 200 on the GPUs TensorFlow sees, or on the CPU), and simulates part of the '
+                     'validation set; it gives no accuracies or steps')),
     Table('n_mnist', '004', 'N-MNIST, negative-spike MLP and LeNet', '400-400; 12C5-P2-64C5-P2',
           _nmnist_rows()),
     Table('n_mnist_subset', '004', 'N-MNIST subset (1,000 training and 100 test samples of the real events)',

@@ -1,6 +1,7 @@
 """``reproduce.py TABLE --measure`` where the data set is absent: one epoch timed on generated files of the real
 format (the real size by default; smaller here), and the record and RESULTS.md say so."""
 import os
+import re
 
 import numpy as np
 import pytest
@@ -62,3 +63,25 @@ def test_measure_projects_a_whole_epoch_from_part_of_one(tmp_path, monkeypatch):
     assert 'part of the data (--num_train): 40 of 100 training images, 8 of 20 validation images' in log
     line = [l for l in report.status_lines(root, tables=[table.name]) if 'cnn1_cifar10_fp32' in l][0]
     assert 'one epoch projected at' in line and 'from an epoch of 40 of its 100 training images' in line
+
+
+def test_measure_of_the_mobilenet_on_generated_imagenet_records(tmp_path, monkeypatch):
+    """ImageNet is too large to generate whole: a part of it in the real format (JPEG photographs in the standard
+    folders, converted by tfrecord_imagenet.py's code into TFRecords, 1,000 classes), timed whole and projected to
+    the real 1,281,167 training images.  (A small network and few images here: the flags of the row's smoke run.)"""
+    monkeypatch.setitem(synthetic.PARTS, 'imagenet', (20, 2))
+    table = tables.TABLES['imagenet_mobilenet']
+    row = table.rows[1]._replace(train_flags=('--num_gpus', '2') + table.rows[1].smoke_flags, batch_size=4)
+    small = table._replace(rows=[row])
+    root = str(tmp_path / 'clone')
+    empty = tmp_path / 'no_data'
+    empty.mkdir()
+    said = []
+    timed = observe.measure_table(small, data_root=str(empty), root=root, echo=said.append)
+    m = runner.read_record(row, root)['measured']
+    assert (m['images'], m['of']) == (20, 1281167) and m['data'] == 'generated: 20 training and 2 test images of ' \
+                                                                     'the real format'
+    assert timed[row.id] == m['epoch_seconds'] == round(m['part_seconds'] * 1281167 / 20.0, 1)
+    assert any("of the real set's 1281167 and 50000" in s for s in said)
+    log = open(os.path.join(root, 'ImageNet_MobileNet', 'records', row.id + '.log')).read()
+    assert re.search(r'epoch 1/1 .* val acc', log) and 'global step 2;' in log  # 20 images / (2 towers x 4)

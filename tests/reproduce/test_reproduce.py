@@ -30,8 +30,12 @@ def test_rows_name_real_scripts_and_checkpoints():
         assert (row.workspace, row.id) not in ids
         ids.add((row.workspace, row.id))
     assert [t.seed for t in tables.TABLES.values()] == ['001', '001', '002', '003', '001', '002', '003', '003',
-                                                         '004', '004']
-    assert len(tables.all_rows()) == 45
+                                                         '000', '004', '004']
+    # the seeds' 44 rows (MobileNet's three without numbers) and the N-MNIST subset's four
+    assert len(tables.all_rows()) == 48
+    assert [r.id for r in tables.TABLES['imagenet_mobilenet'].rows if r.paper_silent] == [
+        'mobilenet_imagenet_k0', 'mobilenet_imagenet_k1', 'mobilenet_imagenet_k2']
+    assert not [r.id for t, r in tables.all_rows() if r.paper_silent and t.name != 'imagenet_mobilenet']
 
 
 def _seed_rows(text):
@@ -335,7 +339,7 @@ def test_untimed_rows_and_timings_older_than_their_flags(tmp_path, tiny_mnist):
         # --measure times it again (the started row not)
         timed = []
         with mock.patch.object(observe, 'get_table', lambda name: table), \
-                mock.patch.object(observe, 'measure_row', lambda run, scratch, data=None, images=None: timed.append(run.row.id) or 1.0):
+                mock.patch.object(observe, 'measure_row', lambda run, scratch, data=None, images=None, part_of=None: timed.append(run.row.id) or 1.0):
             observe.measure_table('tiny', data_root=os.path.dirname(tiny_mnist), root=out, echo=lambda s: None)
         assert timed == ['lenet_mnist_fp32']
         # timed with its current flags, the row's own timing counts

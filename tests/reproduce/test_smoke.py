@@ -8,11 +8,12 @@ import sys
 
 import pytest
 
-from conftest import ROOT, make_cifar_like, make_mnist_like, make_nmnist_like
+from conftest import ROOT, make_cifar_like, make_imagenet, make_mnist_like, make_nmnist_like
 
 from snn_conversion.core import architectures
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.records import check_record
+from snn_conversion.data import imagenet
 from snn_conversion.reproduce import report, smoke, tables
 
 
@@ -24,6 +25,9 @@ def data_root(tmp_path_factory):
     events = make_nmnist_like(str(root / 'n_mnist_small'), n_train=60, n_test=20)
     subprocess.check_call([sys.executable, 'preprocessing_N_MNIST.py', '--data_dir', events, '--out_dir',
                            str(root / 'n_mnist')], cwd=os.path.join(ROOT, 'N_MNIST'), stdout=subprocess.DEVNULL)
+    images = tmp_path_factory.mktemp('imagenet_images')  # ImageNet's folders, converted by the workspace's tool
+    make_imagenet(str(images), n_train=8, n_val=4)
+    imagenet.convert(str(images), str(root / 'imagenet'), train_shards=2, val_shards=2, workers=2, progress=False)
     return str(root)
 
 
@@ -36,8 +40,32 @@ ROWS = [('cifar10_negative_spike', 'cnn1_cifar10_k1'), ('cifar10_all_integer', '
 
 
 def test_the_new_tables_are_listed_with_one_smoke_row_each():
-    new = [name for name in tables.TABLES if name.startswith(('cifar', 'n_mnist'))]
-    assert sorted(new) == sorted(t for t, _ in ROWS)
+    new = [name for name in tables.TABLES if name.startswith(('cifar', 'n_mnist', 'imagenet'))]
+    assert sorted(new) == sorted([t for t, _ in ROWS] + ['imagenet_mobilenet'])
+
+
+def test_smoke_of_the_imagenet_mobilenet(tmp_path, data_root, monkeypatch):
+    """The MobileNet row's path on TFRecords of tfrecord_imagenet.py: its five towers (batch shrunk to fit the
+    smoke's images), a small network (the row's smoke flags) to every script, the float64 ANN read from the
+    validation records, the SNN equal to it; the row's paper column says the seed gives no numbers."""
+    monkeypatch.setattr(smoke, 'TRAIN_IMAGES', 20)  # (the generated set holds 24 training, 12 validation images)
+    monkeypatch.setattr(smoke, 'TEST_IMAGES', 12)
+    root, said = str(tmp_path / 'clone'), []
+    assert smoke.smoke_table('imagenet_mobilenet', rows=['mobilenet_imagenet_k1'], data_root=data_root, root=root,
+                             echo=said.append)
+    path = os.path.join(root, 'ImageNet_MobileNet', 'smoke', 'records', 'mobilenet_imagenet_k1.json')
+    with open(path) as f:
+        rec = check_record(json.load(f), path)
+    train = rec['commands']['train']
+    assert '--num_gpus 5 --width_multiplier 0.25 --image_size 32' in train and '--batch_size 2 ' in train
+    assert '--width_multiplier 0.25 --image_size 32' in rec['commands']['simulate']
+    assert rec['ann']['n'] == rec['ann_float64']['n'] == rec['snn']['n'] == 12 and 'TensorFlow 1.15' in rec['device']
+    assert rec['snn']['correct'][-1] == rec['ann_float64']['correct'] and rec['snn']['time_steps'] == 50
+    assert rec['paper'] == dict(ann=None, snn=None, steps=None)
+    assert any('| none (the seed reports no numbers) |' in s for s in said)
+    summary = [s for s in said if s.startswith('smoke ')][0]
+    assert '(a small network: --width_multiplier 0.25 --image_size 32)' in summary and summary.endswith(
+        'ok (record ImageNet_MobileNet/smoke/records/mobilenet_imagenet_k1.json)')
 
 
 @pytest.mark.parametrize('table, row', ROWS)
@@ -90,6 +118,10 @@ def test_a_table_whose_data_is_missing_exits_2_and_writes_nothing(tmp_path):
                                           root=clone, echo=lambda s: None),):
         with pytest.raises(UserError, match='holds no cifar10 data set: put its files .*--download'):
             run()
+    with pytest.raises(UserError, match='holds no imagenet data set: put its files \\(meta.json.*tfrecord_imagenet.py '
+                                        'makes them'):
+        smoke.smoke_table('imagenet_mobilenet', rows=['mobilenet_imagenet_k0'], data_root=str(root), root=clone,
+                          echo=lambda s: None)
     assert not os.path.exists(clone)
     (tmp_path / 'empty').mkdir()  # the scripts' own search finds nothing either (no training can start here)
     p = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), 'cifar10_negative_spike', '--rows',
