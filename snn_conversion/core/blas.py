@@ -1,11 +1,12 @@
 """Which OpenBLAS kernels numpy and scipy run: chosen before numpy loads, named after.
 
 numpy 1.18.5 bundles OpenBLAS 0.3.7 and scipy 1.5.4 OpenBLAS 0.3.9 (requirements.txt).  Each picks its kernels
-from the CPU's family and model when it loads, and both predate the CPUs they meet now: on an AMD EPYC of family
-0x19 (Zen 3 / Zen 4) they fall back to their 'Barcelona' kernels (SSE only), on an Intel CPU with AVX-512 they
-pick 'SkylakeX', whose AVX-512 GEMM kernels gave wrong results in the releases of that time (OpenBLAS issues
-#1955, #2187: the DGEMM one was disabled in 0.3.6 - 0.3.7 and rewritten in 0.3.8).  ``OPENBLAS_CORETYPE``, read
-once by each library as it loads, names the kernels instead.
+from the CPU's family and model when it loads, and both predate the CPUs they meet now: on a CPU newer than they
+know they fall back to old kernels (on an AMD EPYC of family 0x19, Zen 3 / Zen 4, both run their SSE-only
+'Barcelona' ones).  ``OPENBLAS_CORETYPE``, read once by each library as it loads, names the kernels instead.  The
+AVX-512 'SkylakeX' kernels are never chosen here: in the releases of that time they gave wrong results (OpenBLAS
+issues #1955, #2187: the AVX-512 DGEMM was disabled in 0.3.6 - 0.3.7 and rewritten in 0.3.8); the two pinned
+builds have none anyway ('SkylakeX' runs their Haswell kernels).
 
 :func:`select_kernels` -- called by every entry point that simulates (the ``Spiking_*`` scripts through
 ``spiking_utils``, ``reproduce.py``, ``benchmarks/snn_speed.py``) before numpy is imported -- sets it, where the
@@ -16,9 +17,11 @@ brings the old kernels back).  Child processes inherit the variable, and with it
 which tells them the value is this project's choice rather than the user's.  Once numpy is loaded nothing can
 change its kernels any more: the call then changes nothing and says so.
 
-The kernels change speed, not spikes: the simulator's decisions do not depend on the order in which BLAS sums
-(certified float32, :mod:`snn_conversion.snn.backends.numba_backend`), and ``tests/snn/test_blas_kernels.py``
-checks byte-identical logs under the old kernels and the selected ones.  :func:`kernel_report` names the
+The kernels change speed, not spikes: they differ only in the order in which BLAS sums, certified float32
+decides as float64 does whatever that order (:mod:`snn_conversion.snn.backends.numba_backend`), and a float64
+sum's order matters only within ~n 2^-53 of a threshold -- the margin within which the engines may already
+disagree.  ``tests/snn/test_blas_kernels.py`` checks byte-identical logs under the old kernels and the selected
+ones.  :func:`kernel_report` names the
 kernels in use -- as the loaded libraries report them (threadpoolctl), not as requested -- for a run's header
 line and its ``run.json``; it never goes into the logs.
 
