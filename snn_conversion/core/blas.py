@@ -116,13 +116,13 @@ def _owner(filepath):
 def blas_libraries(info=None):
     """[(library, version, kernels, whose)] of the BLAS libraries loaded in this process, e.g.
     ('OpenBLAS', '0.3.7', 'Zen', 'numpy'), from threadpoolctl's ``threadpool_info()`` (or ``info``, a list in
-    its format); None where threadpoolctl is not installed."""
+    its format); None where threadpoolctl is not installed or cannot tell."""
     if info is None:
         try:
             from threadpoolctl import threadpool_info
-        except ImportError:
+            info = threadpool_info()
+        except Exception:  # not installed, or a library it cannot read: a diagnostic never stops a run
             return None
-        info = threadpool_info()
     out = []
     for lib in info:
         if lib.get('user_api') != 'blas':
@@ -140,7 +140,7 @@ def kernel_report(info=None, how=None):
     how = how or _STATE.get('how') or _env_choice(os.environ) or 'build default'
     libs = blas_libraries(info)
     if libs is None:
-        return 'BLAS kernels unknown (threadpoolctl is not installed); %s' % how
+        return 'BLAS kernels unknown (threadpoolctl is not installed or cannot tell); %s' % how
     if not libs:
         return 'no BLAS library loaded yet; %s' % how
     in_use = ', '.join('%s %s %s (%s)' % lib for lib in libs)

@@ -162,3 +162,10 @@ def test_spiking_utils_selects_before_numpy_in_a_fresh_process():
         libs = [lib.split() for lib in in_use.split(', ')]
         assert {lib[3] for lib in libs} >= {'(numpy)', '(scipy)'}
         assert all(lib[2] == core for lib in libs if lib[0] == 'OpenBLAS')
+
+
+def test_without_threadpoolctl_the_kernels_are_unknown_not_guessed(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'threadpoolctl', None)  # import threadpoolctl -> ImportError
+    assert blas.blas_libraries() is None
+    assert blas.kernel_report(how='selected: Zen (AVX2)') == \
+        'BLAS kernels unknown (threadpoolctl is not installed or cannot tell); selected: Zen (AVX2)'
