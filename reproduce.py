@@ -22,6 +22,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from snn_conversion.core.blas import select_kernels  # noqa: E402
+
+select_kernels()  # before numpy loads; the ANN and SNN scripts run as child processes inherit the choice
 
 from snn_conversion.reproduce.cli import main  # noqa: E402
 from snn_conversion.core.errors import run_cli  # noqa: E402

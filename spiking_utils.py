@@ -78,6 +78,12 @@ _ROOT = os.path.dirname(os.path.abspath(__file__))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+# Before numpy loads (the Spiking_* scripts import this module first): OpenBLAS's AVX2 kernels where the CPU has
+# them and the user chose none (snn_conversion/core/blas.py); where numpy came first it changes nothing.
+from snn_conversion.core.blas import kernel_report, select_kernels  # noqa: E402
+
+select_kernels()
+
 # The public SNN module: the names the workspace scripts and users import, from the snn package's layers
 # (snn_conversion/snn/, see ARCHITECTURE.md).  Nothing here imports TensorFlow.
 from snn_conversion.core.families import ALL_LOG_FILES, LOG_FILES, Family  # noqa: E402,F401
@@ -107,4 +113,4 @@ __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantiz
            'fold_bn_authors', 'format_log_lines', 'integer_thresholds', 'merge_shards', 'neuron_thresholds',
            'parse_shard', 'prepare_params', 'random_calibrated_params', 'run_key', 'shard_batches', 'shard_dir',
            'write_run_info', 'Family', 'Recipe', 'NegativeSpikeRecipe', 'register_family', 'unregister_family',
-           'Geometry', 'Rule', 'EXACT', 'AUTHORS', 'get_rule']
+           'Geometry', 'Rule', 'EXACT', 'AUTHORS', 'get_rule', 'select_kernels', 'kernel_report']

@@ -12,6 +12,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, os.pardir))
+from snn_conversion.core.blas import select_kernels  # noqa: E402
+
+select_kernels()  # before numpy loads: OpenBLAS's AVX2 kernels (snn_conversion/core/blas.py)
 
 from snn_conversion.core.errors import ArgumentParser, run_cli  # noqa: E402
 

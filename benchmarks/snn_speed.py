@@ -17,9 +17,12 @@ import sys
 import time
 import tracemalloc
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from snn_conversion.core.blas import kernel_report, select_kernels  # noqa: E402
+
+select_kernels()  # before numpy loads: OpenBLAS's AVX2 kernels unless $OPENBLAS_CORETYPE says otherwise
+
+import numpy as np  # noqa: E402
 import spiking_utils as su  # noqa: E402
 from snn_conversion.snn import backends  # noqa: E402
 from snn_conversion.data.datasets import load_test_inputs  # noqa: E402
@@ -167,8 +170,8 @@ def main(argv=None):
         return su.SpikingNetwork.from_params(arch, params, a.k, engine=engine)
     engines = [backends.DENSE] + [e for e in reversed(backends.names()) if backends.available(e)]
     nets = {e: build(e) for e in engines}
-    print('%s (%s), k=%d, batch %d, T=%d, %s, %d CPU(s)'
-          % (arch.name, arch.string, nets['dense'].k, len(x), a.time_steps, what, os.cpu_count() or 1))
+    print('%s (%s), k=%d, batch %d, T=%d, %s, %d CPU(s)\nBLAS: %s' % (arch.name, arch.string, nets['dense'].k,
+          len(x), a.time_steps, what, os.cpu_count() or 1, kernel_report()))
     for net in nets.values():
         net.simulate(x[:2], a.time_steps)  # compiled kernels are loaded (or compiled) here, not in the timed runs
     runs = {e: measure(lambda: nets[e].simulate(x, a.time_steps)) for e in engines}

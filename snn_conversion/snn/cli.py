@@ -5,6 +5,7 @@ from __future__ import absolute_import, division, print_function
 import os
 
 from snn_conversion.core import architectures
+from snn_conversion.core.blas import kernel_report
 from snn_conversion.core.errors import (ArgumentParser, UserError, add_resume_flag, ensure_writable_dir, parse_bool,
                                         run_cli)
 from snn_conversion.core.fileio import file_sha256
@@ -105,8 +106,9 @@ def _simulate(arch, a, net, model_file, log_dir, shard):
     x, y = load_test_inputs(arch.dataset, data_dir=a.data_dir, num_test=a.num_test, input_shape=arch.input_shape)
     if shard and not len(shard_batches(len(x), a.batch_size, shard)):
         raise UserError('shard %s holds no batch: use at most %d shards' % (a.shard, -(-len(x) // a.batch_size)))
-    print('SNN: %s (%s), %s, %d test images, T=%d, batch %d, rule=%s, checkpoint %s'
-          % (arch.name, arch.string, net.log_tag, len(x), a.time_steps, a.batch_size, a.rule, model_file))
+    print('SNN: %s (%s), %s, %d test images, T=%d, batch %d, rule=%s, checkpoint %s\nBLAS: %s'
+          % (arch.name, arch.string, net.log_tag, len(x), a.time_steps, a.batch_size, a.rule, model_file,
+             kernel_report()))
     digest = file_sha256(model_file)  # once: the resume key and run.json
     with net.set_workers(a.workers):
         res = run_test_set(net, x, y, a.time_steps, a.batch_size, log_dir=log_dir, shard=shard, resume=a.resume,

@@ -14,6 +14,7 @@ import os
 
 import numpy as np
 
+from snn_conversion.core.blas import kernel_report
 from snn_conversion.core.errors import StopRequest, UserError, ensure_writable_dir
 from snn_conversion.core.fileio import atomic_write_text, file_sha256
 from snn_conversion.core.formats import (ALL_LOG_FILES, PROGRESS_FILE, PROGRESS_TOTALS, RUN_JSON, DamagedRunJson,
@@ -309,8 +310,11 @@ def merge_shards(log_dir):
     correct = read_columns(log_dir, ['accuracy.txt'], merged['time_steps'])['accuracy.txt'].sum(axis=0)
     merged['snn_accuracy'] = float(100.0 * correct[-1] / merged['num_images'])
     merged['merged_from'] = n
-    merged['shard_runs'] = [{key: info.get(key) for key in ('shard', 'command', 'host', 'date', 'git_revision')}
+    merged['shard_runs'] = [{key: info.get(key) for key in ('shard', 'command', 'host', 'date', 'git_revision',
+                                                            'blas')}
                             for info in infos]
+    if len({info.get('blas') for info in infos}) > 1:
+        merged['blas'] = 'differs between the shards (shard_runs)'
     merged.update(provenance())
     write_run_json(log_dir, merged)
     return merged
@@ -340,7 +344,7 @@ def layer_info(net, layer_spikes):
 
 def write_run_info(log_dir, net, time_steps, batch_size, n_images, model_file, **extra):
     """``run.json`` beside the logs of ``net``'s run (its architecture, k and rule): what the figure scripts
-    need, and the run's provenance (command line, package versions, git revision, host, date)."""
+    need, and the run's provenance (command line, package versions, git revision, host, date, BLAS kernels)."""
     arch, k, rule = net.arch, net.k, net.rule.name
 
     info = dict(architecture=arch.name, network=arch.string, dataset=arch.dataset, family=arch.family, k=int(k),
@@ -351,6 +355,6 @@ def write_run_info(log_dir, net, time_steps, batch_size, n_images, model_file, *
                 checkpoint=os.path.abspath(model_file), rule=rule)
     if extra.get('checkpoint_sha256') is None:
         extra['checkpoint_sha256'] = file_sha256(model_file)
-    info.update(provenance())
+    info.update(provenance(), blas=kernel_report())  # the kernels this process ran (never in the logs)
     info.update(extra)
     write_run_json(log_dir, info)
