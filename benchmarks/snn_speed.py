@@ -12,12 +12,14 @@ neuron rule on every neuron, no early stop. A second reference does the same wit
 --baseline_steps steps and reported per image x step; both are checked to give the engines' spike counts
 after --baseline_steps steps. Peak memory: tracemalloc (numpy allocations).
 """
+import json
 import os
 import sys
 import time
 import tracemalloc
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 from snn_conversion.core.blas import kernel_report, select_kernels  # noqa: E402
 
 select_kernels()  # before numpy loads: OpenBLAS's AVX2 kernels unless $OPENBLAS_CORETYPE says otherwise
@@ -29,6 +31,10 @@ from snn_conversion.data.datasets import load_test_inputs  # noqa: E402
 from snn_conversion.core import architectures  # noqa: E402
 from snn_conversion.core.errors import ArgumentParser, run_cli  # noqa: E402
 from snn_conversion.core.flags import BATCH, K_LEVEL, PROCESSES, SEED, TIME_STEPS  # noqa: E402
+from snn_conversion.core.fileio import atomic_write_text  # noqa: E402
+from snn_conversion.core.provenance import command_line, git_revision  # noqa: E402
+from snn_conversion.core.machine import cpu_model, machine_description  # noqa: E402
+from snn_conversion.data.synthetic import SIZES  # noqa: E402
 
 
 class _Im2col(object):
@@ -146,7 +152,7 @@ def network_and_inputs(a, p):
     return arch, params, None, x, 'random weights with calibrated BN'
 
 
-def main(argv=None):
+def _parser():
     p = ArgumentParser(description=__doc__.strip().splitlines()[0])
     p.add_argument('--arch', default='cnn1_cifar10',
                    help='a registered architecture (%s) or a MobileNet variant such as '
@@ -161,17 +167,23 @@ def main(argv=None):
     p.add_argument('--workers', type=PROCESSES, default=os.cpu_count() or 1,
                    help='processes for the last row (default: the CPU count)')
     p.add_argument('--seed', type=SEED, default=0)
-    a = p.parse_args(argv)
-    arch, params, checkpoint, x, what = network_and_inputs(a, p)
+    p.add_argument('--json', default=None, metavar='PATH',
+                   help='also write what was measured (with the date, machine, CPU, BLAS kernels, git revision and '
+                        'command) to PATH: RESULTS.md\'s throughput section is generated from '
+                        'benchmarks/results/*.json')
+    return p
 
-    def build(engine):
-        if checkpoint:
-            return su.SpikingNetwork.from_checkpoint(checkpoint, arch, engine=engine)
-        return su.SpikingNetwork.from_params(arch, params, a.k, engine=engine)
-    engines = [backends.DENSE] + [e for e in reversed(backends.names()) if backends.available(e)]
-    nets = {e: build(e) for e in engines}
-    print('%s (%s), k=%d, batch %d, T=%d, %s, %d CPU(s)\nBLAS: %s' % (arch.name, arch.string, nets['dense'].k,
-          len(x), a.time_steps, what, os.cpu_count() or 1, kernel_report()))
+
+LABELS = {'base': 'dense per-step float64 im2col, no early stop (baseline)',
+          'strided': 'the same with a strided NHWC im2col',
+          'dense': "engine='dense' (reference: zero-skip, early stop)",
+          'sparse': "engine='sparse' (numpy/scipy event-driven hybrid)",
+          'compiled': "engine='compiled' (default: numba, certified float32)"}
+
+
+def _time_all(a, nets, engines, x, build):
+    """Every engine's run, the baselines' and the workers': (trace, {key: (seconds, peak MiB, steps timed)},
+    counts agree)."""
     for net in nets.values():
         net.simulate(x[:2], a.time_steps)  # compiled kernels are loaded (or compiled) here, not in the timed runs
     runs = {e: measure(lambda: nets[e].simulate(x, a.time_steps)) for e in engines}
@@ -182,52 +194,103 @@ def main(argv=None):
     counts_strided, t_strided, mem_strided = measure(lambda: dense_baseline(ref, x, steps, strided=True))
     counts_ours = nets[engines[-1]].simulate(x, steps).counts
     same = all((c1 == c2).all() and (c1 == c3).all() for c1, c2, c3 in zip(counts_base, counts_strided, counts_ours))
-    same_full = all(all((c1 == c2).all() for c1, c2 in zip(runs['dense'][0].counts, runs[e][0].counts))
-                    for e in engines)
-    par = engines[-1]
+    same &= all(all((c1 == c2).all() for c1, c2 in zip(runs['dense'][0].counts, runs[e][0].counts))
+                for e in engines)
+    timed = dict((e, (runs[e][1], runs[e][2], a.time_steps)) for e in engines)
+    timed.update(base=(t_base, mem_base, steps), strided=(t_strided, mem_strided, steps))
     if a.workers > 1:
-        with build(par).set_workers(a.workers) as net_par:
+        with build(engines[-1]).set_workers(a.workers) as net_par:
             net_par.simulate(x[:2 * a.workers], a.time_steps)  # start the workers, load their kernels
             trace_p, t_par, _ = measure(lambda: net_par.simulate(x, a.time_steps))
-        same_full &= all((c1 == c2).all() for c1, c2 in zip(trace.counts, trace_p.counts))
+        same &= all((c1 == c2).all() for c1, c2 in zip(trace.counts, trace_p.counts))
+        timed['par'] = (t_par, None, a.time_steps)
+    return trace, timed, same
 
-    n_img = len(x)
-    rate = {e: n_img * a.time_steps / runs[e][1] for e in engines}
-    rate.update(base=n_img * steps / t_base, strided=n_img * steps / t_strided)
-    if a.workers > 1:
-        rate['par'] = n_img * a.time_steps / t_par
+
+def _rows(a, engines, trace, timed, n_img):
+    """The table's rows: label, rate (images x steps / s), GSOP/s, peak MiB, speed-ups."""
     sops = trace.sop_num[-1] / n_img
-    print('network quiescent after %d of %d steps; %.0f spikes and %.3g SOPs per image'
-          % (trace.steps_run, a.time_steps, trace.spike_num[-1] / n_img, sops))
-    print('%-60s %14s %9s %9s %9s %11s' % ('simulator', 'images*steps/s', 'GSOP/s', 'peak MiB', 'speed-up',
-                                           'vs strided'))
-    labels = {'dense': "engine='dense' (reference: zero-skip, early stop)",
-              'sparse': "engine='sparse' (numpy/scipy event-driven hybrid)",
-              'compiled': "engine='compiled' (default: numba, certified float32)"}
-    rows = [('dense per-step float64 im2col, no early stop (baseline)', 'base', mem_base, t_base / steps),
-            ('  the same with a strided NHWC im2col', 'strided', mem_strided, t_strided / steps)]
-    rows += [(labels[e], e, runs[e][2], runs[e][1] / trace.steps_run) for e in engines]
-    if a.workers > 1:  # peak memory of this process only; each worker holds its share of the state
-        rows.append(("engine='%s', --workers %d (1 thread each)" % (par, a.workers), 'par', float('nan'),
-                     t_par / trace.steps_run))
-    for label, key, mem, _ in rows:
-        gsops = sops * rate[key] / a.time_steps / 1e9 if key not in ('base', 'strided') else float('nan')
-        print('%-60s %14.1f %9.2f %9.0f %8.1fx %10.1fx' % (label, rate[key], gsops, mem, rate[key] / rate['base'],
-                                                           rate[key] / rate['strided']))
+    keys = ['base', 'strided'] + list(engines) + (['par'] if 'par' in timed else [])
+    rate = dict((key, n_img * timed[key][2] / timed[key][0]) for key in keys)
+    out = []
+    for key in keys:
+        label = LABELS.get(key) or "engine='%s', --workers %d (1 thread each)" % (engines[-1], a.workers)
+        gsops = None if key in ('base', 'strided') else sops * rate[key] / a.time_steps / 1e9
+        out.append(dict(key=key, label=label, rate=round(rate[key], 1), gsops=None if gsops is None else
+                        round(gsops, 3), peak_mib=None if timed[key][1] is None else round(timed[key][1]),
+                        speedup=round(rate[key] / rate['base'], 2), vs_strided=round(rate[key] / rate['strided'], 2)))
+    return out
+
+
+def _where_time_goes(engines, nets, x, a):
+    """{engine: [(component, % of its time)]} and the compiled engine's certification counts."""
+    shares = {}
     for e in engines[1:]:
         spent, total = component_shares(nets[e], x, a.time_steps)
-        shares = ', '.join('%s %.0f %%' % (text, 100.0 * spent[name] / total) for name, text in COMPONENTS)
-        print("where engine='%s' spends its time (%.2f s): %s, the rest (encoding, counting, readout, "
-              "bookkeeping) %.0f %%" % (e, total, shares, 100.0 * (total - sum(spent.values())) / total))
+        parts = [(text, round(100.0 * spent[name] / total, 1)) for name, text in COMPONENTS]
+        shares[e] = parts + [('the rest (encoding, counting, readout, bookkeeping)',
+                              round(100.0 * (total - sum(spent.values())) / total, 1))]
+    certified = None
     if 'compiled' in engines:
         st = backends.backend_class('compiled').stats
         st.update(examined=0, flagged=0)
         nets['compiled'].simulate(x, a.time_steps)
+        certified = dict(flagged=int(st['flagged']), examined=int(st['examined']))
+    return shares, certified
+
+
+def _print(result):
+    print('network quiescent after %d of %d steps; %.0f spikes and %.3g SOPs per image'
+          % (result['steps_run'], result['time_steps'], result['spikes_per_image'], result['sops_per_image']))
+    print('%-60s %14s %9s %9s %9s %11s' % ('simulator', 'images*steps/s', 'GSOP/s', 'peak MiB', 'speed-up',
+                                           'vs strided'))
+    nan = float('nan')
+    for r in result['rows']:
+        print('%-60s %14.1f %9.2f %9.0f %8.1fx %10.1fx' % (
+            r['label'], r['rate'], nan if r['gsops'] is None else r['gsops'],
+            nan if r['peak_mib'] is None else r['peak_mib'], r['speedup'], r['vs_strided']))
+    for e, parts in sorted(result['time_shares'].items()):
+        print("where engine='%s' spends its time: %s" % (e, ', '.join('%s %.0f %%' % p for p in parts)))
+    cert = result['certified']
+    if cert:
         print('certified float32: %d of %d examined neurons (%.3f %%) recomputed in float64'
-              % (st['flagged'], st['examined'], 100.0 * st['flagged'] / max(st['examined'], 1)))
-    print('identical spike counts: baselines vs engine after %d steps: %s; engines after %d steps: %s'
-          % (steps, same, a.time_steps, same_full))
-    return 0 if (same and same_full) else 1
+              % (cert['flagged'], cert['examined'], 100.0 * cert['flagged'] / max(cert['examined'], 1)))
+    print('identical spike counts: baselines vs engine after %d steps, engines after %d steps: %s'
+          % (result['baseline_steps'], result['time_steps'], result['identical']))
+
+
+def main(argv=None):
+    p = _parser()
+    a = p.parse_args(argv)
+    arch, params, checkpoint, x, what = network_and_inputs(a, p)
+
+    def build(engine):
+        if checkpoint:
+            return su.SpikingNetwork.from_checkpoint(checkpoint, arch, engine=engine)
+        return su.SpikingNetwork.from_params(arch, params, a.k, engine=engine)
+    engines = [backends.DENSE] + [e for e in reversed(backends.names()) if backends.available(e)]
+    nets = {e: build(e) for e in engines}
+    blas = kernel_report()
+    print('%s (%s), k=%d, batch %d, T=%d, %s, %d CPU(s)\nBLAS: %s' % (arch.name, arch.string, nets['dense'].k,
+          len(x), a.time_steps, what, os.cpu_count() or 1, blas))
+    trace, timed, same = _time_all(a, nets, engines, x, build)
+    shares, certified = _where_time_goes(engines, nets, x, a)
+    n_img = len(x)
+    result = dict(
+        benchmark='snn_speed', date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), machine=machine_description(),
+        cpu=cpu_model(), blas=blas, git_revision=git_revision(),
+        command=command_line([os.path.relpath(os.path.abspath(__file__), ROOT)] + list(argv or [])),
+        network='%s (%s)' % (arch.name, arch.string), k=int(nets['dense'].k), batch=n_img, time_steps=a.time_steps,
+        inputs=what, baseline_steps=min(a.baseline_steps, a.time_steps), steps_run=int(trace.steps_run),
+        spikes_per_image=round(float(trace.spike_num[-1]) / n_img, 1),
+        sops_per_image=round(float(trace.sop_num[-1]) / n_img, 1), rows=_rows(a, engines, trace, timed, n_img),
+        time_shares=shares, certified=certified, identical=bool(same),
+        project_images=SIZES.get(arch.dataset, (0, 0))[1] or None)
+    _print(result)
+    if a.json:
+        atomic_write_text(a.json, json.dumps(result, indent=1, sort_keys=True) + '\n')
+        print('written: %s' % a.json)
+    return 0 if same else 1
 
 
 if __name__ == '__main__':

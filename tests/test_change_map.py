@@ -83,3 +83,15 @@ def test_every_data_set_has_its_workspace():
         assert os.path.isdir(os.path.join(ROOT, ws, 'figs'))
         for fig in ('accuracy_speed.py', 'sparsity.py', 'sops.py'):
             assert os.path.isfile(os.path.join(ROOT, ws, 'figs', fig)), (ws, fig)
+
+
+def test_the_map_names_every_module_of_the_library():
+    """Every module of the ``snn_conversion`` package is named in ARCHITECTURE.md (a new module goes on the map)."""
+    with open(os.path.join(ROOT, 'ARCHITECTURE.md')) as f:
+        text = f.read()
+    modules = [os.path.relpath(p, os.path.join(ROOT, 'snn_conversion'))
+               for p in glob.glob(os.path.join(ROOT, 'snn_conversion', '**', '*.py'), recursive=True)
+               if not p.endswith('__init__.py')]
+    assert len(modules) > 40
+    missing = sorted(m for m in modules if not re.search(r'(?<![\w/])%s\b' % re.escape(os.path.basename(m)), text))
+    assert not missing, 'ARCHITECTURE.md does not name %s' % ', '.join(missing)

@@ -51,6 +51,8 @@ def measure_row(run, scratch, data=None, images=None, part_of=None):
         raise UserError('the timing epoch of %s printed no epoch line; see %s' % (run.row.id, run.log_file))
     seconds = found[-1]
     command = run.record['commands'].pop('measure').replace(scratch, '<scratch>')  # no machine's paths
+    if data and run.data_dir:  # (the generated stand-in's temporary folder)
+        command = command.replace(os.path.relpath(run.data_dir, run.workspace), '<generated>')
     measured = dict(epoch_seconds=round(seconds, 1), when=now_utc(), command=command)
     used, whole = part[-1] if part else (None, None)
     if part_of is not None:

@@ -14,6 +14,7 @@ from figs.results import FOLDER as FIGURES, figure_path, row_figure_png, wants_f
 from snn_conversion.reproduce.repeat import read_repeats
 from snn_conversion.reproduce.data import data_presence
 from snn_conversion.reproduce.runner import ROOT, read_record, timed_seconds
+from snn_conversion.reproduce import throughput
 from snn_conversion.reproduce.shipped import check_orphans, orphans, shipped_sentence, shipped_state
 from snn_conversion.snn.runs import first_matching_step
 from snn_conversion.reproduce.tables import TABLES, VARIANTS
@@ -428,7 +429,7 @@ def _compose(path, root):
                         'tables is written by hand' % (path, getattr(e, 'strerror', None) or e,
                                                          os.path.basename(path)))
     head, tail = _split(text, path)
-    return text, head + BEGIN + '\n' + render_tables(root) + END + tail
+    return text, throughput.compose(head + BEGIN + '\n' + render_tables(root) + END + tail, path, root)
 
 
 def write_results(path=RESULTS, root=ROOT):

@@ -16,7 +16,6 @@ from __future__ import absolute_import, division, print_function
 import hashlib
 import json
 import os
-import platform
 import sys
 import time
 
@@ -28,6 +27,7 @@ from snn_conversion.reproduce.oracle import float64_ann_correct
 from snn_conversion.reproduce.training import TrainingStart, checkpoint_epoch, export_run
 from snn_conversion.reproduce.resume import ResumeSlot, pretrained_file, resume_file
 from snn_conversion.reproduce.summary import summarize_logs, summary_line
+from snn_conversion.core.machine import machine_description
 from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_line, quote_argv,
                                               run_script)
 from snn_conversion.reproduce.tables import chosen_rows, get_table
@@ -83,21 +83,6 @@ def read_record(row, root=ROOT):
     if not os.path.isfile(path):
         return None
     return load_record(path, dict(row=row.id), 'run again (checkpoints and logs are kept and resumed)')
-
-
-def machine_description():
-    """'2 CPU cores (<model>), no GPU' -- the training scripts use the CPU unless TensorFlow sees a GPU."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    model = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    gpu = 'GPU visible' if os.path.exists('/dev/nvidia0') else 'no GPU'
-    return '%d CPU cores (%s), %s' % (os.cpu_count() or 1, model, gpu)
 
 
 def save_record(path, record, **fields):

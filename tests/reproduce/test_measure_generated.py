@@ -57,6 +57,7 @@ def test_measure_projects_a_whole_epoch_from_part_of_one(tmp_path, monkeypatch):
                                   echo=said.append, images=40)
     m = runner.read_record(table.rows[0], root)['measured']
     assert (m['images'], m['of']) == (40, 100) and '--num_train 40' in m['command']
+    assert '--data_dir <generated> ' in m['command'] and 'snn_generated' not in m['command']
     assert m['epoch_seconds'] == timed['cnn1_cifar10_fp32'] == round(m['part_seconds'] * 100 / 40.0, 1)
     assert any('projected from 40 of 100 images' in s for s in said)
     log = open(os.path.join(root, 'CIFAR10', 'records', 'cnn1_cifar10_fp32.log')).read()
