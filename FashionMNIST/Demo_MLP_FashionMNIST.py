@@ -28,10 +28,11 @@ def main(argv):
 
     import spiking_utils
     from figs import accuracy_speed, sops, sparsity
+    from snn_conversion.reproduce.tables import paper_numbers
     from figs.logs import figure_cli
     from snn_conversion.ann.cli import ann_main
     from snn_conversion.core import architectures
-    from snn_conversion.core.flags import EPOCHS, IMAGES, K_LEVEL, SEED, TIME_STEPS
+    from snn_conversion.core.flags import add_data_dir_flag, EPOCHS, IMAGES, K_LEVEL, SEED, TIME_STEPS
 
     arch = architectures.get(ARCH)
     p = ArgumentParser(description=__doc__.strip().splitlines()[0])
@@ -39,10 +40,9 @@ def main(argv):
     p.add_argument('--epochs', type=EPOCHS, default=DEMO_EPOCHS,
                    help='training epochs (default %(default)s; the paper used 150)')
     p.add_argument('--time_steps', type=TIME_STEPS, default=arch.defaults['time_steps'])
-    p.add_argument('--data_dir', default=None)
+    add_data_dir_flag(p)
     p.add_argument('--num_test', type=IMAGES, default=None, help='first N test images only (default: all)')
     p.add_argument('--seed', type=SEED, default=0)
-    p.add_argument('--debug', action='store_true')
     a = p.parse_args(argv)
 
     # the workspace scripts' own command lines, as reproduce.py runs them (here in this process)
@@ -69,13 +69,14 @@ def main(argv):
 
     ann_correct = int(round(ann_acc * res['n']))
     match = spiking_utils.first_matching_step(res['correct'], ann_correct)
-    paper = arch.paper
+    paper = [('%.2f%%' % v if isinstance(v, float) else '—' if v is None else str(v))
+             for v in paper_numbers(ARCH, a.k)]  # the seed's table (snn_conversion/reproduce/tables.py)
     print('')
     print('Fashion-MNIST MLP %s, k=%d, %d test images' % (arch.string, a.k, res['n']))
     print('%-34s %12s %12s' % ('', 'this run', 'paper'))
-    print('%-34s %11.2f%% %11.2f%%' % ('ANN (quantized) test accuracy', 100.0 * ann_acc, paper['ann']))
-    print('%-34s %11.2f%% %11.2f%%' % ('SNN test accuracy at T=%d' % a.time_steps, snn_acc[-1], paper['snn']))
-    print('%-34s %12s %12d' % ('first step where SNN = ANN', match if match else 'never', paper['steps']))
+    print('%-34s %11.2f%% %12s' % ('ANN (quantized) test accuracy', 100.0 * ann_acc, paper[0]))
+    print('%-34s %11.2f%% %12s' % ('SNN test accuracy at T=%d' % a.time_steps, snn_acc[-1], paper[1]))
+    print('%-34s %12s %12s' % ('first step where SNN = ANN', match if match else 'never', paper[2]))
     print('%-34s %12d %12s' % ('training epochs', a.epochs, '150'))
     print('SNN accuracy per step (%%): %s' % ' '.join('%.2f' % v for v in snn_acc))
     if match is None:

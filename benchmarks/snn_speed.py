@@ -30,7 +30,7 @@ from snn_conversion.snn import backends  # noqa: E402
 from snn_conversion.data.datasets import load_test_inputs  # noqa: E402
 from snn_conversion.core import architectures  # noqa: E402
 from snn_conversion.core.errors import ArgumentParser, run_cli  # noqa: E402
-from snn_conversion.core.flags import BATCH, K_LEVEL, PROCESSES, SEED, TIME_STEPS  # noqa: E402
+from snn_conversion.core.flags import add_data_dir_flag, BATCH, K_LEVEL, PROCESSES, SEED, TIME_STEPS  # noqa: E402
 from snn_conversion.core.fileio import atomic_write_text  # noqa: E402
 from snn_conversion.core.provenance import command_line, git_revision  # noqa: E402
 from snn_conversion.core.machine import cpu_model, machine_description  # noqa: E402
@@ -160,7 +160,7 @@ def _parser():
     p.add_argument('--k', type=K_LEVEL, default=1, help='k (random network; a checkpoint brings its own)')
     p.add_argument('--checkpoint', default=None,
                    help='a trained checkpoint of --arch instead of random weights (e.g. MNIST/lenet_mnist_k1.npz)')
-    p.add_argument('--data_dir', default=None, help="the test set's folder, with --checkpoint")
+    add_data_dir_flag(p, "the test set's folder, with --checkpoint (default: the usual search)")
     p.add_argument('--batch_size', type=BATCH, default=50)
     p.add_argument('--time_steps', type=TIME_STEPS, default=100)
     p.add_argument('--baseline_steps', type=TIME_STEPS, default=10, help='steps the dense baselines are timed over')

@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from snn_conversion.ann import speed  # noqa: E402
 from snn_conversion.core import architectures  # noqa: E402
 from snn_conversion.core.errors import ArgumentParser, UserError, parse_bool, run_cli  # noqa: E402
-from snn_conversion.core.flags import TIME_STEPS  # noqa: E402
+from snn_conversion.core.flags import add_data_dir_flag, TIME_STEPS  # noqa: E402
 from snn_conversion.reproduce.tables import all_rows  # noqa: E402
 
 CATEGORIES = collections.OrderedDict([
@@ -209,10 +209,9 @@ def profile(row_id, data_dir, steps, xla):
 def main(argv):
     p = ArgumentParser(description='Profile one training epoch of a table row on one core (see the docstring).')
     p.add_argument('--row', required=True, help='a row id of python reproduce.py --list, e.g. lenet_mnist_sg_k1B2')
-    p.add_argument('--data_dir', default=None, help='the data set folder (default: the scripts\' search)')
+    add_data_dir_flag(p)
     p.add_argument('--steps', type=TIME_STEPS, default=20, help='warm-up, timed and traced steps, each (default 20)')
     p.add_argument('--xla', type=parse_bool, default=False, help='True: with XLA auto-clustering, as the tables')
-    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
     profile(a.row, a.data_dir, a.steps, a.xla)
     return 0

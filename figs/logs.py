@@ -333,7 +333,6 @@ def figure_cli(description, default_out, draw, argv=None):
         p.add_argument('--arch', default=None, choices=architectures.names(),
                        help='architecture of logs without run.json (neuron and ANN operation counts)')
         p.add_argument('--title', default=None)
-        p.add_argument('--debug', action='store_true')
         a = p.parse_args(args)
         specs, out = a.logs, a.out or default_out
         if not specs:

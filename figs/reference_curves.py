@@ -102,7 +102,6 @@ def main(argv=None):
         p.add_argument('--reference_logs', default=DEFAULT_LOGS,
                        help='the authors\' log folders (default: %(default)s)')
         p.add_argument('--out', default=CURVES, help='the JSON file to write (default: %(default)s)')
-        p.add_argument('--debug', action='store_true')
         a = p.parse_args(args)
         curves = build(a.reference_logs)
         try:

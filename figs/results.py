@@ -220,7 +220,6 @@ def main(argv=None):
         p.add_argument('--root', default=_ROOT,
                        help='the checkout whose records are read and whose figs/results/ is written (default: '
                             '%(default)s)')
-        p.add_argument('--debug', action='store_true', help='show the traceback of an error')
         a = p.parse_args(args)
         if not os.path.isdir(a.root):
             raise UserError('--root %s is not a folder' % a.root)

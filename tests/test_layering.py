@@ -273,3 +273,32 @@ class Value(collections.namedtuple('Value', 'a b c d e f g h i')):
     assert _long_parameter_lists(tree) == [(3, 'run', 9)]
     assert _rule_string_compares(tree) == [4]
     assert _trait_reads(tree) == [4, 5]
+
+
+# ----------------------------------------------------------------------------- the house's third step (issue 38)
+
+MAX_FUNCTION_LINES = 60
+
+
+def _long_functions(tree, limit=MAX_FUNCTION_LINES):
+    """(line, function, lines) of the functions longer than ``limit`` lines (from ``def`` to their last line)."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            last = max(getattr(n, 'lineno', node.lineno) for n in ast.walk(node))
+            if last - node.lineno + 1 > limit:
+                out.append((node.lineno, node.name, last - node.lineno + 1))
+    return out
+
+
+def test_no_library_function_over_sixty_lines():
+    """A function a reader takes in at once: longer ones are split into named steps."""
+    bad = ['%s:%d %s (%d lines)' % (rel, line, fn, n) for _, rel, tree in _trees() for line, fn, n in
+           _long_functions(tree)]
+    assert not bad, '\n'.join(bad)
+
+
+def test_the_function_length_check_can_fail():
+    body = '\n'.join('    x%d = %d' % (i, i) for i in range(61))
+    tree = ast.parse('def short():\n    return 1\n\n\ndef long():\n%s\n' % body)
+    assert _long_functions(tree) == [(5, 'long', 62)]

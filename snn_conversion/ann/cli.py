@@ -14,8 +14,8 @@ from snn_conversion.ann.settings import AnnRun, Network
 from snn_conversion.ann.trainer import Trainer, checkpoint_lock, default_model_file, evaluate, open_for, train
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.errors import ArgumentParser, UserError, ensure_writable_dir, parse_bool, run_cli
-from snn_conversion.core.flags import (GPUS, IMAGES, K_LEVEL, THREADS, BlockNumbers,
-                                       add_seed_and_debug_flags, add_training_flags)
+from snn_conversion.core.flags import (add_data_dir_flag, GPUS, IMAGES, K_LEVEL, THREADS, BlockNumbers,
+                                       add_seed_flag, add_training_flags)
 from snn_conversion.data import imagenet
 from snn_conversion.data.datasets import choose_network, eval_inputs, load_dataset, load_test_inputs
 from snn_conversion.data.locate import DATASETS
@@ -52,7 +52,7 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
                             '"none" for none (default: none, or a resumed or evaluated checkpoint\'s choice)'
                             % len(arch.blocks))
     add_training_flags(p, d, 'epochs (default: the authors\' %(default)s)')
-    p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
+    add_data_dir_flag(p)
     p.add_argument('--download', action='store_true', help='download the dataset if it is not found locally')
     p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
     p.add_argument('--num_test', type=IMAGES, default=None, help='evaluate on the first N test images only')
@@ -68,7 +68,7 @@ def _ann_cli(arch_name, script_file, full_precision, argv):
                         'seeded order), as TensorLayer\'s tl.iterate.minibatches does in the authors\' loop; '
                         'recorded in the checkpoint, so a resumed run must keep the setting (inference ignores '
                         'it; default False: every image once per epoch, the last batch smaller)')
-    add_seed_and_debug_flags(p, 'random seed (initialisation and data order)')
+    add_seed_flag(p, 'random seed (initialisation and data order)')
     a = p.parse_args(argv)
     net = Network(arch, getattr(a, 'k', None), getattr(a, 'B', None), getattr(a, 'use_ternary', None), full_precision,
                   getattr(a, 'ternary_blocks', ()))
@@ -202,13 +202,13 @@ def _mobilenet_cli(script_file, argv):
     add_training_flags(p, d, 'epochs (default %(default)s, as the authors)', 'images per GPU tower and step')
     p.add_argument('--num_gpus', type=GPUS, default=1, help='GPU towers with averaged gradients (default 1)')
     architectures.add_mobilenet_flags(p)
-    p.add_argument('--data_dir', default=None, help='folder of the converted ImageNet (meta.json, *.tfrecord)')
+    add_data_dir_flag(p, 'folder of the converted ImageNet (meta.json, *.tfrecord), else the usual search')
     p.add_argument('--model_file', default=None, help='checkpoint path (default: <arch>_k<K>.npz in the workspace)')
     p.add_argument('--num_test', type=IMAGES, default=None, help='evaluate on the first N validation images only')
     p.add_argument('--val_images', type=IMAGES, default=None,
                    help='validation images evaluated after each epoch (default: all)')
     _add_run_flags(p)
-    add_seed_and_debug_flags(p, 'random seed (initialisation, data order, augmentation)')
+    add_seed_flag(p, 'random seed (initialisation, data order, augmentation)')
     a = p.parse_args(argv)
     cluster = cluster_from_env()
     if cluster is not None and cluster.is_ps:  # a parameter server needs no data

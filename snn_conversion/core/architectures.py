@@ -94,7 +94,6 @@ class Architecture(object):
             SNN's encoding layer emits as up to 2^k0*B0 spikes over its first steps); None otherwise.
         defaults: the authors' settings (k, B for scatter-and-gather, time_steps, epochs, batch_size,
             learning_rate, sim_batch_size).
-        paper: the paper's numbers (ann, snn, steps) for the default k.
         string: the network string of the paper.
         global_pool: the readout sees the global mean (over height and width) of the last block's output,
             as MobileNet's classifier, instead of the flattened output.
@@ -110,7 +109,7 @@ class Architecture(object):
             on :func:`register` its data set's preprocessed range (:data:`INPUT_SCALING`); None: any finite input.
     """
 
-    def __init__(self, name, dataset, input_shape, n_classes, blocks, family, defaults, paper, string,
+    def __init__(self, name, dataset, input_shape, n_classes, blocks, family, defaults, string,
                  weight_quant=None, first_quant=None, log_group='', global_pool=False, authors_readout_sop=None,
                  input_range=None):
         if family not in FAMILIES:
@@ -131,7 +130,6 @@ class Architecture(object):
         self.family = family
         self.authors_readout_sop = self.readout_sop if authors_readout_sop is None else bool(authors_readout_sop)
         self.defaults = dict(defaults)
-        self.paper = dict(paper)
         self.string = string
         shapes = [self.input_shape]
         for i, blk in enumerate(self.blocks):
@@ -177,10 +175,6 @@ class Architecture(object):
     def block_input_shape(self, i):
         """(H, W, C) entering hidden block ``i`` (0-based)."""
         return self._shapes[i]
-
-    def block_output_shape(self, i):
-        """(H, W, C) leaving hidden block ``i`` (0-based)."""
-        return self._shapes[i + 1]
 
     @property
     def flat_features(self):
@@ -337,19 +331,19 @@ register(Architecture(
     name='mlp_fashionmnist', dataset='fashion_mnist', input_shape=(28, 28, 1), n_classes=10,
     blocks=[C(400, 28), C(400, 1)], family='negative',
     defaults=dict(k=1, time_steps=40, epochs=150, batch_size=200, learning_rate=1e-4, sim_batch_size=50),
-    paper=dict(ann=88.79, snn=88.79, steps=11, fp32=89.83), string='400-400', log_group='MLP'))
+    string='400-400', log_group='MLP'))
 
 register(Architecture(
     name='lenet_fashionmnist', dataset='fashion_mnist', input_shape=(28, 28, 1), n_classes=10,
     blocks=[C(32, 5), C(32, 2, 2, 'SAME'), C(64, 5), C(64, 2, 2, 'SAME'), C(1024, 4)], family='negative',
     defaults=dict(k=1, time_steps=20, epochs=100, batch_size=200, learning_rate=1e-4, sim_batch_size=50),
-    paper=dict(ann=89.99, snn=89.99, steps=17, fp32=90.01), string='32C5-P2-64C5-P2-1024', log_group='LeNet'))
+    string='32C5-P2-64C5-P2-1024', log_group='LeNet'))
 
 register(Architecture(
     name='lenet_mnist', dataset='mnist', input_shape=(28, 28, 1), n_classes=10,
     blocks=[C(20, 5), C(20, 2, 2, 'SAME'), C(50, 5), C(50, 2, 2, 'SAME'), C(500, 4)], family='negative',
     defaults=dict(k=1, time_steps=20, epochs=150, batch_size=200, learning_rate=1e-4, sim_batch_size=200),
-    paper=dict(ann=99.32, snn=99.32, steps=13, fp32=99.28), string='20C5-P2-50C5-P2-500'))
+    string='20C5-P2-50C5-P2-500'))
 
 # Scatter-and-gather family (Frontiers 2021, seed 003): the LeNet of the authors' released checkpoint.
 register(Architecture(
@@ -357,10 +351,10 @@ register(Architecture(
     blocks=[C(16, 5, 1, 'SAME'), C(16, 5), C(16, 2, 2, 'SAME'), C(32, 5), C(32, 2, 2, 'SAME'), C(256, 4)],
     family='scatter_gather', weight_quant='ternary',
     defaults=dict(k=1, B=2, time_steps=1, epochs=200, batch_size=128, learning_rate=1e-3, sim_batch_size=200),
-    paper=dict(ann=99.37, snn=99.37, steps=1, fp32=99.52), string='16C5-P2-16C5-P2-256'))
+    string='16C5-P2-16C5-P2-256'))
 
 # CIFAR-10 negative-spike VGG-style networks (seed 001); input: the 24x24 central crop, per-image standardized.
-def _cifar_vgg(name, w, paper, string, family='negative', k=1, time_steps=100, **extra):
+def _cifar_vgg(name, w, string, family='negative', k=1, time_steps=100, **extra):
     """wC3-wC3-P2-wC3-P2-wC3-wC3-P2-wC3(VALID)-wC1 with the widths ``w`` (10 hidden blocks)."""
     blocks = [C(w[0], 3, 1, 'SAME'), C(w[1], 3, 1, 'SAME'), C(w[2], 2, 2, 'SAME'), C(w[3], 3, 1, 'SAME'),
               C(w[4], 2, 2, 'SAME'), C(w[5], 3, 1, 'SAME'), C(w[6], 3, 1, 'SAME'), C(w[7], 2, 2, 'SAME'),
@@ -369,14 +363,14 @@ def _cifar_vgg(name, w, paper, string, family='negative', k=1, time_steps=100, *
         name=name, dataset='cifar10', input_shape=(24, 24, 3), n_classes=10, blocks=blocks, family=family,
         defaults=dict(k=k, time_steps=time_steps, epochs=200, batch_size=200, learning_rate=1e-3,
                       sim_batch_size=50),
-        paper=paper, string=string, **extra))
+        string=string, **extra))
 
 
 _cifar_vgg('cnn1_cifar10', (96, 256, 256, 384, 384, 384, 256, 256, 1024, 1024),
-           dict(ann=92.77, snn=92.77, steps=57, fp32=92.66), '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024',
+           '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024',
            log_group='CNN1')
 _cifar_vgg('cnn2_cifar10', (128, 256, 256, 512, 512, 1024, 512, 512, 1024, 512),
-           dict(ann=93.35, snn=93.35, steps=40, fp32=93.20), '128C3-256C3-P2-512C3-P2-1024C3-512C3-P2-1024-512',
+           '128C3-256C3-P2-512C3-P2-1024C3-512C3-P2-1024-512',
            log_group='CNN2')
 
 # All-integer family (Frontiers 2024, seed 002): ternary hidden weights, integer thresholds, and a first layer
@@ -386,10 +380,10 @@ register(Architecture(
     blocks=[C(32, 5), C(32, 2, 2, 'SAME'), C(64, 5), C(64, 2, 2, 'SAME'), C(1000, 4)],
     family='integer', weight_quant='ternary', first_quant=(0, 4),
     defaults=dict(k=0, time_steps=30, epochs=200, batch_size=200, learning_rate=1e-4, sim_batch_size=200),
-    paper=dict(ann=99.45, snn=99.45, steps=4, fp32=99.45), string='32C5-P2-64C5-P2-1000'))
+    string='32C5-P2-64C5-P2-1000'))
 
 _cifar_vgg('cnn1_cifar10_int', (96, 256, 256, 384, 384, 384, 256, 256, 1024, 1024),
-           dict(ann=93.32, snn=93.15, steps=8, fp32=93.32), '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024',
+           '96C3-256C3-P2-384C3-P2-384C3-256C3-P2-1024-1024',
            family='integer', k=0, time_steps=30, weight_quant='ternary', first_quant=(0, 4),
            authors_readout_sop=False)  # the authors' Spiking_VGGNet_CIFAR10.py adds no readout term
 register_variant('cnn1_cifar10', 'cnn1_cifar10_int', '--use_ternary')
@@ -398,38 +392,37 @@ register_variant('cnn1_cifar10', 'cnn1_cifar10_int', '--use_int')
 
 # Scatter-and-gather VGG-Net (seed 003, the authors' models/vgg_cifar10.py and vgg_cifar100.py): three 64C3
 # (the first full precision), P2, 2x128C3, P2, 2x256C3, P2, 512C3, 512C3 VALID on the 24x24 crop; ternary hidden.
-def _sg_vgg(name, dataset, n_classes, paper):
+def _sg_vgg(name, dataset, n_classes):
     blocks = ([C(64, 3, 1, 'SAME')] * 3 + [C(64, 2, 2, 'SAME')] + [C(128, 3, 1, 'SAME')] * 2 + [C(128, 2, 2, 'SAME')]
               + [C(256, 3, 1, 'SAME')] * 2 + [C(256, 2, 2, 'SAME'), C(512, 3, 1, 'SAME'), C(512, 3)])
     return register(Architecture(
         name=name, dataset=dataset, input_shape=(24, 24, 3), n_classes=n_classes, blocks=blocks,
         family='scatter_gather', weight_quant='ternary', log_group='VGG',
         defaults=dict(k=1, B=2, time_steps=1, epochs=400, batch_size=200, learning_rate=1e-3, sim_batch_size=100),
-        paper=paper, string='64C3*2-2P2-128C3*2-P2-256C3*2-P2-512C3-512'))
+        string='64C3*2-2P2-128C3*2-P2-256C3*2-P2-512C3-512'))
 
 
-_sg_vgg('vgg_cifar10_sg', 'cifar10', 10, dict(ann=91.91, snn=91.91, steps=1, fp32=92.85))
-_sg_vgg('vgg_cifar100_sg', 'cifar100', 100, dict(ann=65.0, snn=65.0, steps=1, fp32=67.4))
+_sg_vgg('vgg_cifar10_sg', 'cifar10', 10)
+_sg_vgg('vgg_cifar100_sg', 'cifar100', 100)
 
 
 # N-MNIST (seed 004): frames of event counts / 32 (34x34, ON events; '_2p': ON and OFF channels).
-def _nmnist(name, blocks, string, paper, log_group):
+def _nmnist(name, blocks, string, log_group):
     for two in (False, True):
         register(Architecture(
             name=name + ('_2p' if two else ''), dataset='n_mnist_2p' if two else 'n_mnist',
             input_shape=(34, 34, 2 if two else 1), n_classes=10, blocks=blocks, family='negative',
             log_group=log_group + ('_2p' if two else ''),
             defaults=dict(k=1, time_steps=30, epochs=150, batch_size=200, learning_rate=1e-4, sim_batch_size=100),
-            paper=paper if not two else {}, string=string))
+            string=string))
     register_variant(name, name + '_2p', '--polarity', ('both',), base_value='on',
                      help="input frames: 'on' = ON-event counts (the authors', default), 'both' = ON and OFF "
                           "channels (%s_2p; frames from preprocessing_N_MNIST.py --polarity both)" % name)
 
 
-_nmnist('mlp_nmnist', [C(400, 34), C(400, 1)], '400-400', dict(ann=96.58, snn=96.58, steps=9, fp32=96.43), 'MLP')
+_nmnist('mlp_nmnist', [C(400, 34), C(400, 1)], '400-400', 'MLP')
 # the authors' LeNet: 12C5 VALID, 12 (k2 s2), 64C4 VALID, 64 (k2 s2), then the readout (their string: 12C5-P2-64C5-P2)
-_nmnist('lenet_nmnist', [C(12, 5), C(12, 2, 2, 'SAME'), C(64, 4), C(64, 2, 2, 'SAME')], '12C5-P2-64C5-P2',
-        dict(ann=97.86, snn=97.86, steps=14, fp32=97.93), 'LeNet')
+_nmnist('lenet_nmnist', [C(12, 5), C(12, 2, 2, 'SAME'), C(64, 4), C(64, 2, 2, 'SAME')], '12C5-P2-64C5-P2', 'LeNet')
 
 
 # ImageNet MobileNetV1 (seed 000; the authors never published their quantized definition, SPEC section 5): a
@@ -482,7 +475,7 @@ def mobilenet(width=1.0, image_size=224, n_classes=1000):
         family='negative', global_pool=True, log_group='' if name == MOBILENET_BASE else name[len(MOBILENET_BASE) + 1:],
         defaults=dict(k=1, time_steps=100, epochs=60, batch_size=200, learning_rate=1e-2, sim_batch_size=10,
                       width=width, image_size=image_size),
-        paper={}, string='MobileNetV1 (width %g, %d px): C3s2-13x(dw3-pw1)-GAP' % (width, image_size)))
+        string='MobileNetV1 (width %g, %d px): C3s2-13x(dw3-pw1)-GAP' % (width, image_size)))
 
 
 def add_mobilenet_flags(p):

@@ -294,7 +294,6 @@ def main(argv=None):
     def cli(args):
         p = ArgumentParser(prog='python -m tensorlayer_patches.checkpoint', description=main.__doc__)
         p.add_argument('file')
-        p.add_argument('--debug', action='store_true', help='show Python tracebacks')
         a = p.parse_args(args)
         params, meta = load_checkpoint(a.file)
         meta = {key: (v.item() if isinstance(v, np.generic) else v) for key, v in meta.items() if v is not None}

@@ -114,13 +114,22 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault('allow_abbrev', False)  # --time_step is a typo, not --time_steps
+        self.debug_flag = False  # (argparse's own -h goes through add_argument)
         super(ArgumentParser, self).__init__(*args, **kwargs)
 
     def add_argument(self, *args, **kwargs):
         if kwargs.get('type') in (int, float):
             raise TypeError('%s: a numeric flag declares its range (type=int_range(low, high) or float_range(...))'
                             % '/'.join(a for a in args if isinstance(a, str)))
+        self.debug_flag = self.debug_flag or '--debug' in args
         return super(ArgumentParser, self).add_argument(*args, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        """Every command line (with its ``--help``) takes ``--debug``, which :func:`run_cli` reads: added here,
+        last, once."""
+        if self.add_help and not self.debug_flag:
+            self.add_argument('--debug', action='store_true', help='show Python tracebacks')
+        return super(ArgumentParser, self).parse_known_args(args, namespace)
 
     def error(self, message):
         sys.stderr.write('error: %s (see %s --help)\n' % (message.replace('\n', ' '), self.prog))

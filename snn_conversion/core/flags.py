@@ -6,9 +6,9 @@ import argparse
 
 from snn_conversion.core.errors import add_resume_flag, float_range, int_range
 
-__all__ = ['add_training_flags', 'add_seed_and_debug_flags', 'K_LEVEL', 'B_BOUND', 'SEED',
+__all__ = ['add_training_flags', 'add_seed_flag', 'K_LEVEL', 'B_BOUND', 'SEED',
            'EPOCHS', 'BATCH', 'IMAGES', 'TIME_STEPS', 'THREADS', 'PROCESSES', 'LEARNING_RATE', 'RATIO', 'SHARDS',
-           'WIDTH', 'IMAGE_SIZE', 'CLASSES', 'GPUS', 'BlockNumbers', 'Names']
+           'WIDTH', 'IMAGE_SIZE', 'CLASSES', 'GPUS', 'BlockNumbers', 'Names', 'add_data_dir_flag', 'DATA_DIR_HELP']
 
 # The range of every kind of numeric flag, defined once (core.errors.ArgumentParser refuses a numeric flag without
 # one).  The upper ends are far beyond any real run and only keep absurd values from reaching the computation.
@@ -39,10 +39,19 @@ def add_training_flags(p, defaults, epochs_help, batch_help=None):
     p.add_argument('--batch_size', type=BATCH, default=defaults['batch_size'], help=batch_help)
 
 
-def add_seed_and_debug_flags(p, seed_help):
-    """--seed and --debug, the last flags of every command line."""
+DATA_DIR_HELP = 'dataset folder (default: the search of README "Data": $SNN_DATA_DIR, ./data, the Debian packages)'
+
+
+def add_data_dir_flag(p, help=DATA_DIR_HELP, **kwargs):
+    """--data_dir, the folder a command reads its data set from (``help`` / ``kwargs``: where it means another
+    folder, e.g. the raw events or images a converter reads)."""
+    kwargs.setdefault('default', None)
+    p.add_argument('--data_dir', help=help, **kwargs)
+
+
+def add_seed_flag(p, seed_help):
+    """--seed (then --debug, which every parser adds itself: :class:`~snn_conversion.core.errors.ArgumentParser`)."""
     p.add_argument('--seed', type=SEED, default=0, help=seed_help)
-    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
 
 
 class BlockNumbers(object):

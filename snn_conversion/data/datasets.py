@@ -42,6 +42,7 @@ import numpy as np
 
 from snn_conversion.core import architectures
 from snn_conversion.core.errors import ArgumentParser
+from snn_conversion.core.flags import add_data_dir_flag
 from snn_conversion.data import imagenet
 from snn_conversion.data.locate import DATASETS, IDX_FILES, DatasetError, find_dataset_dir
 
@@ -64,7 +65,7 @@ def choose_network(name, argv):
     add_flags, choose = NETWORK_FLAGS.get(architectures.get(name).dataset, (lambda parser: None, None))
     if choose is not None:
         add_flags(pre)
-        pre.add_argument('--data_dir', default=None)
+        add_data_dir_flag(pre)
     known, _ = pre.parse_known_args(argv)
     arch = architectures.select_variant(name, known)
     return (arch if choose is None else choose(known, argv)), add_flags
@@ -270,7 +271,7 @@ def main(argv=None):
 
     p = ArgumentParser(description=main.__doc__)
     p.add_argument('name', choices=sorted(DATASETS))
-    p.add_argument('--data_dir', default=None)
+    add_data_dir_flag(p)
     p.add_argument('--download', action='store_true', help='download into --data_dir (default ./data) if missing')
     a = p.parse_args(argv)
     try:

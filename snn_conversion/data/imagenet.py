@@ -38,7 +38,7 @@ import numpy as np
 from snn_conversion.core.fileio import WriteError, atomic_write_text, check_write
 from snn_conversion.data.locate import DatasetError, find_dataset_dir
 from snn_conversion.core.errors import ArgumentParser, UserError
-from snn_conversion.core.flags import PROCESSES, SHARDS
+from snn_conversion.core.flags import add_data_dir_flag, PROCESSES, SHARDS
 from snn_conversion.core import architectures
 
 __all__ = ['convert', 'list_images', 'read_meta', 'shard_files', 'EvalSplit', 'eval_split', 'decode_example',
@@ -436,7 +436,7 @@ def _cli(argv):
                                             'or DATA_DIR/val/*.JPEG with --val_labels) into sharded TFRecords, '
                                             'synsets.txt and meta.json in OUT_DIR. Interrupted runs resume; the same '
                                             'input gives byte-identical output.')
-    p.add_argument('--data_dir', required=True, help='ImageNet folder holding train/ and val/')
+    add_data_dir_flag(p, 'ImageNet folder holding train/ and val/', required=True)
     p.add_argument('--out_dir', default=os.path.join('data', 'imagenet'),
                    help='output folder (default %(default)s, where the training and SNN scripts look)')
     p.add_argument('--val_labels', default=None,
@@ -446,7 +446,6 @@ def _cli(argv):
     p.add_argument('--val_shards', type=SHARDS, default=128, help='validation shards (default %(default)s)')
     p.add_argument('--splits', default='train,validation', help='comma-separated: train, validation')
     p.add_argument('--workers', type=PROCESSES, default=None, help='parallel processes (default: CPU cores)')
-    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
     splits = tuple(s.strip() for s in a.splits.split(',') if s.strip())
     bad = [s for s in splits if s not in SPLITS]

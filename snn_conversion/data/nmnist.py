@@ -29,7 +29,7 @@ import numpy as np
 
 from snn_conversion.data.locate import DATASETS, DatasetError
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli
-from snn_conversion.core.flags import PROCESSES
+from snn_conversion.core.flags import add_data_dir_flag, PROCESSES
 from snn_conversion.core.fileio import atomic_savez_compressed
 
 __all__ = ['SENSOR', 'DIVISOR', 'read_events', 'events_to_frame', 'list_samples', 'convert', 'main']
@@ -155,14 +155,12 @@ def _cli(argv, script_file):
     here = os.path.dirname(os.path.abspath(script_file)) if script_file else os.getcwd()
     p = ArgumentParser(description='Turn the original N-MNIST event files (Train|Test/<digit>/*.bin) into '
                                             'the 34x34 frame dataset the ANNs train on.')
-    p.add_argument('--data_dir', default=os.path.join(here, 'data'),
-                   help='folder holding Train/ and Test/ (default: %(default)s)')
+    add_data_dir_flag(p, 'folder holding Train/ and Test/ (default: %(default)s)', default=os.path.join(here, 'data'))
     p.add_argument('--out_dir', default=os.path.join(here, 'data', 'n_mnist'),
                    help='where train.npz / test.npz go (default: %(default)s, where the scripts look)')
     p.add_argument('--polarity', choices=('on', 'both'), default='on',
                    help="'on': ON-event counts in one channel (the authors'); 'both': ON and OFF channels")
     p.add_argument('--workers', type=PROCESSES, default=1, help='reader processes (default 1)')
-    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     a = p.parse_args(argv)
     if a.workers < 1:
         raise UserError('--workers must be >= 1, got %d' % a.workers)

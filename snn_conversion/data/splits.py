@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 import numpy as np
 
 from snn_conversion.core.errors import ArgumentParser, run_cli
+from snn_conversion.core.flags import add_data_dir_flag
 from snn_conversion.data.datasets import load_dataset
 
 __all__ = ['nearest_neighbours', 'describe', 'main']
@@ -53,8 +54,7 @@ def main(argv=None):
     p = ArgumentParser(description='Distances of the validation and test images to their nearest training image, '
                                    'and the nearest neighbour\'s label accuracy.')
     p.add_argument('name', choices=('mnist', 'fashion_mnist', 'cifar10', 'cifar100'))
-    p.add_argument('--data_dir', default=None, help='dataset folder (default: the usual search, see README)')
-    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
+    add_data_dir_flag(p)
     a = p.parse_args(argv)
     data = load_dataset(a.name, data_dir=a.data_dir)
     print('%s: training split %d images' % (a.name, len(data['train'][0])))

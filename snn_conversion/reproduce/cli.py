@@ -126,7 +126,6 @@ def _parser():
         q = sub.add_parser(name, help=text, description=text)
         for group in groups:
             group(q)
-        q.add_argument('--debug', action='store_true', help='show Python tracebacks')
     return p
 
 
@@ -145,7 +144,6 @@ def _legacy_parser():
     _seed(p, '--repeat', False, REPEAT_SEED)
     for flag in ('list', 'measure', 'observe', 'export_resume', 'verify', 'smoke', 'write_results'):
         p.add_argument('--' + flag, action='store_true', help='the %s command' % flag)
-    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     return p
 
 

@@ -29,7 +29,7 @@ from snn_conversion.core import architectures
 from snn_conversion.core.errors import UserError
 
 __all__ = ['Row', 'Phase', 'Table', 'Subset', 'Budget', 'TABLES', 'get_table', 'all_rows', 'chosen_rows', 'Variant',
-           'VARIANTS', 'get_variant']
+           'VARIANTS', 'get_variant', 'paper_numbers']
 
 
 Phase = collections.namedtuple('Phase', 'epochs learning_rate')  # one run of a training script at one rate
@@ -301,6 +301,15 @@ def get_table(name):
         return TABLES[name]
     except KeyError:
         raise KeyError('unknown table %r (known: %s)' % (name, ', '.join(TABLES)))
+
+
+def paper_numbers(arch, k):
+    """The paper's (ANN %, SNN %, steps) of the row of network ``arch`` at level ``k`` (the one place they are
+    kept); a KeyError names a pair no table has."""
+    for _, row in all_rows():
+        if row.arch == arch and row.k == k and not row.suffix:
+            return row.paper
+    raise KeyError('no table row of %s at k=%s' % (arch, k))
 
 
 def all_rows():

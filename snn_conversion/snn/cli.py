@@ -9,7 +9,7 @@ from snn_conversion.core.blas import kernel_report
 from snn_conversion.core.errors import (ArgumentParser, UserError, add_resume_flag, ensure_writable_dir, parse_bool,
                                         run_cli)
 from snn_conversion.core.fileio import file_sha256
-from snn_conversion.core.flags import BATCH, IMAGES, K_LEVEL, PROCESSES, RATIO, SEED, TIME_STEPS
+from snn_conversion.core.flags import add_data_dir_flag, BATCH, IMAGES, K_LEVEL, PROCESSES, RATIO, SEED, TIME_STEPS
 from snn_conversion.data.datasets import choose_network, load_test_inputs
 from snn_conversion.snn.rules import RULES
 from snn_conversion.snn.network import ENGINES, SpikingNetwork
@@ -45,7 +45,7 @@ def _snn_cli(arch_name, script_file, argv):
     p.add_argument('--time_steps', type=TIME_STEPS, default=arch.defaults['time_steps'], help='simulation steps T')
     p.add_argument('--batch_size', type=BATCH, default=arch.defaults['sim_batch_size'], help='images per batch')
     p.add_argument('--num_test', type=IMAGES, default=None, help='simulate only the first N test images')
-    p.add_argument('--data_dir', default=None, help='dataset folder (see README for the search order)')
+    add_data_dir_flag(p)
     p.add_argument('--model_file', default=None, help='checkpoint (default: %s_%s.npz in the workspace)'
                    % (arch.name, arch.spec.config_tag_pattern))
     p.add_argument('--log_dir', default=None, help='log folder (default: figs/%s/ in the workspace)' % logs)
@@ -67,7 +67,6 @@ def _snn_cli(arch_name, script_file, argv):
                         "all give identical logs")
     p.add_argument('--workers', type=PROCESSES, default=1,
                    help='processes sharing each batch (identical results; e.g. the number of CPU cores; default 1)')
-    p.add_argument('--debug', action='store_true', help='show Python tracebacks')
     return _snn_run(arch, workspace, p.parse_args(argv))
 
 

@@ -3,6 +3,7 @@
 from __future__ import absolute_import, division, print_function
 
 import os
+from collections.abc import Mapping
 
 from snn_conversion.core.families import ALL_LOG_FILES, FAMILIES, LOG_FILES, get_family
 from snn_conversion.core.fileio import append_lines
@@ -11,10 +12,23 @@ from snn_conversion.core.formats import format_lines
 __all__ = ['LOG_FILES', 'ALL_LOG_FILES', 'FLOAT_LOGS', 'format_log_lines', 'write_logs']
 
 
-# The counters a family's logs write as floats (their scripts accumulate them in float64 arrays), whatever the
-# rule: '12924.0' for spike_collect; '1676065.0' for the scatter-and-gather spike_num and sop_num.  The rest are
-# integers.  (core.families.Family.float_logs, asked at each call: a family registered later has its own)
-FLOAT_LOGS = dict((name, f.float_logs) for name, f in FAMILIES.items())
+class _FloatLogs(Mapping):
+    """{family: the counters its logs write as floats} (their scripts accumulate them in float64 arrays), whatever
+    the rule: '12924.0' for spike_collect; '1676065.0' for the scatter-and-gather spike_num and sop_num.  The rest
+    are integers.  A view of the families' own ``float_logs`` (core.families.Family), read at each use: a family
+    registered later is in it."""
+
+    def __getitem__(self, name):
+        return FAMILIES[name].float_logs
+
+    def __iter__(self):
+        return iter(FAMILIES)
+
+    def __len__(self):
+        return len(FAMILIES)
+
+
+FLOAT_LOGS = _FloatLogs()
 
 
 def format_log_lines(trace, labels, files=LOG_FILES, family='negative'):

@@ -218,21 +218,36 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, **options):
         ensure_writable_dir(log_dir, 'logs')
         with log_dir_lock(log_dir):
             return run_test_set(net, x, y, time_steps, batch_size, log_dir, **dict(opts._asdict(), lock=False))
-    progress, shard, resume = opts.progress, opts.shard, opts.resume
-    batches = shard_batches(len(x), batch_size, shard)
-    state = Progress(log_dir, run_key(net, x, y, time_steps, batch_size, shard, **opts.key), net.log_files,
+    batches = shard_batches(len(x), batch_size, opts.shard)
+    state = Progress(log_dir, run_key(net, x, y, time_steps, batch_size, opts.shard, **opts.key), net.log_files,
                      time_steps, len(net.layers))
-    resumed = 0
-    if log_dir is not None:
-        ensure_writable_dir(log_dir, 'logs')
-        resume = resume or state.same_run_recorded(opts.overwrite)
-        if resume and state.resume():
-            resumed = state.done
-            print('resuming %s: %d of %d batches already complete' % (log_dir, resumed, len(batches)))
-        else:
-            if resume:
-                print('nothing to resume in %s: starting from the first batch' % log_dir)
-            state.start_fresh()
+    resumed = _start(state, log_dir, opts, len(batches))
+    _simulate_batches(net, (x, y, batch_size), time_steps, log_dir, state, batches, resumed, opts.progress)
+    total = dict(state.totals)
+    total.update(n=state.n, steps_run=state.steps_run, unconverged=state.unconverged, batches=batches,
+                 resumed_batches=resumed, layer_spikes=state.layer_spikes)
+    return total
+
+
+def _start(state, log_dir, opts, n_batches):
+    """Batches already complete in ``log_dir`` that this run continues after (0: it starts afresh)."""
+    if log_dir is None:
+        return 0
+    ensure_writable_dir(log_dir, 'logs')
+    resume = opts.resume or state.same_run_recorded(opts.overwrite)
+    if resume and state.resume():
+        print('resuming %s: %d of %d batches already complete' % (log_dir, state.done, n_batches))
+        return state.done
+    if resume:
+        print('nothing to resume in %s: starting from the first batch' % log_dir)
+    state.start_fresh()
+    return 0
+
+
+def _simulate_batches(net, data, time_steps, log_dir, state, batches, resumed, progress):
+    """Simulate ``batches[resumed:]`` of ``data`` = (inputs, labels, batch size) in order, each added to
+    ``state`` (and its log lines); the first Ctrl-C stops after the current batch with every finished one logged."""
+    x, y, batch_size = data
     todo = batches[resumed:]
     it = todo
     if progress:
@@ -255,10 +270,6 @@ def run_test_set(net, x, y, time_steps, batch_size, log_dir=None, **options):
             raise
         raise KeyboardInterrupt('%d of %d batches logged in %s; continue with --resume'
                                 % (state.done, len(batches), log_dir))
-    total = dict(state.totals)
-    total.update(n=state.n, steps_run=state.steps_run, unconverged=state.unconverged, batches=batches,
-                 resumed_batches=resumed, layer_spikes=state.layer_spikes)
-    return total
 
 
 def merge_shards(log_dir):

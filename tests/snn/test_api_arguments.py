@@ -28,7 +28,7 @@ def tiny_cifar():
     """A small registered CIFAR-10 network (6x6x3 input): its inputs are per-image standardized."""
     arch = architectures.register(Architecture(
         name='tiny_cifar_api', dataset='cifar10', input_shape=(6, 6, 3), n_classes=3,
-        blocks=[ConvBlock(8, 3), ConvBlock(5, 4)], family='negative', paper={}, string='8C3-5',
+        blocks=[ConvBlock(8, 3), ConvBlock(5, 4)], family='negative', string='8C3-5',
         defaults=dict(k=1, time_steps=40, epochs=1, batch_size=4, learning_rate=1e-3, sim_batch_size=4)))
     try:
         yield arch
@@ -121,10 +121,10 @@ def test_every_registered_network_has_its_data_sets_range():
 
 def test_an_architecture_outside_the_registry_declares_its_range_or_has_none():
     arch = Architecture(name='adhoc', dataset='mnist', input_shape=(1, 1, 2), n_classes=2, blocks=[ConvBlock(2, 1)],
-                        family='negative', paper={}, string='2', defaults=dict(k=1, time_steps=4))
+                        family='negative', string='2', defaults=dict(k=1, time_steps=4))
     assert arch.input_range is None
     bounded = Architecture(name='adhoc2', dataset='mnist', input_shape=(1, 1, 2), n_classes=2,
-                           blocks=[ConvBlock(2, 1)], family='negative', paper={}, string='2',
+                           blocks=[ConvBlock(2, 1)], family='negative', string='2',
                            defaults=dict(k=1, time_steps=4), input_range=(-2, 2))
     assert (bounded.input_range.low, bounded.input_range.high) == (-2.0, 2.0)
 

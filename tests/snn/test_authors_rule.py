@@ -255,7 +255,7 @@ def test_readout_sop_term_follows_each_script_under_the_authors_rule():
     arch = Architecture(name='small_int_vgg', dataset='cifar10', input_shape=(10, 10, 3), n_classes=10,
                         blocks=[ConvBlock(8, 3, 1, 'SAME'), ConvBlock(8, 2, 2, 'SAME'), ConvBlock(16, 3)],
                         family='integer', weight_quant='ternary', first_quant=(0, 4), authors_readout_sop=False,
-                        paper={}, string='small', defaults=dict(k=0, time_steps=10, sim_batch_size=2))
+                        string='small', defaults=dict(k=0, time_steps=10, sim_batch_size=2))
     rng = np.random.RandomState(5)
     x = (rng.rand(3, 10, 10, 3).astype(np.float32) - 0.5) * 2.0
     y = rng.randint(0, 10, 3)
@@ -275,7 +275,7 @@ def _tiny(family, C):
     """One 1x1 block on a 1x1xC input with identity weights: neuron c's membrane is 2^k x_c exactly."""
     extra = dict(first_quant=(0, 4), weight_quant='ternary') if family == 'integer' else {}
     return Architecture(name='tiny_%s' % family, dataset='mnist', input_shape=(1, 1, C), n_classes=2,
-                        blocks=[ConvBlock(C, 1)], family=family, paper={}, string='tiny',
+                        blocks=[ConvBlock(C, 1)], family=family, string='tiny',
                         defaults=dict(k=1, B=1, time_steps=4, sim_batch_size=1), **extra)
 
 

@@ -26,7 +26,7 @@ def _arch(name, family):
     return Architecture(name=name, dataset='mnist', input_shape=(8, 8, 1), n_classes=3,
                         blocks=[ConvBlock(6, 3), ConvBlock(5, 6)], family=family,
                         defaults=dict(k=1, time_steps=60, epochs=1, batch_size=8, learning_rate=1e-3,
-                                      sim_batch_size=4), paper={}, string='6C3-5')
+                                      sim_batch_size=4), string='6C3-5')
 
 
 @pytest.fixture
@@ -69,6 +69,8 @@ def test_a_toy_family_converts_simulates_and_logs(toy, tmp_path):
     assert len(spikes) == 2 * 60 and spikes[-1].endswith('.0') and float(spikes[-1]) > 0
     with open(os.path.join(log_dir, 'accuracy.txt')) as f:
         assert '.' not in f.read()
+    from spiking_utils import FLOAT_LOGS  # the public table of float counters sees a family registered later
+    assert FLOAT_LOGS[TOY.name] == TOY.float_logs and TOY.name in dict(FLOAT_LOGS)
 
 
 def test_registries_hold_the_seeds_families_only():
