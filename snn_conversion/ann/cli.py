@@ -16,7 +16,7 @@ from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.errors import ArgumentParser, UserError, ensure_writable_dir, parse_bool, run_cli
 from snn_conversion.core.flags import (add_data_dir_flag, GPUS, IMAGES, K_LEVEL, THREADS, BlockNumbers,
                                        add_seed_flag, add_training_flags)
-from snn_conversion.data import imagenet
+from snn_conversion.data import imagenet, imagenet_folder
 from snn_conversion.data.datasets import choose_network, eval_inputs, load_dataset, load_test_inputs
 from snn_conversion.data.locate import DATASETS
 from snn_conversion.core import architectures
@@ -213,8 +213,8 @@ def _mobilenet_cli(script_file, argv):
     cluster = cluster_from_env()
     if cluster is not None and cluster.is_ps:  # a parameter server needs no data
         return train_mobilenet(None, None, None, cluster=cluster)
-    folder = imagenet.find_imagenet(a.data_dir)
-    net = Network(imagenet.mobilenet_arch(a, folder), a.k)
+    folder = imagenet_folder.find_imagenet(a.data_dir)
+    net = Network(imagenet_folder.mobilenet_arch(a, folder), a.k)
     workspace = os.path.dirname(os.path.abspath(script_file))
     run = AnnRun(net, a.model_file or default_model_file(workspace, net), a.mode, epochs=a.epochs,
                  learning_rate=a.learning_rate, batch_size=a.batch_size, data_dir=folder, num_test=a.num_test,

@@ -32,26 +32,24 @@ they see bit-identical inputs.  Training-time augmentation is TensorFlow's
 
 from __future__ import absolute_import, division, print_function
 
-import gzip
 import os
-import pickle
-import struct
-import tarfile
 
 import numpy as np
 
 from snn_conversion.core import architectures
 from snn_conversion.core.errors import ArgumentParser
 from snn_conversion.core.flags import add_data_dir_flag
-from snn_conversion.data import imagenet
-from snn_conversion.data.locate import DATASETS, IDX_FILES, DatasetError, find_dataset_dir
+from snn_conversion.data import imagenet_folder
+from snn_conversion.data.kinds import get_kind
+from snn_conversion.data.kinds.idx import read_idx  # noqa: F401  (the idx reader, as before)
+from snn_conversion.data.locate import DATASETS, DatasetError, find_dataset_dir
 
 __all__ = ['DatasetError', 'load_dataset', 'load_test_inputs', 'eval_inputs', 'per_image_standardization',
            'find_dataset_dir', 'DATASETS', 'fetch', 'choose_network']
 
 # data sets whose networks are chosen by flags of their own, and the data set itself (the classes of a converted
 # ImageNet): {dataset: (add the flags to a parser, the architecture of a command line)}
-NETWORK_FLAGS = {'imagenet': (architectures.add_mobilenet_flags, imagenet.mobilenet_from_flags)}
+NETWORK_FLAGS = {'imagenet': (architectures.add_mobilenet_flags, imagenet_folder.mobilenet_from_flags)}
 
 
 def choose_network(name, argv):
@@ -71,82 +69,6 @@ def choose_network(name, argv):
     return (arch if choose is None else choose(known, argv)), add_flags
 
 
-def _read_gz(path):
-    try:
-        with gzip.open(path, 'rb') as f:
-            return f.read()
-    except (OSError, EOFError, IOError) as e:
-        raise DatasetError('%s is not a readable gzip file (%s); delete it and fetch it again' % (path, e))
-
-
-def read_idx(path):
-    """Read one gzip-compressed idx file (images or labels) into a uint8 array."""
-    raw = _read_gz(path)
-    if len(raw) < 8:
-        raise DatasetError('%s is too short to be an idx file' % path)
-    zero, dtype, ndim = struct.unpack('>HBB', raw[:4])
-    if zero != 0 or dtype != 0x08 or ndim not in (1, 3):
-        raise DatasetError('%s has a bad idx magic number (expected unsigned-byte data with 1 or 3 dimensions)' % path)
-    dims = struct.unpack('>' + 'I' * ndim, raw[4:4 + 4 * ndim])
-    count = int(np.prod(dims))
-    body = raw[4 + 4 * ndim:]
-    if len(body) != count:
-        raise DatasetError('%s is truncated or padded: header says %d values, file holds %d' % (path, count, len(body)))
-    return np.frombuffer(body, dtype=np.uint8).reshape(dims)
-
-
-def _load_idx_split(d, split):
-    img_f, lab_f = IDX_FILES[split]
-    x = read_idx(os.path.join(d, img_f))
-    y = read_idx(os.path.join(d, lab_f))
-    if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-        raise DatasetError('%s: images %s and labels %s do not match' % (d, x.shape, y.shape))
-    x = (x.astype(np.float32) / np.float32(256.0)).reshape(-1, x.shape[1], x.shape[2], 1)
-    return x, y.astype(np.int64)
-
-
-def _unpickle(path):
-    try:
-        with open(path, 'rb') as f:
-            return pickle.load(f, encoding='latin1')
-    except Exception as e:  # corrupt pickle: many exception types are possible
-        raise DatasetError('%s is not a readable CIFAR python pickle (%s: %s)' % (path, type(e).__name__, e))
-
-
-def _cifar_arrays(path, label_key):
-    d = _unpickle(path)
-    if not isinstance(d, dict) or 'data' not in d or label_key not in d:
-        raise DatasetError('%s is not a CIFAR batch (no %r/%r entries)' % (path, 'data', label_key))
-    data = np.asarray(d['data'], dtype=np.uint8)
-    labels = np.asarray(d[label_key], dtype=np.int64)
-    if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
-        raise DatasetError('%s: data %s / labels %s are not CIFAR-shaped (N x 3072)' % (path, data.shape, labels.shape))
-    x = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).astype(np.float32)
-    return x, labels
-
-
-def _load_frames(path, channels):
-    """One N-MNIST frame file: uint16 event counts (N, 34, 34, C) and labels -> (counts / divisor, labels)."""
-    try:
-        from snn_conversion.core.fileio import read_npz
-        z = read_npz(path)
-        counts, labels, divisor = z['counts'], z['labels'], z['divisor']
-    except Exception as e:  # not a zip / missing keys / truncated
-        raise DatasetError('%s is not an N-MNIST frame file written by preprocessing_N_MNIST.py (%s: %s)'
-                           % (path, type(e).__name__, e))
-    if counts.ndim != 4 or counts.shape[1:] != (34, 34, channels) or labels.shape != (len(counts),):
-        raise DatasetError('%s holds frames %s / labels %s; expected (N, 34, 34, %d) and (N,)'
-                           % (path, counts.shape, labels.shape, channels))
-    x = (counts.astype(np.float32) / np.float32(divisor)).astype(np.float32)
-    return x, labels.astype(np.int64)
-
-
-def _split_val(x, y):
-    """TensorLayer's split of a training set: the last 10,000 images (1/6 of smaller sets) for validation."""
-    n_val = 10000 if len(x) > 10000 else max(1, len(x) // 6)
-    return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
-
-
 def load_dataset(name, splits=('train', 'val', 'test'), data_dir=None, download=False):
     """Load ``name`` ('mnist', 'fashion_mnist', 'cifar10', 'cifar100').
 
@@ -163,35 +85,7 @@ def load_dataset(name, splits=('train', 'val', 'test'), data_dir=None, download=
         if not download:
             raise
         d = fetch(name, data_dir or os.path.join(os.getcwd(), 'data'))
-    kind = DATASETS[name]['kind']
-    if kind == 'tfrecord':
-        raise DatasetError('%s is streamed from its TFRecords (snn_conversion.data.imagenet), not loaded whole' % name)
-    out = {}
-    if kind == 'idx':
-        if 'test' in splits:
-            out['test'] = _load_idx_split(d, 'test')
-        if 'train' in splits or 'val' in splits:
-            out['train'], out['val'] = _split_val(*_load_idx_split(d, 'train'))
-    elif kind == 'frames':
-        tr, te = DATASETS[name]['files']
-        channels = DATASETS[name]['raw_shape'][2]
-        if 'test' in splits:
-            out['test'] = _load_frames(os.path.join(d, te), channels)
-        if 'train' in splits or 'val' in splits:
-            out['train'], out['val'] = _split_val(*_load_frames(os.path.join(d, tr), channels))
-    elif kind == 'cifar10':
-        if 'train' in splits:
-            parts = [_cifar_arrays(os.path.join(d, 'data_batch_%d' % i), 'labels') for i in range(1, 6)]
-            out['train'] = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
-        if 'test' in splits or 'val' in splits:
-            out['test'] = _cifar_arrays(os.path.join(d, 'test_batch'), 'labels')
-            out['val'] = out['test']
-    else:
-        if 'train' in splits:
-            out['train'] = _cifar_arrays(os.path.join(d, 'train'), 'fine_labels')
-        if 'test' in splits or 'val' in splits:
-            out['test'] = _cifar_arrays(os.path.join(d, 'test'), 'fine_labels')
-            out['val'] = out['test']
+    out = get_kind(DATASETS[name]).load(name, DATASETS[name], d, splits)
     return {s: out[s] for s in splits}
 
 
@@ -224,9 +118,9 @@ def load_test_inputs(name, data_dir=None, download=False, num_test=None, input_s
 
     ImageNet (``input_shape`` gives the size): lazy views of the validation records (see
     :class:`snn_conversion.data.imagenet.EvalSplit`), sliced by batch."""
-    if DATASETS[name]['kind'] == 'tfrecord':
-        split = imagenet.eval_split(input_shape[0], data_dir=data_dir, num=num_test)
-        return split.images, split.labels
+    kind = get_kind(DATASETS[name])
+    if kind.streamed:
+        return kind.test_inputs(find_dataset_dir(name, ('test',), data_dir), num_test, input_shape)
     x, y = load_dataset(name, splits=('test',), data_dir=data_dir, download=download)['test']
     if num_test is not None:
         x, y = x[:num_test], y[:num_test]
@@ -235,32 +129,15 @@ def load_test_inputs(name, data_dir=None, download=False, num_test=None, input_s
 
 def fetch(name, target_dir):
     """Fetch dataset ``name`` into ``target_dir/<subdir>`` (only ever called when asked to)."""
-    from six.moves.urllib.request import urlretrieve  # six ships with TensorFlow's requirements
-
     spec = DATASETS[name]
+    kind = get_kind(spec)
     if spec['url'] is None:
-        raise DatasetError('%s cannot be downloaded as such: make it with preprocessing_N_MNIST.py from the original '
-                           'N-MNIST event files (https://www.garrickorchard.com/datasets/n-mnist)' % name)
+        raise DatasetError('%s cannot be downloaded as such: %s' % (name, kind.made_by(name, spec)))
     dest = os.path.join(target_dir, spec['subdirs'][0])
-    if not os.path.isdir(dest):
-        os.makedirs(dest)
+    if not os.path.isdir(target_dir):
+        os.makedirs(target_dir)
     try:
-        if spec['kind'] == 'idx':
-            for f in IDX_FILES['train'] + IDX_FILES['test']:
-                path = os.path.join(dest, f)
-                if not os.path.isfile(path):
-                    print('downloading %s%s -> %s' % (spec['url'], f, path))
-                    urlretrieve(spec['url'] + f, path + '.part')
-                    os.replace(path + '.part', path)
-            return dest
-        archive = os.path.join(target_dir, os.path.basename(spec['url']))
-        if not os.path.isfile(archive):
-            print('downloading %s -> %s' % (spec['url'], archive))
-            urlretrieve(spec['url'], archive + '.part')
-            os.replace(archive + '.part', archive)
-        with tarfile.open(archive) as tar:
-            tar.extractall(target_dir)
-        return dest
+        return kind.fetch(name, spec, target_dir)
     except Exception as e:
         raise DatasetError('download of %s failed (%s); fetch %s by hand into %s' % (name, e, spec['url'], dest))
 

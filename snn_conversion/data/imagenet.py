@@ -36,13 +36,12 @@ import sys
 import numpy as np
 
 from snn_conversion.core.fileio import WriteError, atomic_write_text, check_write
-from snn_conversion.data.locate import DatasetError, find_dataset_dir
+from snn_conversion.data.kinds.base import DatasetError
 from snn_conversion.core.errors import ArgumentParser, UserError
 from snn_conversion.core.flags import add_data_dir_flag, PROCESSES, SHARDS
-from snn_conversion.core import architectures
 
-__all__ = ['convert', 'list_images', 'read_meta', 'shard_files', 'EvalSplit', 'eval_split', 'decode_example',
-           'resize_shorter', 'eval_image', 'resize_side', 'SPLITS', 'mobilenet_arch']
+__all__ = ['convert', 'list_images', 'read_meta', 'shard_files', 'EvalSplit', 'decode_example', 'num_classes',
+           'resize_shorter', 'eval_image', 'resize_side', 'SPLITS']
 
 SPLITS = ('train', 'validation')
 SOURCE_DIRS = {'train': 'train', 'validation': 'val'}
@@ -266,11 +265,6 @@ def read_meta(folder):
     return meta
 
 
-def find_imagenet(data_dir=None):
-    """The folder of the converted ImageNet (holding meta.json), searched as every dataset."""
-    return find_dataset_dir('imagenet', ('test',), data_dir)
-
-
 def shard_files(folder, split):
     """(shard paths, meta) of ``split`` in a converted folder; refuses a missing or incomplete conversion."""
     meta = read_meta(folder)
@@ -418,11 +412,6 @@ class _View(object):
         return self.split.read(start, max(start, stop))[self.which]
 
 
-def eval_split(image_size, data_dir=None, num=None, split='validation'):
-    """:class:`EvalSplit` of the converted ImageNet found as every dataset (``--data_dir`` first)."""
-    return EvalSplit(find_imagenet(data_dir), split, image_size, num)
-
-
 def main(argv=None):
     """Command line of ``tfrecord_imagenet.py``."""
     from snn_conversion.core.errors import run_cli
@@ -458,28 +447,3 @@ def _cli(argv):
         print('%s: %d images in %d shard(s)' % (split, info['count'], len(info['shards'])))
     print('%d classes (synsets.txt); written to %s' % (meta['num_classes'], a.out_dir))
     return meta
-
-
-def mobilenet_from_flags(known, argv):
-    """The MobileNet variant that the pre-parsed ``--width_multiplier/--image_size/--num_classes`` choose (the
-    classes: the converted data set's when not given, found through ``--data_dir``; none looked up for
-    ``--help`` in ``argv``)."""
-    folder = None
-    if known.num_classes is None and '-h' not in argv and '--help' not in argv:
-        try:
-            folder = find_imagenet(known.data_dir)
-        except DatasetError:
-            folder = None  # loading the data reports it
-    return mobilenet_arch(known, folder)
-
-
-def mobilenet_arch(a, folder=None):
-    """The registered MobileNet of the parsed MobileNet flags (:func:`snn_conversion.core.architectures.add_mobilenet_flags`);
-    the classes from the data set's meta.json when ``--num_classes`` is not given."""
-    n = a.num_classes
-    if n is None:
-        n = num_classes(folder) if folder else architectures.MOBILENET_DEFAULTS['n_classes']
-    try:
-        return architectures.mobilenet(a.width_multiplier, a.image_size, n)
-    except ValueError as e:
-        raise UserError(str(e))

@@ -1,4 +1,5 @@
-"""Where the files of a data set are (pure Python; the bottom of the data layer).
+"""Where the files of a data set are: the data sets (each of a kind, :mod:`snn_conversion.data.kinds`) and the
+search for their folders.
 
 The ``--data_dir`` flag (``data_dir=`` argument) when it is given -- and then nowhere else, so a mistyped
 folder is an error, never a silent switch to other data -- otherwise, in order (the first folder that has them
@@ -13,23 +14,16 @@ from __future__ import absolute_import, division, print_function
 
 import os
 
-from snn_conversion.core.errors import UserError
+from snn_conversion.data.kinds import get_kind
+from snn_conversion.data.kinds.base import DatasetError
+from snn_conversion.data.kinds.idx import IDX_FILES
 
 __all__ = ['DatasetError', 'DATASETS', 'DEBIAN_ROOT', 'candidate_dirs', 'find_dataset_dir', 'required_files',
-           'IDX_FILES']
-
-
-class DatasetError(UserError):
-    """Missing or corrupt dataset files; the message is one line, meant for the user."""
+           'IDX_FILES', 'register_dataset']
 
 
 DEBIAN_ROOT = '/usr/share/datasets'
 
-
-IDX_FILES = {
-    'train': ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
-    'test': ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'),
-}
 
 # raw_shape: (H, W, C) of the loaded images; crop: the side of the central crop / random crop the networks see;
 # test_split: what the test set is called (default 'test'); eval_batch: images per evaluation batch (default 1000).
@@ -58,22 +52,19 @@ DATASETS = {
 
 
 def required_files(name, splits):
-    kind = DATASETS[name]['kind']
-    if kind == 'idx':
-        return [f for s in splits for f in IDX_FILES['test' if s == 'test' else 'train']]
-    if kind == 'tfrecord':
-        return list(DATASETS[name]['files'])
-    if kind == 'frames':
-        tr, te = DATASETS[name]['files']
-        return ([tr] if any(s != 'test' for s in splits) else []) + ([te] if 'test' in splits else [])
-    if kind == 'cifar10':
-        files = []
-        if any(s != 'test' for s in splits):
-            files += ['data_batch_%d' % i for i in range(1, 6)]
-        if 'test' in splits:
-            files.append('test_batch')
-        return files
-    return [s if s == 'test' else 'train' for s in sorted(set('test' if s == 'test' else 'train' for s in splits))]
+    """The files a folder must hold for data set ``name``'s ``splits`` (its kind's answer)."""
+    return get_kind(DATASETS[name]).required_files(DATASETS[name], splits)
+
+
+def register_dataset(name, **spec):
+    """Add a data set of a registered kind (``spec``: kind, subdirs, debian, raw_shape, crop, url, ...); returns
+    its entry.  A new file format is a kind of its own (:mod:`snn_conversion.data.kinds`)."""
+    spec.setdefault('crop', None)
+    spec.setdefault('url', None)
+    spec.setdefault('debian', name)
+    get_kind(spec)  # a known kind
+    DATASETS[name] = spec
+    return spec
 
 
 def candidate_dirs(name, data_dir=None):
@@ -116,13 +107,6 @@ def find_dataset_dir(name, splits=('train', 'test'), data_dir=None):
     hint = ''
     if name == 'fashion_mnist':
         hint = ' (Debian: apt-get install dataset-fashion-mnist)'
-    how = 'or add --download'
-    if DATASETS[name]['kind'] == 'tfrecord':
-        how = ('or convert the ImageNet images (train/<wnid>/*.JPEG, val/...) with: python tfrecord_imagenet.py '
-               '--data_dir <ImageNet folder> --out_dir data/imagenet')
-    if DATASETS[name]['kind'] == 'frames':
-        how = ('or make them from the original N-MNIST event files with: python preprocessing_N_MNIST.py '
-               '--data_dir <folder with Train/ and Test/> --out_dir data/n_mnist%s'
-               % (' --polarity both' if name.endswith('_2p') else ''))
     raise DatasetError('%s files %s not found; looked in: %s. Put them in one of these folders, pass --data_dir, '
-                       '%s%s' % (name, ', '.join(need), ', '.join(looked), how, hint))
+                       '%s%s' % (name, ', '.join(need), ', '.join(looked),
+                                 get_kind(DATASETS[name]).how_to_get(name, DATASETS[name]), hint))

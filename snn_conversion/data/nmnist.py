@@ -27,6 +27,7 @@ import sys
 
 import numpy as np
 
+from snn_conversion.data.kinds.frames import DIVISOR
 from snn_conversion.data.locate import DATASETS, DatasetError
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli
 from snn_conversion.core.flags import add_data_dir_flag, PROCESSES
@@ -35,7 +36,6 @@ from snn_conversion.core.fileio import atomic_savez_compressed
 __all__ = ['SENSOR', 'DIVISOR', 'read_events', 'events_to_frame', 'list_samples', 'convert', 'main']
 
 SENSOR = 34
-DIVISOR = 32
 SPLITS = (('Train', 'train'), ('Test', 'test'))
 
 

@@ -12,6 +12,7 @@ import sys
 from snn_conversion.core import architectures
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import atomic_write_text
+from snn_conversion.data.kinds import get_kind
 from snn_conversion.data.locate import DATASETS, DatasetError, candidate_dirs, find_dataset_dir, required_files
 from snn_conversion.reproduce.scripts import quote_argv, run_script
 
@@ -27,9 +28,7 @@ def _fetch_hint(dataset, data_root):
         return ('`python -m tensorlayer_patches.datasets %s --download --data_dir %s` fetches them into %s'
                 % (dataset, data_root or 'DIR', os.path.join(data_root or 'DIR', spec['subdirs'][0]))
                 + ('' if data_root else ' (then pass --data_root DIR)'))
-    if spec['kind'] == 'frames':
-        return 'N_MNIST/preprocessing_N_MNIST.py makes them from the original event files (N_MNIST/README.md)'
-    return 'ImageNet_MobileNet/tfrecord_imagenet.py makes them from the ImageNet images (ImageNet_MobileNet/README.md)'
+    return get_kind(spec).made_by(dataset, spec)
 
 
 def _holds_any(data_root):
