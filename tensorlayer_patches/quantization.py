@@ -10,9 +10,10 @@ import tensorflow as tf
 from tensorlayer.layers.core import Layer
 
 from snn_conversion.core.numerics import ROUND_OFFSET, TERNARY_DELTA
+from snn_conversion.core.weights import WeightQuant
 
 __all__ = ['quantize_active', 'ternarize', 'quantize_weight', 'apply_weight_quant', 'Quant_Layer',
-           'Quant_Conv2d', 'Quant_DepthwiseConv2d', 'Quant_DenseLayer', 'register', 'WEIGHT_QUANT_CHOICES']
+           'Quant_Conv2d', 'Quant_DepthwiseConv2d', 'Quant_DenseLayer', 'register', 'WEIGHT_QUANT_CHOICES', 'checked_weight_quant']
 
 WEIGHT_QUANT_CHOICES = (None, 'ternary', 1, 2, 3, 4, 5, 6, 7, 8)
 
@@ -54,12 +55,27 @@ def quantize_weight(w, bits):
     return 2.0 * _round_ste(t * n) / n - 1.0
 
 
+def checked_weight_quant(weight_quant):
+    """The :class:`~snn_conversion.core.weights.WeightQuant` of a layer's ``weight_quant`` argument: one of
+    :data:`WEIGHT_QUANT_CHOICES` (or a value of one), else a ValueError."""
+    try:
+        wq = WeightQuant.of(weight_quant)
+    except ValueError:
+        wq = None
+    if wq is None or not (wq.full_precision or wq.ternary or wq.bits in WEIGHT_QUANT_CHOICES):
+        raise ValueError('weight_quant must be one of %s' % (WEIGHT_QUANT_CHOICES,))
+    return wq
+
+
 def apply_weight_quant(w, weight_quant):
-    if weight_quant is None:
+    """``w`` quantized as ``weight_quant`` says (a :class:`~snn_conversion.core.weights.WeightQuant`, or what
+    :meth:`WeightQuant.of` takes: None, 'none', 'ternary', a bit width)."""
+    wq = WeightQuant.of(weight_quant)
+    if wq.full_precision:
         return w
-    if weight_quant == 'ternary':
+    if wq.ternary:
         return ternarize(w)
-    return quantize_weight(w, weight_quant)
+    return quantize_weight(w, wq.bits)
 
 
 class Quant_Layer(Layer):
@@ -84,8 +100,7 @@ class Quant_Conv2d(Layer):
     def __init__(self, prev_layer, n_filter=32, filter_size=(3, 3), strides=(1, 1), padding='SAME',
                  weight_quant=None, W_init=tf.truncated_normal_initializer(stddev=0.02), name='quant_conv2d'):
         super(Quant_Conv2d, self).__init__(prev_layer=prev_layer, name=name)
-        if weight_quant not in WEIGHT_QUANT_CHOICES:
-            raise ValueError('weight_quant must be one of %s' % (WEIGHT_QUANT_CHOICES,))
+        weight_quant = checked_weight_quant(weight_quant)
         cin = int(self.inputs.get_shape()[-1])
         with tf.variable_scope(name):
             self.W = tf.get_variable('W', shape=(filter_size[0], filter_size[1], cin, n_filter), initializer=W_init,
@@ -111,8 +126,7 @@ class Quant_DepthwiseConv2d(Layer):
     def __init__(self, prev_layer, filter_size=(3, 3), strides=(1, 1), padding='SAME', weight_quant=None,
                  W_init=tf.truncated_normal_initializer(stddev=0.02), name='quant_depthwise_conv2d'):
         super(Quant_DepthwiseConv2d, self).__init__(prev_layer=prev_layer, name=name)
-        if weight_quant not in WEIGHT_QUANT_CHOICES:
-            raise ValueError('weight_quant must be one of %s' % (WEIGHT_QUANT_CHOICES,))
+        weight_quant = checked_weight_quant(weight_quant)
         cin = int(self.inputs.get_shape()[-1])
         with tf.variable_scope(name):
             self.W = tf.get_variable('W', shape=(filter_size[0], filter_size[1], cin, 1), initializer=W_init,
@@ -130,8 +144,7 @@ class Quant_DenseLayer(Layer):
     def __init__(self, prev_layer, n_units=100, weight_quant=None,
                  W_init=tf.truncated_normal_initializer(stddev=0.1), name='quant_dense'):
         super(Quant_DenseLayer, self).__init__(prev_layer=prev_layer, name=name)
-        if weight_quant not in WEIGHT_QUANT_CHOICES:
-            raise ValueError('weight_quant must be one of %s' % (WEIGHT_QUANT_CHOICES,))
+        weight_quant = checked_weight_quant(weight_quant)
         n_in = int(self.inputs.get_shape()[-1])
         with tf.variable_scope(name):
             self.W = tf.get_variable('W', shape=(n_in, n_units), initializer=W_init, dtype=tf.float32)

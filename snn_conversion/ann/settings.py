@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 import collections
 
+from snn_conversion.core.weights import NONE, TERNARY
+
 __all__ = ['Network', 'AnnRun', 'MODES', 'blocks_text']
 
 MODES = ('training', 'inference')
@@ -61,8 +63,8 @@ class Network(collections.namedtuple('Network', 'arch k B ternary full_precision
         """The weight quantization of hidden block ``i`` (from 0): None for the first (always full precision)
         and for a full-precision network's blocks but its ``ternary_blocks``."""
         if self.full_precision:
-            return 'ternary' if i + 1 in (self.ternary_blocks or ()) else None
-        return self.weight_quant if i > 0 else None
+            return TERNARY if i + 1 in (self.ternary_blocks or ()) else NONE
+        return self.weight_quant if i > 0 else NONE
 
     @property
     def tag(self):
@@ -78,13 +80,14 @@ class Network(collections.namedtuple('Network', 'arch k B ternary full_precision
 
     @property
     def weight_quant(self):
-        """The hidden blocks' weight quantization this network trains with (None: full precision weights)."""
-        return None if self.full_precision else self.arch.weight_quant_for(self.ternary)
+        """The hidden blocks' weight quantization this network trains with (:data:`~snn_conversion.core.weights.NONE`:
+        full precision weights)."""
+        return NONE if self.full_precision else self.arch.weight_quant_for(self.ternary)
 
     def checkpoint_meta(self):
         """The metadata every checkpoint of this network carries."""
         return dict(architecture=self.arch.name, k=None if self.full_precision else int(self.k),
-                    B=None if self.full_precision else self.B, weight_quant=self.weight_quant or 'none',
+                    B=None if self.full_precision else self.B, weight_quant=self.weight_quant.stored,
                     dataset=self.arch.dataset, ternary_blocks=blocks_text(self.ternary_blocks) or None)
 
 

@@ -19,6 +19,7 @@ import collections
 
 from snn_conversion.core.families import FAMILIES, NetConfig, get_family
 from snn_conversion.core.flags import CLASSES, IMAGE_SIZE, WIDTH
+from snn_conversion.core.weights import WeightQuant
 
 __all__ = ['FAMILIES', 'ConvBlock', 'Architecture', 'InputRange', 'INPUT_SCALING', 'register', 'unregister', 'get',
            'names', 'conv_output_size', 'same_padding', 'register_variant', 'add_variant_flags', 'select_variant', 'variants_help', 'add_selector_flags', 'add_mobilenet_flags']
@@ -86,7 +87,8 @@ class Architecture(object):
             (graded spikes 0..2^k*B in a single step; activations clipped to B in the ANN) or 'integer'
             (the all-integer network: negative-spike hidden neurons, optionally with integer thresholds,
             behind a dynamic-threshold encoding layer).
-        weight_quant: weight quantization of the hidden blocks after the first (None or 'ternary');
+        weight_quant: weight quantization of the hidden blocks after the first (None or 'ternary', kept as a
+            :class:`~snn_conversion.core.weights.WeightQuant`);
             the first block and the readout are always full precision.  In the 'integer' family it is
             the default of the ``--use_ternary`` choice (see :meth:`weight_quant_for`).
         first_quant: (k0, B0) of the first block's activation quantizer when it differs from the hidden
@@ -120,7 +122,7 @@ class Architecture(object):
         self.name = name
         self.log_group = log_group
         self.global_pool = bool(global_pool)
-        self.weight_quant = weight_quant
+        self.weight_quant = WeightQuant.of(weight_quant)
         self.first_quant = None if first_quant is None else (int(first_quant[0]), int(first_quant[1]))
         self.dataset = dataset
         self.input_range = None if input_range is None else InputRange(*(float(v) for v in input_range), what='declared')
@@ -163,13 +165,13 @@ class Architecture(object):
 
     def config_tag(self, k, B=None, ternary=None):
         """Names checkpoints: 'k1'; scatter-and-gather 'k1B2'; all-integer 'k0_WQ' (ternary) or 'k0_NWQ'."""
-        return self.spec.config_tag(k, B, self.weight_quant_for(ternary) == 'ternary')
+        return self.spec.config_tag(k, B, self.weight_quant_for(ternary).ternary)
 
     def log_tag(self, k, B=None, ternary=None, use_int=False):
         """The log folder under figs/: 'k1', 'k1B2', or for the all-integer family the authors'
         '{WQ,NWQ}[_INT]/k<K>' (ternary or not, integer thresholds or not), e.g. 'WQ_INT/k0';
         behind ``log_group`` when the architecture has one (e.g. 'CNN1/k1')."""
-        config = NetConfig(k, B, self.weight_quant_for(ternary) == 'ternary', bool(use_int))
+        config = NetConfig(k, B, self.weight_quant_for(ternary).ternary, bool(use_int))
         return self.spec.log_tag(self, config)
 
     def block_input_shape(self, i):

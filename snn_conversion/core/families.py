@@ -19,6 +19,7 @@ from snn_conversion.core.checkpoint import CheckpointError, ConversionError, agr
 from snn_conversion.core.errors import parse_bool
 from snn_conversion.core.flags import B_BOUND
 from snn_conversion.core.formats import ALL_LOG_FILES, LOG_FILES, PROGRESS_FILE  # the log folder's files
+from snn_conversion.core.weights import NONE, TERNARY, WeightQuant
 
 
 def _whole(value):
@@ -101,7 +102,7 @@ class Family(object):
         default; a family without the choice keeps the architecture's)."""
         if ternary is None or not self.optional_ternary:
             return arch.weight_quant
-        return 'ternary' if ternary else None
+        return TERNARY if ternary else NONE
 
     def log_tag(self, arch, config):
         """The log folder of a :class:`NetConfig` under figs/: 'k1', 'k1B2', or for the all-integer family the
@@ -124,7 +125,7 @@ class Family(object):
                                 'activation upper bound (default: the checkpoint\'s, else %d)' % d['B'])
         if not self.optional_ternary:
             return
-        fixed = arch.weight_quant == 'ternary'
+        fixed = arch.weight_quant.ternary
         if role == 'ann':
             parser.add_argument('--use_ternary', type=parse_bool, default=None,
                                 help='True: ternary hidden weights (TWN), as the all-integer network needs; False: '
@@ -149,11 +150,11 @@ class Family(object):
             raise ConversionError('B applies to the scatter-and-gather family only; %s is %s' % (arch.name, self.name))
         if use_int and not self.optional_ternary:
             raise ConversionError('use_int applies to the all-integer family only; %s is %s' % (arch.name, self.name))
-        fixed = arch.weight_quant == 'ternary'
+        fixed = arch.weight_quant.ternary
         if use_ternary is not None and not self.optional_ternary and bool(use_ternary) != fixed:
             raise ConversionError('%s has %s hidden weights; use_ternary=%s does not apply' % (
                 arch.name, 'ternary' if fixed else 'full-precision', use_ternary))
-        ternary = self.weight_quant_for(arch, use_ternary) == 'ternary'
+        ternary = self.weight_quant_for(arch, use_ternary).ternary
         if use_int and not ternary:
             raise ConversionError('integer thresholds need integer (ternary) hidden weights: use_ternary=True')
         return NetConfig(k, None if B is None else int(B), ternary, bool(use_int))
@@ -170,8 +171,8 @@ class Family(object):
         offers the choice; elsewhere a request must match the architecture's fixed weight quantization.
         """
         recorded = meta.get('weight_quant') if meta.get('format') is not None else None
-        recorded = None if recorded is None else recorded == 'ternary'
-        fixed = arch.weight_quant == 'ternary'
+        recorded = None if recorded is None else WeightQuant.of(recorded).ternary
+        fixed = arch.weight_quant.ternary
         if not self.optional_ternary:
             if ternary is not None and bool(ternary) != fixed:
                 raise CheckpointError('%s has %s hidden weights; --use_ternary %s does not apply'

@@ -51,7 +51,7 @@ def quantized_forward(arch, params, x, k, B=None, use_ternary=None, use_int=Fals
     if isinstance(arch, str):
         arch = architectures.get(arch)
     check_params(arch, params)
-    params = prepare_params(arch, params, arch.weight_quant_for(use_ternary) == 'ternary')
+    params = prepare_params(arch, params, arch.weight_quant_for(use_ternary).ternary)
     a = np.asarray(x, dtype=np.float64)
     levels = []
     for i, blk in enumerate(arch.blocks):
@@ -82,7 +82,7 @@ def random_calibrated_params(arch, x, rng, k=1, gamma_range=(0.5, 1.5), B=None, 
     """
     if isinstance(arch, str):
         arch = architectures.get(arch)
-    ternary = arch.weight_quant_for(use_ternary) == 'ternary'
+    ternary = arch.weight_quant_for(use_ternary).ternary
     a = np.asarray(x, dtype=np.float64)
     params = []
     for i, blk in enumerate(arch.blocks):

@@ -73,12 +73,12 @@ def test_bad_block_numbers_are_one_line_errors(value, tmp_path):
 
 
 def test_network_settings():
-    assert Network(ARCH, full_precision=True).weight_quant_of(5) is None
+    assert Network(ARCH, full_precision=True).weight_quant_of(5).full_precision
     net = Network(ARCH, full_precision=True, ternary_blocks=(6,))
-    assert [net.weight_quant_of(i) for i in range(6)] == [None] * 5 + ['ternary']
+    assert [net.weight_quant_of(i).name for i in range(6)] == ['none'] * 5 + ['ternary']
     assert net.checkpoint_meta()['ternary_blocks'] == '6'
     quant = Network(ARCH, k=1, B=2)  # a quantized network: its family's choice (first block float)
-    assert [quant.weight_quant_of(i) for i in range(6)] == [None] + ['ternary'] * 5
+    assert [quant.weight_quant_of(i).name for i in range(6)] == ['none'] + ['ternary'] * 5
     assert quant.checkpoint_meta()['ternary_blocks'] is None
     with pytest.raises(ValueError):
         Network(ARCH, k=1, B=2, ternary_blocks=(6,))

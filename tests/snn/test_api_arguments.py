@@ -177,7 +177,7 @@ def _checkpoint(tmp_path, name, with_meta=True, k=1):
     params = random_calibrated_params(arch, x, rng, k=k)
     path = str(tmp_path / ('%s.npz' % name))
     if with_meta:
-        save_checkpoint(path, params, architecture=name, k=k, weight_quant=arch.weight_quant or 'none')
+        save_checkpoint(path, params, architecture=name, k=k, weight_quant=arch.weight_quant.stored)
     else:  # the authors' files: params only
         np.savez(path, params=object_array(params))
     return path
