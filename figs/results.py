@@ -25,7 +25,7 @@ from figs.reference_curves import curve_for  # noqa: E402
 from snn_conversion.core import architectures  # noqa: E402
 from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
 from snn_conversion.core.fileio import atomic_write, read_json_object  # noqa: E402
-from snn_conversion.core.records import check_record  # noqa: E402
+from snn_conversion.core.records import Paper, Record  # noqa: E402
 
 __all__ = ['FOLDER', 'figure_path', 'wants_figure', 'row_figure_png', 'find_records', 'draw_rows', 'main']
 
@@ -39,7 +39,7 @@ def figure_path(root, row_id):
 
 def wants_figure(rec):
     """Whether a record is a finished quantized row (it has an SNN to draw)."""
-    return bool(rec) and rec.get('status') == 'done' and bool(rec.get('snn'))
+    return bool(rec) and rec.done and bool(rec.snn)
 
 
 def _steps(values):
@@ -53,21 +53,21 @@ def _time_axis(ax):
 
 
 def _accuracy(ax, rec, authors, zoom):
-    snn, ann, paper = rec['snn'], rec['ann']['accuracy'], rec.get('paper') or {}
-    ax.plot(_steps(snn['accuracy']), snn['accuracy'], color=OURS, marker='.', ms=4, label='SNN (ours)')
+    snn, ann, paper = rec.snn, rec.ann.accuracy, rec.paper or Paper()
+    ax.plot(_steps(snn.accuracy), snn.accuracy, color=OURS, marker='.', ms=4, label='SNN (ours)')
     if authors:
         ax.plot(_steps(authors['accuracy']), authors['accuracy'], color=AUTHORS, ls='--', marker='.', ms=3,
                 label='SNN (authors\' log)')
     ax.axhline(ann, color=ANN, ls=':', label='ANN (ours) %.2f %%' % ann)
-    whole = ' (whole set)' if rec.get('subset') else ''  # a run on a subset is not comparable with the paper
-    if paper.get('snn') is not None:
-        ax.axhline(paper['snn'], color=PAPER, ls='-.', lw=1, label='paper%s SNN %.2f %%' % (whole, paper['snn']))
-    if paper.get('steps'):
-        ax.axvline(paper['steps'], color=PAPER, ls='--', lw=1, label='paper%s: %d steps' % (whole, paper['steps']))
+    whole = ' (whole set)' if rec.subset else ''  # a run on a subset is not comparable with the paper
+    if paper.snn is not None:
+        ax.axhline(paper.snn, color=PAPER, ls='-.', lw=1, label='paper%s SNN %.2f %%' % (whole, paper.snn))
+    if paper.steps:
+        ax.axvline(paper.steps, color=PAPER, ls='--', lw=1, label='paper%s: %d steps' % (whole, paper.steps))
     _time_axis(ax)
     ax.set_ylabel('test accuracy (%)')
     if zoom:
-        levels = [ann] + [v for v in (paper.get('snn'), (authors or {}).get('accuracy', [None])[-1]) if v is not None]
+        levels = [ann] + [v for v in (paper.snn, (authors or {}).get('accuracy', [None])[-1]) if v is not None]
         ax.set_ylim(min(levels) - 2.0, min(100.0, max(levels) + 1.0))
         ax.set_title('near the ANN\'s level')
     else:
@@ -78,8 +78,8 @@ def _accuracy(ax, rec, authors, zoom):
 
 
 def _layers(ax, rec, arch):
-    per_layer = rec['snn'].get('spikes_per_layer')
-    total = rec['snn']['spikes_per_image']
+    per_layer = rec.snn.spikes_per_layer
+    total = rec.snn.spikes_per_image
     ax.set_title('spikes per image in each layer (whole run: %.0f)' % total)
     if not per_layer or len(per_layer) != len(arch.blocks):
         ax.text(0.5, 0.5, 'not recorded for this run:\nit was simulated before the per-layer counter existed\n'
@@ -105,12 +105,12 @@ def _layers(ax, rec, arch):
 
 
 def _sops(ax, rec, arch, authors):
-    snn = rec['snn']
-    per_step = snn.get('sops_per_step')
+    snn = rec.snn
+    per_step = snn.sops_per_step
     if per_step:
         ax.plot(_steps(per_step), per_step, color=OURS, marker='.', ms=4, label='SNN (ours)')
     else:
-        ax.plot([snn['time_steps']], [snn['sops_per_image']], color=OURS, marker='o', label='SNN (ours), at T')
+        ax.plot([snn.time_steps], [snn.sops_per_image], color=OURS, marker='o', label='SNN (ours), at T')
     if authors:
         ax.plot(_steps(authors['sops_per_image']), authors['sops_per_image'], color=AUTHORS, ls='--', marker='.',
                 ms=3, label='SNN (authors\' log)')
@@ -124,13 +124,14 @@ def _sops(ax, rec, arch, authors):
 
 
 def row_figure_png(rec, curves=None):
-    """The PNG bytes of a finished quantized row's figure (deterministic for one matplotlib version)."""
+    """The PNG bytes of a finished quantized row's figure (its :class:`~snn_conversion.core.records.Record`;
+    deterministic for one matplotlib version)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    arch = architectures.get(rec['architecture'])
-    tag = arch.config_tag(rec['k'], rec.get('B'))
+    arch = architectures.get(rec.architecture)
+    tag = arch.config_tag(rec.k, rec.B)
     authors_folder, authors = curve_for(arch.name, tag, curves)
     fig, axes = plt.subplots(2, 2, figsize=(10, 7))
     try:
@@ -141,8 +142,8 @@ def row_figure_png(rec, curves=None):
         source = ('authors\' curve: reference_logs/%s' % authors_folder if authors else
                   'no published authors\' log for this setting')
         fig.suptitle('%s: %s %s, %s, %d test images%s\n%s' % (
-            rec['row'], arch.string, rec['label'], arch.dataset, rec['snn']['n'],
-            ' (%s)' % rec['subset'] if rec.get('subset') else '', source), fontsize=10)
+            rec.row, arch.string, rec.label, arch.dataset, rec.snn.n,
+            ' (%s)' % rec.subset if rec.subset else '', source), fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 0.94))
         out = io.BytesIO()
         fig.savefig(out, format='png', dpi=72, metadata={'Software': None})
@@ -166,9 +167,9 @@ def _read(row, path):
         rec = read_json_object(path)
     except (OSError, ValueError) as e:
         raise UserError('%s is damaged (%s): restore it from git (git checkout -- <file>)' % (path, e))
-    rec = check_record(rec, path)
-    if rec.get('row') != row:
-        raise UserError('%s is not the record of row %s (it says %r)' % (path, row, rec.get('row')))
+    rec = Record.of(rec, path)
+    if rec.row != row:
+        raise UserError('%s is not the record of row %s (it says %r)' % (path, row, rec.row))
     return rec
 
 

@@ -302,3 +302,71 @@ def test_the_function_length_check_can_fail():
     body = '\n'.join('    x%d = %d' % (i, i) for i in range(61))
     tree = ast.parse('def short():\n    return 1\n\n\ndef long():\n%s\n' % body)
     assert _long_functions(tree) == [(5, 'long', 62)]
+
+
+# ----------------------------------------------------------------------------- typed records (issue 38, item 1)
+
+RECORDS_MODULE = 'snn_conversion.core.records'
+# the record's field names that other files the library reads use as keys too -- checkpoint metadata (k, B,
+# architecture, epoch, learning_rate ...), run.json and progress.json (time_steps, steps_run, correct, n,
+# checkpoint_sha256), the benchmark's records (machine, network, command ...), the authors' curves (accuracy,
+# sops_per_image), npz bundles (checkpoint, epoch), data-set and budget specs (data, train_flags), the lock file
+# (command), BLAS info (version): a read of one of these cannot be told from a record's by its name.  A record's
+# is caught all the same by the name that leads to it (rec['ann']['correct'] by 'ann'), and a typed entry has no []
+# (rec.ann['correct'] fails at once).
+SHARED_NAMES = frozenset(['B', 'accuracy', 'architecture', 'batch_size', 'checkpoint', 'checkpoint_sha256', 'command',
+                          'correct', 'data', 'epoch', 'git_revision', 'k', 'label', 'learning_rate', 'machine', 'n',
+                          'network', 'sops_per_image', 'spikes_per_image', 'steps_run', 'time_steps', 'train_flags',
+                          'version'])
+KEY_READERS = ('get', 'pop', 'setdefault', 'has', 'field')  # dict methods, and the record's own by name
+
+
+def _record_keys():
+    from snn_conversion.core.records import FIELDS
+    return set(part for name in FIELDS for part in name.split('.')) - SHARED_NAMES
+
+
+def _string_key_reads(tree, keys):
+    """(line, name) of every use of a record field by its name as a string: ``x['status']`` (read, written or
+    deleted), ``x.get('status')`` (or pop, setdefault, has, field), ``'status' in x``."""
+    out = []
+    for node in ast.walk(tree):
+        key = None
+        if isinstance(node, ast.Subscript):
+            key = getattr(node.slice, 'value', node.slice)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in KEY_READERS:
+            key = node.args[0] if node.args else None
+        elif isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
+            key = node.left
+        if isinstance(key, ast.Str) and key.s in keys:
+            out.append((node.lineno, key.s))
+    return sorted(out)
+
+
+def test_no_record_field_is_read_by_string_key_outside_the_records_module():
+    """Records are typed (core/records.py: Record, AnnResult, SnnResult, ResumeEntry ...): nothing else reads, writes
+    or tests a record's field by its name as a string."""
+    keys = _record_keys()
+    bad = ['%s:%d %r' % (rel, line, key) for name, rel, tree in _trees() if name != RECORDS_MODULE
+           for line, key in _string_key_reads(tree, keys)]
+    assert not bad, '\n'.join(bad)
+
+
+def test_the_string_key_check_can_fail():
+    keys = _record_keys()
+    assert {'status', 'snn', 'ann', 'curve', 'resume', 'first_step', 'epoch_seconds'} <= keys
+    tree = ast.parse('''
+rec = read_record(row)
+if rec.get('status') == 'done' and rec['snn']['first_step']:
+    kept = 'resume' in rec
+    rec['curve'] = []
+    del rec['measured']
+meta.get('k'), info['time_steps'], authors['accuracy'], z['epoch'], argv[1]
+rec.snn.has('spikes_per_step'), rec.field('ann_float64'), rec.ann.accuracy
+''')
+    assert _string_key_reads(tree, keys) == [(3, 'first_step'), (3, 'snn'), (3, 'status'), (4, 'resume'),
+                                             (5, 'curve'), (6, 'measured'), (8, 'ann_float64'),
+                                             (8, 'spikes_per_step')]
+    # the records module itself is where the fields are named
+    reads = [len(_string_key_reads(tree, keys)) for name, _, tree in _trees() if name == RECORDS_MODULE]
+    assert reads and reads[0] > 0

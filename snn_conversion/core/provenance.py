@@ -17,7 +17,7 @@ import shlex
 import subprocess
 import sys
 
-__all__ = ['git_revision', 'package_versions', 'provenance', 'command_line']
+__all__ = ['git_revision', 'package_versions', 'provenance', 'command_line', 'now_utc']
 
 PACKAGES = ('tensorflow-gpu', 'tensorflow', 'tensorlayer', 'numpy', 'scipy', 'matplotlib', 'tqdm', 'Pillow')
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -33,6 +33,11 @@ def git_revision():
         return rev + ('+dirty' if dirty else '')
     except (OSError, subprocess.CalledProcessError):
         return 'unknown'
+
+
+def now_utc():
+    """The time now, UTC, to the second: '2026-12-07T10:23:27Z' (a record's stamps)."""
+    return datetime.datetime.utcnow().replace(microsecond=0).isoformat() + 'Z'
 
 
 def _normalise(name):

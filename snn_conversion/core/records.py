@@ -1,14 +1,20 @@
-"""The record of a table row (``<workspace>/records/<row>.json``): its fields and their types, checked on every
-read and every write, so that a damaged or hand-edited record is refused in one line naming the file and the
-field, never a traceback or a silent wrong table.
+"""The record of a table row (``<workspace>/records/<row>.json``) or of a repeat: its fields, their types and ranges
+checked on every read and every write (a damaged or hand-edited record is refused in one line naming the file and
+the field, never a traceback or a silent wrong table), the typed :class:`Record` the rest of the code reads, and the
+:class:`~snn_conversion.core.record_store.RecordStore` reads and writes the files.
 
 A record is versioned (``version``, :data:`VERSION`).  Fields are optional unless the record's ``status`` needs
-them (a finished row has its ANN result, a quantized one its SNN's); unknown fields are allowed (a newer writer's).
+them (a finished row has its ANN result, a quantized one its SNN's); unknown fields are allowed (a newer writer's)
+and kept.  A :class:`Record` is the JSON object behind named properties -- nested objects as small value types
+(:class:`AnnResult`, :class:`SnnResult`, :class:`ResumeEntry` ...), the learning curve as :class:`CurvePoint` s --
+and writes back byte for byte what it read.  Nothing outside this module reads a record's field by its name as a
+string (``tests/test_layering.py`` checks it).
 """
 
 from __future__ import absolute_import, division, print_function
 
 import collections
+import json
 import math
 import numbers
 import os
@@ -16,8 +22,9 @@ import re
 
 from snn_conversion.core.errors import UserError
 
-__all__ = ['VERSION', 'FIELDS', 'STATUSES', 'RecordError', 'check_record', 'curve_point', 'CurvePoint', 'curve_of',
-           'trained_epochs']
+__all__ = ['VERSION', 'FIELDS', 'STATUSES', 'RecordError', 'check_record', 'curve_point', 'CurvePoint', 'Entry',
+           'AnnResult', 'SnnResult', 'Paper', 'AuthorsLog', 'Measured', 'ResumeEntry', 'Pretrained', 'Observed',
+           'VariantEntry', 'Record']
 
 VERSION = 1
 STATUSES = ('training', 'trained', 'inferred', 'simulated', 'done')
@@ -99,18 +106,6 @@ class CurvePoint(collections.namedtuple('CurvePoint', 'epoch val_acc loss second
         return [self.epoch, self.val_acc, self.loss, self.seconds] + ([] if self.test_acc is None else [self.test_acc])
 
 
-def curve_of(rec):
-    """A record's learning curve as :class:`CurvePoint` s (none for a record without one)."""
-    return [CurvePoint.of(c) for c in (rec or {}).get('curve', ())]
-
-
-def trained_epochs(rec):
-    """The epochs a record says were trained (on whatever machine ran them): its ``epochs_done`` or its curve's
-    last epoch, whichever is further."""
-    rec = rec or {}
-    return max([rec.get('epochs_done') or 0] + [c.epoch for c in curve_of(rec)])
-
-
 # (test, what it should be) of every field, nested fields as 'parent.child'; the ranges a field's value must lie
 # in across fields (counts within their test set, steps within T, epochs within the budget) are :data:`_RELATIONS`
 _ANN = {'accuracy': _PERCENT, 'correct': _COUNT, 'n': (_int_within(1), 'an integer >= 1'),
@@ -150,13 +145,16 @@ FIELDS = {
     'measured': (dict, None), 'measured.epoch_seconds': (lambda v: _finite(v) and v > 0, 'a number of seconds > 0'),
     'measured.data': (_str, 'a string'), 'measured.part_seconds': _SECONDS,
     'measured.images': (_int_within(1), 'an integer >= 1'), 'measured.of': (_int_within(1), 'an integer >= 1'),
+    'measured.when': (_str, 'a string'), 'measured.command': (_str, 'a string'),
     'resume': (dict, None), 'resume.epoch': (_int_within(1), 'an integer >= 1'), 'resume.sha256': _SHA256,
     'resume.file': (_str, 'a string'), 'resume.bytes': (_int_within(1), 'an integer >= 1'),
+    'resume.exported': (_str, 'a string'),
     'resume.replaces': (dict, None), 'resume.replaces.epoch': (_int_within(1), 'an integer >= 1'),
     'resume.replaces.sha256': _SHA256,
     'pretrained': (dict, None), 'pretrained.file': (_str, 'a string'), 'pretrained.sha256': _SHA256,
     'pretrained.bytes': (_int_within(1), 'an integer >= 1'), 'pretrained.weights_sha256': _SHA256,
-    'observed': (dict, None), 'earlier_run': (dict, None), 'observing': (dict, None),
+    'observed': (dict, None), 'observed.when': (_str, 'a string'),
+    'observed.command': (_optional(_str), 'a string or null'), 'earlier_run': (dict, None), 'observing': (dict, None),
     'variant': (dict, None), 'variant.name': (_str, 'a string'), 'variant.train_flags': (_str, 'a string'),
     'variant.change': (_str, 'a string'), 'subset': (_str, 'a string'), 'device': (_str, 'a string'),
 }
@@ -276,3 +274,226 @@ def check_record(rec, path):
 def _shown(value):
     text = repr(value) if not isinstance(value, str) else '"%s"' % value
     return text if len(text) <= 40 else text[:37] + '...'
+
+
+# ---- the typed record --------------------------------------------------------------------------------------------
+def _plain(value):
+    """``value`` as the record's JSON keeps it: entries, records and curve points as their stored forms."""
+    if isinstance(value, (Entry, CurvePoint)):
+        return value.stored()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return dict((str(k), _plain(v)) for k, v in value.items())
+    return value
+
+
+def _copied(value):
+    """A stored value that its reader may change without changing the record (lists and objects copied)."""
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, dict):
+        return dict((k, _copied(v)) for k, v in value.items())
+    return value
+
+
+def _fields(cls):
+    """A property for each of the class's ``NAMES`` that it does not define itself: the field's value (None when
+    absent), a nested object typed by ``TYPES``."""
+    for name in cls.NAMES:
+        if name not in cls.__dict__:
+            setattr(cls, name, property(lambda self, name=name: self.field(name), doc='the record\'s ' + name))
+    return cls
+
+
+class Entry(object):
+    """A JSON object of a record, read through one property per field (None where the field is absent); a value:
+    :meth:`replace` gives a changed copy, :meth:`stored` the object as the record keeps it."""
+
+    NAMES, TYPES = (), {}
+    __slots__ = ('_stored',)
+
+    def __init__(self, stored=None, **fields):
+        self._stored = dict(stored or {})
+        self._stored.update((name, _plain(value)) for name, value in fields.items())
+
+    def field(self, name):
+        """The value of field ``name`` (a nested object typed by ``TYPES``; None when absent)."""
+        value = self._stored.get(name)
+        kind = self.TYPES.get(name)
+        return _copied(value) if value is None or kind is None else kind(value)
+
+    def has(self, name):
+        """Whether the field is there (a field may hold null)."""
+        return name in self._stored
+
+    def present(self):
+        """The names of the fields it has."""
+        return sorted(self._stored)
+
+    def replace(self, **fields):
+        return type(self)(self._stored, **fields)
+
+    def without(self, *names):
+        """A copy without the fields ``names``."""
+        return type(self)(dict((k, v) for k, v in self._stored.items() if k not in names))
+
+    def stored(self):
+        return _copied(self._stored)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other._stored == self._stored
+
+    def __bool__(self):
+        return bool(self._stored)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return '%s(%r)' % (type(self).__name__, self._stored)
+
+
+@_fields
+class AnnResult(Entry):
+    """An ANN's test result (``ann``: TensorFlow's inference; ``ann_float64``: the float64 quantized ANN)."""
+    NAMES = ('accuracy', 'correct', 'n', 'seconds', 'checkpoint_sha256')
+
+
+@_fields
+class SnnResult(Entry):
+    """The SNN's numbers (``snn``): per time step (``accuracy``, ``correct``, cumulative spikes and SOPs per image),
+    first and stable step, totals, and the log folder they were read from."""
+    NAMES = ('accuracy', 'correct', 'n', 'time_steps', 'final', 'first_step', 'stable_step', 'steps_run',
+             'spikes_per_image', 'sops_per_image', 'spikes_per_step', 'sops_per_step', 'spikes_per_layer', 'seconds',
+             'log_dir', 'checkpoint_sha256')
+
+
+@_fields
+class Paper(Entry):
+    """The paper's numbers of the row (``paper``): ANN %, SNN %, steps."""
+    NAMES = ('ann', 'snn', 'steps')
+
+
+@_fields
+class AuthorsLog(Entry):
+    """The authors' published log of a row the paper gives no numbers for (``authors_log``)."""
+    NAMES = ('snn', 'steps')
+
+
+@_fields
+class Measured(Entry):
+    """One timing epoch (``measured``); ``images`` of ``of`` training images when projected from part of one."""
+    NAMES = ('epoch_seconds', 'when', 'command', 'data', 'part_seconds', 'images', 'of')
+
+    @property
+    def projected(self):
+        return self.has('of')
+
+
+@_fields
+class ResumeEntry(Entry):
+    """The shipped resume state (``resume``); ``replaces``: the one an export stopped half-way still accepts."""
+    NAMES = ('epoch', 'sha256', 'bytes', 'file', 'exported', 'replaces')
+
+
+ResumeEntry.TYPES = {'replaces': ResumeEntry}
+
+
+@_fields
+class Pretrained(Entry):
+    """The shipped final checkpoint (``pretrained``)."""
+    NAMES = ('file', 'sha256', 'bytes', 'weights_sha256')
+
+
+@_fields
+class Observed(Entry):
+    """When and how a finished row's test accuracy of every epoch was observed (``observed``)."""
+    NAMES = ('when', 'command')
+
+
+@_fields
+class VariantEntry(Entry):
+    """The change of recipe a repeat was trained with (``variant``)."""
+    NAMES = ('name', 'train_flags', 'change')
+
+
+@_fields
+class Record(Entry):
+    """A row's or a repeat's record: one property per field of :data:`FIELDS` (``earlier_run`` a Record of the
+    fields an earlier run kept); changed by :meth:`update` and :meth:`drop`, read and written by
+    :class:`~.record_store.RecordStore`."""
+
+    NAMES = tuple(sorted(name for name in FIELDS if '.' not in name))
+    TYPES = dict(ann=AnnResult, ann_float64=AnnResult, snn=SnnResult, paper=Paper, authors_log=AuthorsLog,
+                 measured=Measured, resume=ResumeEntry, pretrained=Pretrained, observed=Observed, variant=VariantEntry)
+
+    @classmethod
+    def of(cls, obj, path):
+        """The record of the JSON object ``obj`` read from (or bound for) ``path``, checked (:func:`check_record`)."""
+        return cls(check_record(obj, path))
+
+    def to_json(self):
+        """The record's file: indented, key-sorted JSON."""
+        return json.dumps(self._stored, indent=1, sort_keys=True) + '\n'
+
+    @property
+    def curve(self):
+        return [CurvePoint.of(c) for c in self._stored.get('curve', ())]
+
+    @property
+    def commands(self):
+        """{step: the command line it ran} ({} when none ran)."""
+        return dict(self._stored.get('commands') or {})
+
+    @property
+    def observing(self):
+        """{epoch: [val acc, test acc]} an observation under way has seen."""
+        return dict((int(e), list(v)) for e, v in (self._stored.get('observing') or {}).items())
+
+    @property
+    def done(self):
+        """Finished (status 'done')."""
+        return self._stored.get('status') == 'done'
+
+    @property
+    def trained_epochs(self):
+        """The epochs the record says were trained (on whatever machine ran them): its ``epochs_done`` or its
+        curve's last epoch, whichever is further."""
+        return max([self._stored.get('epochs_done') or 0] + [c.epoch for c in self.curve])
+
+    def update(self, **fields):
+        """Set fields (typed values or their stored forms); a name that is no field of :data:`FIELDS` is a bug."""
+        unknown = sorted(set(fields) - set(self.NAMES))
+        if unknown:
+            raise TypeError('no record field %s' % ', '.join(unknown))
+        self._stored.update((name, _plain(value)) for name, value in fields.items())
+        return self
+
+    def update_missing(self, **fields):
+        """Set those of ``fields`` the record lacks."""
+        return self.update(**dict((name, v) for name, v in fields.items() if name not in self._stored))
+
+    def drop(self, *names):
+        """Remove fields; True when one of them was there."""
+        return [self._stored.pop(name, None) for name in names if name in self._stored] != []
+
+    def keep(self, names):
+        """A record of those of the fields ``names`` this one has (what an earlier run keeps)."""
+        return Record(dict((name, _copied(self._stored[name])) for name in names if name in self._stored))
+
+    def set_command(self, step, shown):
+        self.update(commands=dict(self.commands, **{step: shown}))
+
+    def pop_command(self, step):
+        """The command of ``step``, removed from the record (None when it has none)."""
+        commands = self.commands
+        shown = commands.pop(step, None)
+        self.update(commands=commands)
+        return shown
+
+    def copy(self):
+        return Record(self.stored())
+
+
+Record.TYPES['earlier_run'] = Record
+

@@ -14,6 +14,7 @@ import os
 import sys
 
 from snn_conversion.reproduce import observe, repeat, report, runner, smoke, verify
+from snn_conversion.reproduce.context import RunContext
 from snn_conversion.reproduce.scripts import interrupt_on_signals
 from snn_conversion.reproduce.tables import TABLES, VARIANTS
 from snn_conversion.core.errors import ArgumentParser, UserError, int_range
@@ -200,53 +201,51 @@ def _check(command, a):
                         'fashion-mnist/)' % a.data_root)
 
 
-def _results_written():
-    print('%s %s' % (report.RESULTS, 'updated' if report.write_results() else 'unchanged'))
+def _results_written(ctx):
+    print('%s %s' % (report.RESULTS, 'updated' if report.write_results(ctx) else 'unchanged'))
     return 0
 
 
-def _export(a):
+def _export(ctx, a):
     for name in a.tables or list(TABLES):
         if a.repeat is not None:
-            exported = repeat.export_repeats(name, a.repeat, rows=a.rows, variant=a.variant)
+            exported = repeat.export_repeats(ctx, name, a.repeat, rows=a.rows, variant=a.variant)
         else:
-            exported = runner.export_table(name, rows=a.rows)
+            exported = runner.export_table(ctx, name, rows=a.rows)
         if a.tables and not exported:
             print('%s: no part-trained %s to export' % (name, 'row' if a.repeat is None else
                                                         'repeat with seed %d' % a.repeat))
-    return _results_written()
+    return _results_written(ctx)
 
 
-def _verify(a):
-    agree = verify.verify(a.tables or None, a.rows, data_root=a.data_root, threads=a.threads, fill=a.fill)
+def _verify(ctx, a):
+    agree = verify.verify(ctx, a.tables or None, a.rows, fill=a.fill)
     if a.fill:
-        _results_written()
+        _results_written(ctx)
     return 0 if agree else 1
 
 
 def _per_table(step):
-    def run(a):
+    def run(ctx, a):
         for name in a.tables:
-            step(name, a)
-        return _results_written()
+            step(ctx, name, a)
+        return _results_written(ctx)
     return run
 
 
+# name: what the command does with the run context and the parsed arguments
 HANDLERS = {
-    'run': _per_table(lambda name, a: runner.run_table(name, rows=a.rows, data_root=a.data_root, threads=a.threads,
-                                                       restart=a.restart)),
-    'repeat': _per_table(lambda name, a: repeat.repeat_table(name, a.repeat, rows=a.rows, data_root=a.data_root,
-                                                             threads=a.threads, variant=a.variant, restart=a.restart)),
-    'measure': _per_table(lambda name, a: observe.measure_table(name, rows=a.rows, data_root=a.data_root,
-                                                                threads=a.threads, images=a.measure_images)),
-    'observe': _per_table(lambda name, a: observe.observe_table(name, rows=a.rows, data_root=a.data_root,
-                                                                threads=a.threads)),
-    'list': lambda a: print('\n'.join(report.status_lines(tables=a.tables or None, data_root=a.data_root))) or 0,
+    'run': _per_table(lambda ctx, name, a: runner.run_table(ctx, name, rows=a.rows, restart=a.restart)),
+    'repeat': _per_table(lambda ctx, name, a: repeat.repeat_table(ctx, name, a.repeat, rows=a.rows,
+                                                                  variant=a.variant, restart=a.restart)),
+    'measure': _per_table(lambda ctx, name, a: observe.measure_table(ctx, name, rows=a.rows,
+                                                                     images=a.measure_images)),
+    'observe': _per_table(lambda ctx, name, a: observe.observe_table(ctx, name, rows=a.rows)),
+    'list': lambda ctx, a: print('\n'.join(report.status_lines(ctx, tables=a.tables or None))) or 0,
     'verify': _verify,
     'export': _export,
-    'results': lambda a: _results_written(),
-    'smoke': lambda a: 0 if all([smoke.smoke_table(name, rows=a.rows, data_root=a.data_root, threads=a.threads)
-                                 for name in a.tables]) else 1,
+    'results': lambda ctx, a: _results_written(ctx),
+    'smoke': lambda ctx, a: 0 if all([smoke.smoke_table(ctx, name, rows=a.rows) for name in a.tables]) else 1,
 }
 
 
@@ -269,7 +268,7 @@ def main(argv):
     command, a = parse(argv)
     _check(command, a)
     interrupt_on_signals()
-    return HANDLERS[command](a)
+    return HANDLERS[command](RunContext(data_root=a.data_root, threads=a.threads), a)
 
 
 if __name__ == '__main__':

@@ -7,18 +7,16 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import os
-import sys
 
 from snn_conversion.core import architectures
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import atomic_write_text
 from snn_conversion.data.kinds import get_kind
 from snn_conversion.data.locate import DATASETS, DatasetError, candidate_dirs, find_dataset_dir, required_files
+from snn_conversion.reproduce.context import ROOT
 from snn_conversion.reproduce.scripts import quote_argv, run_script
 
-__all__ = ['dataset_dir', 'data_presence', 'subset_events', 'table_data', 'ROOT']
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+__all__ = ['dataset_dir', 'data_presence', 'subset_events', 'table_data']
 
 
 def _fetch_hint(dataset, data_root):
@@ -118,15 +116,16 @@ def subset_events(table, row, data_root):
     return found[0]
 
 
-def table_data(table, row, data_root, root=ROOT, python=None, echo=print, frames_base=None):
-    """The --data_dir of ``row``'s scripts in ``table``: :func:`dataset_dir`; for a table on a subset of its data
-    set (``table.subset``), the frames its preparation script makes of the raw events under ``data_root`` (once,
-    into ``<root>/<workspace>/data/<events>/``, or ``<frames_base>/<events>/``)."""
+def table_data(ctx, table, row, frames_base=None):
+    """The --data_dir of ``row``'s scripts in ``table`` in the run context ``ctx``: :func:`dataset_dir` of its
+    ``data_root``; for a table on a subset of its data set (``table.subset``), the frames its preparation script
+    makes of the raw events under ``data_root`` (once, into ``<root>/<workspace>/data/<events>/``, or
+    ``<frames_base>/<events>/``)."""
     dataset = architectures.get(row.arch).dataset
     if table.subset is None:
-        return dataset_dir(dataset, data_root, echo)
-    events = subset_events(table, row, data_root)
-    frames = os.path.join(frames_base or os.path.join(root, row.workspace, 'data'), table.subset.events)
+        return dataset_dir(dataset, ctx.data_root, ctx.echo)
+    events = subset_events(table, row, ctx.data_root)
+    frames = os.path.join(frames_base or os.path.join(ctx.out(row), 'data'), table.subset.events)
     source = _events_listing(events)  # the frames are made again when the events they came from change
     marker = os.path.join(frames, 'source.json')
     try:
@@ -136,8 +135,8 @@ def table_data(table, row, data_root, root=ROOT, python=None, echo=print, frames
     except (OSError, ValueError, DatasetError):
         pass
     argv = [table.subset.prepare, '--data_dir', os.path.abspath(events), '--out_dir', os.path.abspath(frames)]
-    echo('%s: frames of %s  $ cd %s && python %s' % (table.name, events, row.workspace, quote_argv(argv)))
-    run_script(python or sys.executable, os.path.join(ROOT, row.workspace), argv,
+    ctx.echo('%s: frames of %s  $ cd %s && python %s' % (table.name, events, row.workspace, quote_argv(argv)))
+    run_script(ctx.python, os.path.join(ROOT, row.workspace), argv,
                os.path.join(frames, 'prepare.log'), None,
                'the frames of %s' % table.name)
     atomic_write_text(marker, json.dumps(source, sort_keys=True))

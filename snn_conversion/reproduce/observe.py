@@ -6,7 +6,6 @@ from __future__ import absolute_import, division, print_function
 
 import os
 import shutil
-import sys
 import tempfile
 
 import numpy as np
@@ -14,13 +13,14 @@ import numpy as np
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.errors import UserError
-from snn_conversion.core.records import CurvePoint
+from snn_conversion.core.provenance import now_utc
+from snn_conversion.core.records import Measured, Observed, Record
 from snn_conversion.data.locate import find_dataset_dir
 from snn_conversion.data.synthetic import SIZES, generated_sizes, write_synthetic
 from snn_conversion.reproduce.data import table_data
-from snn_conversion.reproduce.runner import ROOT, RowRun, read_record, timed_seconds
+from snn_conversion.reproduce.runner import RowRun
 from snn_conversion.reproduce.training import checkpoint_epoch
-from snn_conversion.reproduce.scripts import now_utc, parse_epoch_line, parse_part_line
+from snn_conversion.reproduce.scripts import parse_epoch_line, parse_part_line
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 
 __all__ = ['measure_row', 'observe_row', 'measure_table', 'observe_table']
@@ -50,24 +50,24 @@ def measure_row(run, scratch, data=None, images=None, part_of=None):
     if not found:
         raise UserError('the timing epoch of %s printed no epoch line; see %s' % (run.row.id, run.log_file))
     seconds = found[-1]
-    command = run.record['commands'].pop('measure').replace(scratch, '<scratch>')  # no machine's paths
+    command = run.record.pop_command('measure').replace(scratch, '<scratch>')  # no machine's paths
     if data and run.data_dir:  # (the generated stand-in's temporary folder)
         command = command.replace(os.path.relpath(run.data_dir, run.workspace), '<generated>')
-    measured = dict(epoch_seconds=round(seconds, 1), when=now_utc(), command=command)
+    measured = Measured(epoch_seconds=round(seconds, 1), when=now_utc(), command=command)
     used, whole = part[-1] if part else (None, None)
     if part_of is not None:
         used, whole = used or part_of[0], part_of[1]
     if used is not None and used < whole:
-        measured.update(part_seconds=round(seconds, 1), images=used, of=whole,
-                        epoch_seconds=round(seconds * whole / float(used), 1))
+        measured = measured.replace(part_seconds=round(seconds, 1), images=used, of=whole,
+                                    epoch_seconds=round(seconds * whole / float(used), 1))
     if data:
-        measured['data'] = data
+        measured = measured.replace(data=data)
     run.save(measured=measured)
     run.echo('%s: %.0f s per epoch%s, %d epochs ≈ %.1f h'
-             % (run.row.id, measured['epoch_seconds'],
-                ' (projected from %d of %d images)' % (measured['images'], measured['of']) if 'of' in measured else '',
-                run.row.epochs, measured['epoch_seconds'] * run.row.epochs / 3600.0))
-    return measured['epoch_seconds']
+             % (run.row.id, measured.epoch_seconds,
+                ' (projected from %d of %d images)' % (measured.images, measured.of) if measured.projected else '',
+                run.row.epochs, measured.epoch_seconds * run.row.epochs / 3600.0))
+    return measured.epoch_seconds
 
 
 def observe_row(run):
@@ -76,8 +76,8 @@ def observe_row(run):
     (``<workspace>/observe/<row>.npz``; resumable like any training).  The training is deterministic and
     observing changes nothing, so the weights must come out identical to the row's checkpoint -- else nothing
     is recorded and the error says so.  Returns True when the observations were added."""
-    curve = run.record.get('curve') or []
-    if not curve or all(len(c) > 4 for c in curve):
+    curve = run.record.curve
+    if not curve or all(c.test_acc is not None for c in curve):
         return False
     if run.checkpoint_epoch() < run.row.epochs:
         raise UserError('%s is not trained to its budget yet: nothing to observe' % run.row.id)
@@ -87,13 +87,13 @@ def observe_row(run):
     model_file = os.path.join(run.out, 'observe', run.row.id + '.npz')
     if not os.path.isdir(os.path.dirname(model_file)):
         os.makedirs(os.path.dirname(model_file))
-    seen = dict((int(e), v) for e, v in (run.record.get('observing') or {}).items())
+    seen = run.record.observing
 
     def on_line(line):
         point = parse_epoch_line(line)
         if point and point.test_acc is not None:
             seen[point.epoch] = [point.val_acc, point.test_acc]
-            run.save(observing=dict((str(e), v) for e, v in sorted(seen.items())))
+            run.save(observing=seen)
     done = checkpoint_epoch(model_file)
     if done < run.row.epochs:
         argv = run.train_argv(run.row.epochs, run.shown_path(model_file)) + (['--resume', 'True'] if done else [])
@@ -104,7 +104,6 @@ def observe_row(run):
     if len(mine) != len(theirs) or not all(np.array_equal(a, b) for a, b in zip(mine, theirs)):
         raise UserError('%s: training again did not give the weights of %s (not deterministic on this machine?); '
                         'no observation recorded' % (run.row.id, run.model_file))
-    curve = [CurvePoint.of(c) for c in curve]
     missing = [c.epoch for c in curve if c.epoch not in seen]
     if missing:
         raise UserError('%s: no test accuracy seen for epoch(s) %s; delete %s and run --observe again (it trains the '
@@ -114,28 +113,28 @@ def observe_row(run):
     if val_moved:
         raise UserError('%s: the validation accuracy of epoch(s) %s differs from the record; no observation '
                         'recorded' % (run.row.id, ', '.join(map(str, val_moved))))
-    run.record.pop('observing', None)
-    run.save(curve=[c._replace(test_acc=seen[c.epoch][1]).stored() for c in curve],
-              observed=dict(when=now_utc(), command=run.record['commands'].pop('observe', None)))
+    run.record.drop('observing')
+    run.save(curve=[c._replace(test_acc=seen[c.epoch][1]) for c in curve],
+             observed=Observed(when=now_utc(), command=run.record.pop_command('observe')))
     run.echo('%s: test accuracy of all %d epochs recorded (weights identical to the row\'s)'
               % (run.row.id, len(curve)))
     return True
 
 
-def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print, images=None):
+def measure_table(ctx, name, rows=None, images=None):
     """Time one training epoch of every row of table ``name`` (or of ``rows``) that has neither started nor been
-    timed with its current training flags, so that its cost shows before it runs; returns {row id: seconds per
-    epoch} of the rows timed.  ``images``: see :func:`measure_row`."""
+    timed with its current training flags, so that its cost shows before it runs, in the run context ``ctx``;
+    returns {row id: seconds per epoch} of the rows timed.  ``images``: see :func:`measure_row`."""
     table = get_table(name)
     out = {}
     generated = tempfile.mkdtemp(prefix='snn_generated_')  # stand-ins for data sets this machine lacks
     try:
         for r in chosen_rows(table, rows):
-            rec = read_record(r, root) or {}
-            if rec.get('curve') or timed_seconds(r, rec) or rec.get('status') == 'done':
+            rec = ctx.read_record(r) or Record()
+            if rec.curve or r.timed_seconds(rec.measured) or rec.done:
                 continue
-            data_dir, note, part = _timing_data(table, r, data_root, generated, python, root, echo)
-            run = RowRun(table, r, python or sys.executable, data_dir, threads=threads, root=root, echo=echo)
+            data_dir, note, part = _timing_data(ctx, table, r, generated)
+            run = RowRun(ctx, table, r, data_dir)
             scratch = tempfile.mkdtemp(prefix='snn_timing_')
             try:
                 out[r.id] = measure_row(run, scratch, note, images, part)
@@ -146,12 +145,12 @@ def measure_table(name, rows=None, data_root=None, threads=1, python=None, root=
     return out
 
 
-def _timing_data(table, row, data_root, generated, python, root, echo):
+def _timing_data(ctx, table, row, generated):
     """(--data_dir, None, None) of the row's real data set; where this machine lacks it (a table of the whole set),
     (a generated stand-in of the real format, what it is, and -- when it is a part of the real set's size -- (its
     training images, the real set's))."""
     try:
-        return table_data(table, row, data_root, root, python, echo), None, None
+        return table_data(ctx, table, row), None, None
     except UserError:
         dataset = architectures.get(row.arch).dataset
         if table.subset is not None or dataset not in SIZES:
@@ -159,7 +158,7 @@ def _timing_data(table, row, data_root, generated, python, root, echo):
     sizes, real = generated_sizes(dataset), SIZES[dataset]
     folder = os.path.join(generated, dataset)
     if not os.path.isdir(folder):
-        echo('%s: no %s here; timing on generated data of its real %s (%d training, %d test images%s)'
+        ctx.echo('%s: no %s here; timing on generated data of its real %s (%d training, %d test images%s)'
              % (row.id, dataset, 'size and format' if sizes == real else 'format', sizes[0], sizes[1],
                 '' if sizes == real else ', of the real set\'s %d and %d' % real))
         write_synthetic(dataset, folder)
@@ -168,16 +167,16 @@ def _timing_data(table, row, data_root, generated, python, root, echo):
             None if sizes == real else (sizes[0], real[0]))
 
 
-def observe_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
-    """:meth:`RowRun.observe` for every trained row of table ``name`` (or of ``rows``) whose curve lacks the
-    test accuracy; returns the ids of the rows completed."""
+def observe_table(ctx, name, rows=None):
+    """:func:`observe_row` for every trained row of table ``name`` (or of ``rows``) whose curve lacks the test
+    accuracy, in the run context ``ctx``; returns the ids of the rows completed."""
     table = get_table(name)
     out = []
     for r in chosen_rows(table, rows):
-        rec = read_record(r, root) or {}
-        if rec.get('status') != 'done':
+        rec = ctx.read_record(r)
+        if not rec or not rec.done:
             continue
-        run = RowRun.make(table, r, data_root, threads, python, root, echo)
+        run = RowRun.make(ctx, table, r)
         if observe_row(run):
             out.append(r.id)
     return out

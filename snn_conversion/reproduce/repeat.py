@@ -20,21 +20,24 @@ fresh clone unpacks and continues from.
 from __future__ import absolute_import, division, print_function
 
 import os
-import re
 import time
 
 from snn_conversion.reproduce.resume import ResumeSlot
-from snn_conversion.reproduce.runner import ROOT, RowRun, load_record, machine_description, run_recorded, save_record
+from snn_conversion.reproduce.runner import RowRun, run_recorded
 from snn_conversion.reproduce.training import TrainingStart, checkpoint_epoch, export_run
-from snn_conversion.reproduce.scripts import ann_result, now_utc, parse_ann_line
+from snn_conversion.reproduce.scripts import ann_result, parse_ann_line
 from snn_conversion.reproduce.tables import chosen_rows, get_table, get_variant
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.lock import RunLock
 from snn_conversion.core.fileio import file_sha256
+from snn_conversion.core.machine import machine_description
+from snn_conversion.core.provenance import now_utc
+from snn_conversion.core.records import Record, VariantEntry
 
 __all__ = ['repeat_path', 'read_repeats', 'RepeatRun', 'repeat_table', 'export_repeats']
 
-_NAME = re.compile(r'^(.+)_seed(\d+)\.json$')
+# what to do about a repeat's damaged record once it is deleted (its numbers are lost)
+AGAIN = 'run the repeat again (its checkpoint is resumed)'
 # what a repeat trained again from epoch 0 (``--restart``) keeps of its earlier run (``earlier_run``)
 EARLIER_RUN = ('ann', 'train_seconds', 'epochs_done', 'curve', 'resume', 'finished', 'earlier_run')
 
@@ -44,25 +47,17 @@ def _run_name(row, variant=None):
     return row.id if variant is None else '%s_%s' % (row.id, variant.name)
 
 
-def repeat_path(row, seed, root=ROOT, variant=None):
-    return os.path.join(root, row.workspace, 'records', 'repeats', '%s_seed%d.json' % (_run_name(row, variant), seed))
+def repeat_path(store, row, seed, variant=None):
+    """Where the record of repeat ``seed`` of ``row`` (with ``variant``) is kept in the
+    :class:`~snn_conversion.core.record_store.RecordStore` ``store``."""
+    return store.repeat_path(row.workspace, _run_name(row, variant), seed)
 
 
-def _read_repeat(path, row, seed):
-    """The record of repeat ``seed`` of ``row`` at ``path``; a damaged record is a one-line error."""
-    return load_record(path, dict(row=row.id, repeat_seed=seed), 'run the repeat again (its checkpoint is resumed)')
-
-
-def read_repeats(row, root=ROOT, variant=None):
-    """{seed: record} of the row's repeats (with ``variant``: of the row's runs with that change), empty when it
-    has none; a damaged record is a one-line error."""
-    folder = os.path.dirname(repeat_path(row, 1, root))
-    out = {}
-    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
-        m = _NAME.match(name)
-        if m and m.group(1) == _run_name(row, variant):
-            out[int(m.group(2))] = _read_repeat(os.path.join(folder, name), row, int(m.group(2)))
-    return out
+def read_repeats(store, row, variant=None):
+    """{seed: record} of the row's repeats in ``store`` (with ``variant``: of the row's runs with that change),
+    empty when it has none; a damaged record is a one-line error."""
+    return dict((seed, store.load(path, dict(row=row.id, repeat_seed=seed), AGAIN))
+                for seed, path in store.repeat_paths(row.workspace, _run_name(row, variant)).items())
 
 
 class RepeatRun(object):
@@ -77,28 +72,28 @@ class RepeatRun(object):
             raise UserError('--repeat needs a seed >= 0, got %d' % seed)
         self.run, self.seed, self.variant = run, seed, variant
         self.restart, self.echo = run.restart, run.echo
-        self.path = self.record_file = repeat_path(run.row, seed, run.root, variant)
+        self.store = run.ctx.records
+        self.path = self.record_file = repeat_path(self.store, run.row, seed, variant)
         self.log_file = self.path[:-len('.json')] + '.log'
         name = '%s_seed%d' % (_run_name(run.row, variant), seed)
         self.what = '%s%s, seed %d' % (run.row.id, '' if variant is None else ' (variant %s)' % variant.name, seed)
         self.model_file = os.path.join(run.out, 'repeats', name + '.npz')
         self.slot = ResumeSlot(self.model_file, os.path.join(run.out, 'resume', 'repeats', name + '.npz'), run.out,
                                self.path, self.what, run.echo, run.row.overall_epoch)
-        self.record = self._on_disk() or {}
+        self.record = self._on_disk() or Record()
         self.record.update(row=run.row.id, table=run.table.name, repeat_seed=seed, label=run.row.label,
                            network=run.arch.string, budget_epochs=run.row.epochs, machine=machine_description())
         if variant is not None:
-            self.record.update(variant=dict(name=variant.name, train_flags=' '.join(variant.train_flags),
-                                            change=variant.text))
-        self.record.setdefault('curve', [])
-        self.record.setdefault('commands', {})
+            self.record.update(variant=VariantEntry(name=variant.name, train_flags=' '.join(variant.train_flags),
+                                                    change=variant.text))
+        self.record.update_missing(curve=[], commands={})
 
     def _on_disk(self):
-        return _read_repeat(self.path, self.run.row, self.seed) if os.path.isfile(self.path) else None
+        return self.store.read(self.path, dict(row=self.run.row.id, repeat_seed=self.seed), AGAIN)
 
     def save(self, **fields):
         self.slot.keep_later(self.record, self._on_disk())
-        save_record(self.path, self.record, **fields)
+        self.store.save(self.path, self.record, **fields)
 
     def export_resume(self):
         """Pack the repeat's checkpoint and training state (see :class:`.resume.ResumeSlot`) when it is
@@ -119,10 +114,10 @@ class RepeatRun(object):
     def execute(self):
         """Train (or resume) to the row's budget, then evaluate; returns the record."""
         row, run = self.run.row, self.run
-        finished = self.record.get('status') == 'done' and (self.record.get('epochs_done') or 0) >= row.epochs
+        finished = self.record.done and (self.record.epochs_done or 0) >= row.epochs
         if finished and not os.path.isfile(self.model_file):
             # a finished repeat is its record (its checkpoint is not shipped): nothing to train again
-            self.run.echo('%s: finished earlier, ANN %.2f%%' % (self.what, self.record['ann']['accuracy']))
+            self.run.echo('%s: finished earlier, ANN %.2f%%' % (self.what, self.record.ann.accuracy))
             return self.record
         shown = run.shown_path(self.model_file)
         start = self._start = TrainingStart.plan(self, row, self.model_file, self.what, EARLIER_RUN)
@@ -134,16 +129,16 @@ class RepeatRun(object):
         if checkpoint_epoch(self.model_file, row) >= row.epochs and self.slot.drop(self.record):
             self.save()  # at its budget: no resume state to ship
         digest = file_sha256(self.model_file)
-        if (self.record.get('ann') or {}).get('checkpoint_sha256') != digest:
+        if self.record.ann is None or self.record.ann.checkpoint_sha256 != digest:
             found = []
             t0 = time.time()
             self._script('inference', run.inference_argv(shown),
                          lambda line: found.append(parse_ann_line(line)))
             self.save(ann=ann_result(found, time.time() - t0, digest, 'inference of %s' % self.what, self.log_file),
                       epochs_done=checkpoint_epoch(self.model_file, row))
-        if self.record.get('status') != 'done':
+        if not self.record.done:
             self.save(status='done', finished=now_utc())
-        self.run.echo('%s: done, ANN %.2f%%' % (self.what, self.record['ann']['accuracy']))
+        self.run.echo('%s: done, ANN %.2f%%' % (self.what, self.record.ann.accuracy))
         return self.record
 
 
@@ -155,11 +150,11 @@ def _rows_of(table, rows, variant):
     return chosen_rows(table, rows), variant
 
 
-def repeat_table(name, seed, rows=None, variant=None, **options):
+def repeat_table(ctx, name, seed, rows=None, variant=None, restart=False):
     """:meth:`RepeatRun.execute` with random seed ``seed`` (and the change ``variant``, a name of
     :data:`~snn_conversion.reproduce.tables.VARIANTS`) for the rows ``rows`` of table ``name`` (all its rows, or
-    the variant's, when None); returns the repeats' records.  ``options``: how each row's run is made
-    (:meth:`~snn_conversion.reproduce.runner.RowRun.make`: data_root, threads, root, echo, restart)."""
+    the variant's, when None), in the run context ``ctx``; returns the repeats' records.  ``restart``: see
+    :class:`~.training.TrainingStart`."""
     table = get_table(name)
     chosen, variant = _rows_of(table, rows, variant)
     if not chosen:
@@ -167,22 +162,22 @@ def repeat_table(name, seed, rows=None, variant=None, **options):
                         % (variant.name, table.name, ', '.join(variant.rows)))
     out = []
     for r in chosen:
-        run = RepeatRun(RowRun.make(table, r, **options), seed, variant)
+        run = RepeatRun(RowRun.make(ctx, table, r, restart), seed, variant)
         with run.lock():
             out.append(run.execute())
     return out
 
 
-def export_repeats(name, seed, rows=None, root=ROOT, echo=print, variant=None):
+def export_repeats(ctx, name, seed, rows=None, variant=None):
     """:meth:`RepeatRun.export_resume` of repeat ``seed`` (with the change ``variant``, a name) of the rows of table
     ``name`` (or of ``rows``) that have one part-trained; returns {row id: epoch exported}."""
     table = get_table(name)
     out = {}
     chosen, variant = _rows_of(table, rows, variant)
     for r in chosen:
-        if not os.path.isfile(repeat_path(r, seed, root, variant)):
+        if not os.path.isfile(repeat_path(ctx.records, r, seed, variant)):
             continue
-        epoch = RepeatRun(RowRun(table, r, None, None, root=root, echo=echo), seed, variant).export_resume()
+        epoch = RepeatRun(RowRun(ctx, table, r, None), seed, variant).export_resume()
         if epoch is not None:
             out[r.id] = epoch
     return out

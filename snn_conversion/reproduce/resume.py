@@ -27,7 +27,8 @@ import numpy as np
 from snn_conversion.core.checkpoint import load_checkpoint, state_numbers, train_state_path
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import WriteError, atomic_savez_compressed, atomic_write, file_sha256, read_npz
-from snn_conversion.reproduce.scripts import now_utc
+from snn_conversion.core.provenance import now_utc
+from snn_conversion.core.records import ResumeEntry
 
 __all__ = ['FORMAT', 'resume_file', 'pretrained_file', 'export_state', 'import_state', 'ResumeSlot']
 
@@ -64,7 +65,8 @@ def _same(epoch, learning_rate):
 
 
 def export_state(model_file, dest, tries=120, wait=1.0, overall=_same):
-    """Pack ``model_file`` and its training state into ``dest``; returns {epoch, sha256, bytes}, the epoch as
+    """Pack ``model_file`` and its training state into ``dest``; returns its record entry (a
+    :class:`~snn_conversion.core.records.ResumeEntry` of its epoch, sha256 and bytes), the epoch as
     ``overall(epoch, learning rate)`` counts it (a row trained in phases: of its whole budget).
 
     Waits (up to ``tries`` x ``wait`` seconds) while a running training has written one of the two files and
@@ -89,7 +91,7 @@ def export_state(model_file, dest, tries=120, wait=1.0, overall=_same):
                             checkpoint=np.frombuffer(ckpt, np.uint8), train_state=np.frombuffer(state, np.uint8),
                             checkpoint_sha256=np.array(hashlib.sha256(ckpt).hexdigest()),
                             train_state_sha256=np.array(hashlib.sha256(state).hexdigest()))
-    return dict(epoch=int(overall(epoch_state, rate)), sha256=file_sha256(dest), bytes=os.path.getsize(dest))
+    return ResumeEntry(epoch=int(overall(epoch_state, rate)), sha256=file_sha256(dest), bytes=os.path.getsize(dest))
 
 
 def _open_bundle(path, sha256):
@@ -152,9 +154,9 @@ class ResumeSlot(object):
     def _shipped(self, entry):
         """(sha256, epoch) of the bundle on disk among those ``entry`` accepts (its own, or the one it replaces);
         a one-line error for a bundle that is neither."""
-        accepted = [(entry['sha256'], entry['epoch'])]
-        if entry.get('replaces'):
-            accepted.append((entry['replaces']['sha256'], entry['replaces']['epoch']))
+        accepted = [(entry.sha256, entry.epoch)]
+        if entry.replaces:
+            accepted.append((entry.replaces.sha256, entry.replaces.epoch))
         digest = file_sha256(self.path)
         for sha256, epoch in accepted:
             if digest == sha256:
@@ -164,7 +166,7 @@ class ResumeSlot(object):
 
     def shipped_epoch(self, record):
         """The epoch a fresh clone would continue from with this bundle (0: no bundle, or none recorded)."""
-        entry = record.get('resume')
+        entry = record.resume
         if not entry or not os.path.isfile(self.path):
             return 0
         return self._shipped(entry)[1]
@@ -173,7 +175,7 @@ class ResumeSlot(object):
         """Unpack the bundle in place of a missing checkpoint; returns its epoch (0: nothing to unpack)."""
         if os.path.isfile(self.model_file) or not os.path.isfile(self.path):
             return 0
-        entry = record.get('resume')
+        entry = record.resume
         if not entry:
             raise UserError('%s has no record of %s (its sha256 is kept there): restore the record from git (git '
                             'checkout -- %s), or move the file away to train from epoch 0 (its epochs are then lost)'
@@ -188,32 +190,31 @@ class ResumeSlot(object):
     def repair(self, record):
         """Mend the record of an export stopped half-way (``resume.replaces``): name the bundle that is on disk;
         True when the record changed (the caller saves it)."""
-        entry = record.get('resume')
-        if not entry or not entry.get('replaces'):
+        entry = record.resume
+        if not entry or not entry.replaces:
             return False
         if os.path.isfile(self.staged):
             os.remove(self.staged)
         if not os.path.isfile(self.path):
             return False
         sha256, epoch = self._shipped(entry)
-        if sha256 != entry['sha256']:
-            record['resume'] = dict(entry, sha256=sha256, epoch=epoch, bytes=os.path.getsize(self.path))
-        record['resume'].pop('replaces')
+        if sha256 != entry.sha256:
+            entry = entry.replace(sha256=sha256, epoch=epoch, bytes=os.path.getsize(self.path))
+        record.update(resume=entry.without('replaces'))
         return True
 
     def export(self, record, save):
         """Pack the checkpoint and its training state into the bundle and name it in ``record`` (written by
         ``save(resume=entry)``), the two changing together (see the class); returns the new entry."""
-        old = record.get('resume')
+        old = record.resume
         try:
             info = export_state(self.model_file, self.staged, overall=self.overall)
-            entry = dict(info, file=os.path.relpath(self.path, self.base), exported=now_utc())
+            entry = info.replace(file=os.path.relpath(self.path, self.base), exported=now_utc())
             if old and os.path.isfile(self.path):
-                entry['replaces'] = dict(epoch=old['epoch'], sha256=old['sha256'])
+                entry = entry.replace(replaces=ResumeEntry(epoch=old.epoch, sha256=old.sha256))
             save(resume=entry)
             os.replace(self.staged, self.path)
-            entry = dict(entry)
-            entry.pop('replaces', None)
+            entry = entry.without('replaces')
             save(resume=entry)
         except (UserError, OSError, KeyboardInterrupt) as e:
             if os.path.isfile(self.staged):
@@ -224,25 +225,24 @@ class ResumeSlot(object):
                             'agree; run the same --export_resume command again'
                             % (self.name, str(e) or type(e).__name__))
         self.echo('%s: resume state of epoch %d exported to %s (%.1f MB)'
-                  % (self.name, info['epoch'], self.path, info['bytes'] / 1e6))
+                  % (self.name, info.epoch, self.path, info.bytes / 1e6))
         return entry
 
     def keep_later(self, record, on_disk):
         """Before ``record`` replaces ``on_disk`` (the record file as it is now, or None): keep a resume entry
         another process exported there meanwhile (``--export_resume`` beside the training), while its file is
         there."""
-        theirs, mine = (on_disk or {}).get('resume'), record.get('resume')
+        theirs, mine = on_disk.resume if on_disk else None, record.resume
         if not theirs or theirs == mine or not os.path.isfile(self.path):
             return
-        newer = not mine or theirs.get('exported', '') > mine.get('exported', '')
-        finished = (bool(mine and mine.get('replaces')) and not theirs.get('replaces')
-                    and theirs['sha256'] == mine['sha256'])
+        newer = not mine or (theirs.exported or '') > (mine.exported or '')
+        finished = bool(mine and mine.replaces) and not theirs.replaces and theirs.sha256 == mine.sha256
         if newer or finished:
-            record['resume'] = theirs
+            record.update(resume=theirs)
 
     def drop(self, record):
         """A training at its budget ships no resume state: remove the bundle and the entry; True when the record
         changed."""
         if os.path.isfile(self.path):
             os.remove(self.path)
-        return record.pop('resume', None) is not None
+        return record.drop('resume')

@@ -14,85 +14,35 @@ where its files say it stopped, and its record is replaced, never duplicated.
 from __future__ import absolute_import, division, print_function
 
 import hashlib
-import json
 import os
-import sys
 import time
 
 import numpy as np
 
 
+from snn_conversion.reproduce.context import AGAIN, ROOT
 from snn_conversion.reproduce.data import table_data
 from snn_conversion.reproduce.oracle import float64_ann_correct
 from snn_conversion.reproduce.training import TrainingStart, checkpoint_epoch, export_run
 from snn_conversion.reproduce.resume import ResumeSlot, pretrained_file, resume_file
 from snn_conversion.reproduce.summary import summarize_logs, summary_line
 from snn_conversion.core.machine import machine_description
-from snn_conversion.reproduce.scripts import (ann_result, now_utc, parse_ann_line, quote_argv,
-                                              run_script)
+from snn_conversion.reproduce.scripts import ann_result, parse_ann_line, quote_argv, run_script
 from snn_conversion.reproduce.tables import chosen_rows, get_table
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
-from snn_conversion.core.fileio import atomic_write, atomic_write_text, file_sha256
+from snn_conversion.core.fileio import atomic_write, file_sha256
 from snn_conversion.core.formats import ProgressError, read_progress
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.lock import RunLock
-from snn_conversion.core.records import VERSION as RECORD_VERSION, check_record
-from snn_conversion.core.provenance import git_revision
+from snn_conversion.core.provenance import git_revision, now_utc
+from snn_conversion.core.records import VERSION as RECORD_VERSION, AnnResult, AuthorsLog, Paper, Pretrained, Record
 
-__all__ = ['ROOT', 'record_path', 'read_record', 'timed_seconds', 'run_table', 'machine_description', 'RowRun',
-           'run_recorded', 'save_record', 'export_table',
-           'weights_digest', 'load_record']
+__all__ = ['run_table', 'RowRun', 'run_recorded', 'export_table', 'weights_digest']
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # what a run trained again from epoch 0 (``--restart``) keeps of its earlier one (``earlier_run`` in the record)
 EARLIER_RUN = ('ann', 'ann_float64', 'snn', 'checkpoint_sha256', 'checkpoint', 'finished', 'git_revision',
                'train_seconds', 'epochs_done', 'curve', 'resume', 'pretrained', 'earlier_run')
-
-
-def record_path(row, root=ROOT):
-    return os.path.join(root, row.workspace, 'records', row.id + '.json')
-
-
-def timed_seconds(row, rec):
-    """The seconds of a row's timing epoch (``reproduce.py --measure``), or None: not timed, or timed before its
-    table gained a training flag it now uses (e.g. ``--xla True``), so the time is not its command's."""
-    measured = (rec or {}).get('measured') or {}
-    return measured.get('epoch_seconds') if row.trains_with(measured.get('command', '')) else None
-
-
-def load_record(path, expected, again):
-    """The run record at ``path``, checked to have the ``expected`` {field: value} (it is this run's); a damaged one
-    is a one-line error: restore it from git, or delete it and ``again`` (what to do then; its numbers are lost)."""
-    try:
-        with open(path) as f:
-            rec = json.load(f)
-        if not isinstance(rec, dict) or any(rec.get(k) != v for k, v in expected.items()):
-            raise ValueError('it is not the record of %s' % ', '.join('%s %s' % kv for kv in expected.items()))
-        return check_record(rec, path)
-    except (OSError, UnicodeDecodeError) as e:
-        raise UserError('%s cannot be read (%s)' % (path, getattr(e, 'strerror', None) or e))
-    except ValueError as e:
-        raise UserError('%s is damaged (%s); restore it from git (git checkout -- %s), or delete it (its numbers are '
-                        'lost) and %s' % (path, e, os.path.relpath(path), again))
-
-
-def read_record(row, root=ROOT):
-    """The row's record, or None; a damaged one is a one-line error."""
-    path = record_path(row, root)
-    if not os.path.isfile(path):
-        return None
-    return load_record(path, dict(row=row.id), 'run again (checkpoints and logs are kept and resumed)')
-
-
-def save_record(path, record, **fields):
-    """Update ``record`` with ``fields`` and its time stamp, and write it to ``path`` atomically."""
-    record.update(fields)
-    record['updated'] = now_utc()
-    check_record(record, path)  # a record is written only as one that reads back
-    if not os.path.isdir(os.path.dirname(path)):
-        os.makedirs(os.path.dirname(path))
-    atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True) + '\n')
 
 
 def weights_digest(path):
@@ -108,11 +58,11 @@ def weights_digest(path):
 
 def run_recorded(owner, run, step, argv, on_line, what, save=True):
     """Run a workspace script of ``run``'s row (see :func:`.scripts.run_script`), keeping its command line in
-    ``owner.record['commands'][step]`` and its output in ``owner.log_file`` (``owner``: the row's run, or a run
-    of its own such as a repeat, with ``record``, ``save()`` and ``log_file``); ``save`` False: the command is
-    written with the record's next change (a training's: once it has started, see :class:`TrainingStart`)."""
+    the commands of ``owner.record`` under ``step`` and its output in ``owner.log_file`` (``owner``: the row's run,
+    or a run of its own such as a repeat, with ``record``, ``save()`` and ``log_file``); ``save`` False: the command
+    is written with the record's next change (a training's: once it has started, see :class:`TrainingStart`)."""
     shown = 'cd %s && python %s' % (run.row.workspace, quote_argv(argv))
-    owner.record['commands'][step] = shown
+    owner.record.set_command(step, shown)
     if save:
         owner.save()
     run.echo('  $ ' + shown)
@@ -129,42 +79,40 @@ class RowRun(object):
     # (``--restart``, see :class:`~.training.TrainingStart`)
     restart = False
 
-    def __init__(self, table, row, python, data_dir, threads=1, root=ROOT, echo=print, out=None):
-        """``root``: where the row's checkpoint, logs and record go (``<root>/<workspace>/``, or ``out``); the
-        scripts are always this repository's."""
-        self.table, self.row, self.python, self.data_dir = table, row, python, data_dir
-        self.threads, self.root, self.echo = threads, root, echo
+    def __init__(self, ctx, table, row, data_dir, out=None):
+        """``ctx``: the :class:`~.context.RunContext` (the row's checkpoint, logs and record go to
+        ``<ctx.root>/<workspace>/``, or ``out``; the scripts are always this repository's); ``data_dir``: the
+        scripts' --data_dir (see :func:`~.data.table_data`)."""
+        self.ctx, self.table, self.row, self.data_dir = ctx, table, row, data_dir
+        self.python, self.threads, self.root, self.echo = ctx.python, ctx.threads, ctx.root, ctx.echo
         self.arch = architectures.get(row.arch)
         self.workspace = os.path.join(ROOT, row.workspace)
-        self.out = out or os.path.join(root, row.workspace)
+        self.out = out or ctx.out(row)
         self.record_file = os.path.join(self.out, 'records', row.id + '.json')
         self.model_file = os.path.join(self.out, row.id + '.npz')
         self.log_file = os.path.join(self.out, 'records', row.id + '.log')
-        self.record = self._on_disk() or {}
+        self.record = self._on_disk() or Record()
         self.record.update(
             version=RECORD_VERSION, table=table.name, seed=table.seed, row=row.id, workspace=row.workspace,
             architecture=row.arch, network=self.arch.string, label=row.label, k=row.k, B=row.B,
             budget_epochs=row.epochs, learning_rate=row.learning_rate, batch_size=row.batch_size,
-            paper=dict(zip(('ann', 'snn', 'steps'), row.paper)), note=row.note, machine=machine_description())
+            paper=Paper(ann=row.paper[0], snn=row.paper[1], steps=row.paper[2]), note=row.note,
+            machine=machine_description())
         if row.authors_log:
-            self.record['authors_log'] = dict(zip(('snn', 'steps'), row.authors_log))
+            self.record.update(authors_log=AuthorsLog(snn=row.authors_log[0], steps=row.authors_log[1]))
         if table.subset is not None:
-            self.record['subset'] = table.subset.label
-        self.record.setdefault('curve', [])
-        self.record.setdefault('commands', {})
+            self.record.update(subset=table.subset.label)
+        self.record.update_missing(curve=[], commands={})
         self.slot = ResumeSlot(self.model_file, resume_file(self.out, row.id), self.out, self.record_file,
-                               row.id, echo, row.overall_epoch)
+                               row.id, ctx.echo, row.overall_epoch)
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
     def _on_disk(self):
-        if not os.path.isfile(self.record_file):
-            return None
-        return load_record(self.record_file, dict(row=self.row.id),
-                           'run again (checkpoints and logs are kept and resumed)')
+        return self.ctx.records.read(self.record_file, dict(row=self.row.id), AGAIN)
 
     def save(self, **fields):
         self.slot.keep_later(self.record, self._on_disk())
-        save_record(self.record_file, self.record, **fields)
+        self.ctx.records.save(self.record_file, self.record, **fields)
 
     def _script(self, kind):
         return '%s_%s.py' % (kind, self.row.script)
@@ -187,11 +135,10 @@ class RowRun(object):
 
     # -- steps -------------------------------------------------------------------------------------------------
     @classmethod
-    def make(cls, table, row, data_root=None, threads=1, python=None, root=ROOT, echo=print, restart=False):
-        """The run of ``row``, its scripts given the data set found under ``data_root`` (see :func:`table_data`)."""
-        python = python or sys.executable
-        run = cls(table, row, python, table_data(table, row, data_root, root, python, echo), threads=threads,
-                  root=root, echo=echo)
+    def make(cls, ctx, table, row, restart=False):
+        """The run of ``row``, its scripts given the data set found under the context's ``data_root`` (see
+        :func:`table_data`)."""
+        run = cls(ctx, table, row, table_data(ctx, table, row))
         run.restart = restart
         return run
 
@@ -256,7 +203,7 @@ class RowRun(object):
         start = self._start = TrainingStart.plan(self, self.row, self.model_file, self.row.id, EARLIER_RUN,
                                                  shipped=self.pretrained_file())
         if start.done >= self.row.epochs:
-            if self.record.get('status') in (None, 'training'):
+            if self.record.status in (None, 'training'):
                 self.save(epochs_done=start.done, status='trained')
             return False
         start.train(lambda phase: self.train_argv(phase.epochs, learning_rate=phase.learning_rate),
@@ -267,7 +214,7 @@ class RowRun(object):
         return True
 
     def inference(self, digest):
-        if self.record.get('ann') and self.record['ann'].get('checkpoint_sha256') == digest:
+        if self.record.ann and self.record.ann.checkpoint_sha256 == digest:
             return
         found = []
         t0 = time.time()
@@ -284,8 +231,7 @@ class RowRun(object):
     def simulate(self, digest):
         if self.row.full_precision:
             return
-        snn = self.record.get('snn') or {}
-        if snn.get('checkpoint_sha256') == digest:
+        if self.record.snn is not None and self.record.snn.checkpoint_sha256 == digest:
             return
         log_dir = self.log_dir()
         default = self.out == self.workspace and not self.row.suffix  # the script's own log folder: the seeds' names
@@ -300,27 +246,27 @@ class RowRun(object):
         argv += ['--resume'] if same else ['--overwrite', 'True']
         t0 = time.time()
         self.run_step('simulate', argv)
-        snn = summarize_logs(log_dir, self.record['ann']['correct'], digest, time.time() - t0)
-        snn['log_dir'] = os.path.relpath(log_dir, self.root)
-        self.save(snn=snn, status='simulated')
+        snn = summarize_logs(log_dir, self.record.ann.correct, digest, time.time() - t0)
+        self.save(snn=snn.replace(log_dir=os.path.relpath(log_dir, self.root)), status='simulated')
 
     def reference(self, digest):
         """Record the float64 quantized ANN's correct test images (the SNN's exact reference; see
         :mod:`.oracle`), once per checkpoint."""
-        if self.row.full_precision or (self.record.get('ann_float64') or {}).get('checkpoint_sha256') == digest:
+        done = self.record.ann_float64
+        if self.row.full_precision or (done is not None and done.checkpoint_sha256 == digest):
             return
         t0 = time.time()
         correct, n = float64_ann_correct(self.row, self.model_file, self.data_dir, num_test=self.num_test)
-        self.save(ann_float64=dict(correct=correct, n=n, accuracy=round(100.0 * correct / n, 4),
-                                   seconds=round(time.time() - t0, 1), checkpoint_sha256=digest))
+        self.save(ann_float64=AnnResult(correct=correct, n=n, accuracy=round(100.0 * correct / n, 4),
+                                        seconds=round(time.time() - t0, 1), checkpoint_sha256=digest))
 
     def pretrained_file(self):
         return pretrained_file(self.out, self.row.id)
 
     def finished(self):
         """The record is complete and describes the checkpoint on disk (the training's, or the shipped one)."""
-        digest = self.record.get('checkpoint_sha256')
-        return self.record.get('status') == 'done' and any(
+        digest = self.record.checkpoint_sha256
+        return self.record.done and any(
             os.path.isfile(path) and file_sha256(path) == digest for path in (self.model_file, self.pretrained_file()))
 
     def ship(self, digest):
@@ -335,16 +281,16 @@ class RowRun(object):
             if not os.path.isdir(os.path.dirname(path)):
                 os.makedirs(os.path.dirname(path))
             atomic_write(path, 'wb', lambda out: out.write(data))
-        shipped = dict(file=os.path.relpath(path, self.out), sha256=digest, bytes=os.path.getsize(path),
-                       weights_sha256=weights_digest(path))
-        if self.record.get('pretrained') != shipped:
+        shipped = Pretrained(file=os.path.relpath(path, self.out), sha256=digest, bytes=os.path.getsize(path),
+                             weights_sha256=weights_digest(path))
+        if self.record.pretrained != shipped:
             self.save(pretrained=shipped)
 
     def run(self):
         self.echo('== %s / %s (%s)' % (self.table.name, self.row.id, self.row.label))
         if self.finished():
-            self.reference(self.record['checkpoint_sha256'])  # a row finished before the float64 ANN was recorded
-            self.ship(self.record['checkpoint_sha256'])
+            self.reference(self.record.checkpoint_sha256)  # a row finished before the float64 ANN was recorded
+            self.ship(self.record.checkpoint_sha256)
             self.echo('%s: finished earlier  %s' % (self.row.id, summary_line(self.record)))
             return self.record
         trained = self.train()
@@ -352,46 +298,44 @@ class RowRun(object):
             raise UserError('%s: the checkpoint stops at epoch %d of %d' % (self.row.id, self.checkpoint_epoch(),
                                                                           self.row.epochs))
         digest = file_sha256(self.model_file)
-        if trained or self.record.get('checkpoint_sha256') != digest:
+        if trained or self.record.checkpoint_sha256 != digest:
             self.save(checkpoint_sha256=digest, checkpoint=os.path.relpath(self.model_file, self.root))
         self.inference(digest)
         self.simulate(digest)
         self.reference(digest)
-        if self.record.get('status') != 'done':
+        if not self.record.done:
             self.save(status='done', finished=now_utc(), git_revision=git_revision())
         self.ship(digest)
         self.echo('%s: done  %s' % (self.row.id, summary_line(self.record)))
         return self.record
 
 
-def run_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print, restart=False):
-    """Bring every row of table ``name`` (a :class:`~.tables.Table` or its name; or those rows named in
-    ``rows``) to its budget; returns the records.  ``restart``: see :class:`TrainingStart`."""
+def run_table(ctx, name, rows=None, restart=False):
+    """Bring every row of table ``name`` (a :class:`~.tables.Table` or its name; or those rows named in ``rows``)
+    to its budget in the run context ``ctx``; returns the records.  ``restart``: see :class:`TrainingStart`."""
     table = get_table(name)
     chosen = chosen_rows(table, rows)
-    python = python or sys.executable
     dirs = {}
     for r in chosen:  # every data set is found (or refused) before anything runs
         key = (r.workspace, architectures.get(r.arch).dataset)
         if key not in dirs:
-            dirs[key] = table_data(table, r, data_root, root, python, echo)
+            dirs[key] = table_data(ctx, table, r)
     out = []
     for r in chosen:
-        run = RowRun(table, r, python, dirs[(r.workspace, architectures.get(r.arch).dataset)], threads=threads,
-                     root=root, echo=echo)
+        run = RowRun(ctx, table, r, dirs[(r.workspace, architectures.get(r.arch).dataset)])
         run.restart = restart
         with run.lock():
             out.append(run.run())
     return out
 
 
-def export_table(name, rows=None, root=ROOT, echo=print):
+def export_table(ctx, name, rows=None):
     """:meth:`RowRun.export_resume` for every part-trained row of table ``name`` (or of ``rows``): the state to
     commit when work pauses, so a fresh clone continues the runs; returns {row id: epoch exported}."""
     table = get_table(name)
     out = {}
     for r in chosen_rows(table, rows):
-        epoch = RowRun(table, r, sys.executable, None, root=root, echo=echo).export_resume()
+        epoch = RowRun(ctx, table, r, None).export_resume()
         if epoch is not None:
             out[r.id] = epoch
     return out

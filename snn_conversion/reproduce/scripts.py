@@ -5,14 +5,14 @@ Nothing here imports TensorFlow: the scripts do, in their own processes.
 
 from __future__ import absolute_import, division, print_function
 
-import datetime
 import os
 import re
 import signal
 import subprocess
 
-from snn_conversion.core.records import CurvePoint
+from snn_conversion.core.records import AnnResult, CurvePoint
 from snn_conversion.core.errors import UserError
+from snn_conversion.core.provenance import now_utc
 
 __all__ = ['run_script', 'child_reason', 'parse_epoch_line', 'parse_ann_line', 'parse_part_line', 'ann_result',
            'now_utc', 'quote_argv', 'end_child', 'interrupt_on_signals']
@@ -133,14 +133,11 @@ def parse_ann_line(line):
 
 
 def ann_result(lines, seconds, digest, what, log_file):
-    """The record's ``ann`` entry from an inference run's parsed lines (:func:`parse_ann_line`)."""
+    """The record's ``ann`` entry (an :class:`~snn_conversion.core.records.AnnResult`) from an inference run's parsed
+    lines (:func:`parse_ann_line`)."""
     found = [f for f in lines if f]
     if not found:
         raise UserError('%s printed no test accuracy; see %s' % (what, log_file))
     n, accuracy = found[-1]
-    return dict(accuracy=accuracy, correct=int(round(accuracy * n / 100.0)), n=n, seconds=round(seconds, 1),
-                checkpoint_sha256=digest)
-
-
-def now_utc():
-    return datetime.datetime.utcnow().replace(microsecond=0).isoformat() + 'Z'
+    return AnnResult(accuracy=accuracy, correct=int(round(accuracy * n / 100.0)), n=n, seconds=round(seconds, 1),
+                     checkpoint_sha256=digest)

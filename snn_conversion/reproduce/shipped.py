@@ -11,7 +11,6 @@ from __future__ import absolute_import, division, print_function
 import os
 
 from snn_conversion.reproduce.resume import pretrained_file, resume_file
-from snn_conversion.reproduce.runner import ROOT, read_record, record_path
 from snn_conversion.reproduce.tables import TABLES, all_rows
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import file_sha256
@@ -19,29 +18,29 @@ from snn_conversion.core.fileio import file_sha256
 __all__ = ['shipped_state', 'shipped_sentence', 'orphans', 'check_orphans']
 
 
-def shipped_state(row, rec, root=ROOT):
-    """What a finished row's shipped checkpoint is: 'shipped' (there, its sha256 the record's), 'stale' (there, but
-    another file: the record does not describe it), 'missing' (not in the repository); None for a row not done."""
-    if not rec or rec.get('status') != 'done':
+def shipped_state(ctx, row, rec):
+    """What a finished row's shipped checkpoint is (below the run context ``ctx``'s root): 'shipped' (there, its
+    sha256 the record's), 'stale' (there, but another file: the record does not describe it), 'missing' (not in
+    the repository); None for a row not done."""
+    if not rec or not rec.done:
         return None
-    shipped = rec.get('pretrained')
-    path = os.path.join(root, row.workspace, shipped['file']) if shipped else None
+    shipped = rec.pretrained
+    path = os.path.join(ctx.out(row), shipped.file) if shipped else None
     if not path or not os.path.isfile(path):
         return 'missing'
-    return 'shipped' if file_sha256(path) == rec.get('checkpoint_sha256') else 'stale'
+    return 'shipped' if file_sha256(path) == rec.checkpoint_sha256 else 'stale'
 
 
-def shipped_sentence(table, root):
+def shipped_sentence(ctx, table):
     """One sentence: the finished rows' shipped checkpoints (``--verify`` re-derives their numbers), and the
     finished rows whose checkpoint is not in the repository or is not the recorded one; '' when no row is
     finished."""
     ships, missing, stale = [], [], []
     for row in table.rows:
-        rec = read_record(row, root)
-        state = shipped_state(row, rec, root)
+        rec = ctx.read_record(row)
+        state = shipped_state(ctx, row, rec)
         if state == 'shipped':
-            ships.append('`%s/%s` (%.1f MB)' % (row.workspace, rec['pretrained']['file'],
-                                                rec['pretrained']['bytes'] / 1e6))
+            ships.append('`%s/%s` (%.1f MB)' % (row.workspace, rec.pretrained.file, rec.pretrained.bytes / 1e6))
         elif state is not None:
             (stale if state == 'stale' else missing).append(row.id)
     text = []
@@ -59,18 +58,19 @@ def shipped_sentence(table, root):
     return ' '.join(text)
 
 
-def orphans(root=ROOT):
-    """The shipped files (a row's final checkpoint or resume state, a repeat's resume state) whose record is
-    missing -- a bad merge, a ``git rm``: without it the row would show as not started while its file is shipped."""
+def orphans(ctx):
+    """The shipped files below the run context ``ctx``'s root (a row's final checkpoint or resume state, a repeat's
+    resume state) whose record is missing -- a bad merge, a ``git rm``: without it the row would show as not started
+    while its file is shipped."""
     out = []
+    root = ctx.root
     for table in TABLES.values():
         for row in table.rows:
-            if os.path.isfile(record_path(row, root)):
+            if os.path.isfile(ctx.record_path(row)):
                 continue
-            for path in (pretrained_file(os.path.join(root, row.workspace), row.id),
-                         resume_file(os.path.join(root, row.workspace), row.id)):
+            for path in (pretrained_file(ctx.out(row), row.id), resume_file(ctx.out(row), row.id)):
                 if os.path.isfile(path):
-                    out.append((path, record_path(row, root)))
+                    out.append((path, ctx.record_path(row)))
     for workspace in sorted(set(row.workspace for _, row in all_rows())):
         folder = os.path.join(root, workspace, 'resume', 'repeats')
         for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
@@ -80,9 +80,10 @@ def orphans(root=ROOT):
     return out
 
 
-def check_orphans(root):
+def check_orphans(ctx):
     """A one-line error naming a shipped file whose record is missing (the first, and how many more)."""
-    found = orphans(root)
+    root = ctx.root
+    found = orphans(ctx)
     if found:
         raise UserError('%s is shipped but its record %s is missing%s: restore the record from git (git checkout -- '
                         '%s); RESULTS.md is left as it was'

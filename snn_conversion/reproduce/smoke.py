@@ -14,12 +14,11 @@ from __future__ import absolute_import, division, print_function
 import glob
 import os
 import shutil
-import sys
 
 from snn_conversion.core import architectures
 from snn_conversion.reproduce.report import row_section
 from snn_conversion.reproduce.data import table_data
-from snn_conversion.reproduce.runner import ROOT, RowRun
+from snn_conversion.reproduce.runner import RowRun
 from snn_conversion.reproduce.tables import Phase, chosen_rows, get_table
 
 __all__ = ['TRAIN_IMAGES', 'TEST_IMAGES', 'TIME_STEPS', 'smoke_row', 'smoke_table', 'smoke_folder']
@@ -38,9 +37,9 @@ def smoke_row(row):
                         train_flags=row.train_flags + row.smoke_flags, sim_flags=row.sim_flags + row.smoke_flags)
 
 
-def smoke_folder(row, root=ROOT):
-    """``<workspace>/smoke/``, where a row's smoke run writes."""
-    return os.path.join(root, row.workspace, 'smoke')
+def smoke_folder(ctx, row):
+    """``<workspace>/smoke/`` (below the run context's root), where a row's smoke run writes."""
+    return os.path.join(ctx.out(row), 'smoke')
 
 
 def _clear(run):
@@ -56,30 +55,32 @@ def _clear(run):
 
 def _verdict(rec):
     """(passed, the summary's result part) of a finished smoke record."""
-    ann = rec['ann']
-    if 'snn' not in rec:
-        return True, 'ANN %.2f %% on %d images (full precision: no SNN)' % (ann['accuracy'], ann['n'])
-    snn, f64 = rec['snn'], rec['ann_float64']
-    same = snn['correct'][-1] == f64['correct']
-    unsettled = not same and snn.get('steps_run') == snn['time_steps']
+    ann = rec.ann
+    if rec.snn is None:
+        return True, 'ANN %.2f %% on %d images (full precision: no SNN)' % (ann.accuracy, ann.n)
+    snn, f64 = rec.snn, rec.ann_float64
+    same = snn.correct[-1] == f64.correct
+    unsettled = not same and snn.steps_run == snn.time_steps
     return same, ('ANN %.2f %%, float64 ANN %d, SNN %d of %d images at T=%d: %s' % (
-        ann['accuracy'], f64['correct'], snn['correct'][-1], snn['n'], snn['time_steps'],
+        ann.accuracy, f64.correct, snn.correct[-1], snn.n, snn.time_steps,
         'SNN = float64 ANN' if same else 'SNN != float64 ANN%s' % (
             ' (still spiking at T: a network trained this little can need far more steps)' if unsettled else '')))
 
 
-def smoke_table(name, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print):
-    """Run the rows ``rows`` of table ``name`` (all when None) at the smoke budget; returns whether every one
-    passed.  Prints one summary line per row (and its RESULTS.md section, as the real row's would read)."""
+def smoke_table(ctx, name, rows=None):
+    """Run the rows ``rows`` of table ``name`` (all when None) at the smoke budget in the run context ``ctx``;
+    returns whether every one passed.  Prints one summary line per row (and its RESULTS.md section, as the real
+    row's would read)."""
     table = get_table(name)
     passed = True
-    python = python or sys.executable
+    echo = ctx.echo
     for real in chosen_rows(table, rows):
         row = smoke_row(real)
         # (a subset's frames of the given events go with the smoke run, never into the workspace's data folder)
-        data = table_data(table, row, data_root, root, python, echo, os.path.join(smoke_folder(row, root), 'data'))
+        data = table_data(ctx, table, row, os.path.join(smoke_folder(ctx, row), 'data'))
+
         def make():
-            run = RowRun(table, row, python, data, threads=threads, root=root, echo=echo, out=smoke_folder(row, root))
+            run = RowRun(ctx, table, row, data, out=smoke_folder(ctx, row))
             run.num_test = TEST_IMAGES
             run.extra_train_flags = ('--num_train', str(TRAIN_IMAGES))
             return run
@@ -90,10 +91,10 @@ def smoke_table(name, rows=None, data_root=None, threads=1, python=None, root=RO
             rec = run.run()
         ok, result = _verdict(rec)
         passed = passed and ok
-        for line in row_section(table, row, rec):
+        for line in row_section(ctx, table, row, rec):
             echo(line)
         echo('smoke %s / %s: %s%s, %s; %s (record %s)' % (
             table.name, real.id, row.recipe.replace('epochs', 'epoch'),
             ' (a small network: %s)' % ' '.join(real.smoke_flags) if real.smoke_flags else '', result,
-            'ok' if ok else 'FAILED', os.path.relpath(run.record_file, root)))
+            'ok' if ok else 'FAILED', os.path.relpath(run.record_file, ctx.root)))
     return passed

@@ -123,6 +123,12 @@ class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learni
         words = ' %s ' % command
         return all(' %s %s ' % pair in words for pair in zip(self.train_flags[::2], self.train_flags[1::2]))
 
+    def timed_seconds(self, measured):
+        """The seconds of a timing epoch (a record's ``measured``: ``reproduce.py --measure``), or None: not timed,
+        or timed before the row's table gained a training flag it now uses (e.g. ``--xla True``), so the time is
+        not its command's."""
+        return measured.epoch_seconds if measured is not None and self.trains_with(measured.command or '') else None
+
     @property
     def towers(self):
         """Batches trained side by side in a step (``--num_gpus``; 1 for the scripts without it)."""

@@ -15,7 +15,6 @@ import numpy as np
 
 from snn_conversion.core.checkpoint import load_checkpoint, state_numbers, train_state_path
 from snn_conversion.core.errors import UserError
-from snn_conversion.core.records import CurvePoint, trained_epochs
 from snn_conversion.reproduce.scripts import parse_epoch_line
 
 __all__ = ['state_epoch', 'checkpoint_epoch', 'add_curve_point', 'curve_seconds', 'TrainingStart', 'export_run']
@@ -45,14 +44,14 @@ def checkpoint_epoch(path, row=None):
 
 
 def add_curve_point(curve, point):
-    """The stored learning curve with ``point`` (a CurvePoint) in its place, replacing an earlier one of that
-    epoch."""
-    return sorted([c for c in curve if CurvePoint.of(c).epoch != point.epoch] + [point.stored()])
+    """The learning curve (:class:`~snn_conversion.core.records.CurvePoint` s) with ``point`` in its place,
+    replacing an earlier one of that epoch."""
+    return sorted([c for c in curve if c.epoch != point.epoch] + [point], key=lambda c: c.epoch)
 
 
 def curve_seconds(curve):
-    """Training seconds of a stored curve."""
-    return round(sum(CurvePoint.of(c).seconds for c in curve), 1)
+    """Training seconds of a learning curve."""
+    return round(sum(c.seconds for c in curve), 1)
 
 
 class TrainingStart(object):
@@ -81,7 +80,7 @@ class TrainingStart(object):
         # the training state can be one epoch ahead of the checkpoint (the checkpoint's write failed; the training
         # writes it again when it resumes)
         saved = max(done, state_epoch(model_file, row))
-        claimed = trained_epochs(record)
+        claimed = record.trained_epochs
         orphan = shipped if shipped and os.path.isfile(shipped) and not os.path.isfile(owner.record_file) else None
         if (claimed and not saved) or orphan:
             if not owner.restart:
@@ -89,7 +88,7 @@ class TrainingStart(object):
             owner.echo('%s: --restart: training from epoch 0%s' % (
                 what, ' (the record keeps the %d epochs of its earlier run as earlier_run)' % claimed
                 if claimed else ''))
-            return cls(owner, row, what, 0, 0, dict((key, record[key]) for key in earlier_keys if key in record))
+            return cls(owner, row, what, 0, 0, record.keep(earlier_keys))
         if owner.restart and claimed:
             owner.echo('%s: nothing to restart: continuing from epoch %d' % (what, done))
         return cls(owner, row, what, done, saved)
@@ -113,14 +112,14 @@ class TrainingStart(object):
         """A line of the training's output: an epoch line goes into the record's curve (the epoch counted over
         the whole budget), the device line (where TensorFlow trains, and its version) into ``device``."""
         if line.startswith('device: '):  # the training script's device and TensorFlow build (recorded with its epochs)
-            self.owner.record['device'] = line[len('device: '):].strip()
+            self.owner.record.update(device=line[len('device: '):].strip())
             return
         point = parse_epoch_line(line)
         if not point:
             return
         self.begin()
         point = point._replace(epoch=self.offset + point.epoch)
-        curve = add_curve_point(self.owner.record['curve'], point)
+        curve = add_curve_point(self.owner.record.curve, point)
         self.owner.save(curve=curve, epochs_done=point.epoch, status='training', train_seconds=curve_seconds(curve))
         self.owner.echo('%s: epoch %d/%d  %.0fs  val acc %.2f%%%s'
                         % (self.what, point.epoch, self.row.epochs, point.seconds, point.val_acc,
@@ -135,10 +134,9 @@ class TrainingStart(object):
         self._begun = True
         record = self.owner.record
         if self.earlier:
-            for key in self.earlier:
-                record.pop(key, None)
-            record['earlier_run'] = self.earlier
-        curve = [c for c in record.get('curve', []) if CurvePoint.of(c).epoch <= self.saved]
+            record.drop(*self.earlier.present())
+            record.update(earlier_run=self.earlier)
+        curve = [c for c in record.curve if c.epoch <= self.saved]
         self.owner.save(curve=curve, epochs_done=self.done, status='training', train_seconds=curve_seconds(curve))
 
 
@@ -149,11 +147,11 @@ def _missing_message(what, record, claimed, model_file, slot, record_file, orpha
         return ('%s: %s is shipped but its record %s is missing: restore the record from git (git checkout -- %s), '
                 'or add --restart to train the row again (the shipped checkpoint is replaced when it finishes)'
                 % (what, orphan, record_file, os.path.relpath(record_file)))
-    entry = record.get('resume')
+    entry = record.resume
     if entry:
         missing = ('its shipped resume state %s (epoch %d) is missing: restore it from git (git checkout -- %s), '
-                   % (slot.path, entry['epoch'], os.path.relpath(slot.path)))
-    elif record.get('status') == 'done':
+                   % (slot.path, entry.epoch, os.path.relpath(slot.path)))
+    elif record.done:
         missing = ('its finished checkpoint is neither here (%s) nor shipped: ' % model_file)
     else:
         missing = ('no checkpoint %s is here and no resume state was shipped for them: copy the checkpoint and its '
@@ -169,4 +167,4 @@ def export_run(owner, row, model_file):
         owner.save()
     if not 0 < checkpoint_epoch(model_file, row) < row.epochs:
         return None
-    return owner.slot.export(owner.record, owner.save)['epoch']
+    return owner.slot.export(owner.record, owner.save).epoch

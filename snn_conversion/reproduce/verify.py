@@ -14,6 +14,7 @@ run just compared; no recorded number is ever changed.
 
 from __future__ import absolute_import, division, print_function
 
+import collections
 import errno
 import os
 import re
@@ -27,13 +28,13 @@ from snn_conversion.reproduce.oracle import float64_ann_correct
 from snn_conversion.core import architectures
 from snn_conversion.reproduce.data import table_data
 from snn_conversion.reproduce.resume import pretrained_file
-from snn_conversion.reproduce.runner import ROOT, RowRun, read_record, record_path, save_record
+from snn_conversion.reproduce.runner import RowRun
 from snn_conversion.reproduce.scripts import ann_result, parse_ann_line
 from snn_conversion.reproduce.summary import summarize_logs
 from snn_conversion.reproduce.tables import TABLES, chosen_rows, get_table
 
-__all__ = ['verify_row', 'verify', 'derive', 'compare', 'fill_record', 'first_difference', 'remove_stale_scratch',
-           'SNN_FIELDS', 'SNN_STEP_FIELDS']
+__all__ = ['verify_row', 'verify', 'derive', 'Derived', 'compare', 'fill_record', 'first_difference',
+           'remove_stale_scratch', 'SNN_FIELDS', 'SNN_STEP_FIELDS']
 
 # the SNN's numbers compared, as the record names them
 SNN_FIELDS = ('correct', 'first_step', 'stable_step', 'spikes_per_image', 'sops_per_image')
@@ -42,6 +43,9 @@ SNN_STEP_FIELDS = ('spikes_per_step', 'sops_per_step', 'spikes_per_layer')
 # the throw-away folder of :func:`derive`, in the temporary folder: snn_verify_<pid of its verify>_<random>
 SCRATCH_PREFIX = 'snn_verify_'
 _SCRATCH_NAME = re.compile(r'^snn_verify_([0-9]+)_[A-Za-z0-9_]+$')
+# what the steps that do not train give now: the inference's AnnResult, the float64 ANN's correct images and the
+# SNN's SnnResult (None, None for a full-precision row)
+Derived = collections.namedtuple('Derived', 'ann float64 snn')
 
 
 def _alive(pid):
@@ -89,8 +93,8 @@ def _compare(pairs):
 
 
 def derive(run, path, echo=print):
-    """The numbers of ``run``'s row from the checkpoint ``path``, by the steps that do not train: {'ann': the
-    inference's entry, 'float64': correct images, 'snn': the SNN's summary} (no SNN for a full-precision row)."""
+    """The numbers of ``run``'s row from the checkpoint ``path``, by the steps that do not train (a
+    :class:`Derived`)."""
     row = run.row
     digest = file_sha256(path)
     scratch = tempfile.mkdtemp(prefix='%s%d_' % (SCRATCH_PREFIX, os.getpid()))  # the pid: remove_stale_scratch
@@ -101,67 +105,67 @@ def derive(run, path, echo=print):
         echo('%s: ANN inference of %s' % (row.id, path))
         run.run_script(run.inference_argv(path), log_file, lambda line: found.append(parse_ann_line(line)),
                        'inference of %s' % row.id)
-        out = dict(ann=ann_result(found, time.time() - t0, digest, 'inference of %s' % row.id, log_file))
+        ann = ann_result(found, time.time() - t0, digest, 'inference of %s' % row.id, log_file)
         if row.full_precision:
-            return out
-        out['float64'] = float64_ann_correct(row, path, run.data_dir)[0]
+            return Derived(ann, None, None)
+        float64 = float64_ann_correct(row, path, run.data_dir)[0]
         log_dir = os.path.join(scratch, 'logs')
         echo('%s: SNN on the test set' % row.id)
         run.run_script(run.simulate_argv(path, log_dir), log_file, None, 'simulation of %s' % row.id)
         # the steps are counted against the ANN measured now
-        out['snn'] = summarize_logs(log_dir, out['ann']['correct'], digest, 0.0)
-        return out
+        return Derived(ann, float64, summarize_logs(log_dir, ann.correct, digest, 0.0))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def compare(rec, derived):
     """[(what was compared, '' or the first difference)] of a record and :func:`derive`'s numbers."""
-    ann = derived['ann']
-    out = _compare([('ANN correct', rec['ann']['correct'], ann['correct']), ('ANN images', rec['ann']['n'], ann['n'])])
-    if 'snn' in derived:
-        out += _compare([('float64 ANN correct', (rec.get('ann_float64') or {}).get('correct'), derived['float64'])])
-        out += _compare([('SNN ' + name, rec['snn'][name], derived['snn'][name]) for name in SNN_FIELDS
-                         + tuple(name for name in SNN_STEP_FIELDS if name in rec['snn'])])
+    ann, snn = derived.ann, rec.snn
+    out = _compare([('ANN correct', rec.ann.correct, ann.correct), ('ANN images', rec.ann.n, ann.n)])
+    if derived.snn is not None:
+        float64 = rec.ann_float64
+        out += _compare([('float64 ANN correct', float64.correct if float64 else None, derived.float64)])
+        out += _compare([('SNN ' + name, snn.field(name), derived.snn.field(name)) for name in SNN_FIELDS
+                         + tuple(name for name in SNN_STEP_FIELDS if snn.has(name))])
     return out
 
 
-def fill_record(row, rec, derived, root=ROOT, echo=print):
-    """Add to ``rec`` (agreeing with ``derived`` in every compared number) the SNN numbers it lacks; returns
-    their names."""
-    if 'snn' not in derived:
+def fill_record(ctx, row, rec, derived):
+    """Add to ``rec`` (agreeing with ``derived`` in every compared number) the SNN numbers it lacks, and write it
+    to the row's record in the run context ``ctx``; returns their names."""
+    if derived.snn is None:
         return []
-    missing = [name for name in SNN_STEP_FIELDS if name not in rec['snn'] and name in derived['snn']]
+    missing = [name for name in SNN_STEP_FIELDS if not rec.snn.has(name) and derived.snn.has(name)]
     if missing:
-        rec['snn'].update((name, derived['snn'][name]) for name in missing)
-        save_record(record_path(row, root), rec)
-        echo('%s: record filled with %s' % (row.id, ', '.join(missing)))
+        rec.update(snn=rec.snn.replace(**dict((name, derived.snn.field(name)) for name in missing)))
+        ctx.records.save(ctx.record_path(row), rec)
+        ctx.echo('%s: record filled with %s' % (row.id, ', '.join(missing)))
     return missing
 
 
-def verify_row(table, row, data_root=None, threads=1, python=None, root=ROOT, echo=print, fill=False):
+def verify_row(ctx, table, row, fill=False):
     """[(what was compared, '' or the first difference)] of one finished row; a one-line error for a row that
     is not finished or has no shipped checkpoint.  ``fill``: :func:`fill_record` when all agree."""
-    rec = read_record(row, root)
-    if not rec or rec.get('status') != 'done':
+    rec = ctx.read_record(row)
+    if not rec or not rec.done:
         raise UserError('row %s is not finished: nothing to verify (see python reproduce.py --list)' % row.id)
-    run = RowRun.make(table, row, data_root, threads, python, root, echo)
+    run = RowRun.make(ctx, table, row)
     path = run.pretrained_file()
     if not os.path.isfile(path):
         raise UserError('%s: no shipped checkpoint %s (python reproduce.py %s ships it when the row finishes)'
                         % (row.id, path, table.name))
     digest = file_sha256(path)
-    if digest != rec.get('checkpoint_sha256'):
+    if digest != rec.checkpoint_sha256:
         return [('checkpoint sha256', 'checkpoint sha256: recorded %s, shipped file %s'
-                 % (rec.get('checkpoint_sha256'), digest))]
-    derived = derive(run, path, echo)
+                 % (rec.checkpoint_sha256, digest))]
+    derived = derive(run, path, ctx.echo)
     checks = compare(rec, derived)
     if fill and not any(d for _, d in checks):
-        fill_record(row, rec, derived, root, echo)
+        fill_record(ctx, row, rec, derived)
     return checks
 
 
-def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=ROOT, echo=print, fill=False):
+def verify(ctx, tables=None, rows=None, fill=False):
     """Verify the finished rows of ``tables`` (all when None; ``rows``: of the one table named); prints one
     table of results and returns whether every row agrees.  With no table named, rows not finished are left out;
     a row named in ``rows`` must be finished.  First the throw-away folders of killed verifications go
@@ -178,8 +182,8 @@ def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=
     for name in [] if chosen else tables or list(TABLES):
         table = get_table(name)
         for row in chosen_rows(table, rows):
-            rec = read_record(row, root)
-            reason = None if rows else _not_verifiable(table, row, rec, root) or _no_data(table, row, data_root, root)
+            rec = ctx.read_record(row)
+            reason = None if rows else _not_verifiable(ctx, table, row, rec) or _no_data(ctx, table, row)
             if reason:
                 skipped.append((row, reason))
             else:
@@ -190,7 +194,8 @@ def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=
             '' if not skipped else ' (%s)' % '; '.join('%s: %d row%s' % (kind, n, 's' if n > 1 else '') for kind, n in
                                                        ((k, sum(why.startswith(k) for _, why in skipped))
                                                         for k in kinds))))
-    results = [(row, verify_row(table, row, data_root, threads, python, root, echo, fill)) for table, row in chosen]
+    results = [(row, verify_row(ctx, table, row, fill)) for table, row in chosen]
+    echo = ctx.echo
     echo('| row | compared | result |')
     echo('|---|---|---|')
     agree = True
@@ -204,23 +209,23 @@ def verify(tables=None, rows=None, data_root=None, threads=1, python=None, root=
     return agree
 
 
-def _no_data(table, row, data_root, root):
+def _no_data(ctx, table, row):
     """Why a row of a whole table cannot be verified for want of its data set here (None: the data is here)."""
     try:
-        table_data(table, row, data_root, root, echo=lambda line: None)  # (a pre-check: said once, when run)
+        table_data(ctx.replace(echo=lambda line: None), table, row)  # (a pre-check: said once, when run)
     except UserError:
         return 'its data set is not here (%s)' % architectures.get(row.arch).dataset
     return None
 
 
-def _not_verifiable(table, row, rec, root):
+def _not_verifiable(ctx, table, row, rec):
     """Why a row of a whole table cannot be verified here (None: it can): not run here, not finished, or its
     final checkpoint not shipped."""
     if not rec:
         return 'not run here (no record)'
-    if rec.get('status') != 'done':
-        return 'not finished (%s)' % rec.get('status', 'no status')
-    if not os.path.isfile(pretrained_file(os.path.join(root, row.workspace), row.id)):
+    if not rec.done:
+        return 'not finished (%s)' % (rec.status or 'no status')
+    if not os.path.isfile(pretrained_file(ctx.out(row), row.id)):
         return ('%s not yet shipped (finished before checkpoints were shipped; python reproduce.py %s --rows %s '
                 '--restart trains it again)' % ('full precision' if row.full_precision else 'checkpoint',
                                                  table.name, row.id))

@@ -320,8 +320,9 @@ def test_results_draws_the_named_rows_from_their_records(tmp_path, capsys):
     png = results.figure_path(str(tmp_path), 'mlp_fashionmnist_k1')
     assert os.path.isfile(png) and png in out
     import json
+    from snn_conversion.core.records import Record
     with open(src) as f:
-        assert open(png, 'rb').read() == results.row_figure_png(json.load(f))  # what reproduce.py draws
+        assert open(png, 'rb').read() == results.row_figure_png(Record.of(json.load(f), src))  # what reproduce.py draws
     # a row with no figure (full precision) is refused by name; with no ROW every finished quantized row is drawn
     code, _, err = _results(['mlp_fashionmnist_fp32', '--root', str(tmp_path)], capsys)
     assert code == 2 and 'mlp_fashionmnist_fp32' in err and len(err.strip().splitlines()) == 1

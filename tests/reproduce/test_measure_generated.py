@@ -8,7 +8,8 @@ import pytest
 
 from snn_conversion.data import synthetic
 from snn_conversion.data.datasets import load_dataset
-from snn_conversion.reproduce import observe, report, runner, tables
+from snn_conversion.reproduce import observe, report, tables
+from snn_conversion.reproduce.context import RunContext
 
 
 @pytest.mark.parametrize('dataset, shape, classes', [('mnist', (28, 28, 1), 10), ('fashion_mnist', (28, 28, 1), 10),
@@ -32,15 +33,15 @@ def test_measure_times_a_row_on_generated_data_where_the_set_is_absent(tmp_path,
     empty.mkdir()
     said = []
     table = tables.TABLES['cifar10_negative_spike']
-    timed = observe.measure_table(table, rows=['cnn1_cifar10_k1'], data_root=str(empty), root=root,
-                                  echo=said.append)
+    ctx = RunContext(root=root, data_root=str(empty), echo=said.append)
+    timed = observe.measure_table(ctx, table, rows=['cnn1_cifar10_k1'])
     assert list(timed) == ['cnn1_cifar10_k1'] and timed['cnn1_cifar10_k1'] > 0
     assert any('timing on generated data of its real size and format (100 training, 20 test images)' in s
                for s in said)
-    rec = runner.read_record(table.rows[1], root)
-    assert rec['measured']['data'] == 'generated: 100 training and 20 test images of the real format'
-    assert '--epochs 1 --learning_rate 0.001' in rec['measured']['command'] and 'curve' not in rec or not rec['curve']
-    line = [l for l in report.status_lines(root, tables=[table.name]) if 'cnn1_cifar10_k1' in l][0]
+    rec = ctx.read_record(table.rows[1])
+    assert rec.measured.data == 'generated: 100 training and 20 test images of the real format'
+    assert '--epochs 1 --learning_rate 0.001' in rec.measured.command and not rec.curve
+    line = [l for l in report.status_lines(RunContext(root=root), tables=[table.name]) if 'cnn1_cifar10_k1' in l][0]
     assert 'one epoch timed at' in line and 'on generated data' in line and '200 epochs' in line
 
 
@@ -53,16 +54,16 @@ def test_measure_projects_a_whole_epoch_from_part_of_one(tmp_path, monkeypatch):
     empty.mkdir()
     said = []
     table = tables.TABLES['cifar10_negative_spike']
-    timed = observe.measure_table(table, rows=['cnn1_cifar10_fp32'], data_root=str(empty), root=root,
-                                  echo=said.append, images=40)
-    m = runner.read_record(table.rows[0], root)['measured']
-    assert (m['images'], m['of']) == (40, 100) and '--num_train 40' in m['command']
-    assert '--data_dir <generated> ' in m['command'] and 'snn_generated' not in m['command']
-    assert m['epoch_seconds'] == timed['cnn1_cifar10_fp32'] == round(m['part_seconds'] * 100 / 40.0, 1)
+    ctx = RunContext(root=root, data_root=str(empty), echo=said.append)
+    timed = observe.measure_table(ctx, table, rows=['cnn1_cifar10_fp32'], images=40)
+    m = ctx.read_record(table.rows[0]).measured
+    assert (m.images, m.of) == (40, 100) and '--num_train 40' in m.command
+    assert '--data_dir <generated> ' in m.command and 'snn_generated' not in m.command
+    assert m.epoch_seconds == timed['cnn1_cifar10_fp32'] == round(m.part_seconds * 100 / 40.0, 1)
     assert any('projected from 40 of 100 images' in s for s in said)
     log = open(os.path.join(root, 'CIFAR10', 'records', 'cnn1_cifar10_fp32.log')).read()
     assert 'part of the data (--num_train): 40 of 100 training images, 8 of 20 validation images' in log
-    line = [l for l in report.status_lines(root, tables=[table.name]) if 'cnn1_cifar10_fp32' in l][0]
+    line = [l for l in report.status_lines(RunContext(root=root), tables=[table.name]) if 'cnn1_cifar10_fp32' in l][0]
     assert 'one epoch projected at' in line and 'from an epoch of 40 of its 100 training images' in line
 
 
@@ -78,11 +79,11 @@ def test_measure_of_the_mobilenet_on_generated_imagenet_records(tmp_path, monkey
     empty = tmp_path / 'no_data'
     empty.mkdir()
     said = []
-    timed = observe.measure_table(small, data_root=str(empty), root=root, echo=said.append)
-    m = runner.read_record(row, root)['measured']
-    assert (m['images'], m['of']) == (20, 1281167) and m['data'] == 'generated: 20 training and 2 test images of ' \
-                                                                     'the real format'
-    assert timed[row.id] == m['epoch_seconds'] == round(m['part_seconds'] * 1281167 / 20.0, 1)
+    ctx = RunContext(root=root, data_root=str(empty), echo=said.append)
+    timed = observe.measure_table(ctx, small)
+    m = ctx.read_record(row).measured
+    assert (m.images, m.of) == (20, 1281167) and m.data == 'generated: 20 training and 2 test images of the real format'
+    assert timed[row.id] == m.epoch_seconds == round(m.part_seconds * 1281167 / 20.0, 1)
     assert any("of the real set's 1281167 and 50000" in s for s in said)
     log = open(os.path.join(root, 'ImageNet_MobileNet', 'records', row.id + '.log')).read()
     assert re.search(r'epoch 1/1 .* val acc', log) and 'global step 2;' in log  # 20 images / (2 towers x 4)

@@ -3,7 +3,6 @@ for 100 more at 1e-4): the runner runs each phase, counts the epochs over the wh
 ships and continues like any other."""
 import os
 import shutil
-import sys
 
 import pytest
 
@@ -12,6 +11,7 @@ from conftest import make_mnist_like
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.errors import UserError
 from snn_conversion.reproduce import runner, tables
+from snn_conversion.reproduce.context import RunContext
 
 PHASES = [(1, 1e-3), (2, 5e-4)]
 
@@ -24,7 +24,7 @@ def _row(phases):
 def _run(phases, root, data):
     row = _row(phases)
     table = tables.Table('tiny', '001', 'tiny', '20C5-P2-50C5-P2-500', [row])
-    return runner.RowRun(table, row, sys.executable, data, root=root, echo=lambda s: None)
+    return runner.RowRun(RunContext(root=root, echo=lambda s: None), table, row, data)
 
 
 @pytest.fixture(scope='module')
@@ -55,13 +55,13 @@ def test_phases_run_in_turn_and_ship_in_between(tmp_path, data):
     assert any('(phase 2 of 2: 0.0005)' in s for s in said)
     meta = load_checkpoint(first.model_file)[1]
     assert (meta['epoch'], meta['learning_rate']) == (1, 5e-4)  # the scripts count a phase's own epochs
-    rec = runner.read_record(first.row, root)
-    assert [c[0] for c in rec['curve']] == [1, 2] and rec['epochs_done'] == 2
-    assert '--learning_rate 0.0005' in rec['commands']['train'] and '--resume True' in rec['commands']['train']
+    rec = RunContext(root=root).read_record(first.row)
+    assert [c.epoch for c in rec.curve] == [1, 2] and rec.epochs_done == 2
+    assert '--learning_rate 0.0005' in rec.commands['train'] and '--resume True' in rec.commands['train']
 
     paused = _run(PHASES, root, data)  # the row's whole budget: 3 epochs; 2 are done
     assert paused.checkpoint_epoch() == 2 and paused.export_resume() == 2
-    assert runner.read_record(paused.row, root)['resume']['epoch'] == 2
+    assert RunContext(root=root).read_record(paused.row).resume.epoch == 2
 
     fresh = str(tmp_path / 'fresh')
     for sub in ('records', 'resume'):
@@ -71,6 +71,6 @@ def test_phases_run_in_turn_and_ship_in_between(tmp_path, data):
     assert cont.train()
     meta = load_checkpoint(cont.model_file)[1]
     assert (meta['epoch'], meta['learning_rate']) == (2, 5e-4) and cont.checkpoint_epoch() == 3
-    rec = runner.read_record(cont.row, fresh)
-    assert [c[0] for c in rec['curve']] == [1, 2, 3] and rec['epochs_done'] == 3 and 'resume' not in rec
-    assert '--epochs 2 --learning_rate 0.0005' in rec['commands']['train']
+    rec = RunContext(root=fresh).read_record(cont.row)
+    assert [c.epoch for c in rec.curve] == [1, 2, 3] and rec.epochs_done == 3 and rec.resume is None
+    assert '--epochs 2 --learning_rate 0.0005' in rec.commands['train']

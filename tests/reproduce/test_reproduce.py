@@ -1,5 +1,4 @@
 """The table runner (reproduce.py): rows, records, resume after a kill, and RESULTS.md generated from records."""
-import json
 import os
 import re
 import signal
@@ -14,7 +13,9 @@ import pytest
 from conftest import ROOT, make_mnist_like
 
 from snn_conversion.reproduce import observe, repeat, report, runner, tables
+from snn_conversion.reproduce.context import RunContext
 from snn_conversion.core import architectures
+from snn_conversion.core.records import Record
 
 
 def test_rows_name_real_scripts_and_checkpoints():
@@ -87,7 +88,7 @@ def test_authors_log_numbers(shared):
 
 
 def test_results_md_is_generated_from_the_records():
-    stale = report.stale()
+    stale = report.stale(RunContext())
     assert not stale, '%s stale: run python reproduce.py --write_results' % ', '.join(stale)
 
 
@@ -103,6 +104,10 @@ def tiny_mnist(tmp_path):
     return make_mnist_like(str(tmp_path / 'data' / 'mnist'), n_train=300, n_test=40)
 
 
+def _ctx(root, data_root=None, echo=print):
+    return RunContext(root=root, data_root=data_root, echo=echo)
+
+
 def _results_doc(tmp_path):
     path = str(tmp_path / 'RESULTS.md')
     with open(path, 'w') as f:
@@ -114,118 +119,116 @@ def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
     out = str(tmp_path / 'out')
     table = _tiny_table()
     said = []
-    recs = runner.run_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append)
+    ctx = _ctx(out, os.path.dirname(tiny_mnist), said.append)
+    recs = runner.run_table(ctx, table)
     fp, q = recs
-    assert fp['status'] == q['status'] == 'done'
-    assert [c[0] for c in q['curve']] == [1, 2] and q['epochs_done'] == 2
+    assert fp.status == q.status == 'done' and fp.done and q.done
+    assert [c.epoch for c in q.curve] == [1, 2] and q.epochs_done == 2
     # each epoch's test accuracy is observed; the last epoch's is the ANN's result, measured again on its own
-    assert all(len(c) == 5 for c in q['curve'] + fp['curve'])
-    assert q['curve'][-1][4] == q['ann']['accuracy'] and fp['curve'][-1][4] == fp['ann']['accuracy']
+    assert all(c.test_acc is not None for c in q.curve + fp.curve)
+    assert q.curve[-1].test_acc == q.ann.accuracy and fp.curve[-1].test_acc == fp.ann.accuracy
     # the SNN's exact reference, the float64 quantized ANN, is recorded beside TensorFlow's float32 ANN
-    assert 'ann_float64' not in fp and q['ann_float64']['n'] == 40
-    assert q['ann_float64']['correct'] == q['snn']['correct'][-1]
-    assert '--observe_test True' in q['commands']['train']
-    assert 'snn' not in fp and fp['ann']['n'] == 40
-    snn = q['snn']
-    assert snn['n'] == 40 and len(snn['correct']) == 6
-    assert len(snn['spikes_per_step']) == len(snn['sops_per_step']) == 6
-    assert snn['spikes_per_step'][-1] == snn['spikes_per_image'] and snn['sops_per_step'][-1] == snn['sops_per_image']
-    assert snn['spikes_per_step'] == sorted(snn['spikes_per_step'])  # cumulative
-    assert len(snn['spikes_per_layer']) == 5 and abs(sum(snn['spikes_per_layer']) - snn['spikes_per_image']) < 0.5
-    assert snn['correct'][-1] == q['ann']['correct'], 'lossless: the SNN ends where the ANN is'
-    assert os.path.isfile(os.path.join(out, snn['log_dir'], 'accuracy.txt'))
+    assert fp.ann_float64 is None and q.ann_float64.n == 40
+    assert q.ann_float64.correct == q.snn.correct[-1]
+    assert '--observe_test True' in q.commands['train']
+    assert fp.snn is None and fp.ann.n == 40
+    snn = q.snn
+    assert snn.n == 40 and len(snn.correct) == 6
+    assert len(snn.spikes_per_step) == len(snn.sops_per_step) == 6
+    assert snn.spikes_per_step[-1] == snn.spikes_per_image and snn.sops_per_step[-1] == snn.sops_per_image
+    assert snn.spikes_per_step == sorted(snn.spikes_per_step)  # cumulative
+    assert len(snn.spikes_per_layer) == 5 and abs(sum(snn.spikes_per_layer) - snn.spikes_per_image) < 0.5
+    assert snn.correct[-1] == q.ann.correct, 'lossless: the SNN ends where the ANN is'
+    assert os.path.isfile(os.path.join(out, snn.log_dir, 'accuracy.txt'))
     for step in ('train', 'inference', 'simulate'):
-        assert q['commands'][step].startswith('cd MNIST && python ')
-    assert '--data_dir ' in q['commands']['train'] and out not in q['commands']['train'].split('--data_dir')[1][:40]
-    with open(runner.record_path(table.rows[1], out)) as f:
-        assert json.load(f) == q
+        assert q.commands[step].startswith('cd MNIST && python ')
+    assert '--data_dir ' in q.commands['train'] and out not in q.commands['train'].split('--data_dir')[1][:40]
+    with open(ctx.record_path(table.rows[1])) as f:
+        assert f.read() == q.to_json()
 
     # a second run finds every row finished: nothing runs, nothing changes
-    stamp = [os.path.getmtime(runner.record_path(r, out)) for r in table.rows]
+    stamp = [os.path.getmtime(ctx.record_path(r)) for r in table.rows]
     logs = [os.path.getsize(os.path.join(out, 'MNIST', 'records', r.id + '.log')) for r in table.rows]
     said[:] = []
-    runner.run_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append)
+    runner.run_table(ctx, table)
     assert not [s for s in said if s.startswith('  $ ')]
     assert [os.path.getsize(os.path.join(out, 'MNIST', 'records', r.id + '.log')) for r in table.rows] == logs
-    assert [os.path.getmtime(runner.record_path(r, out)) for r in table.rows] == stamp
+    assert [os.path.getmtime(ctx.record_path(r)) for r in table.rows] == stamp
 
     # the document shows both rows with our numbers beside the paper's
     doc = _results_doc(tmp_path)
     from unittest import mock
     with mock.patch.object(report, 'TABLES', {'tiny': table}):
-        assert report.write_results(doc, root=out)
-        assert not report.stale(doc, root=out)
+        assert report.write_results(ctx, doc)
+        assert not report.stale(ctx, doc)
         text = open(doc).read()
         # the quantized row's figure is drawn from its record, embedded, and covered by the staleness check
-        fig = os.path.join(out, 'figs', 'results', q['row'] + '.png')
+        fig = os.path.join(out, 'figs', 'results', q.row + '.png')
         assert open(fig, 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
-        assert '![%s](figs/results/%s.png)' % (q['row'], q['row']) in text
-        assert sorted(os.listdir(os.path.dirname(fig))) == [q['row'] + '.png']  # none for the full-precision row
+        assert '![%s](figs/results/%s.png)' % (q.row, q.row) in text
+        assert sorted(os.listdir(os.path.dirname(fig))) == [q.row + '.png']  # none for the full-precision row
         with open(fig, 'ab') as f:
             f.write(b'x')
-        assert report.stale(doc, root=out) == [os.path.join('figs', 'results', q['row'] + '.png')]
-        assert report.write_results(doc, root=out) and not report.stale(doc, root=out)
+        assert report.stale(ctx, doc) == [os.path.join('figs', 'results', q.row + '.png')]
+        assert report.write_results(ctx, doc) and not report.stale(ctx, doc)
     line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, k=1 |')][0]
-    assert '99.32 % / 99.32 % / 13' in line and '%.2f %%' % q['ann']['accuracy'] in line
-    assert ('| yes (float64 ANN too) |' if q['ann_float64']['correct'] == q['ann']['correct'] else
+    assert '99.32 % / 99.32 % / 13' in line and '%.2f %%' % q.ann.accuracy in line
+    assert ('| yes (float64 ANN too) |' if q.ann_float64.correct == q.ann.correct else
             '| yes, with the float64 ANN (float64 ANN') in line
     assert text.startswith('intro\n') and text.endswith('tail\n')
 
     # --observe: a row trained without observing the test accuracy gets it by training again; deterministic
     # training gives the same weights, so the observations are exactly those of the original run
+    quiet = _ctx(out, echo=lambda s: None)
     for row, rec in zip(table.rows, recs):
-        run = runner.RowRun(table, row, sys.executable, tiny_mnist, root=out, echo=lambda s: None)
-        run.save(curve=[c[:4] for c in rec['curve']])
-    assert observe.observe_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append) == \
-        [r.id for r in table.rows]
+        run = runner.RowRun(quiet, table, row, tiny_mnist)
+        run.save(curve=[c._replace(test_acc=None) for c in rec.curve])
+    assert observe.observe_table(ctx, table) == [r.id for r in table.rows]
     for row, rec in zip(table.rows, recs):
-        again = runner.read_record(row, out)
-        assert again['curve'] == rec['curve'] and 'observing' not in again
-        assert '--observe_test True' in again['observed']['command']
-    assert observe.observe_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append) == []
+        again = ctx.read_record(row)
+        assert again.curve == rec.curve and again.observing == {}
+        assert '--observe_test True' in again.observed.command
+    assert observe.observe_table(ctx, table) == []
     # weights that training again does not give: refused, nothing recorded
     from snn_conversion.core.checkpoint import load_checkpoint, save_checkpoint
     model = os.path.join(out, 'MNIST', table.rows[1].id + '.npz')
     params, meta = load_checkpoint(model)
     save_checkpoint(model, [params[0] + 1.0] + list(params[1:]), **{key: meta[key] for key in
                     ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'epoch', 'learning_rate')})
-    run = runner.RowRun(table, table.rows[1], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
-    run.save(curve=[c[:4] for c in q['curve']])
+    run = runner.RowRun(quiet, table, table.rows[1], tiny_mnist)
+    run.save(curve=[c._replace(test_acc=None) for c in q.curve])
     with pytest.raises(runner.UserError, match='did not give the weights'):
         observe.observe_row(run)
-    assert all(len(c) == 4 for c in runner.read_record(table.rows[1], out)['curve'])
+    assert all(c.test_acc is None for c in ctx.read_record(table.rows[1]).curve)
 
     # --repeat: the full-precision row trained again with seed 1, in a record of its own; resumable
-    data_root = os.path.dirname(tiny_mnist)
-    row_stamp = os.path.getmtime(runner.record_path(table.rows[0], out))
-    first = repeat.repeat_table(_tiny_table(epochs=1), 1, rows=['lenet_mnist_fp32'], data_root=data_root, root=out,
-                                echo=said.append)[0]
-    assert [c[0] for c in first['curve']] == [1] and first['status'] == 'done'
+    row_stamp = os.path.getmtime(ctx.record_path(table.rows[0]))
+    first = repeat.repeat_table(ctx, _tiny_table(epochs=1), 1, rows=['lenet_mnist_fp32'])[0]
+    assert [c.epoch for c in first.curve] == [1] and first.done
     said[:] = []
-    rep = repeat.repeat_table(table, 1, rows=['lenet_mnist_fp32'], data_root=data_root, root=out,
-                              echo=said.append)[0]
-    assert rep['status'] == 'done' and [c[0] for c in rep['curve']] == [1, 2] and rep['epochs_done'] == 2
-    assert rep['curve'][0] == first['curve'][0]
-    assert '--seed 1' in rep['commands']['train'] and '--resume True' in rep['commands']['train']
-    assert '--observe_test True' in rep['commands']['train']
-    assert rep['curve'][-1][4] == rep['ann']['accuracy'] and rep['ann']['n'] == 40
+    rep = repeat.repeat_table(ctx, table, 1, rows=['lenet_mnist_fp32'])[0]
+    assert rep.done and [c.epoch for c in rep.curve] == [1, 2] and rep.epochs_done == 2
+    assert rep.curve[0] == first.curve[0]
+    assert '--seed 1' in rep.commands['train'] and '--resume True' in rep.commands['train']
+    assert '--observe_test True' in rep.commands['train']
+    assert rep.curve[-1].test_acc == rep.ann.accuracy and rep.ann.n == 40
     mine = load_checkpoint(os.path.join(out, 'MNIST', 'repeats', 'lenet_mnist_fp32_seed1.npz'))[0]
     row_params = load_checkpoint(os.path.join(out, 'MNIST', 'lenet_mnist_fp32.npz'))[0]
     assert not np.array_equal(mine[0], row_params[0]), 'another seed, another initialisation'
-    assert os.path.getmtime(runner.record_path(table.rows[0], out)) == row_stamp  # the row's record: untouched
-    assert repeat.read_repeats(table.rows[0], out) == {1: rep}
+    assert os.path.getmtime(ctx.record_path(table.rows[0])) == row_stamp  # the row's record: untouched
+    assert repeat.read_repeats(ctx.records, table.rows[0]) == {1: rep}
     said[:] = []
-    repeat.repeat_table(table, 1, rows=['lenet_mnist_fp32'], data_root=data_root, root=out, echo=said.append)
+    repeat.repeat_table(ctx, table, 1, rows=['lenet_mnist_fp32'])
     assert not [s for s in said if s.startswith('  $ ')]  # finished: nothing runs again
     with pytest.raises(runner.UserError, match='seed 0 is the row itself'):
-        repeat.RepeatRun(runner.RowRun(table, table.rows[0], sys.executable, tiny_mnist, root=out), 0)
+        repeat.RepeatRun(runner.RowRun(_ctx(out), table, table.rows[0], tiny_mnist), 0)
     with mock.patch.object(report, 'TABLES', {'tiny': table}):
-        report.write_results(doc, root=out)
+        report.write_results(ctx, doc)
         text = open(doc).read()
     line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, full precision | 99.28 % | seed 0')][0]
-    finals = [fp['ann']['accuracy'], rep['ann']['accuracy']]
+    finals = [fp.ann.accuracy, rep.ann.accuracy]
     assert '| seed 0: %.2f %%, seed 1: %.2f %% | %.2f %% (2 runs) |' % (finals[0], finals[1], sum(finals) / 2) in line
-    pooled = [c[4] for c in fp['curve'] + rep['curve']]
+    pooled = [c.test_acc for c in fp.curve + rep.curve]
     assert line.endswith('| %.2f ± %.2f (%.2f–%.2f) (2 runs) |' % (np.mean(pooled), np.std(pooled, ddof=1),
                                                                      min(pooled), max(pooled)))
     assert '`python reproduce.py tiny --rows ROW --repeat SEED`' in text
@@ -240,32 +243,34 @@ def test_a_recipe_variant_is_a_run_of_its_own_beside_the_row(tmp_path, tiny_mnis
     table = _tiny_table(epochs=1)
     row = table.rows[0]
     variant = tables.Variant('t5', (row.id,), ('--ternary_blocks', '5'), 'the last block ternary')
-    data_root = os.path.dirname(tiny_mnist)
+    said = []
+    ctx = _ctx(out, os.path.dirname(tiny_mnist), said.append)
     with mock.patch.dict(tables.VARIANTS, {'t5': variant}):
         with pytest.raises(runner.UserError, match='variant t5 is a change of lenet_mnist_fp32, not of lenet_mnist_k1'):
-            repeat.repeat_table(table, 0, rows=['lenet_mnist_k1'], data_root=data_root, root=out, variant='t5')
+            repeat.repeat_table(ctx, table, 0, rows=['lenet_mnist_k1'], variant='t5')
         with pytest.raises(runner.UserError, match="unknown variant 'nope'"):
-            repeat.repeat_table(table, 0, data_root=data_root, root=out, variant='nope')
-        said = []
-        rec = repeat.repeat_table(table, 0, data_root=data_root, root=out, echo=said.append, variant='t5')
-        assert len(rec) == 1 and rec[0]['status'] == 'done' and rec[0]['repeat_seed'] == 0
+            repeat.repeat_table(ctx, table, 0, variant='nope')
+        rec = repeat.repeat_table(ctx, table, 0, variant='t5')
+        assert len(rec) == 1 and rec[0].done and rec[0].repeat_seed == 0
         rec = rec[0]
-        assert rec['variant'] == dict(name='t5', train_flags='--ternary_blocks 5', change='the last block ternary')
+        assert rec.variant.stored() == dict(name='t5', train_flags='--ternary_blocks 5',
+                                            change='the last block ternary')
         for step in ('train', 'inference'):
-            assert '--ternary_blocks 5 --mode' in rec['commands'][step], rec['commands'][step]
+            assert '--ternary_blocks 5 --mode' in rec.commands[step], rec.commands[step]
         assert any(s.startswith('lenet_mnist_fp32 (variant t5), seed 0: done') for s in said), said
         params, meta = load_checkpoint(os.path.join(out, 'MNIST', 'repeats', 'lenet_mnist_fp32_t5_seed0.npz'))
         assert meta['ternary_blocks'] == '5' and set(np.unique(params[20])) <= {-1.0, 0.0, 1.0}
         assert os.path.isfile(os.path.join(out, 'MNIST', 'records', 'repeats', 'lenet_mnist_fp32_t5_seed0.json'))
-        assert repeat.read_repeats(row, out) == {} and repeat.read_repeats(row, out, variant) == {0: rec}
-        assert not os.path.exists(runner.record_path(row, out))  # the row itself: untouched
+        assert repeat.read_repeats(ctx.records, row) == {}
+        assert repeat.read_repeats(ctx.records, row, variant) == {0: rec}
+        assert not os.path.exists(ctx.record_path(row))  # the row itself: untouched
         doc = _results_doc(tmp_path)
         with mock.patch.object(report, 'TABLES', {'tiny': table}):
-            report.write_results(doc, root=out)
+            report.write_results(ctx, doc)
             text = open(doc).read()
     line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, full precision | the last block')]
     assert line and ('| the last block ternary (`--ternary_blocks 5`) | 99.28 %% | seed 0: %.2f %% |'
-                     % rec['ann']['accuracy']) in line[0] and line[0].endswith('| seed 0: not started |'), line
+                     % rec.ann.accuracy) in line[0] and line[0].endswith('| seed 0: not started |'), line
     assert '--repeat SEED --variant NAME' in text and 'Run-to-run variation' not in text
 
 
@@ -273,31 +278,32 @@ def test_snn_is_compared_with_the_float64_ann_where_tensorflow_differs():
     """A TensorFlow float32 ANN one image off the float64 ANN: the SNN is judged against the float64 ANN, its
     exact reference, with TensorFlow's count shown; an SNN off both is a plain no."""
     snn = dict(final=90.05, correct=[8000, 9004, 9005, 9005], first_step=None, stable_step=None)
-    rec = dict(snn=snn, ann=dict(correct=9006), ann_float64=dict(correct=9005))
+    rec = Record(snn=snn, ann=dict(correct=9006), ann_float64=dict(correct=9005))
     acc, steps, same = report.snn_cells(rec)
     assert steps == '3 (float64 ANN)'
     assert same == 'yes, with the float64 ANN (float64 ANN 9005 images, TensorFlow float32 ANN 9006)'
-    rec['ann_float64']['correct'] = 9004
+    rec.update(ann_float64=rec.ann_float64.replace(correct=9004))
     assert report.snn_cells(rec)[2].startswith('**no**: SNN 9005; float64 ANN 9004 images')
-    rec['ann_float64']['correct'] = 9006
+    rec.update(ann_float64=rec.ann_float64.replace(correct=9006))
     assert report.snn_cells(rec)[2] == '**no**: 9005 vs 9006 images (float64 ANN too)'
-    del rec['ann_float64']
+    rec.drop('ann_float64')
     assert report.snn_cells(rec)[1:] == ('never', '**no**: 9005 vs 9006 images')
 
 
 def test_unfinished_row_shows_progress_not_results(tmp_path, tiny_mnist):
     out = str(tmp_path / 'out')
     table = _tiny_table(epochs=4)
-    rec = runner.RowRun(table, table.rows[1], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
+    ctx = _ctx(out, echo=lambda s: None)
+    rec = runner.RowRun(ctx, table, table.rows[1], tiny_mnist)
     rec.save(curve=[[1, 80.0, 1.0, 30.0], [2, 85.5, 0.5, 32.0]], epochs_done=2, status='training',
              resume=dict(epoch=2, file='resume/lenet_mnist_k1.npz', sha256='0' * 64))
     repeat.RepeatRun(rec, 1).save(curve=[[1, 80.0, 1.0, 30.0, 79.5]], epochs_done=1, status='training')
     doc = _results_doc(tmp_path)
     from unittest import mock
     with mock.patch.object(report, 'TABLES', {'tiny': table}):
-        report.write_results(doc, root=out)
+        report.write_results(ctx, doc)
         text = open(doc).read()
-        lines = report.status_lines(root=out)
+        lines = report.status_lines(ctx)
     line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, k=1 |')][0]
     assert ('**unfinished**: 2 of 4 epochs (resume state `MNIST/resume/lenet_mnist_k1.npz` shipped), val acc '
             '85.50 %, 32 s/epoch, ≈ 1 min left') in line
@@ -323,29 +329,30 @@ def test_untimed_rows_and_timings_older_than_their_flags(tmp_path, tiny_mnist):
     assert rows[0].trains_with('python FP32_LeNet_MNIST.py --xla True --epochs 1')
     assert not rows[0].trains_with('python FP32_LeNet_MNIST.py --xla False --epochs 1')
     from unittest import mock
+    ctx = _ctx(out, os.path.dirname(tiny_mnist), echo=lambda s: None)
     with mock.patch.object(report, 'TABLES', {'tiny': table}):
-        assert report._progress(rows[0], None, out) == 'not started (not timed: `reproduce.py --measure`)'
-        fp = runner.RowRun(table, rows[0], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
+        assert report._progress(ctx, rows[0], None) == 'not started (not timed: `reproduce.py --measure`)'
+        fp = runner.RowRun(ctx, table, rows[0], tiny_mnist)
         fp.save(measured=dict(epoch_seconds=90.0, when='2026-11-29T18:46:59Z',
                               command='cd MNIST && python FP32_LeNet_MNIST.py --epochs 1 --threads 1'))
         old = 'timed at 90 s on 2026-11-29, before its table trained with --xla True'
-        assert report._progress(rows[0], runner.read_record(rows[0], out), out) == (
+        assert report._progress(ctx, rows[0], ctx.read_record(rows[0])) == (
             'not started (%s; `reproduce.py --measure` times it again)' % old)
-        k1 = runner.RowRun(table, rows[1], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
+        k1 = runner.RowRun(ctx, table, rows[1], tiny_mnist)
         k1.save(curve=[[1, 80.0, 1.0, 50.0], [2, 85.5, 0.5, 60.0], [3, 86.0, 0.4, 55.0]], epochs_done=3,
                 status='training')
-        assert report._progress(rows[0], runner.read_record(rows[0], out), out) == (
+        assert report._progress(ctx, rows[0], ctx.read_record(rows[0])) == (
             'not started (%s): ≈ 55 s/epoch (median of the table\'s started rows), 4 epochs ≈ 4 min' % old)
         # --measure times it again (the started row not)
         timed = []
         with mock.patch.object(observe, 'get_table', lambda name: table), \
                 mock.patch.object(observe, 'measure_row', lambda run, scratch, data=None, images=None, part_of=None: timed.append(run.row.id) or 1.0):
-            observe.measure_table('tiny', data_root=os.path.dirname(tiny_mnist), root=out, echo=lambda s: None)
+            observe.measure_table(ctx, 'tiny')
         assert timed == ['lenet_mnist_fp32']
         # timed with its current flags, the row's own timing counts
         fp.save(measured=dict(epoch_seconds=90.0, when='2026-12-05T04:00:00Z',
                               command='cd MNIST && python FP32_LeNet_MNIST.py --xla True --epochs 1'))
-        assert report._progress(rows[0], runner.read_record(rows[0], out), out) == (
+        assert report._progress(ctx, rows[0], ctx.read_record(rows[0])) == (
             'not started: one epoch timed at 90 s (2026-12-05), 4 epochs ≈ 6 min')
 
 
@@ -356,48 +363,52 @@ def test_measure_times_rows_not_started_and_touches_nothing_else(tmp_path, tiny_
     scratch.mkdir()
     monkeypatch.setattr(tempfile, 'tempdir', str(scratch))
     table = _tiny_table(epochs=300)
-    started = runner.RowRun(table, table.rows[1], sys.executable, tiny_mnist, root=out, echo=lambda s: None)
-    started.save(curve=[[1, 80.0, 1.0, 30.0]], epochs_done=1, status='training')
     said = []
-    timed = observe.measure_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append)
+    ctx = _ctx(out, os.path.dirname(tiny_mnist), said.append)
+    started = runner.RowRun(ctx, table, table.rows[1], tiny_mnist)
+    started.save(curve=[[1, 80.0, 1.0, 30.0]], epochs_done=1, status='training')
+    timed = observe.measure_table(ctx, table)
     assert list(timed) == ['lenet_mnist_fp32'] and timed['lenet_mnist_fp32'] > 0  # the started row is not timed
-    rec = runner.read_record(table.rows[0], out)
-    assert rec['measured']['epoch_seconds'] == round(timed['lenet_mnist_fp32'], 1)
-    assert 'FP32_LeNet_MNIST.py' in rec['measured']['command'] and '--epochs 1' in rec['measured']['command']
-    assert '--model_file <scratch>/lenet_mnist_fp32.npz' in rec['measured']['command']
-    assert not rec['curve'] and 'measure' not in rec['commands']
+    rec = ctx.read_record(table.rows[0])
+    assert rec.measured.epoch_seconds == round(timed['lenet_mnist_fp32'], 1)
+    assert 'FP32_LeNet_MNIST.py' in rec.measured.command and '--epochs 1' in rec.measured.command
+    assert '--model_file <scratch>/lenet_mnist_fp32.npz' in rec.measured.command
+    assert not rec.curve and 'measure' not in rec.commands
     assert not os.path.exists(os.path.join(out, 'MNIST', 'lenet_mnist_fp32.npz'))  # the row itself: untouched
     assert not os.listdir(str(scratch))  # the timing checkpoint is gone
     # timed once: a second call times nothing
-    assert observe.measure_table(table, data_root=os.path.dirname(tiny_mnist), root=out, echo=said.append) == {}
+    assert observe.measure_table(ctx, table) == {}
     doc = _results_doc(tmp_path)
     from unittest import mock
     with mock.patch.object(report, 'TABLES', {'tiny': table}):
-        report.write_results(doc, root=out)
+        report.write_results(ctx, doc)
         text = open(doc).read()
     line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, full')][0]
     assert 'not started: one epoch timed at %.0f s (%s), 300 epochs ≈ ' % (
-        rec['measured']['epoch_seconds'], rec['measured']['when'][:10]) in line
+        rec.measured.epoch_seconds, rec.measured.when[:10]) in line
     assert re.search(r'Training still to run: 2 rows, ≈ [0-9.]+ (min|h) on one core; `python reproduce.py tiny`',
                      text)
 
 
 def test_damaged_record_is_one_line_error(tmp_path):
     row = _tiny_table().rows[0]
-    path = runner.record_path(row, str(tmp_path))
+    ctx = _ctx(str(tmp_path))
+    path = ctx.record_path(row)
     os.makedirs(os.path.dirname(path))
     with open(path, 'w') as f:
         f.write('{"row": "lenet_mnist_fp32", "curve": [[1, 9')
     with pytest.raises(runner.UserError, match='damaged.*delete it'):
-        runner.read_record(row, str(tmp_path))
+        ctx.read_record(row)
 
 
 _CHILD = '''
 import sys
 sys.path.insert(0, %(root)r); sys.path.insert(0, %(tests)r); sys.path.insert(0, %(here)r)
 from snn_conversion.reproduce import runner
+from snn_conversion.reproduce.context import RunContext
 from test_reproduce import _tiny_table
-runner.run_table(_tiny_table(epochs=%(epochs)d), rows=['lenet_mnist_k1'], data_root=%(data)r, root=%(out)r)
+runner.run_table(RunContext(root=%(out)r, data_root=%(data)r), _tiny_table(epochs=%(epochs)d),
+                 rows=['lenet_mnist_k1'])
 '''
 
 
@@ -405,8 +416,8 @@ def _wait_for_first_epoch(proc, row, out, seconds=300):
     """Until the runner ``proc`` has recorded the first epoch of ``row`` under ``out``."""
     deadline = time.time() + seconds
     while time.time() < deadline:
-        rec = runner.read_record(row, out) if os.path.isfile(runner.record_path(row, out)) else None
-        if rec and rec.get('curve'):
+        rec = _ctx(out).read_record(row)
+        if rec and rec.curve:
             return
         assert proc.poll() is None, 'the runner ended before its first epoch'
         time.sleep(0.2)
@@ -428,16 +439,16 @@ def test_kill_and_rerun_resumes_without_duplicates(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    killed_at = runner.read_record(row, out)['epochs_done']
+    killed_at = _ctx(out).read_record(row).epochs_done
     assert 1 <= killed_at < 4
-    rec = runner.run_table(_tiny_table(epochs=4), rows=['lenet_mnist_k1'], data_root=os.path.dirname(tiny_mnist),
-                           root=out, echo=lambda s: None)[0]
-    assert rec['status'] == 'done'
-    assert [c[0] for c in rec['curve']] == [1, 2, 3, 4]
+    rec = runner.run_table(_ctx(out, os.path.dirname(tiny_mnist), lambda s: None), _tiny_table(epochs=4),
+                           rows=['lenet_mnist_k1'])[0]
+    assert rec.done
+    assert [c.epoch for c in rec.curve] == [1, 2, 3, 4]
     with open(os.path.join(out, 'MNIST', 'records', row.id + '.log')) as f:
         log = f.read()
     assert '--resume True' in log and 'resumed' in log
-    assert rec['snn']['correct'][-1] == rec['ann']['correct']
+    assert rec.snn.correct[-1] == rec.ann.correct
 
 
 def _processes_naming(text):
@@ -479,9 +490,9 @@ def test_a_signal_to_the_runner_alone_ends_its_child_too(tmp_path, sig):
     assert proc.returncode == 130 and 'Traceback' not in err and err.strip().splitlines()[-1].startswith(
         'interrupted: %s received' % signal.Signals(sig).name), err
     assert not _processes_naming(out + '/MNIST/lenet_mnist_k1.npz'), 'the training child outlived the runner'
-    rec = runner.run_table(_tiny_table(epochs=4), rows=['lenet_mnist_k1'], data_root=os.path.dirname(tiny_mnist),
-                           root=out, echo=lambda s: None)[0]
-    assert rec['status'] == 'done' and [c[0] for c in rec['curve']] == [1, 2, 3, 4]
+    rec = runner.run_table(_ctx(out, os.path.dirname(tiny_mnist), lambda s: None), _tiny_table(epochs=4),
+                           rows=['lenet_mnist_k1'])[0]
+    assert rec.done and [c.epoch for c in rec.curve] == [1, 2, 3, 4]
 
 
 def test_cli_errors_are_one_line(tmp_path):

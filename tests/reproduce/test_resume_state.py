@@ -13,7 +13,9 @@ from conftest import ROOT, make_mnist_like
 from snn_conversion.core.checkpoint import load_checkpoint, train_state_path
 from snn_conversion.core.errors import UserError
 from snn_conversion.core.fileio import file_sha256, read_npz
+from snn_conversion.core.records import Record
 from snn_conversion.reproduce import repeat, report, resume, runner, tables
+from snn_conversion.reproduce.context import RunContext
 
 
 def _table(epochs):
@@ -21,9 +23,13 @@ def _table(epochs):
     return tables.Table('tiny', '001', 'tiny MNIST LeNet', '20C5-P2-50C5-P2-500', [row])
 
 
-def _train(epochs, data, root):
+def _row_run(epochs, data, root, echo=lambda s: None):
     table = _table(epochs)
-    run = runner.RowRun(table, table.rows[0], sys.executable, data, root=root, echo=lambda s: None)
+    return runner.RowRun(RunContext(root=root, echo=echo), table, table.rows[0], data)
+
+
+def _train(epochs, data, root):
+    run = _row_run(epochs, data, root)
     run.train()
     return run
 
@@ -49,19 +55,17 @@ def data(tmp_path_factory):
 def test_export_then_fresh_clone_continues_identically(tmp_path, data):
     whole = _train(4, data, str(tmp_path / 'whole'))  # 4 epochs without a break
     first = _train(2, data, str(tmp_path / 'first'))  # 2 epochs, then work pauses
-    paused = runner.RowRun(_table(4), _table(4).rows[0], sys.executable, data, root=str(tmp_path / 'first'),
-                           echo=lambda s: None)
+    paused = _row_run(4, data, str(tmp_path / 'first'))
     assert paused.export_resume() == 2
-    shipped = paused.record['resume']
-    assert shipped['epoch'] == 2 and shipped['file'] == os.path.join('resume', 'lenet_mnist_k1.npz')
-    assert os.path.isfile(first.resume_file()) and shipped["sha256"] == file_sha256(first.resume_file())
+    shipped = paused.record.resume
+    assert shipped.epoch == 2 and shipped.file == os.path.join('resume', 'lenet_mnist_k1.npz')
+    assert os.path.isfile(first.resume_file()) and shipped.sha256 == file_sha256(first.resume_file())
 
     fresh = str(tmp_path / 'fresh')
     _clone(str(tmp_path / 'first'), fresh)
     assert not os.path.exists(os.path.join(fresh, 'MNIST', 'lenet_mnist_k1.npz'))
     said = []
-    table = _table(4)
-    cont = runner.RowRun(table, table.rows[0], sys.executable, data, root=fresh, echo=said.append)
+    cont = _row_run(4, data, fresh, said.append)
     cont.train()
     assert any('resume state of epoch 2 unpacked' in s for s in said)
     with open(cont.log_file) as f:
@@ -70,27 +74,26 @@ def test_export_then_fresh_clone_continues_identically(tmp_path, data):
     assert len(p_whole) == len(p_cont) and all(np.array_equal(a, b) for a, b in zip(p_whole, p_cont))
     assert sorted(s_whole) == sorted(s_cont) and all(np.array_equal(s_whole[k], s_cont[k]) for k in s_whole)
     # the curve is the uninterrupted run's, and the finished row no longer ships a resume state
-    assert [c[:3] for c in cont.record['curve']] == [c[:3] for c in whole.record['curve']]
-    assert 'resume' not in cont.record and not os.path.exists(cont.resume_file())
+    assert [c[:3] for c in cont.record.curve] == [c[:3] for c in whole.record.curve]
+    assert cont.record.resume is None and not os.path.exists(cont.resume_file())
 
 
 def test_resume_state_that_does_not_match_its_record_is_refused(tmp_path, data):
     _train(1, data, str(tmp_path / 'a'))
-    run = runner.RowRun(_table(3), _table(3).rows[0], sys.executable, data, root=str(tmp_path / 'a'),
-                        echo=lambda s: None)
+    run = _row_run(3, data, str(tmp_path / 'a'))
     run.export_resume()
     fresh = str(tmp_path / 'fresh')
     _clone(str(tmp_path / 'a'), fresh)
     path = os.path.join(fresh, 'MNIST', 'resume', 'lenet_mnist_k1.npz')
     with open(path, 'ab') as f:
         f.write(b'x')
-    cont = runner.RowRun(_table(3), _table(3).rows[0], sys.executable, data, root=fresh, echo=lambda s: None)
+    cont = _row_run(3, data, fresh)
     with pytest.raises(UserError, match='does not match the sha256 its record names'):
         cont.train()
     assert not os.path.exists(cont.model_file)
     # a resume state the record does not name at all
-    os.remove(runner.record_path(cont.row, fresh))
-    cont = runner.RowRun(_table(3), _table(3).rows[0], sys.executable, data, root=fresh, echo=lambda s: None)
+    os.remove(cont.record_file)
+    cont = _row_run(3, data, fresh)
     with pytest.raises(UserError, match='has no record of'):
         cont.train()
 
@@ -108,11 +111,11 @@ def test_export_waits_for_the_two_files_to_agree(tmp_path, data):
 def test_report_says_where_an_unfinished_row_continues_from():
     row = _table(10).rows[0]
     curve = [[e, 90.0 + e, 0.1, 30.0] for e in range(1, 7)]
-    lost = dict(curve=curve, epochs_done=6, status='training')
-    cells = report._row_cells(row, lost)
+    lost = Record(curve=curve, epochs_done=6, status='training')
+    cells = report._row_cells(RunContext(), row, lost)
     assert '6 epochs were trained but not kept' in cells[3] and '`--restart` trains it again from epoch 0' in cells[3]
-    kept = dict(lost, resume=dict(epoch=4, file='resume/lenet_mnist_k1.npz', sha256='0' * 64))
-    cells = report._row_cells(row, kept)
+    kept = lost.copy().update(resume=dict(epoch=4, file='resume/lenet_mnist_k1.npz', sha256='0' * 64))
+    cells = report._row_cells(RunContext(), row, kept)
     assert '4 of 10 epochs (resume state `MNIST/resume/lenet_mnist_k1.npz` shipped), val acc 94.00 %' in cells[3]
     assert 'trained to 6 on a machine that has not shipped it' in cells[3] and '≈ 3 min left' in cells[3]
 
@@ -124,9 +127,9 @@ def test_cli_export_resume(tmp_path):
     # --export_resume with --repeat SEED: the repeats' states, not the rows'
     from snn_conversion.reproduce import cli
     calls = []
-    with mock.patch.object(repeat, 'export_repeats', lambda *a, **k: calls.append(('repeats', a, k)) or {}), \
-            mock.patch.object(runner, 'export_table', lambda *a, **k: calls.append(('rows', a, k)) or {}), \
-            mock.patch.object(report, 'write_results', lambda: False):
+    with mock.patch.object(repeat, 'export_repeats', lambda ctx, *a, **k: calls.append(('repeats', a, k)) or {}), \
+            mock.patch.object(runner, 'export_table', lambda ctx, *a, **k: calls.append(('rows', a, k)) or {}), \
+            mock.patch.object(report, 'write_results', lambda ctx: False):
         assert cli.main(['fashion_mnist', '--rows', 'mlp_fashionmnist_k1', '--repeat', '2', '--export_resume']) == 0
         assert cli.main(['fashion_mnist', '--export_resume']) == 0
     assert calls == [('repeats', ('fashion_mnist', 2), dict(rows=['mlp_fashionmnist_k1'], variant=None)),
@@ -135,23 +138,25 @@ def test_cli_export_resume(tmp_path):
 
 def test_export_beside_a_running_training_stays_in_its_record(tmp_path, data):
     """``--export_resume`` while the runner trains: the runner's next record write keeps the export."""
-    table = _table(4)
     root = str(tmp_path / 'a')
     _train(1, data, root)
-    training = runner.RowRun(table, table.rows[0], sys.executable, data, root=root, echo=lambda s: None)
-    exporter = runner.RowRun(table, table.rows[0], sys.executable, data, root=root, echo=lambda s: None)
+    training, exporter = _row_run(4, data, root), _row_run(4, data, root)
     assert exporter.export_resume() == 1
     training.save(epochs_done=1)  # the training's own record, loaded before the export
-    assert runner.read_record(table.rows[0], root)['resume']['epoch'] == 1
+    assert RunContext(root=root).read_record(training.row).resume.epoch == 1
     os.remove(exporter.resume_file())  # a resume state whose file is gone is not kept
-    training.record.pop('resume')
+    training.record.drop('resume')
     training.save()
-    assert 'resume' not in runner.read_record(table.rows[0], root)
+    assert RunContext(root=root).read_record(training.row).resume is None
 
 
 def _repeat(epochs, data, root, echo=lambda s: None):
-    table = _table(epochs)
-    return repeat.RepeatRun(runner.RowRun(table, table.rows[0], sys.executable, data, root=root, echo=echo), 1)
+    return repeat.RepeatRun(_row_run(epochs, data, root, echo), 1)
+
+
+def _repeats(run, root):
+    """{seed: record} of the repeats of ``run``'s row under ``root``, as a fresh reader sees them."""
+    return repeat.read_repeats(RunContext(root=root).records, run.row)
 
 
 def test_repeat_export_then_fresh_clone_continues_identically(tmp_path, data):
@@ -161,9 +166,9 @@ def test_repeat_export_then_fresh_clone_continues_identically(tmp_path, data):
     _repeat(1, data, str(tmp_path / 'first')).execute()  # 1 epoch, then work pauses
     paused = _repeat(3, data, str(tmp_path / 'first'))
     assert paused.export_resume() == 1
-    shipped = repeat.read_repeats(paused.run.row, str(tmp_path / 'first'))[1]['resume']
-    assert shipped['file'] == os.path.join('resume', 'repeats', 'lenet_mnist_k1_seed1.npz')
-    assert shipped['sha256'] == file_sha256(paused.slot.path)
+    shipped = _repeats(paused.run, str(tmp_path / 'first'))[1].resume
+    assert shipped.file == os.path.join('resume', 'repeats', 'lenet_mnist_k1_seed1.npz')
+    assert shipped.sha256 == file_sha256(paused.slot.path)
     assert _repeat(1, data, str(tmp_path / 'whole')).export_resume() is None  # trained: nothing to export
 
     fresh = str(tmp_path / 'fresh')
@@ -173,12 +178,12 @@ def test_repeat_export_then_fresh_clone_continues_identically(tmp_path, data):
     assert not os.path.exists(cont.model_file)
     rec = cont.execute()
     assert any('seed 1: resume state of epoch 1 unpacked' in s for s in said)
-    assert '--resume True' in rec['commands']['train']
+    assert '--resume True' in rec.commands['train']
     p_whole, p_cont = load_checkpoint(whole.model_file)[0], load_checkpoint(cont.model_file)[0]
     assert all(np.array_equal(a, b) for a, b in zip(p_whole, p_cont))
-    assert [c[:3] for c in rec['curve']] == [c[:3] for c in whole.record['curve']]
-    assert rec['ann']['accuracy'] == whole.record['ann']['accuracy'] and rec['status'] == 'done'
-    assert 'resume' not in rec and not os.path.exists(cont.slot.path)
+    assert [c[:3] for c in rec.curve] == [c[:3] for c in whole.record.curve]
+    assert rec.ann.accuracy == whole.record.ann.accuracy and rec.done
+    assert rec.resume is None and not os.path.exists(cont.slot.path)
     # a finished repeat whose checkpoint is gone (a fresh clone) is its record: not trained again
     os.remove(cont.model_file)
     said[:] = []
@@ -195,7 +200,7 @@ def _stop_at_training(root):
         pass
 
     def train(owner, run, step, argv, on_line, what, save=True):
-        seen.append((step, argv, repeat.read_repeats(run.row, root)[1]))
+        seen.append((step, argv, _repeats(run, root)[1]))
         raise Stop()
 
     return seen, Stop, mock.patch.object(repeat, 'run_recorded', train)
@@ -209,21 +214,21 @@ def test_repeat_without_its_checkpoint_is_not_restarted_silently(tmp_path, data)
     run = _repeat(2, data, root)
     curve = [[1, 80.0, 1.0, 30.0, 79.5], [2, 85.0, 0.5, 30.0, 84.0]]
     run.save(curve=curve, epochs_done=2, status='training', train_seconds=60.0)
-    before = repeat.read_repeats(run.run.row, root)[1]
+    before = _repeats(run.run, root)[1]
     seen, Stop, patch = _stop_at_training(root)
     with patch, pytest.raises(UserError) as e:
         _repeat(2, data, root).execute()
     message = str(e.value)
     assert '\n' not in message and 'its record claims 2 trained epochs' in message and '--restart' in message
-    assert not seen and repeat.read_repeats(run.run.row, root)[1] == before
+    assert not seen and _repeats(run.run, root)[1] == before
 
     # the same when its shipped resume state is missing: the message names the file and how to restore it
     run.save(resume=dict(epoch=2, sha256='a' * 64, file='resume/repeats/x.npz', bytes=10))
-    before = repeat.read_repeats(run.run.row, root)[1]
+    before = _repeats(run.run, root)[1]
     with patch, pytest.raises(UserError, match=r'shipped resume state \S+lenet_mnist_k1_seed1.npz \(epoch 2\) is '
                                                 r'missing: restore it from git'):
         _repeat(2, data, root).execute()
-    assert repeat.read_repeats(run.run.row, root)[1] == before
+    assert _repeats(run.run, root)[1] == before
 
     restarted = _repeat(2, data, root)
     restarted.restart = True
@@ -233,9 +238,10 @@ def test_repeat_without_its_checkpoint_is_not_restarted_silently(tmp_path, data)
     assert step == 'train' and '--resume' not in argv
     assert rec == before, 'the record changes only once the training has finished an epoch'
     restarted._start.begin()  # its first epoch
-    rec = repeat.read_repeats(run.run.row, root)[1]
-    assert rec['curve'] == [] and rec['epochs_done'] == 0 and rec['status'] == 'training' and 'resume' not in rec
-    assert rec['earlier_run']['curve'] == curve and rec['earlier_run']['epochs_done'] == 2
-    assert rec['earlier_run']['train_seconds'] == 60.0 and rec['earlier_run']['resume']['epoch'] == 2
-    text = report._run_final(run.run.row, dict(curve=[[1, 80.0, 1.0, 30.0]], epochs_done=1, status='training'))
+    rec = _repeats(run.run, root)[1]
+    assert rec.curve == [] and rec.epochs_done == 0 and rec.status == 'training' and rec.resume is None
+    assert rec.earlier_run.stored()['curve'] == curve and rec.earlier_run.epochs_done == 2
+    assert rec.earlier_run.train_seconds == 60.0 and rec.earlier_run.resume.epoch == 2
+    text = report._run_final(RunContext(), run.run.row,
+                             Record(curve=[[1, 80.0, 1.0, 30.0]], epochs_done=1, status='training'))
     assert 'not kept: no resume state shipped' in text

@@ -20,6 +20,7 @@ from snn_conversion.core.errors import UserError, run_cli
 from snn_conversion.core.fileio import file_sha256
 from snn_conversion.core.lock import LockedError
 from snn_conversion.reproduce import cli, repeat, report, resume, runner, scripts, tables
+from snn_conversion.reproduce.context import RunContext
 from snn_conversion.reproduce.data import dataset_dir
 
 
@@ -33,9 +34,14 @@ ROW = _table().rows[0]
 
 def _run(root, data=None, epochs=3, restart=False):
     table = _table(epochs)
-    run = runner.RowRun(table, table.rows[0], sys.executable, data, root=root, echo=lambda s: None)
+    run = runner.RowRun(RunContext(root=root, echo=lambda s: None), table, table.rows[0], data)
     run.restart = restart
     return run
+
+
+def _record(root):
+    """The row's record under ``root``, as a fresh reader sees it."""
+    return RunContext(root=root).read_record(ROW)
 
 
 def _read_bytes(path):
@@ -120,12 +126,12 @@ def test_a_row_whose_epochs_cannot_be_continued_is_refused_then_restarted_on_req
     assert seen[0][0] == 'train' and '--resume' not in seen[0][1]
     assert _read_bytes(run.record_file) == before, 'nothing changes before the training has really started'
     restarted._start.begin()
-    rec = runner.read_record(ROW, root)
-    earlier = rec['earlier_run']
-    assert rec['status'] == 'training' and rec['curve'] == [] and rec['epochs_done'] == 0
-    assert earlier['curve'] == fields['curve'] and earlier['epochs_done'] == fields['epochs_done']
-    assert ('ann' in earlier) == ('ann' in fields) and 'ann' not in rec and 'snn' not in rec
-    assert ('resume' in earlier) == ('resume' in fields) and 'resume' not in rec
+    rec = _record(root)
+    earlier = rec.earlier_run
+    assert rec.status == 'training' and rec.curve == [] and rec.epochs_done == 0
+    assert earlier.stored()['curve'] == fields['curve'] and earlier.epochs_done == fields['epochs_done']
+    assert (earlier.ann is not None) == ('ann' in fields) and rec.ann is None and rec.snn is None
+    assert (earlier.resume is not None) == ('resume' in fields) and rec.resume is None
 
 
 def test_a_run_that_can_continue_ignores_restart(tmp_path, trained):
@@ -193,21 +199,19 @@ def _fresh_clone_epoch(root, dest):
 
 
 def _pair_agrees(run):
-    rec = runner.read_record(ROW, run.root)
-    entry = rec['resume']
-    return file_sha256(run.slot.path) in [entry['sha256']] + ([entry['replaces']['sha256']]
-                                                              if entry.get('replaces') else [])
+    entry = _record(run.root).resume
+    return file_sha256(run.slot.path) in [entry.sha256] + ([entry.replaces.sha256] if entry.replaces else [])
 
 
 def test_an_export_whose_record_write_fails_keeps_the_old_pair(tmp_path, trained, monkeypatch):
     root, run = _exported(tmp_path, trained)
-    old = runner.read_record(ROW, root)['resume']
+    old = _record(root).resume
     monkeypatch.setenv('SNN_INJECT_WRITE_ERROR', 'lenet_mnist_k1.json')
     with pytest.raises(UserError, match='the export of lenet_mnist_k1 was stopped .*run the same --export_resume '
                                         'command again'):
         _run(root).export_resume()
     monkeypatch.delenv('SNN_INJECT_WRITE_ERROR')
-    assert runner.read_record(ROW, root)['resume'] == old and file_sha256(run.slot.path) == old['sha256']
+    assert _record(root).resume == old and file_sha256(run.slot.path) == old.sha256
     assert not os.path.exists(run.slot.staged)
     assert _fresh_clone_epoch(root, str(tmp_path / 'clone')) == 1
 
@@ -220,15 +224,15 @@ def test_an_export_stopped_after_the_file_moved_is_mended_by_the_next_run(tmp_pa
     with pytest.raises(UserError, match='was stopped'):
         _run(root).export_resume()
     monkeypatch.delenv('SNN_INJECT_WRITE_ERROR')
-    entry = runner.read_record(ROW, root)['resume']
-    assert entry['epoch'] == 2 and entry['replaces']['epoch'] == 1 and _pair_agrees(run)
+    entry = _record(root).resume
+    assert entry.epoch == 2 and entry.replaces.epoch == 1 and _pair_agrees(run)
     assert _fresh_clone_epoch(root, str(tmp_path / 'clone')) == 2
     # the report claims no more than the earlier state until the record is mended
-    assert report._kept(runner.read_record(ROW, root)) == 1
+    assert report._kept(_record(root)) == 1
     again = _run(root)
     assert again.export_resume() == 2
-    entry = runner.read_record(ROW, root)['resume']
-    assert 'replaces' not in entry and entry['sha256'] == file_sha256(run.slot.path)
+    entry = _record(root).resume
+    assert entry.replaces is None and entry.sha256 == file_sha256(run.slot.path)
 
 
 def test_an_export_interrupted_before_the_file_moved_still_agrees(tmp_path, trained):
@@ -244,23 +248,23 @@ def test_an_export_interrupted_before_the_file_moved_still_agrees(tmp_path, trai
     with mock.patch.object(resume.os, 'replace', side_effect=replace):
         with pytest.raises(UserError, match='was stopped \\(SIGTERM received\\)'):
             _run(root).export_resume()
-    entry = runner.read_record(ROW, root)['resume']
-    assert entry['epoch'] == 2 and entry['replaces']['sha256'] == old_sha == file_sha256(run.slot.path)
+    entry = _record(root).resume
+    assert entry.epoch == 2 and entry.replaces.sha256 == old_sha == file_sha256(run.slot.path)
     assert not os.path.exists(run.slot.staged)
     assert _fresh_clone_epoch(root, str(tmp_path / 'clone')) == 1
     mended = _run(root)
     assert mended.slot.repair(mended.record)
-    assert mended.record['resume']['epoch'] == 1 and mended.record['resume']['sha256'] == old_sha
+    assert mended.record.resume.epoch == 1 and mended.record.resume.sha256 == old_sha
 
 
 def test_a_resume_state_of_another_epoch_than_its_record_is_refused(tmp_path, trained):
     root, run = _exported(tmp_path, trained)
-    rec = runner.read_record(ROW, root)
+    rec = _record(root)
     os.remove(run.model_file)
     os.remove(train_state_path(run.model_file))
-    rec['resume']['epoch'] = 2  # the file is epoch 1's
+    rec.update(resume=rec.resume.replace(epoch=2))  # the file is epoch 1's
     with open(run.record_file, 'w') as f:
-        json.dump(rec, f)
+        f.write(rec.to_json())
     with pytest.raises(UserError, match='holds epoch 1, its record says 2'):
         _run(root).import_resume()
     assert not os.path.exists(run.model_file)
@@ -288,11 +292,11 @@ def test_a_shipped_file_without_its_record_is_an_error(tmp_path, shipped):
     doc = _results_doc(tmp_path)
     before = _read_bytes(doc)
     with pytest.raises(UserError) as e:
-        report.write_results(doc, root)
+        report.write_results(RunContext(root=root), doc)
     assert '\n' not in str(e.value) and 'is shipped but its record' in str(e.value) and name in str(e.value)
     assert _read_bytes(doc) == before and not os.path.isdir(os.path.join(root, 'figs'))
     assert any(line.startswith('RECORD MISSING: %s' % os.path.relpath(path, root))
-               for line in report.status_lines(root))
+               for line in report.status_lines(RunContext(root=root)))
 
 
 def test_a_row_whose_shipped_checkpoint_lost_its_record_is_not_retrained_silently(tmp_path):
@@ -311,18 +315,19 @@ def test_a_row_whose_shipped_checkpoint_lost_its_record_is_not_retrained_silentl
 def test_write_results_with_a_bad_record_writes_nothing(tmp_path):
     root = str(tmp_path / 'clone')
     row = tables.TABLES['fashion_mnist'].rows[2]
-    with open(runner.record_path(row)) as f:
+    ctx = RunContext(root=root)
+    with open(RunContext().record_path(row)) as f:
         rec = json.load(f)
-    rec['snn']['accuracy'][3] = float('nan')
-    os.makedirs(os.path.dirname(runner.record_path(row, root)))
-    with open(runner.record_path(row, root), 'w') as f:
+    rec['snn']['accuracy'][3] = float('nan')  # (the file as a hand edit leaves it)
+    os.makedirs(os.path.dirname(ctx.record_path(row)))
+    with open(ctx.record_path(row), 'w') as f:
         json.dump(rec, f)
     doc = _results_doc(tmp_path)
     before = _read_bytes(doc)
     with pytest.raises(UserError, match='field snn.accuracy is'):
-        report.write_results(doc, root)
+        report.write_results(ctx, doc)
     with pytest.raises(UserError, match='field snn.accuracy is'):
-        report.status_lines(root)
+        report.status_lines(ctx)
     assert _read_bytes(doc) == before and not os.path.isdir(os.path.join(root, 'figs'))
 
 

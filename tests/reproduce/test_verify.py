@@ -9,7 +9,9 @@ import pytest
 from conftest import ROOT, make_mnist_like
 
 from snn_conversion.core.fileio import file_sha256
+from snn_conversion.core.records import Record
 from snn_conversion.reproduce import runner, tables, verify
+from snn_conversion.reproduce.context import RunContext
 
 
 def _table():
@@ -24,19 +26,24 @@ def finished(tmp_path_factory):
     base = tmp_path_factory.mktemp('verify')
     data = make_mnist_like(str(base / 'data' / 'mnist'), n_train=300, n_test=40)
     out = str(base / 'out')
-    runner.run_table(_table(), data_root=os.path.dirname(data), root=out, echo=lambda s: None)
+    runner.run_table(RunContext(root=out, data_root=os.path.dirname(data), echo=lambda s: None), _table())
     return _table(), os.path.dirname(data), out
+
+
+def _ctx(out, data_root=None, echo=lambda s: None):
+    return RunContext(root=out, data_root=data_root, echo=echo)
 
 
 def _verify(finished, **kw):
     table, data_root, out = finished
     said = []
-    ok = verify.verify([table], data_root=data_root, root=out, echo=said.append, **kw)
+    ok = verify.verify(_ctx(out, data_root, said.append), [table], **kw)
     return ok, [s for s in said if s.startswith('| ')][1:]  # the rows, without the header
 
 
 def _edit_record(row, out, edit):
-    path = runner.record_path(row, out)
+    """Change the row's record file under ``out`` as a hand edit does (its JSON); returns (path, the text before)."""
+    path = _ctx(out).record_path(row)
     with open(path) as f:
         original = f.read()
     rec = json.loads(original)
@@ -49,10 +56,10 @@ def _edit_record(row, out, edit):
 def test_finished_rows_ship_their_checkpoint(finished):
     table, _, out = finished
     for row in table.rows:
-        rec = runner.read_record(row, out)
-        shipped = os.path.join(out, 'MNIST', rec['pretrained']['file'])
-        assert rec['pretrained']['file'] == os.path.join('pretrained', row.id + '.npz')
-        assert file_sha256(shipped) == rec['checkpoint_sha256'] == rec['pretrained']['sha256']
+        rec = _ctx(out).read_record(row)
+        shipped = os.path.join(out, 'MNIST', rec.pretrained.file)
+        assert rec.pretrained.file == os.path.join('pretrained', row.id + '.npz')
+        assert file_sha256(shipped) == rec.checkpoint_sha256 == rec.pretrained.sha256
 
 
 def test_verify_equal_then_each_changed_number_is_named(finished):
@@ -62,9 +69,10 @@ def test_verify_equal_then_each_changed_number_is_named(finished):
     assert 'SNN correct' in lines[1] and 'float64 ANN correct' in lines[1] and 'SNN sops_per_image' in lines[1]
     # the numbers derived once, compared with records changed in one number each
     q = table.rows[1]
-    run = runner.RowRun.make(table, q, data_root, root=out, echo=lambda s: None)
+    ctx = _ctx(out, data_root)
+    run = runner.RowRun.make(ctx, table, q)
     derived = verify.derive(run, run.pretrained_file(), echo=lambda s: None)
-    rec = runner.read_record(q, out)
+    rec = ctx.read_record(q)
     assert not [d for _, d in verify.compare(rec, derived) if d]
     for edit, named in [(lambda r: r['ann'].update(correct=r['ann']['correct'] + 1), 'ANN correct: recorded'),
                         (lambda r: r['ann_float64'].update(correct=r['ann_float64']['correct'] - 1),
@@ -79,19 +87,19 @@ def test_verify_equal_then_each_changed_number_is_named(finished):
                          'SNN sops_per_image: recorded'),
                         (lambda r: r['snn']['spikes_per_step'].__setitem__(2, 0.5),
                          'SNN spikes_per_step[step 3]: recorded')]:
-        changed = json.loads(json.dumps(rec))
+        changed = rec.stored()  # (a record as a hand edit leaves it)
         edit(changed)
-        diffs = [d for _, d in verify.compare(changed, derived) if d]
+        diffs = [d for _, d in verify.compare(Record(changed), derived) if d]
         assert len(diffs) == 1 and diffs[0].startswith(named), diffs
     # --fill: a record written before the per-step and per-layer numbers existed gets them, and nothing else
     path, original = _edit_record(q, out, lambda r: [r['snn'].pop(name) for name in verify.SNN_STEP_FIELDS])
     try:
-        older = runner.read_record(q, out)
+        older = ctx.read_record(q)
         assert not [d for _, d in verify.compare(older, derived) if d]
-        assert verify.fill_record(q, older, derived, out, echo=lambda s: None) == list(verify.SNN_STEP_FIELDS)
-        filled = runner.read_record(q, out)
-        assert filled['snn'] == rec['snn'] and dict(filled, updated=0) == dict(rec, updated=0)
-        assert verify.fill_record(q, filled, derived, out, echo=lambda s: None) == []
+        assert verify.fill_record(ctx, q, older, derived) == list(verify.SNN_STEP_FIELDS)
+        filled = ctx.read_record(q)
+        assert filled.snn == rec.snn and filled.copy().update(updated='0') == rec.copy().update(updated='0')
+        assert verify.fill_record(ctx, q, filled, derived) == []
     finally:
         with open(path, 'w') as f:
             f.write(original)
@@ -111,9 +119,9 @@ def test_verify_refuses_a_shipped_file_of_another_sha256(finished):
         from unittest import mock
         from snn_conversion.reproduce import report
         with mock.patch.object(report, 'TABLES', {'tiny': table}):
-            listed = [l for l in report.status_lines(root=out) if row.id in l][0]
+            listed = [l for l in report.status_lines(_ctx(out)) if row.id in l][0]
             assert 'STALE' in listed and 'done' not in listed, listed
-            assert '**Stale**: the shipped checkpoint of %s' % row.id in report.render_tables(root=out)
+            assert '**Stale**: the shipped checkpoint of %s' % row.id in report.render_tables(_ctx(out))
     finally:
         with open(path, 'wb') as f:
             f.write(original)
@@ -130,7 +138,7 @@ def test_a_fresh_clone_counts_shipped_rows_as_finished(finished, tmp_path):
         moved.append((str(tmp_path / (row.id + '.npz')), local))
     try:
         said = []
-        runner.run_table(table, data_root=data_root, root=out, echo=said.append)
+        runner.run_table(_ctx(out, data_root, said.append), table)
         assert not [s for s in said if s.startswith('  $ ')] and sum('finished earlier' in s for s in said) == 2
     finally:
         for src, dst in moved:
@@ -146,7 +154,7 @@ def _cli(*args):
 def test_verify_cli_bad_input_is_one_line():
     rc, _, err = _cli('--rows', 'no_such_row')
     assert rc == 2 and len(err) == 1 and 'no table has row no_such_row' in err[0]
-    unfinished = [r.id for _, r in tables.all_rows() if (runner.read_record(r) or {}).get('status') != 'done']
+    unfinished = [r.id for _, r in tables.all_rows() if not (RunContext().read_record(r) or Record()).done]
     if unfinished:  # a row of the repository's tables not at its budget yet
         rc, _, err = _cli('--rows', unfinished[0])
         assert rc == 2 and len(err) == 1 and '%s is not finished' % unfinished[0] in err[0]
@@ -184,7 +192,7 @@ def test_verify_a_shipped_row_end_to_end(tmp_path):
     row = [r for r in table.rows if r.id == SHIPPED_ROW][0]
     _edit_record(row, copy, lambda r: r['ann'].update(correct=r['ann']['correct'] - 1))
     said = []
-    assert not verify.verify(rows=[SHIPPED_ROW], root=copy, echo=said.append)
+    assert not verify.verify(_ctx(copy, echo=said.append), rows=[SHIPPED_ROW])
     assert 'ANN correct: recorded' in said[-1] and 'SNN correct' not in said[-1].split('|')[3], said[-1]
 
 
@@ -214,7 +222,7 @@ def test_verify_of_a_whole_table_checks_what_ships_and_lists_the_rest(finished, 
     unrun = tables.Row('MNIST', 'LeNet_MNIST', 'lenet_mnist', 2, 2, 1e-3, 50, (None, None, None), time_steps=6)
     bigger = tables.Table('tiny', '001', 'tiny', '20C5-P2-50C5-P2-500', list(table.rows) + [unrun])
     said = []
-    assert verify.verify([bigger], data_root=data_root, root=copy, echo=said.append)
+    assert verify.verify(_ctx(copy, data_root, said.append), [bigger])
     rows = dict((line.split(' | ')[0][2:], line) for line in said if line.startswith('| lenet'))
     assert rows['lenet_mnist_k1'].endswith('| equal |')
     assert 'not verified: full precision not yet shipped' in rows['lenet_mnist_fp32']

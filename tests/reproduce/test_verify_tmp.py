@@ -9,6 +9,7 @@ import pytest
 
 from snn_conversion.core.errors import UserError
 from snn_conversion.reproduce import verify
+from snn_conversion.reproduce.context import RunContext
 
 
 def _dead_pid():
@@ -46,7 +47,7 @@ def test_stale_scratch_of_a_dead_verification_is_removed(tmp_dir):
 def test_verify_start_removes_stale_scratch(tmp_dir):
     tmp_path, names = tmp_dir
     with pytest.raises(UserError, match='no finished row with a shipped checkpoint to verify'):
-        verify.verify(root=str(tmp_path / 'no_records'), echo=lambda s: None)
+        verify.verify(RunContext(root=str(tmp_path / 'no_records'), echo=lambda s: None))
     left = set(os.listdir(str(tmp_path)))
     assert names['stale'] not in left and names['live'] in left and names['mine'] in left
 
