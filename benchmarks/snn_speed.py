@@ -278,7 +278,7 @@ def main(argv=None):
     n_img = len(x)
     result = dict(
         benchmark='snn_speed', date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), machine=machine_description(),
-        cpu=cpu_model(), blas=blas, git_revision=git_revision(),
+        cpu=cpu_model(), cpus_used=len(os.sched_getaffinity(0)), blas=blas, git_revision=git_revision(),
         command=command_line([os.path.relpath(os.path.abspath(__file__), ROOT)] + list(argv or [])),
         network='%s (%s)' % (arch.name, arch.string), k=int(nets['dense'].k), batch=n_img, time_steps=a.time_steps,
         inputs=what, baseline_steps=min(a.baseline_steps, a.time_steps), steps_run=int(trace.steps_run),

@@ -58,6 +58,7 @@ def test_json_record_and_the_generated_throughput_section(tmp_path):
     assert rec['command'].startswith('python benchmarks/snn_speed.py --batch_size 4 --time_steps 12')
     assert rec['blas'] in p.stdout and rec['identical'] is True and rec['project_images'] == 10000
     assert len(rec['git_revision']) >= 40 and 'CPU' in rec['machine'] and rec['date'].endswith('UTC')
+    assert rec['cpus_used'] == len(os.sched_getaffinity(0))
     for row in rec['rows']:  # the printed table is the record's
         assert ('%-60s %14.1f' % (row['label'], row['rate'])) in p.stdout
     assert [r['key'] for r in rec['rows']][:3] == ['base', 'strided', 'dense']
