@@ -74,9 +74,10 @@ def _section(name, rec):
     head = ['### %s, k=%d, batch %d, T=%d (%s)' % (rec['network'], rec['k'], rec['batch'], rec['time_steps'],
                                                  rec['inputs']),
             '',
-            '`%s` -- measured %s on %s (%s%s); BLAS: %s; git %s; record `%s`.' % (
-                rec['command'], rec['date'], rec['machine'], rec['cpu'],
-                '; the run could use %d of its cores' % rec['cpus_used'] if rec.get('cpus_used') else '',
+            '`%s` -- measured %s on %s%s%s; BLAS: %s; git %s; record `%s`.' % (
+                rec['command'], rec['date'], rec['machine'],
+                '' if rec['cpu'] in rec['machine'] else ' (%s)' % rec['cpu'],
+                ', the run using %d of its cores' % rec['cpus_used'] if rec.get('cpus_used') else '',
                 rec['blas'], rec['git_revision'][:12], name),
             '',
             'Quiescent after %d of %d steps; %.0f spikes and %.3g SOPs per image. The rates count all T steps of '
