@@ -136,6 +136,14 @@ class Options(collections.namedtuple('Options', 'noise_ratio seed engine use_ter
         return super(Options, cls).__new__(cls, float(noise_ratio), int(seed), engine, use_ternary, bool(use_int))
 
 
+def _hold_after(steps_run, logits, counters):
+    """After an early stop the cumulative values stay as they were at the last step run; the per-step ones are 0."""
+    if steps_run < len(logits):
+        logits[steps_run:] = logits[steps_run - 1]
+        for key in ('spike_num', 'spike_collect', 'sop_num'):
+            counters[key][steps_run:] = counters[key][steps_run - 1]
+
+
 class SpikingNetwork(object):
     """A converted network: hidden :class:`SpikingConv` layers and a dense readout on accumulated counts.
 
@@ -294,6 +302,18 @@ class SpikingNetwork(object):
         state['_pool'] = None
         return state
 
+    def _advance(self, i, layer, inp, event_driven):
+        """Layer ``i``, one step: (output spikes or None, their |sum|, their signed sum, input SOPs)."""
+        if event_driven:
+            sops = sops_events(inp, layer.fanout) if i > 0 else 0
+            out, n_abs, n_sig = layer.step_events(inp)
+            return out, n_abs, n_sig, sops
+        sops = sops_dense(inp, layer.fanout) * self.sop_factor if i > 0 else 0
+        out = layer.step(inp)
+        if not out.any():
+            return None, 0, 0, sops
+        return out, int(np.abs(out).sum(dtype=np.int64)), int(out.sum(dtype=np.int64)), sops
+
     def simulate_encoded(self, encoded, time_steps):
         """The time loop on an already encoded batch (:meth:`encode`)."""
         time_steps = _checked_time_steps(time_steps)
@@ -311,25 +331,12 @@ class SpikingNetwork(object):
         t = 0
         event_driven = self.engine != backends.DENSE and not single_step
         readout_sop = self.rule.readout_sop(self.arch)
-
-        def advance(i, layer, inp):
-            """One layer, one step: (output spikes or None, their |sum|, their signed sum, input SOPs)."""
-            if event_driven:
-                sops = sops_events(inp, layer.fanout) if i > 0 else 0
-                out, n_abs, n_sig = layer.step_events(inp)
-                return out, n_abs, n_sig, sops
-            sops = sops_dense(inp, layer.fanout) * self.sop_factor if i > 0 else 0
-            out = layer.step(inp)
-            if not out.any():
-                return None, 0, 0, sops
-            return out, int(np.abs(out).sum(dtype=np.int64)), int(out.sum(dtype=np.int64)), sops
-
         for t in range(time_steps):
             inp = encoded if t == 0 else None
             active = False
             step_abs = step_sig = 0
             for i, layer in enumerate(self.layers):
-                inp, layer_abs, layer_sig, sops = advance(i, layer, inp)
+                inp, layer_abs, layer_sig, sops = self._advance(i, layer, inp, event_driven)
                 n_sop += sops
                 if inp is not None:
                     active = True
@@ -349,10 +356,7 @@ class SpikingNetwork(object):
                 converged = True
                 break
         steps_run = t + 1
-        if steps_run < time_steps:  # cumulative values stay, per-step ones are 0 from here on
-            logits[steps_run:] = logits[steps_run - 1]
-            for key in ('spike_num', 'spike_collect', 'sop_num'):
-                counters[key][steps_run:] = counters[key][steps_run - 1]
+        _hold_after(steps_run, logits, counters)
         counts = [layer.count.copy() for layer in self.layers]
         return Trace(logits, counters['spike_num'], counters['spike_collect'], counters['sop_num'], counts,
                      steps_run, converged, abs_spike=counters['abs_spike'], sum_spike=counters['sum_spike'],
