@@ -56,8 +56,8 @@ if not CACHE and os.environ.get('SNN_NUMBA_CACHE', '1') != '0':
     sys.stderr.write('warning: the compiled kernels cannot be cached here (%s); they are compiled in every run '
                      '(a few seconds more; results are the same)\n' % _WHY_NOT)
 
-__all__ = ['cache_usable', 'CACHE', 'sort_by_pixel', 'route_events', 'gather_rows', 'scatter_add', 'squares', 'membrane_at', 'spiked',
-           'fire_float', 'fire_int', 'graded_levels', 'extract_events']
+__all__ = ['cache_usable', 'CACHE', 'sort_by_pixel', 'route_events', 'gather_rows', 'scatter_add', 'squares', 'add_squares', 'membrane_at', 'fire_row',
+           'fire_row_int', 'uncertain', 'certify_row', 'fire_float', 'fire_int', 'graded_levels', 'extract_events']
 
 
 @njit(cache=CACHE)
@@ -153,6 +153,39 @@ def squares(c_pad):
     return sq, top.max() if top.size else 0.0
 
 
+@njit(cache=CACHE)
+def _add_square(c_row, x_row):
+    """c_row += x_row (float32 += int8: exact integers); returns (sum of the new c_row^2 as an exact integer,
+    max |c_row|) -- the integer sum is the float64 sum of :func:`squares` wherever that one is exact."""
+    acc = 0
+    top = 0
+    for k in range(c_row.size):
+        v = c_row[k] + np.float32(x_row[k])
+        c_row[k] = v
+        iv = np.int64(v)
+        acc += iv * iv
+        top = max(top, abs(iv))  # integers: a reduction that vectorizes
+    return acc, np.float64(top)
+
+
+@njit(cache=CACHE, parallel=True)
+def add_squares(c_pad, x, pt, pl):
+    """C += x (int8 spikes) into the interior of the padded cumulative input, and :func:`squares` of the result
+    in the same pass: (per padded pixel sum of C^2, max |C|)."""
+    n, h, w, _ = x.shape
+    sq = np.zeros(c_pad.shape[:3])
+    top = np.zeros(n * h)
+    for line in prange(n * h):
+        b, y = line // h, line % h
+        t = 0.0
+        for q in range(w):
+            acc, tq = _add_square(c_pad[b, y + pt, q + pl], x[b, y, q])
+            sq[b, y + pt, q + pl] = np.float64(acc)
+            t = max(t, tq)
+        top[line] = t
+    return sq, top.max() if top.size else 0.0
+
+
 @njit(cache=CACHE, fastmath={'reassoc', 'contract'})
 def membrane_at(w_t, c_pad, n, oh, ow, o, stride):
     """float64 ``sum W[i, j, c, o] C[n, ih, iw, c]`` over the receptive field of (n, oh, ow), from the padded
@@ -169,63 +202,111 @@ def membrane_at(w_t, c_pad, n, oh, ow, o, stride):
     return total
 
 
-@njit(cache=CACHE, inline='always')
-def spiked(count, hi, lo, base, theta, row, o, s, lowest):
-    """A neuron spiked (s = +1 or -1): its count moves and its next thresholds are b + (c + 1) theta and
-    b + c theta (``lowest`` at c = 0), the expressions of :class:`NegativeSpikeNeuron`."""
-    c = count[row, o] + s
-    count[row, o] = c
-    hi[row, o] = base[o] + (c + 1) * theta[o]
-    lo[row, o] = base[o] + c * theta[o] if c > 0 else lowest
+@njit(cache=CACHE)
+def fire_row(m, cnt, base, theta, out):
+    """The exact float rule on one row of neurons (``>`` up, ``<=`` down): the next thresholds are
+    ``b + (c + 1) theta`` and ``b + c theta`` (-inf at c = 0), computed from the count with the expressions of
+    :class:`~snn_conversion.snn.neurons.NegativeSpikeNeuron` (the same float64 operations, so the same values as
+    its stored thresholds); writes the spikes and the counts; returns (|spikes|, their signed sum).  A plain
+    loop over the row's channels, so it vectorizes (kept apart from the callers' loops for that reason)."""
+    k = 0
+    sig = 0
+    for o in range(m.size):
+        c = cnt[o]
+        mv = m[o]
+        hi = base[o] + (c + 1) * theta[o]
+        lo = base[o] + c * theta[o] if c > 0 else -np.inf
+        s = 1 if mv > hi else (-1 if mv <= lo else 0)
+        cnt[o] = c + s
+        out[o] = s
+        k += abs(s)
+        sig += s
+    return k, sig
+
+
+@njit(cache=CACHE)
+def fire_row_int(m, cnt, base, theta, lowest, out):
+    """The exact integer rule on one row (``>=`` up, ``<`` down; ``lowest`` at c = 0), as :func:`fire_row`."""
+    k = 0
+    sig = 0
+    for o in range(m.size):
+        c = cnt[o]
+        mv = m[o]
+        hi = base[o] + (c + 1) * theta[o]
+        lo = base[o] + c * theta[o] if c > 0 else lowest
+        s = 1 if mv >= hi else (-1 if mv < lo else 0)
+        cnt[o] = c + s
+        out[o] = s
+        k += abs(s)
+        sig += s
+    return k, sig
+
+
+@njit(cache=CACHE)
+def uncertain(m, cnt, exact, cert, s, flags):
+    """Which neurons of a row carry float32 error (not ``exact``) and lie within their bound
+    ``min(bound_l1, bound_l2 s) + tiny`` of one of their next thresholds: ``flags`` (int8), and how many (a
+    vectorized pass).  ``cert`` = (base, theta, bound_l1, bound_l2, tiny)."""
+    base, theta, bound_l1, bound_l2, tiny = cert
+    k = 0
+    for o in range(m.size):
+        c = cnt[o]
+        mv = m[o]
+        hi = base[o] + (c + 1) * theta[o]
+        lo = base[o] + c * theta[o] if c > 0 else -np.inf
+        beta = min(bound_l1[o], bound_l2[o] * s) + tiny
+        near = ((abs(mv - hi) <= beta) | (abs(mv - lo) <= beta)) & (exact[o] == 0)  # no short circuits: they
+        flags[o] = near                                                              # stop vectorizing
+        k += near
+    return k
+
+
+@njit(cache=CACHE)
+def certify_row(m, cnt, exact, cert, s, w_t, c_pad, where, scratch):
+    """Certified float32 on one row before it fires: the neurons :func:`uncertain` finds get their membrane
+    recomputed in float64 from the cumulative input (:func:`membrane_at`) and are marked exact.  ``cert`` =
+    (base, theta, bound_l1, bound_l2, tiny), ``s`` the row's 2-norm of C, ``where`` = (n, oh, ow, stride),
+    ``scratch`` an int8 row to write flags in.  Returns how many were recomputed."""
+    f = uncertain(m, cnt, exact, cert, s, scratch)
+    if f == 0:
+        return 0
+    n, oh, ow, stride = where
+    for o in range(m.size):
+        if scratch[o]:
+            m[o] = membrane_at(w_t, c_pad, n, oh, ow, o, stride)
+            exact[o] = True
+    return f
 
 
 @njit(cache=CACHE, parallel=True)
-def fire_float(m, count, hi, lo, base, theta, rows, all_rows, spikes, n_spk,
-                certify, exact, bound_l1, bound_l2, s_row, tiny, w_t, c_pad, h_out, w_out, stride, flagged):
-    """The exact float rule (``>`` up, ``<=`` down) on the examined rows; with ``certify``, a neuron whose
-    membrane carries float32 error and lies within its bound of a threshold is recomputed first."""
+def fire_float(m, count, base, theta, rows, all_rows, spikes, n_spk, n_sig, certify, exact, bound_l1, bound_l2,
+               s_row, tiny, w_t, c_pad, h_out, w_out, stride, flagged):
+    """The exact float rule on the examined rows; with ``certify``, a neuron whose membrane carries float32
+    error and lies within its bound of a threshold is recomputed first (:func:`certify_row`)."""
     n_rows = m.shape[0] if all_rows else rows.size
-    cout = m.shape[1]
     per_image = h_out * w_out
+    cert = (base, theta, bound_l1, bound_l2, tiny)
     for r in prange(n_rows):
         row = np.int64(r) if all_rows else np.int64(rows[r])
-        k = 0
         f = 0
-        for o in range(cout):
-            mv = m[row, o]
-            if certify and not exact[row, o]:
-                beta = min(bound_l1[o], bound_l2[o] * s_row[row]) + tiny
-                if abs(mv - hi[row, o]) <= beta or abs(mv - lo[row, o]) <= beta:
-                    mv = membrane_at(w_t, c_pad, row // per_image, (row % per_image) // w_out, row % w_out, o,
-                                      stride)
-                    m[row, o] = mv
-                    exact[row, o] = True
-                    f += 1
-            s = 1 if mv > hi[row, o] else (-1 if mv <= lo[row, o] else 0)
-            spikes[r, o] = s
-            if s != 0:
-                spiked(count, hi, lo, base, theta, row, o, s, -np.inf)
-                k += 1
+        if certify:
+            where = (row // per_image, (row % per_image) // w_out, row % w_out, stride)
+            f = certify_row(m[row], count[row], exact[row], cert, s_row[row], w_t, c_pad, where, spikes[r])
+        k, sig = fire_row(m[row], count[row], base, theta, spikes[r])
         n_spk[r] = k
+        n_sig[r] = sig
         flagged[r] = f
 
 
 @njit(cache=CACHE, parallel=True)
-def fire_int(m, count, hi, lo, base, theta, rows, all_rows, spikes, n_spk, lowest):
+def fire_int(m, count, base, theta, rows, all_rows, spikes, n_spk, n_sig, lowest):
     """The exact integer rule (``>=`` up, ``<`` down) on the examined rows."""
     n_rows = m.shape[0] if all_rows else rows.size
-    cout = m.shape[1]
     for r in prange(n_rows):
         row = np.int64(r) if all_rows else np.int64(rows[r])
-        k = 0
-        for o in range(cout):
-            mv = m[row, o]
-            s = 1 if mv >= hi[row, o] else (-1 if mv < lo[row, o] else 0)
-            spikes[r, o] = s
-            if s != 0:
-                spiked(count, hi, lo, base, theta, row, o, s, lowest)
-                k += 1
+        k, sig = fire_row_int(m[row], count[row], base, theta, lowest, spikes[r])
         n_spk[r] = k
+        n_sig[r] = sig
 
 
 @njit(cache=CACHE, parallel=True)
