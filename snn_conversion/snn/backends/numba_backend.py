@@ -68,6 +68,7 @@ integer-membrane layers and layers whose float32 product is exact anyway (intege
 
 from __future__ import absolute_import, division, print_function
 
+import weakref
 
 import numpy as np
 from scipy.linalg.blas import sgemm
@@ -79,7 +80,7 @@ from snn_conversion.snn.backends.numpy_backend import NumpyBackend
 from snn_conversion.snn.kernels import Events
 from snn_conversion.snn.neurons import NegativeSpikeNeuron
 
-__all__ = ['NumbaBackend', 'BACKEND', 'gather_increments', 'Certificate', 'certifiable', 'chunks', 'conv32_chunked',
+__all__ = ['NumbaBackend', 'BACKEND', 'pixel_counts', 'fusable', 'gather_increments', 'Certificate', 'certifiable', 'chunks', 'conv32_chunked',
            'gamma', 'stats', 'U32']
 U32 = 2.0 ** -24  # float32 unit roundoff
 stats = {'examined': 0, 'flagged': 0}  # certified neurons examined / recomputed in float64 (this process)
@@ -233,6 +234,20 @@ def fusable(layer):
     return None
 
 
+_COUNTED = [None, None]  # [weak reference to an int8 input, its sum |x| per pixel]: one count per input
+
+
+def pixel_counts(x, last_use=False):
+    """sum |x| per pixel of an int8 NHWC array (:func:`.numba_fused.pixel_counts`), computed once per array and
+    step: the fused step that wrote ``x`` leaves its counts here, and so does the count of the layer's SOPs;
+    the step that reads them (``last_use``) clears them, so that an array changed in place is counted again."""
+    ref, counts = _COUNTED
+    if ref is None or ref() is not x:
+        counts = fused.pixel_counts(x.reshape(-1, x.shape[-1]))
+    _COUNTED[:] = [None, None] if last_use else [weakref.ref(x), counts]
+    return counts
+
+
 def _int8_spikes(x):
     return (isinstance(x, Events) and x.v.dtype == np.int8) or (isinstance(x, np.ndarray) and x.dtype == np.int8)
 
@@ -251,7 +266,7 @@ class NumbaBackend(Backend):
     dense_fraction = 0.06  # measured break-even of the gather kernel against float32 GEMM (benchmarks/snn_speed.py)
     stats = stats  # the module's counters of certified neurons
 
-    pointwise_dense = 0.15  # input density above which a pointwise step is a (certified float32) GEMM, measured
+    pointwise_dense = 0.2  # input density above which a pointwise step is a (certified float32) GEMM, measured
 
     def __init__(self, layer):
         super(NumbaBackend, self).__init__(layer)
@@ -261,7 +276,6 @@ class NumbaBackend(Backend):
         self.plan = fusable(layer)
         self.w_fused = None if self.plan is None else np.ascontiguousarray(
             layer.w[:, :, :, 0] if self.plan == 'depthwise' else layer.w[0, 0])
-        self.counted = None  # (input, its sum |x| per pixel) between sops() and step() of a fused layer
 
     def reset(self, layer, n):
         if self.certificate is not None:
@@ -336,25 +350,23 @@ class NumbaBackend(Backend):
         return Events(*kern.extract_events(spikes, n_spk, sel, all_rows, ho, wo)), total, n_signed, spiking
 
     def sops(self, layer, x):
-        """Synaptic operations of the input; a fused layer's int8 input counted per pixel once, for step() too."""
+        """Synaptic operations of the input; a fused layer's int8 input is counted per pixel once (or was, by the
+        fused step that wrote it), for its step too."""
         if self.plan is None or not isinstance(x, np.ndarray) or x.dtype != np.int8:
             return super(NumbaBackend, self).sops(layer, x)
-        counts = fused.pixel_counts(x.reshape(-1, x.shape[-1]))
-        self.counted = (x, counts)
+        counts = pixel_counts(x)
         return int(np.dot(counts.reshape(x.shape[0], -1).sum(axis=0), layer.fanout.reshape(-1)))
 
     def step(self, layer, x, rows):
         """A fused step (:mod:`.numba_fused`) for a depthwise or pointwise layer's int8 spikes -- except a busy
         pointwise one, a GEMM (certified float32 where the layer is certified) -- else the composed one."""
-        counted, self.counted = self.counted, None
         if self.plan is None or x is None or not _int8_spikes(x):
             return super(NumbaBackend, self).step(layer, x, rows)
         n = layer.m.shape[0]
         if isinstance(x, Events):
             x = x.to_dense((n,) + layer.in_shape)
         x2 = x.reshape(-1, layer.in_shape[2])
-        counts = counted[1] if counted is not None and counted[0] is x else None
-        counts = fused.pixel_counts(x2) if counts is None else counts
+        counts = pixel_counts(x, last_use=True)
         if self.plan == 'pointwise' and counts.sum() > self.pointwise_dense * x2.size:
             return self.busy_step(layer, x)
         rows_total = n * layer.out_shape[0] * layer.out_shape[1]
@@ -390,12 +402,14 @@ class NumbaBackend(Backend):
         spiking = np.flatnonzero(n_spk)
         if not total:
             return None, 0, 0, spiking
-        return out.reshape(layer.m.shape), total, int(n_sig.sum()), spiking
+        out = out.reshape(layer.m.shape)
+        _COUNTED[:] = [weakref.ref(out), n_spk]  # its sum |x| per pixel, for the next layer
+        return out, total, int(n_sig.sum()), spiking
 
     def fused_step(self, layer, x2, counts, examine):
         neuron, (ho, wo, cout) = layer.neuron, layer.out_shape
         m2, count2 = layer.m.reshape(-1, cout), layer.count.reshape(-1, cout)
-        out = np.zeros(m2.shape, np.int8)
+        out = np.empty(m2.shape, np.int8)  # the kernels clear the rows they leave alone
         n_spk, n_sig = np.empty(m2.shape[0], np.int64), np.empty(m2.shape[0], np.int64)
         if self.plan == 'depthwise':
             (h, w, _), (pt, pl) = layer.in_shape, (layer.pads[0][0], layer.pads[1][0])
