@@ -224,9 +224,8 @@ def main(argv=None):
                                                            rate[key] / rate['strided']))
     for e in engines[1:]:
         spent, total = component_shares(nets[e], x, a.time_steps)
-        shares = ', '.join('%s %.0f %%' % (text, 100.0 * spent[name] / total) for name, text in COMPONENTS
-                           if name in spent and (spent[name] or name in COMPONENTS[0][0] + COMPONENTS[1][0]
-                                                 + COMPONENTS[2][0]))
+        shown = [(name, text) for i, (name, text) in enumerate(COMPONENTS) if i < 3 or spent[name]]
+        shares = ', '.join('%s %.0f %%' % (text, 100.0 * spent[name] / total) for name, text in shown)
         print("where engine='%s' spends its time (%.2f s): %s, the rest (encoding, counting, readout, "
               "bookkeeping) %.0f %%" % (e, total, shares, 100.0 * (total - sum(spent.values())) / total))
     if 'compiled' in engines:

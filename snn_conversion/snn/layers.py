@@ -144,9 +144,9 @@ class SpikingConv(SynapticLayer):
 
         Only the neurons that got input or spiked at the previous step are examined (the others cannot spike).
         The step is the backend's (:meth:`snn_conversion.snn.backends.Backend.step`, chosen by ``self.engine``):
-        a busy input convolved densely, a sparse one through its events, or one fused pass.  Returns ``(out, n_abs, n_signed)``:
-        the output spikes -- None, :class:`Events`, or a dense int8 array when busy -- with their count and
-        signed sum.  Identical spikes to :meth:`step`.
+        a busy input convolved densely, a sparse one through its events, or one fused pass.  Returns ``(out,
+        n_abs, n_signed)``: the output spikes -- None, :class:`Events`, or a dense int8 array when busy -- with
+        their count and signed sum.  Identical spikes to :meth:`step`.
         """
         out, n_abs, n_signed, self.pending = self.backend.step(self, x, self.pending)
         return out, n_abs, n_signed

@@ -7,7 +7,7 @@ import pytest
 from spiking_utils import SpikingNetwork, quantized_forward, random_calibrated_params
 from snn_conversion.core import architectures
 from snn_conversion.snn import backends
-from snn_conversion.snn.kernels import Events, depthwise_conv2d_nhwc, sops_events
+from snn_conversion.snn.kernels import Events, sops_events
 from snn_conversion.snn.layers import Geometry, SpikingConv
 from snn_conversion.snn.rules import EXACT
 
@@ -200,3 +200,26 @@ def test_fused_sops_are_the_kernels_sops():
         assert layer.sops(Events.from_dense(spikes)) == sops_events(spikes, layer.fanout)
     counts = fused.pixel_counts(np.array([[0, -1, 1, 0], [0, 0, 0, 0], [3, -4, 0, 1]], np.int8))
     np.testing.assert_array_equal(counts, [2, 0, 8])
+
+
+def test_a_compiled_layer_keeps_no_thresholds_but_reads_them_from_its_counts():
+    """The compiled backend stores no thresholds for the exact rule; the layer's state computes them from the
+    counts when read, so a dense step after compiled ones (or any reader) sees the stored rule's values."""
+    rng = np.random.RandomState(11)
+    shape, cout = (6, 6, 12), 20
+    w = rng.randn(1, 1, 12, cout)
+    layers = {}
+    for engine in ('dense', 'compiled'):
+        layer = SpikingConv(w, Geometry(1, 'SAME', shape), EXACT.negative_spike_neuron(np.full(cout, 0.8),
+                                                                                        np.full(cout, 0.1)))
+        layer.engine = engine
+        layer.reset(2)
+        layers[engine] = layer
+    assert not isinstance(layers['compiled'].state, dict)
+    for t in range(6):
+        x = ((rng.rand(2, *shape) < 0.3) * rng.choice([-1, 1], size=(2,) + shape)).astype(np.int8)
+        s_d = layers['dense'].step(x)
+        s_c = layers['compiled'].step(x) if t % 2 else _dense_spikes(layers['compiled'].step_events(x)[0], s_d.shape)
+        np.testing.assert_array_equal(s_c, s_d)
+        for key in ('hi', 'lo'):
+            np.testing.assert_array_equal(layers['compiled'].state[key], layers['dense'].state[key])

@@ -80,7 +80,8 @@ from snn_conversion.snn.backends.numpy_backend import NumpyBackend
 from snn_conversion.snn.kernels import Events
 from snn_conversion.snn.neurons import NegativeSpikeNeuron
 
-__all__ = ['NumbaBackend', 'BACKEND', 'pixel_counts', 'fusable', 'gather_increments', 'Certificate', 'certifiable', 'chunks', 'conv32_chunked',
+__all__ = ['NumbaBackend', 'BACKEND', 'pixel_counts', 'fusable', 'gather_increments', 'Certificate', 'certifiable',
+           'chunks', 'conv32_chunked',
            'gamma', 'stats', 'U32']
 U32 = 2.0 ** -24  # float32 unit roundoff
 stats = {'examined': 0, 'flagged': 0}  # certified neurons examined / recomputed in float64 (this process)
@@ -282,10 +283,11 @@ class NumbaBackend(Backend):
             self.certificate.start(n)
 
     def init_state(self, layer):
-        """No state for the exact rule's neurons: their kernels compute the next thresholds from the counts
-        (:func:`.numba_kernels.fire_row`), the stored thresholds' own definition."""
+        """No stored state for the exact rule's neurons: their kernels compute the next thresholds from the counts
+        (:func:`.numba_kernels.fire_row`), the stored thresholds' own definition; whoever reads the state gets
+        them computed so (:class:`~snn_conversion.snn.neurons.CountThresholds`)."""
         if isinstance(layer.neuron, NegativeSpikeNeuron):
-            return {}
+            return layer.neuron.state_of(layer.count)
         return super(NumbaBackend, self).init_state(layer)
 
     def integrate_dense(self, layer, x):

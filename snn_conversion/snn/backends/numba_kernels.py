@@ -64,7 +64,8 @@ if not CACHE and os.environ.get('SNN_NUMBA_CACHE', '1') != '0':
     sys.stderr.write('warning: the compiled kernels cannot be cached here (%s); they are compiled in every run '
                      '(a few seconds more; results are the same)\n' % _WHY_NOT)
 
-__all__ = ['cache_usable', 'CACHE', 'RUNTIME_CHECKS', 'sort_by_pixel', 'route_events', 'gather_rows', 'scatter_add', 'squares', 'add_squares', 'membrane_at', 'fire_row',
+__all__ = ['cache_usable', 'CACHE', 'RUNTIME_CHECKS', 'sort_by_pixel', 'route_events', 'gather_rows', 'scatter_add',
+           'squares', 'add_squares', 'membrane_at', 'fire_row',
            'fire_row_int', 'UNSETTLED', 'fire_row_certified', 'fire_row_busy',
            'settle_row', 'fire_float', 'fire_int', 'graded_levels', 'extract_events']
 
