@@ -102,25 +102,33 @@ def measure(fn):
 
 COMPONENTS = (('integrate_dense', 'busy steps: whole-input convolution'),
               ('integrate_events', 'sparse steps: event kernel'),
-              ('fire', 'neuron update + event extraction'))
+              ('fire', 'neuron update + event extraction'),
+              ('busy_step', 'busy pointwise steps: certified GEMM + neuron update'),
+              ('fused_step', 'fused depthwise/pointwise steps'))
 
 
 def component_shares(net, x, time_steps):
-    """Seconds per backend call of one timed run of ``net`` (single process) and the total: where the time goes."""
+    """Seconds per backend call of one timed run of ``net`` (single process) and the total: where the time goes.
+    A call made inside another timed one counts for the outer one only; a backend without a component (the
+    fused steps are the compiled backend's) spends nothing there."""
     backend = backends.backend_class(net.engine)
     spent = {name: 0.0 for name, _ in COMPONENTS}
-    saved = {name: getattr(backend, name) for name, _ in COMPONENTS}
+    saved = {name: getattr(backend, name) for name, _ in COMPONENTS if hasattr(backend, name)}
+    depth = [0]
 
     def timed(name, fn):
         def call(*args):
             t0 = time.time()
+            depth[0] += 1
             try:
                 return fn(*args)
             finally:
-                spent[name] += time.time() - t0
+                depth[0] -= 1
+                if not depth[0]:
+                    spent[name] += time.time() - t0
         return call
-    for name, _ in COMPONENTS:
-        setattr(backend, name, timed(name, saved[name]))
+    for name, fn in saved.items():
+        setattr(backend, name, timed(name, fn))
     try:
         t0 = time.time()
         net.simulate(x, time_steps)
@@ -227,7 +235,8 @@ def _where_time_goes(engines, nets, x, a):
     shares = {}
     for e in engines[1:]:
         spent, total = component_shares(nets[e], x, a.time_steps)
-        parts = [(text, round(100.0 * spent[name] / total, 1)) for name, text in COMPONENTS]
+        shown = [(name, text) for i, (name, text) in enumerate(COMPONENTS) if i < 3 or spent[name]]
+        parts = [(text, round(100.0 * spent[name] / total, 1)) for name, text in shown]
         shares[e] = parts + [('the rest (encoding, counting, readout, bookkeeping)',
                               round(100.0 * (total - sum(spent.values())) / total, 1))]
     certified = None

@@ -18,7 +18,7 @@ import numpy as np
 from snn_conversion.core import architectures
 from snn_conversion.core.numerics import INT_SCALE
 from snn_conversion.snn import backends
-from snn_conversion.snn.kernels import Events, block_conv, fanout_map, gemm_dtype
+from snn_conversion.snn.kernels import Events, block_conv, fanout_map, gemm_dtype, sops_events
 
 __all__ = ['Geometry', 'SynapticLayer', 'SpikingConv', 'ScatterGatherConv', 'DynamicThresholdConv']
 
@@ -99,6 +99,12 @@ class SynapticLayer(object):
             return np.rint(z).astype(np.int64) * INT_SCALE
         return z
 
+    def sops(self, x):
+        """Synaptic operations caused by the input ``x`` (None, :class:`Events` or a dense array)."""
+        if self.backend is None:
+            return sops_events(x, self.fanout)
+        return self.backend.sops(self, x)
+
     def integrate(self, x):
         """Dense kernel: add ``W * x`` of a whole NHWC input to the membrane."""
         self.m += self.membrane(block_conv(x.astype(self.w_gemm.dtype, copy=False), self.w_gemm, self.stride,
@@ -121,7 +127,8 @@ class SpikingConv(SynapticLayer):
 
     def reset(self, n):
         super(SpikingConv, self).reset(n)
-        self.state = self.neuron.init_state(self.m.shape)
+        backend = self.backend if self.engine != backends.DENSE else None
+        self.state = self.neuron.init_state(self.m.shape) if backend is None else backend.init_state(self)
         # rows (n, h, w) to examine even without input: those that spiked at the previous step; at the first
         # step all of them (None; a neuron whose BN bias alone exceeds a threshold fires without any input)
         self.pending = None
@@ -135,29 +142,13 @@ class SpikingConv(SynapticLayer):
     def step_events(self, x):
         """Event-driven step; ``x`` is None, :class:`Events` or a dense NHWC array of spikes (or the encoded input).
 
-        A busy input is convolved densely (BLAS beats scattering), a sparse one through its events; only the
-        neurons that got input or spiked at the previous step are examined.  The arithmetic is the backend's
-        (:mod:`snn_conversion.snn.backends`, chosen by ``self.engine``).  Returns ``(out, n_abs, n_signed)``:
-        the output spikes -- None, :class:`Events`, or a dense int8 array when busy -- with their count and
-        signed sum.  Identical spikes to :meth:`step`.
+        Only the neurons that got input or spiked at the previous step are examined (the others cannot spike).
+        The step is the backend's (:meth:`snn_conversion.snn.backends.Backend.step`, chosen by ``self.engine``):
+        a busy input convolved densely, a sparse one through its events, or one fused pass.  Returns ``(out,
+        n_abs, n_signed)``: the output spikes -- None, :class:`Events`, or a dense int8 array when busy -- with
+        their count and signed sum.  Identical spikes to :meth:`step`.
         """
-        backend = self.backend
-        rows = self.pending
-        fraction = backend.dense_fraction
-        if isinstance(x, Events) and len(x) > fraction * self.m.shape[0] * int(np.prod(self.in_shape)):
-            x = x.to_dense((self.m.shape[0],) + self.in_shape)
-        elif isinstance(x, np.ndarray) and np.count_nonzero(x) <= fraction * x.size:
-            x = Events.from_dense(x)
-        if isinstance(x, np.ndarray):
-            backend.integrate_dense(self, x)
-            rows = None
-        elif x is not None and len(x):
-            touched = backend.integrate_events(self, x)
-            if rows is not None:  # None (the first step): every neuron is examined anyway
-                rows = np.union1d(touched, rows)
-        if rows is not None and not len(rows):
-            return None, 0, 0
-        out, n_abs, n_signed, self.pending = backend.fire(self, rows)
+        out, n_abs, n_signed, self.pending = self.backend.step(self, x, self.pending)
         return out, n_abs, n_signed
 
     def step(self, x):

@@ -18,7 +18,7 @@ from snn_conversion.core.checkpoint import check_params, open_checkpoint
 from snn_conversion.snn import backends
 from snn_conversion.snn.conversion import ConversionError, prepare_params
 from snn_conversion.snn.families import recipe_for
-from snn_conversion.snn.kernels import readout_input, sops_dense, sops_events
+from snn_conversion.snn.kernels import readout_input, sops_dense
 from snn_conversion.snn.rules import get_rule
 from snn_conversion.snn.workers import simulate_split, start_pool, stop_pool
 
@@ -305,7 +305,7 @@ class SpikingNetwork(object):
     def _advance(self, i, layer, inp, event_driven):
         """Layer ``i``, one step: (output spikes or None, their |sum|, their signed sum, input SOPs)."""
         if event_driven:
-            sops = sops_events(inp, layer.fanout) if i > 0 else 0
+            sops = layer.sops(inp) if i > 0 else 0
             out, n_abs, n_sig = layer.step_events(inp)
             return out, n_abs, n_sig, sops
         sops = sops_dense(inp, layer.fanout) * self.sop_factor if i > 0 else 0

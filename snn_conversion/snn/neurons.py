@@ -19,9 +19,12 @@ Which neuron a layer gets is the simulation rule's choice (:mod:`snn_conversion.
 
 from __future__ import absolute_import, division, print_function
 
+import collections.abc
+
 import numpy as np
 
-__all__ = ['NegativeSpikeNeuron', 'AuthorsShadowNeuron', 'AuthorsThresholdNeuron', 'MultiThresholdNeuron',
+__all__ = ['NegativeSpikeNeuron', 'CountThresholds', 'AuthorsShadowNeuron', 'AuthorsThresholdNeuron',
+           'MultiThresholdNeuron',
            'AuthorsMultiThresholdNeuron', 'DynamicThresholdNeuron', 'AuthorsDynamicThresholdNeuron',
            'AUTHORS_TOLERANCE']
 
@@ -39,6 +42,10 @@ class NegativeSpikeNeuron(object):
         hi = np.empty(shape, dtype=self.theta.dtype)
         hi[...] = self.base + self.theta
         return dict(hi=hi, lo=np.full(shape, self.lowest, dtype=self.theta.dtype))
+
+    def state_of(self, count):
+        """The state as a function of the counts (:class:`CountThresholds`), for a backend that stores none."""
+        return CountThresholds(self, count)
 
     def fire(self, m, hi, lo):
         """(up, down) masks against the next thresholds."""
@@ -78,6 +85,32 @@ class NegativeSpikeNeuron(object):
         c = count.reshape(-1)[flat]
         state['hi'].reshape(-1)[flat] = self.base[ch] + (c + 1) * self.theta[ch]
         state['lo'].reshape(-1)[flat] = np.where(c > 0, self.base[ch] + c * self.theta[ch], self.lowest)
+
+
+class CountThresholds(collections.abc.Mapping):
+    """A :class:`NegativeSpikeNeuron`'s state computed from the counts each time it is read: ``'hi'`` = b + (c + 1)
+    theta and ``'lo'`` = b + c theta (the lowest value at c = 0) -- the values the neuron stores, the same float64
+    (or int64) expressions.  What is written into the arrays it returns is dropped: the next read recomputes the
+    thresholds from the counts, which is what the stored ones would then hold."""
+
+    def __init__(self, neuron, count):
+        self.neuron, self.count = neuron, count
+
+    def __getitem__(self, key):
+        neuron, c = self.neuron, self.count
+        if key == 'hi':
+            return neuron.base + (c + 1) * neuron.theta
+        if key == 'lo':
+            lo = np.multiply(c, neuron.theta) + neuron.base
+            lo[c == 0] = neuron.lowest
+            return lo
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(('hi', 'lo'))
+
+    def __len__(self):
+        return 2
 
 
 class AuthorsShadowNeuron(object):

@@ -8,13 +8,20 @@ every call (an instance keeps no reference to its layer):
 
 * ``dense_fraction`` -- the input density above which a whole-input convolution is cheaper than events;
 * ``reset(layer, n)`` -- a new batch of ``n`` images;
+* ``init_state(layer)`` -- the neuron state of a new batch (the base class: the neuron's ``init_state``);
 * ``integrate_dense(layer, x)`` -- add ``W * x`` of a busy NHWC input to the layer's membrane;
 * ``integrate_events(layer, events)`` -- add the increments of :class:`~snn_conversion.snn.kernels.Events` and
   return the flat (n, h, w) output rows they reached;
 * ``fire(layer, rows)`` -- update the neurons of ``rows`` (None: all) and return ``(out, n_abs, n_signed,
   spiking)``: out is None, Events or a dense int8 array; ``spiking`` the rows that spiked (examined first at the
   next step);
-* ``fire_graded(layer)`` -- scatter-and-gather: the graded spikes (int16) of a multi-threshold layer.
+* ``fire_graded(layer)`` -- scatter-and-gather: the graded spikes (int16) of a multi-threshold layer;
+* ``step(layer, x, rows)`` -- one whole event-driven step of a negative-spike layer: integrate ``x`` (None,
+  Events or a dense array), examine ``rows`` (the rows that spiked at the previous step; None: all) and the rows
+  ``x`` reached, fire; returns what ``fire`` returns.  The base class composes it from the calls above (a busy
+  input is convolved densely, a sparse one through its events); a backend may fuse them;
+* ``sops(layer, x)`` -- the synaptic operations the input ``x`` causes (|x| times each input pixel's fan-out;
+  the base class: :func:`~snn_conversion.snn.kernels.sops_events`).
 
 A backend reads the layer (weights, geometry, membrane, counts, neuron rule) and writes only its membrane,
 counts and neuron state -- never other attributes.  :data:`REGISTRY` is the one list of backends; the engine
@@ -34,6 +41,10 @@ from __future__ import absolute_import, division, print_function
 
 import collections
 import importlib
+
+import numpy as np
+
+from snn_conversion.snn.kernels import Events, sops_events
 
 __all__ = ['Backend', 'REGISTRY', 'DENSE', 'names', 'engines', 'backend_class', 'create', 'available',
            'default_engine']
@@ -57,6 +68,10 @@ class Backend(object):
     def reset(self, layer, n):
         """A new batch of ``n`` images (the layer has reset its membrane, counts and neuron state)."""
 
+    def init_state(self, layer):
+        """The layer's neuron state for a new batch (its membrane has the batch's shape)."""
+        return layer.neuron.init_state(layer.m.shape)
+
     def integrate_dense(self, layer, x):
         raise NotImplementedError
 
@@ -68,6 +83,29 @@ class Backend(object):
 
     def fire_graded(self, layer):
         raise NotImplementedError
+
+    def step(self, layer, x, rows):
+        """A busy input is convolved densely (BLAS beats scattering), a sparse one through its events; the rows
+        examined are those that got input or spiked at the previous step (``rows``)."""
+        n = layer.m.shape[0]
+        fraction = self.dense_fraction
+        if isinstance(x, Events) and len(x) > fraction * n * int(np.prod(layer.in_shape)):
+            x = x.to_dense((n,) + layer.in_shape)
+        elif isinstance(x, np.ndarray) and np.count_nonzero(x) <= fraction * x.size:
+            x = Events.from_dense(x)
+        if isinstance(x, np.ndarray):
+            self.integrate_dense(layer, x)
+            rows = None
+        elif x is not None and len(x):
+            touched = self.integrate_events(layer, x)
+            if rows is not None:  # None (the first step): every neuron is examined anyway
+                rows = np.union1d(touched, rows)
+        if rows is not None and not len(rows):
+            return None, 0, 0, rows
+        return self.fire(layer, rows)
+
+    def sops(self, layer, x):
+        return sops_events(x, layer.fanout)
 
 
 def names():

@@ -1,6 +1,6 @@
 """The compiled backend (``engine='compiled'``): numba kernels and certified float32, exact to the neuron.
 
-Three things make it fast; none changes a single spike.
+Four things make it fast; none changes a single spike.
 
 **Gather kernel for sparse steps** (:func:`gather_increments`).  The events of a step are sorted by input
 pixel (a counting sort); every output position whose receptive field holds an event accumulates, for each
@@ -8,11 +8,26 @@ event there, the event's value times the weight row ``W[i, j, c, :]`` (contiguou
 over output channels vectorizes); positions run in parallel (``prange``).  It replaces the scipy sparse
 product below ``NumbaBackend.dense_fraction`` input density.
 
-**Fused neuron update and event extraction** (:func:`fire`).  One parallel pass over the examined rows
-compares every neuron with its next thresholds, updates its count and thresholds and writes its spike; a
-second pass writes the events (row-major order) from per-row offsets.  It is the exact rule of
-:class:`~snn_conversion.snn.neurons.NegativeSpikeNeuron` term for term (same threshold expressions, same
-comparisons, float and integer membranes); the authors' rules keep their numpy update.
+**Neuron update and event extraction** (:func:`fire`).  One parallel pass over the examined rows compares
+every neuron with its next thresholds, updates its count and writes its spike; a second pass writes the events
+(row-major order) from per-row offsets.  It is the exact rule of
+:class:`~snn_conversion.snn.neurons.NegativeSpikeNeuron` term for term (same comparisons, float and integer
+membranes) with one difference of bookkeeping: the next thresholds ``b + (c + 1) theta`` and ``b + c theta``
+are computed from the count when needed (:func:`.numba_kernels.fire_row`: the same float64 expressions, hence
+the same values) instead of being stored, so this backend's neuron state is empty (:meth:`NumbaBackend.
+init_state`) -- a third of the memory a row's update reads, and a loop over channels that vectorizes.  The
+authors' rules keep their numpy update.
+
+**Fused steps of MobileNet's blocks** (:mod:`.numba_fused`, :meth:`NumbaBackend.step`).  A depthwise layer and a
+1x1 stride-1 layer take a step's int8 spikes in one pass over their output rows: integrate, then fire the row
+while it is in cache; rows that no spike reaches and that did not spike at the previous step are not touched.
+The depthwise sums are the dense reference's own float64 operations (bit for bit); a pointwise row adds
+``v W[c, :]`` per event c of its pixel.  A busy pointwise step (input density above
+``NumbaBackend.pointwise_dense``, measured) is a certified float32 GEMM instead (:meth:`NumbaBackend.busy_step`:
+C and its norms updated in one pass, :meth:`Certificate.busy`; every row takes its float32 membrane, is
+certified and fires in one pass, :func:`.numba_fused.fire_busy`).  Their outputs are dense int8 arrays (the
+next fused layer scans them per pixel); each input is counted per pixel once, for its synaptic operations and
+for the step (:meth:`NumbaBackend.sops`).
 
 **Certified float32 on busy steps.**  A hidden layer's membrane is, in exact arithmetic, ``m = W * C`` with
 ``C`` the cumulative input (the previous layer's signed spike counts, integers; t = 0 is the only step with
@@ -47,22 +62,26 @@ random CNN1 benchmark 0.08 % are flagged.
 
 Layers that keep float64 GEMM on busy steps: the first layer (its input is the real-valued encoded image),
 integer-membrane layers and layers whose float32 product is exact anyway (integer weights and inputs, see
-:func:`snn_conversion.snn.kernels.gemm_dtype`), depthwise layers, and the authors' rule.
+:func:`snn_conversion.snn.kernels.gemm_dtype`), and the authors' rule; depthwise layers are float64 throughout
+(their fused step, nine products per neuron, needs no GEMM).
 """
 
 from __future__ import absolute_import, division, print_function
 
+import weakref
 
 import numpy as np
 from scipy.linalg.blas import sgemm
 
 from snn_conversion.snn.backends import Backend
+from snn_conversion.snn.backends import numba_fused as fused
 from snn_conversion.snn.backends import numba_kernels as kern
 from snn_conversion.snn.backends.numpy_backend import NumpyBackend
 from snn_conversion.snn.kernels import Events
 from snn_conversion.snn.neurons import NegativeSpikeNeuron
 
-__all__ = ['NumbaBackend', 'BACKEND', 'gather_increments', 'Certificate', 'certifiable', 'chunks', 'conv32_chunked',
+__all__ = ['NumbaBackend', 'BACKEND', 'pixel_counts', 'fusable', 'gather_increments', 'Certificate', 'certifiable',
+           'chunks', 'conv32_chunked',
            'gamma', 'stats', 'U32']
 U32 = 2.0 ** -24  # float32 unit roundoff
 stats = {'examined': 0, 'flagged': 0}  # certified neurons examined / recomputed in float64 (this process)
@@ -161,7 +180,21 @@ class Certificate(object):
     def membrane32(self):
         """The float32 membrane ``fl32(W32 * C)`` (N ho wo, cout); every neuron's float32 error bound set."""
         out = conv32_chunked(self.c_pad, self.w32, self.stride, self.out_shape, self.parts)
-        sq, max_c = kern.squares(self.c_pad)
+        self.bounds(*kern.squares(self.c_pad))
+        self.exact[...] = False
+        return out
+
+    def busy(self, x):
+        """C += x (int8 spikes, NHWC) and the float32 membrane of the busy step, its bounds set, in fewer passes
+        (:func:`.numba_kernels.add_squares`); the exact flags are the caller's to clear
+        (:func:`.numba_fused.fire_busy` does, row by row)."""
+        sq, max_c = kern.add_squares(self.c_pad, x, self.pads[0][0], self.pads[1][0])
+        out = conv32_chunked(self.c_pad, self.w32, self.stride, self.out_shape, self.parts)
+        self.bounds(sq, max_c)
+        return out
+
+    def bounds(self, sq, max_c):
+        """Set the bound from C's per-pixel sums of squares ``sq`` (padded) and max |C|."""
         self.bound_l1 = self.gamma * max_c * self.l1
         self.tiny = self.fan_in * max_c * 2.0 ** -125
         (kh, kw), s, (ho, wo, _) = self.kernel, self.stride, self.out_shape
@@ -170,8 +203,6 @@ class Certificate(object):
             for j in range(kw):
                 window += sq[:, i:i + (ho - 1) * s + 1:s, j:j + (wo - 1) * s + 1:s]
         self.s_row = np.sqrt(window).reshape(-1) * (1.0 + 2.0 ** -40)
-        self.exact[...] = False
-        return out
 
     def exact_membrane(self, flat_rows):
         """float64 ``W * C`` of the rows ``flat_rows`` (all channels), from the cumulative input."""
@@ -192,6 +223,36 @@ class _NoCertificate(object):
     c_pad = np.zeros((1, 1, 1, 1), np.float32)
 
 
+def fusable(layer):
+    """'depthwise' or 'pointwise' where the layer's steps run fused (:mod:`.numba_fused`: exact-rule float
+    neurons of a depthwise or a 1x1 stride-1 unpadded layer), else None."""
+    if not isinstance(getattr(layer, 'neuron', None), NegativeSpikeNeuron) or layer.integer:
+        return None
+    if layer.depthwise:
+        return 'depthwise'
+    if layer.w.shape[:2] == (1, 1) and layer.stride == 1 and layer.pads == ((0, 0), (0, 0)):
+        return 'pointwise'
+    return None
+
+
+_COUNTED = [None, None]  # [weak reference to an int8 input, its sum |x| per pixel]: one count per input
+
+
+def pixel_counts(x, last_use=False):
+    """sum |x| per pixel of an int8 NHWC array (:func:`.numba_fused.pixel_counts`), computed once per array and
+    step: the fused step that wrote ``x`` leaves its counts here, and so does the count of the layer's SOPs;
+    the step that reads them (``last_use``) clears them, so that an array changed in place is counted again."""
+    ref, counts = _COUNTED
+    if ref is None or ref() is not x:
+        counts = fused.pixel_counts(x.reshape(-1, x.shape[-1]))
+    _COUNTED[:] = [None, None] if last_use else [weakref.ref(x), counts]
+    return counts
+
+
+def _int8_spikes(x):
+    return (isinstance(x, Events) and x.v.dtype == np.int8) or (isinstance(x, np.ndarray) and x.dtype == np.int8)
+
+
 def certifiable(layer):
     """Whether a layer's busy steps run in certified float32 (see the module's docstring)."""
     return (isinstance(getattr(layer, 'neuron', None), NegativeSpikeNeuron) and not layer.integer
@@ -206,15 +267,28 @@ class NumbaBackend(Backend):
     dense_fraction = 0.06  # measured break-even of the gather kernel against float32 GEMM (benchmarks/snn_speed.py)
     stats = stats  # the module's counters of certified neurons
 
+    pointwise_dense = 0.2  # input density above which a pointwise step is a (certified float32) GEMM, measured
+
     def __init__(self, layer):
         super(NumbaBackend, self).__init__(layer)
         self.certificate = Certificate(layer) if certifiable(layer) else None
         self.level_table = None
         self.numpy = NumpyBackend(layer)  # for the layers and rules without a compiled kernel
+        self.plan = fusable(layer)
+        self.w_fused = None if self.plan is None else np.ascontiguousarray(
+            layer.w[:, :, :, 0] if self.plan == 'depthwise' else layer.w[0, 0])
 
     def reset(self, layer, n):
         if self.certificate is not None:
             self.certificate.start(n)
+
+    def init_state(self, layer):
+        """No stored state for the exact rule's neurons: their kernels compute the next thresholds from the counts
+        (:func:`.numba_kernels.fire_row`), the stored thresholds' own definition; whoever reads the state gets
+        them computed so (:class:`~snn_conversion.snn.neurons.CountThresholds`)."""
+        if isinstance(layer.neuron, NegativeSpikeNeuron):
+            return layer.neuron.state_of(layer.count)
+        return super(NumbaBackend, self).init_state(layer)
 
     def integrate_dense(self, layer, x):
         cert = self.certificate
@@ -248,22 +322,22 @@ class NumbaBackend(Backend):
         ho, wo, cout = layer.out_shape
         m2 = layer.m.reshape(-1, cout)
         count2 = layer.count.reshape(-1, cout)
-        hi2, lo2 = layer.state['hi'].reshape(-1, cout), layer.state['lo'].reshape(-1, cout)
         all_rows = rows is None
         sel = np.zeros(0, np.int64) if all_rows else rows.astype(np.int64, copy=False)
         n_rows = m2.shape[0] if all_rows else len(sel)
         spikes = np.empty((n_rows, cout), np.int8)
         n_spk = np.empty(n_rows, np.int64)
+        n_sig = np.empty(n_rows, np.int64)
         if layer.integer:
-            kern.fire_int(m2, count2, hi2, lo2, neuron.base, neuron.theta, sel, all_rows, spikes, n_spk,
+            kern.fire_int(m2, count2, neuron.base, neuron.theta, sel, all_rows, spikes, n_spk, n_sig,
                           np.int64(neuron.lowest))
         else:
             certify = self.certificate is not None
             cert = self.certificate if certify else _NoCertificate
             flagged = np.zeros(n_rows, np.int64)
-            kern.fire_float(m2, count2, hi2, lo2, neuron.base, neuron.theta, sel, all_rows, spikes, n_spk,
-                            certify, cert.exact, cert.bound_l1, cert.bound_l2, cert.s_row, cert.tiny, cert.w_t,
-                            cert.c_pad, ho, wo, layer.stride, flagged)
+            kern.fire_float(m2, count2, neuron.base, neuron.theta, sel, all_rows, spikes, n_spk, n_sig, certify,
+                            cert.exact, cert.bound_l1, cert.bound_l2, cert.s_row, cert.tiny, cert.w_t, cert.c_pad, ho,
+                            wo, layer.stride, flagged)
             if certify:
                 stats['examined'] += n_rows * cout
                 stats['flagged'] += int(flagged.sum())
@@ -272,10 +346,89 @@ class NumbaBackend(Backend):
         spiking = np.flatnonzero(spiking_rows) if all_rows else sel[spiking_rows]
         if not total:
             return None, 0, 0, spiking
-        n_signed = int(spikes.sum(dtype=np.int64))
+        n_signed = int(n_sig.sum())
         if all_rows and total > self.dense_fraction * spikes.size:
             return spikes.reshape(layer.m.shape), total, n_signed, spiking
         return Events(*kern.extract_events(spikes, n_spk, sel, all_rows, ho, wo)), total, n_signed, spiking
+
+    def sops(self, layer, x):
+        """Synaptic operations of the input; a fused layer's int8 input is counted per pixel once (or was, by the
+        fused step that wrote it), for its step too."""
+        if self.plan is None or not isinstance(x, np.ndarray) or x.dtype != np.int8:
+            return super(NumbaBackend, self).sops(layer, x)
+        counts = pixel_counts(x)
+        return int(np.dot(counts.reshape(x.shape[0], -1).sum(axis=0), layer.fanout.reshape(-1)))
+
+    def step(self, layer, x, rows):
+        """A fused step (:mod:`.numba_fused`) for a depthwise or pointwise layer's int8 spikes -- except a busy
+        pointwise one, a GEMM (certified float32 where the layer is certified) -- else the composed one."""
+        if self.plan is None or x is None or not _int8_spikes(x):
+            return super(NumbaBackend, self).step(layer, x, rows)
+        n = layer.m.shape[0]
+        if isinstance(x, Events):
+            x = x.to_dense((n,) + layer.in_shape)
+        x2 = x.reshape(-1, layer.in_shape[2])
+        counts = pixel_counts(x, last_use=True)
+        if self.plan == 'pointwise' and counts.sum() > self.pointwise_dense * x2.size:
+            return self.busy_step(layer, x)
+        rows_total = n * layer.out_shape[0] * layer.out_shape[1]
+        examine = np.ones(rows_total, np.uint8)
+        if rows is not None:
+            examine[:] = 0
+            examine[rows] = 1
+        return self.fused_step(layer, x2, counts, examine)
+
+    def busy_step(self, layer, x):
+        """A busy step of a pointwise layer: its GEMM (certified float32: :meth:`Certificate.busy` and
+        :func:`.numba_fused.fire_busy`, one pass over the rows) and every neuron fires."""
+        cert = self.certificate
+        if cert is None:
+            self.integrate_dense(layer, x)
+            return self.fire(layer, None)
+        neuron, (ho, wo, cout) = layer.neuron, layer.out_shape
+        m2, count2 = layer.m.reshape(-1, cout), layer.count.reshape(-1, cout)
+        m32 = cert.busy(x)
+        out = np.empty(m2.shape, np.int8)
+        n_spk, n_sig, flagged = (np.empty(m2.shape[0], np.int64) for _ in range(3))
+        fused.fire_busy(m32, m2, count2, neuron.base, neuron.theta, out, n_spk, n_sig, flagged, cert.exact,
+                        cert.s_row, cert.bound_l1, cert.bound_l2, cert.tiny, cert.w_t, cert.c_pad,
+                        np.array([ho, wo, layer.stride], np.int64))
+        stats['examined'] += m2.size
+        stats['flagged'] += int(flagged.sum())
+        return self._spikes(layer, out, n_spk, n_sig)
+
+    @staticmethod
+    def _spikes(layer, out, n_spk, n_sig):
+        """(out, n_abs, n_signed, spiking) of a fused step's spikes (rows, cout): a dense int8 array."""
+        total = int(n_spk.sum())
+        spiking = np.flatnonzero(n_spk)
+        if not total:
+            return None, 0, 0, spiking
+        out = out.reshape(layer.m.shape)
+        _COUNTED[:] = [weakref.ref(out), n_spk]  # its sum |x| per pixel, for the next layer
+        return out, total, int(n_sig.sum()), spiking
+
+    def fused_step(self, layer, x2, counts, examine):
+        neuron, (ho, wo, cout) = layer.neuron, layer.out_shape
+        m2, count2 = layer.m.reshape(-1, cout), layer.count.reshape(-1, cout)
+        out = np.empty(m2.shape, np.int8)  # the kernels clear the rows they leave alone
+        n_spk, n_sig = np.empty(m2.shape[0], np.int64), np.empty(m2.shape[0], np.int64)
+        if self.plan == 'depthwise':
+            (h, w, _), (pt, pl) = layer.in_shape, (layer.pads[0][0], layer.pads[1][0])
+            shape = np.array([layer.m.shape[0], h, w, ho, wo, layer.stride, pt, pl], np.int64)
+            fused.depthwise_step(x2, counts, self.w_fused, m2, count2, neuron.base, neuron.theta, examine, out,
+                                 n_spk, n_sig, shape)
+        else:
+            cert = self.certificate if self.certificate is not None else _NoCertificate
+            flagged = np.empty(m2.shape[0], np.int64)
+            fused.pointwise_step(x2, counts, self.w_fused, m2, count2, neuron.base, neuron.theta, examine, out, n_spk,
+                                 n_sig, flagged, self.certificate is not None, cert.exact, cert.s_row,
+                                 cert.c_pad.reshape(-1, cert.c_pad.shape[-1]), cert.bound_l1, cert.bound_l2, cert.tiny,
+                                 cert.w_t, cert.c_pad, np.array([ho, wo], np.int64))
+            if self.certificate is not None:
+                stats['examined'] += int(np.count_nonzero(flagged >= 0)) * cout
+                stats['flagged'] += int(flagged[flagged > 0].sum())
+        return self._spikes(layer, out, n_spk, n_sig)
 
     def fire_graded(self, layer):
         """Scatter-and-gather without threshold noise in one compiled pass: the exact rule's ``m > b + j theta``
