@@ -26,14 +26,18 @@ def test_generated_sets_read_as_the_real_ones(tmp_path, dataset, shape, classes)
     assert synthetic.SIZES['cifar10'] == (50000, 10000) and synthetic.SIZES['n_mnist'] == (60000, 10000)
 
 
-def test_measure_times_a_row_on_generated_data_where_the_set_is_absent(tmp_path, monkeypatch):
-    monkeypatch.setitem(synthetic.SIZES, 'cifar10', (100, 20))  # (the real size takes an hour an epoch here)
-    root = str(tmp_path / 'clone')
+def _no_data_context(tmp_path, root, said):
+    """A run context whose --data_root holds no data set (the rows are timed on generated data)."""
     empty = tmp_path / 'no_data'
     empty.mkdir()
-    said = []
+    return RunContext(root=root, data_root=str(empty), echo=said.append)
+
+
+def test_measure_times_a_row_on_generated_data_where_the_set_is_absent(tmp_path, monkeypatch):
+    monkeypatch.setitem(synthetic.SIZES, 'cifar10', (100, 20))  # (the real size takes an hour an epoch here)
+    root, said = str(tmp_path / 'clone'), []
     table = tables.TABLES['cifar10_negative_spike']
-    ctx = RunContext(root=root, data_root=str(empty), echo=said.append)
+    ctx = _no_data_context(tmp_path, root, said)
     timed = observe.measure_table(ctx, table, rows=['cnn1_cifar10_k1'])
     assert list(timed) == ['cnn1_cifar10_k1'] and timed['cnn1_cifar10_k1'] > 0
     assert any('timing on generated data of its real size and format (100 training, 20 test images)' in s
@@ -49,12 +53,9 @@ def test_measure_projects_a_whole_epoch_from_part_of_one(tmp_path, monkeypatch):
     """``--measure_images N``: an epoch of N training images (validated on the same share) is timed, and the
     whole epoch projected from it linearly; the record, the echo and RESULTS.md's line say so."""
     monkeypatch.setitem(synthetic.SIZES, 'cifar10', (100, 20))
-    root = str(tmp_path / 'clone')
-    empty = tmp_path / 'no_data'
-    empty.mkdir()
-    said = []
+    root, said = str(tmp_path / 'clone'), []
     table = tables.TABLES['cifar10_negative_spike']
-    ctx = RunContext(root=root, data_root=str(empty), echo=said.append)
+    ctx = _no_data_context(tmp_path, root, said)
     timed = observe.measure_table(ctx, table, rows=['cnn1_cifar10_fp32'], images=40)
     m = ctx.read_record(table.rows[0]).measured
     assert (m.images, m.of) == (40, 100) and '--num_train 40' in m.command
