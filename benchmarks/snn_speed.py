@@ -11,10 +11,17 @@ neuron rule on every neuron, no early stop. A second reference does the same wit
 (this repo's dense convolution). Each baseline step costs the same, so they are timed over
 --baseline_steps steps and reported per image x step; both are checked to give the engines' spike counts
 after --baseline_steps steps. Peak memory: tracemalloc (numpy allocations).
+
+--peer PYTHON also runs benchmarks/peer_spikingjelly.py under PYTHON (a separate environment with torch and
+spikingjelly; not a dependency of the project) on the same weights, thresholds and encoded batch, saved to an
+.npz, right after the engines' runs; its rates (single- and multi-step), its check against this repository's
+spike counts and the ratios are printed and recorded.
 """
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 
@@ -179,7 +186,56 @@ def _parser():
                    help='also write what was measured (with the date, machine, CPU, BLAS kernels, git revision and '
                         'command) to PATH: RESULTS.md\'s throughput section is generated from '
                         'benchmarks/results/*.json')
+    p.add_argument('--peer', default=None, metavar='PYTHON',
+                   help='also run benchmarks/peer_spikingjelly.py (SpikingJelly on torch) under this Python, on the '
+                        'same network and batch, and record its rates and the ratios')
+    p.add_argument('--peer_threads', type=PROCESSES, default=2, help="the peer's torch threads")
     return p
+
+
+def save_network(net, x, time_steps, path, check=4):
+    """What the peer needs, to an .npz: per layer its HWIO weights, stride, pads (top, bottom, left, right) and
+    thresholds (theta, base); the readout; the encoded batch; T; this repository's spike counts of the first
+    ``check`` images (the peer's check)."""
+    arrays = dict(n_layers=len(net.layers), w_out=net.w_out, x=net.encode(x), time_steps=time_steps)
+    counts = net.simulate(x[:check], time_steps).counts
+    for i, layer in enumerate(net.layers):
+        if layer.depthwise or layer.integer:
+            raise ValueError('--peer maps plain float convolutions only (%s is not one)' % layer.name)
+        arrays.update({'w_%d' % i: layer.w, 'stride_%d' % i: layer.stride, 'pads_%d' % i: np.ravel(layer.pads),
+                       'theta_%d' % i: np.broadcast_to(layer.theta, layer.out_shape[2:]),
+                       'base_%d' % i: np.broadcast_to(layer.base, layer.out_shape[2:]), 'check_counts_%d' % i:
+                       counts[i]})
+    np.savez(path, **arrays)
+
+
+def run_peer(a, net, x):
+    """The peer's figures (its JSON) on the same network and batch."""
+    script = os.path.join(ROOT, 'benchmarks', 'peer_spikingjelly.py')
+    with tempfile.TemporaryDirectory() as tmp:
+        path, out = os.path.join(tmp, 'network.npz'), os.path.join(tmp, 'peer.json')
+        save_network(net, x, a.time_steps, path)
+        p = subprocess.run([a.peer, script, path, '--threads', str(a.peer_threads), '--json', out],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        if p.returncode:
+            raise RuntimeError('the peer failed:\n' + p.stdout[-3000:])
+        with open(out) as f:
+            return json.load(f)
+
+
+def peer_ratios(peer, result):
+    """This repository's rates against the peer's single-step rate: per computed step (the early stop taken
+    out) and overall, in one process and with the workers."""
+    rates = dict((r['key'], r['rate']) for r in result['rows'])
+    ours = rates['compiled'] if 'compiled' in rates else rates['sparse']
+    per_step = ours * result['steps_run'] / float(result['time_steps'])
+    out = dict(per_computed_step=round(per_step / peer['single_rate'], 2),
+               overall=round(ours / peer['single_rate'], 2), per_computed_step_rate=round(per_step, 1))
+    if 'par' in rates:
+        out.update(overall_workers=round(rates['par'] / peer['single_rate'], 2),
+                   per_computed_step_workers=round(rates['par'] * result['steps_run'] / float(result['time_steps'])
+                                                   / peer['single_rate'], 2))
+    return out
 
 
 LABELS = {'base': 'dense per-step float64 im2col, no early stop (baseline)',
@@ -266,6 +322,14 @@ def _print(result):
               % (cert['flagged'], cert['examined'], 100.0 * cert['flagged'] / max(cert['examined'], 1)))
     print('identical spike counts: baselines vs engine after %d steps, engines after %d steps: %s'
           % (result['baseline_steps'], result['time_steps'], result['identical']))
+    peer = result.get('peer')
+    if peer:
+        r = peer['ratios']
+        print('peer %s, %d threads: single-step %.1f, multi-step %.1f images x steps/s; this repository: %.2fx per '
+              'computed step, %.2fx overall%s' % (peer['peer'], peer['threads'], peer['single_rate'],
+                                                  peer['multi_rate'], r['per_computed_step'], r['overall'],
+                                                  ', %.2fx with the workers' % r['overall_workers']
+                                                  if 'overall_workers' in r else ''))
 
 
 def main(argv=None):
@@ -283,6 +347,7 @@ def main(argv=None):
     print('%s (%s), k=%d, batch %d, T=%d, %s, %d CPU(s)\nBLAS: %s' % (arch.name, arch.string, nets['dense'].k,
           len(x), a.time_steps, what, os.cpu_count() or 1, blas))
     trace, timed, same = _time_all(a, nets, engines, x, build)
+    peer = run_peer(a, nets[engines[-1]], x) if a.peer else None
     shares, certified = _where_time_goes(engines, nets, x, a)
     n_img = len(x)
     result = dict(
@@ -295,6 +360,9 @@ def main(argv=None):
         sops_per_image=round(float(trace.sop_num[-1]) / n_img, 1), rows=_rows(a, engines, trace, timed, n_img),
         time_shares=shares, certified=certified, identical=bool(same),
         project_images=SIZES.get(arch.dataset, (0, 0))[1] or None)
+    if peer:
+        peer['ratios'] = peer_ratios(peer, result)
+        result['peer'] = peer
     _print(result)
     if a.json:
         atomic_write_text(a.json, json.dumps(result, indent=1, sort_keys=True) + '\n')

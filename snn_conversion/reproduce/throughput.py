@@ -95,7 +95,26 @@ def _section(name, rec):
             cert['flagged'], cert['examined'], 100.0 * cert['flagged'] / max(cert['examined'], 1)))
     tail.append('Identical spike counts (baselines and every engine): %s.' % ('yes' if rec['identical'] else
                                                                             '**no**'))
-    return head + _table(rec) + _projection(rec) + tail + ['']
+    return head + _table(rec) + _projection(rec) + tail + _peer(rec.get('peer')) + ['']
+
+
+def _peer(peer):
+    """The peer's lines (``snn_speed.py --peer``: SpikingJelly on the same network), where the record has them."""
+    if not peer:
+        return []
+    r, check = peer['ratios'], peer.get('check') or {}
+    lines = ['', 'Peer, run side by side on the same weights, thresholds and batch: %s, %d threads, every step '
+             'computed: single-step %.1f, multi-step %.1f images × steps / s. This repository against its single-step '
+             'rate: %.2f× per computed step (%.1f images × computed steps / s, the early stop taken out), %.2f× overall'
+             '%s.' % (peer['peer'], peer['threads'], peer['single_rate'], peer['multi_rate'], r['per_computed_step'],
+                      r['per_computed_step_rate'], r['overall'], ', %.2f× with the workers (%.2f× per computed step)'
+                      % (r['overall_workers'], r['per_computed_step_workers']) if 'overall_workers' in r else '')]
+    if check:
+        lines.append('Its check on %d images: the project\'s exact neuron in SpikingJelly (float64) differs on %d of '
+                     '%d spike counts; the stock IFNode (no negative spikes) has %.1f %% of them equal and %d of %d '
+                     'classes.' % (check['images'], check['exact_node_differing'], check['neurons'],
+                                   100.0 * check['ifnode_same_fraction'], check['ifnode_same_class'], check['images']))
+    return lines
 
 
 def render(root=ROOT):

@@ -264,7 +264,7 @@ class NumbaBackend(Backend):
     scatter-and-gather threshold table.  Layers or rules it has no kernel for go through the numpy backend."""
 
     name = 'compiled'
-    dense_fraction = 0.06  # measured break-even of the gather kernel against float32 GEMM (benchmarks/snn_speed.py)
+    dense_fraction = 0.1  # measured break-even of the gather kernel against float32 GEMM (benchmarks/snn_speed.py)
     stats = stats  # the module's counters of certified neurons
 
     pointwise_dense = 0.2  # input density above which a pointwise step is a (certified float32) GEMM, measured
