@@ -77,3 +77,39 @@ def test_json_record_and_the_generated_throughput_section(tmp_path):
     doc = 'head\n%s\nold\n%s\ntail' % (throughput.BEGIN, throughput.END)
     assert throughput.compose(doc, 'RESULTS.md', str(tmp_path / 'none')).startswith('head\n' + throughput.BEGIN
                                                                                     + '\nNo benchmark record yet')
+
+
+def test_the_peer_line_only_where_the_record_has_the_peer(tmp_path):
+    """snn_speed.py --peer records SpikingJelly's rates and the ratios (per computed step: the early stop taken
+    out); the throughput section shows them only for a record that has them."""
+    import json
+    import importlib.util
+    from snn_conversion.reproduce import throughput
+
+    spec = importlib.util.spec_from_file_location('snn_speed', SCRIPT)
+    speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(speed)
+    rec = dict(benchmark='snn_speed', date='2026-01-01 00:00 UTC', machine='2 CPU cores (X)', cpu='X', blas='b',
+               git_revision='0' * 40, command='python benchmarks/snn_speed.py', network='cnn1', k=1, batch=50,
+               time_steps=100, inputs='random', steps_run=20, spikes_per_image=1.0, sops_per_image=1.0,
+               identical=True, rows=[dict(key='compiled', label='compiled', rate=600.0, gsops=None, peak_mib=None,
+                                          speedup=1.0, vs_strided=1.0),
+                                     dict(key='par', label='workers', rate=1000.0, gsops=None, peak_mib=None,
+                                          speedup=1.0, vs_strided=1.0)])
+    peer = dict(peer='SpikingJelly 2.0.0 on torch 2.13.0+cpu', threads=2, single_rate=200.0, multi_rate=100.0,
+                check=dict(images=4, neurons=1000, exact_node_differing=0, ifnode_same_fraction=0.7,
+                           ifnode_same_class=3))
+    ratios = speed.peer_ratios(peer, rec)
+    assert ratios == dict(per_computed_step=0.6, overall=3.0, per_computed_step_rate=120.0, overall_workers=5.0,
+                          per_computed_step_workers=1.0)
+    out = tmp_path / 'benchmarks' / 'results' / 'a.json'
+    out.parent.mkdir(parents=True)
+    out.write_text(json.dumps(rec))
+    assert 'SpikingJelly' not in throughput.render(str(tmp_path))
+    rec['peer'] = dict(peer, ratios=ratios)
+    out.write_text(json.dumps(rec))
+    text = throughput.render(str(tmp_path))
+    assert 'single-step 200.0, multi-step 100.0 images × steps / s' in text
+    assert '0.60× per computed step (120.0 images × computed steps / s' in text and '3.00× overall' in text
+    assert '5.00× with the workers (1.00× per computed step)' in text
+    assert 'differs on 0 of 1000 spike counts' in text and '70.0 % of them equal and 3 of 4 classes' in text
