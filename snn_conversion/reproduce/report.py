@@ -91,9 +91,11 @@ def _progress(ctx, row, rec):
     if not rec.curve:
         if source == 'timed':
             m = rec.measured
-            return ('not started: one epoch %s %.0f s (%s%s), %d epochs ≈ %s'
+            return ('not started: one epoch %s %.0f s (%s%s%s), %d epochs ≈ %s'
                     % ('projected at' if m.projected else 'timed at', per, m.when[:10],
-                       ', on generated data' if m.data else '', row.epochs, _hours(left))
+                       ', on generated data' if m.data else '',
+                       ', one of its %d towers (no GPU: they run one after another)' % row.towers if m.towers else '',
+                       row.epochs, _hours(left))
                     + ('; projected linearly from an epoch of %d of its %d training images (%.0f s)'
                        % (m.images, m.of, m.part_seconds) if m.projected else ''))
         measured = rec.measured
