@@ -10,7 +10,6 @@ from __future__ import absolute_import, division, print_function
 
 import os
 
-from snn_conversion.core.errors import UserError
 from snn_conversion.core.records import Record
 from snn_conversion.reproduce import throughput
 from snn_conversion.reproduce.tables import TABLES
@@ -85,13 +84,7 @@ def render(ctx, finished_only=False):
 def compose(text, path, ctx, finished_only=False):
     """``text`` with its summary table rewritten (a document without the markers is left as it is; one with only
     one of them is refused)."""
-    if BEGIN not in text and END not in text:
-        return text
-    if BEGIN not in text or END not in text:
-        raise UserError('%s lacks one of the summary table\'s markers (%s ... %s)' % (path, BEGIN, END))
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return head + BEGIN + '\n' + render(ctx, finished_only) + END + tail
+    return throughput.replace_section(text, path, (BEGIN, END), lambda: render(ctx, finished_only), 'summary table')
 
 
 def compose_documents(ctx, results_path):
