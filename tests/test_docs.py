@@ -10,6 +10,7 @@ A fenced ```sh or ```python block is tested as the HTML comment on the line befo
   a tiny budget);
 * ``<!-- test: skip REASON -->``: not run; the reason is required.
 
+A measured number in the prose (a percentage, a time, a size, a rate) must be generated or dated.
 Blocks run in a copy of the repository made of symbolic links (``cp -as``), so what they write stays out of the
 checkout; each block runs once per session.
 """
@@ -252,3 +253,43 @@ def test_links_resolve():
             if not os.path.exists(os.path.join(os.path.dirname(path), target)):
                 broken.append('%s: %s' % (os.path.relpath(path, ROOT), target))
     assert not broken, broken
+
+
+MEASURED = re.compile(r'\d[\d,.]*\s?(?:%|s\b|ms\b|min\b|h\b|MB\b|MiB\b|GFLOP/s|GSOP/s|core-hours|×)')
+DATE = re.compile(r'20\d\d-\d\d-\d\d')
+
+
+def _prose_paragraphs(text):
+    """The paragraphs of a document outside code blocks and generated sections, inline code taken out (a
+    setting written as code, `256 MiB`, is not a measurement)."""
+    out, current, fenced, generated = [], [], False, False
+    for line in text.split('\n'):
+        if line.startswith('```'):
+            fenced = not fenced
+        elif re.match(r'<!-- (BEGIN generated|results:begin)', line):
+            generated = True
+        elif re.match(r'<!-- (END generated|results:end)', line):
+            generated = False
+        elif not line.strip():
+            out.append(re.sub(r'`[^`]*`', '', '\n'.join(current)))
+            current = []
+        elif not fenced and not generated:
+            current.append(line)
+    return out + [re.sub(r'`[^`]*`', '', '\n'.join(current))]
+
+
+def test_measured_numbers_are_dated():
+    """A measured number (a percentage, a time, a size, a rate) in README.md or docs/ is generated (inside the
+    generated sections) or dated: its paragraph, or the document's opening lines, name the day it was measured."""
+    sample = _prose_paragraphs('An epoch took 55 s.\n\nA `256 MiB` setting.\n\n```sh\nsleep 5 s\n```\n')
+    assert [bool(MEASURED.search(p)) for p in sample if p.strip()] == [True, False]  # the check can fail
+    undated = []
+    for path in documents():
+        with open(path) as f:
+            text = f.read()
+        if DATE.search('\n'.join(text.split('\n')[:8])):
+            continue
+        for para in _prose_paragraphs(text):
+            if MEASURED.search(para) and not DATE.search(para):
+                undated.append('%s: %s' % (os.path.relpath(path, ROOT), MEASURED.search(para).group(0)))
+    assert not undated, undated
