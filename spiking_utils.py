@@ -63,8 +63,9 @@ synaptic operations: for every spiking layer but the input-encoding one,
 
 Programmatic use::
 
-    net = SpikingNetwork.from_checkpoint('mlp_fashionmnist_k1.npz', arch='mlp_fashionmnist', k=1)
-    trace = net.simulate(x, time_steps=40)     # x: NHWC float input batch, as fed to the ANN
+    net = SpikingNetwork.from_checkpoint('FashionMNIST/pretrained/mlp_fashionmnist_k1.npz', arch='mlp_fashionmnist')
+    x, y = load_test_inputs('fashion_mnist', n=100)   # the ANN's preprocessed NHWC input, the labels
+    trace = net.simulate(x, time_steps=40)
     trace.logits        # [T, N, classes]
     trace.spike_num     # [T] cumulative, also trace.spike_collect, trace.sop_num
 """
@@ -88,6 +89,7 @@ select_kernels()
 # (snn_conversion/snn/, see ARCHITECTURE.md).  Nothing here imports TensorFlow.
 from snn_conversion.core.families import ALL_LOG_FILES, LOG_FILES, Family  # noqa: E402,F401
 from snn_conversion.core.fileio import file_sha256  # noqa: E402,F401
+from snn_conversion.data.datasets import load_test_inputs as _load_test_inputs  # noqa: E402
 from snn_conversion.snn.cli import snn_main  # noqa: E402,F401
 from snn_conversion.snn.conversion import (ConversionError, authors_level_thresholds, fold_bn,  # noqa: E402,F401
                                            fold_bn_authors, integer_thresholds, neuron_thresholds, prepare_params,
@@ -113,4 +115,15 @@ __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantiz
            'fold_bn_authors', 'format_log_lines', 'integer_thresholds', 'merge_shards', 'neuron_thresholds',
            'parse_shard', 'prepare_params', 'random_calibrated_params', 'run_key', 'shard_batches', 'shard_dir',
            'write_run_info', 'Family', 'Recipe', 'NegativeSpikeRecipe', 'register_family', 'unregister_family',
-           'Geometry', 'Rule', 'EXACT', 'AUTHORS', 'get_rule', 'select_kernels', 'kernel_report']
+           'Geometry', 'Rule', 'EXACT', 'AUTHORS', 'get_rule', 'select_kernels', 'kernel_report',
+           'load_test_inputs']
+
+
+def load_test_inputs(dataset, data_dir=None, n=None, input_shape=None):
+    """(x, y) of the test set of ``dataset`` ('mnist', 'fashion_mnist', 'cifar10', 'cifar100', 'n_mnist',
+    'imagenet'), in file order: ``x`` the network's preprocessed NHWC input, as :meth:`SpikingNetwork.simulate`
+    takes it (pixels / 256, N-MNIST counts / 32, standardized CIFAR and ImageNet), ``y`` the labels; the first
+    ``n`` images when given.  The files are searched for as the scripts do (``data_dir`` alone when given, else
+    ``$SNN_DATA_DIR``, ``./data``, ``/usr/share/datasets``); a missing set raises an error naming every place
+    looked.  ImageNet needs ``input_shape`` and gives lazy views of its validation records."""
+    return _load_test_inputs(dataset, data_dir=data_dir, num_test=n, input_shape=input_shape)

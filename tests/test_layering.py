@@ -19,7 +19,7 @@ ALLOWED = {
     'tensorlayer_patches': ('snn_conversion.core',),
     'snn_conversion.ann': ('snn_conversion.core', 'snn_conversion.data', 'tensorlayer_patches'),
     'snn_conversion.reproduce': ('snn_conversion.core', 'snn_conversion.data', 'snn_conversion.snn', 'figs'),
-    'spiking_utils': ('snn_conversion.snn', 'snn_conversion.core'),
+    'spiking_utils': ('snn_conversion.snn', 'snn_conversion.core', 'snn_conversion.data'),
     'figs': ('snn_conversion.core',),
 }
 # never TensorFlow: not even inside a function
