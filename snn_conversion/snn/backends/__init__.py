@@ -27,7 +27,8 @@ every call (an instance keeps no reference to its layer):
 A backend reads the layer (weights, geometry, membrane, counts, neuron) and writes only its membrane, counts and
 neuron state -- never other attributes; a neuron kind it has no kernel for runs the neuron's own ``fire``.
 :data:`REGISTRY` is the one list of backends; the engine names (``engine=`` of
-:class:`~snn_conversion.snn.network.SpikingNetwork`, ``--engine``) derive from it, and the conformance test (``tests/snn/test_backends.py``) runs every registered backend against ``engine='dense'``:
+:class:`~snn_conversion.snn.network.SpikingNetwork`, ``--engine``) derive from it, and the conformance test
+(``tests/snn/test_backends.py``) runs every registered backend against ``engine='dense'``:
 
 * ``'compiled'`` -- :mod:`.numba_backend`: compiled gather kernels, a fused neuron update + event extraction,
   certified float32 on busy steps (the default where numba is installed);
