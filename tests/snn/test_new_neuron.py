@@ -58,25 +58,23 @@ def _arch(name, family):
 
 @pytest.fixture
 def settling():
+    """The kind, a family whose recipe asks for it, its network and the same network in the negative family (the
+    code after ``yield`` runs whatever the test's outcome)."""
     register_neuron(SettlingNeuron)
     register_family(SETTLING, SettlingRecipe())
-    arch = architectures.register(_arch('settling_net', 'settling'))
-    twin = architectures.register(_arch('settling_net_as_negative', 'negative'))  # the same network, negative family
-    try:
-        yield arch, twin
-    finally:
+    nets = [architectures.register(_arch(name, family))
+            for name, family in (('settling_net', 'settling'), ('settling_net_as_negative', 'negative'))]
+    yield nets
+    for arch in nets:
         architectures.unregister(arch.name)
-        architectures.unregister(twin.name)
-        unregister_family(SETTLING.name)
-        unregister_neuron(SettlingNeuron.name)
+    unregister_family(SETTLING.name)
+    unregister_neuron(SettlingNeuron.name)
 
 
 def test_the_neuron_against_its_definition():
     rng = np.random.RandomState(2)
     theta, base = rng.rand(5) + 0.5, rng.randn(5)
-    neuron = EXACT.neuron(SettlingNeuron.name, theta, base) if SettlingNeuron.name in NEURONS else None
-    assert neuron is None  # not registered outside the fixture
-    neuron = SettlingNeuron(theta, base)
+    neuron = SettlingNeuron(theta, base)  # (registered by the fixture of the next test only)
     m = rng.randn(2, 3, 4, 5) * 3
     count = np.zeros(m.shape, np.int32)
     m[0, 0, 0] = base + 2 * theta  # exactly on a threshold: not above it
@@ -85,11 +83,12 @@ def test_the_neuron_against_its_definition():
     expected = (m[None] > base + j * theta).sum(axis=0)
     np.testing.assert_array_equal(count, expected)
     np.testing.assert_array_equal(out.reshape(m.shape), expected)
-    m[1] -= 2.0  # the rows that moved answer with the difference, signed; the others with nothing
-    rows = np.array([3, 5, 6])
+    m[1] -= 2.0  # the rows that moved (image 1: rows 12..23) answer with the difference, the others with nothing
+    rows = np.array([3, 5, 14, 20])
     out = neuron.fire(m, count, {}, rows, None)
     now = (m[None] > base + j * theta).sum(axis=0).reshape(-1, 5)
     np.testing.assert_array_equal(out, now[rows] - expected.reshape(-1, 5)[rows])
+    assert not out[:2].any() and (out[2:] < 0).any()
     np.testing.assert_array_equal(count.reshape(-1, 5)[rows], now[rows])
 
 
