@@ -98,13 +98,18 @@ from snn_conversion.snn.families import (NegativeSpikeRecipe, Recipe, register_f
                                          unregister_family)
 from snn_conversion.snn.kernels import (Events, block_conv, conv2d_nhwc, depthwise_conv2d_nhwc,  # noqa: E402,F401
                                         readout_input)
-from snn_conversion.snn.layers import DynamicThresholdConv, Geometry, ScatterGatherConv, SpikingConv  # noqa: E402,F401
+from snn_conversion.snn.layers import Geometry, SpikingLayer  # noqa: E402,F401
 from snn_conversion.snn.logs import FLOAT_LOGS, format_log_lines, write_logs  # noqa: E402,F401
 from snn_conversion.snn.network import ENGINES, SpikingNetwork, Trace  # noqa: E402,F401
+from snn_conversion.snn.neurons import NEURONS, Neuron, register_neuron, unregister_neuron  # noqa: E402,F401
 from snn_conversion.snn.rules import AUTHORS, EXACT, RULES, Rule, get_rule  # noqa: E402,F401  (RULES: the names)
 from snn_conversion.snn.reference import block_pads, quantized_forward, random_calibrated_params  # noqa: E402,F401
 from snn_conversion.snn.runs import (PROGRESS_FILE, first_matching_step, merge_shards, parse_shard,  # noqa: E402,F401
                                      run_key, run_test_set, shard_batches, shard_dir, write_run_info)
+
+# the one spiking layer under the names of the three classes it replaced (negative-spike, scatter-and-gather,
+# dynamic-threshold layers): the neuron it is given is what differs
+SpikingConv = ScatterGatherConv = DynamicThresholdConv = SpikingLayer
 
 __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantized_forward', 'conv2d_nhwc',
            'depthwise_conv2d_nhwc', 'block_conv', 'readout_input',
@@ -116,7 +121,7 @@ __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantiz
            'parse_shard', 'prepare_params', 'random_calibrated_params', 'run_key', 'shard_batches', 'shard_dir',
            'write_run_info', 'Family', 'Recipe', 'NegativeSpikeRecipe', 'register_family', 'unregister_family',
            'Geometry', 'Rule', 'EXACT', 'AUTHORS', 'get_rule', 'select_kernels', 'kernel_report',
-           'load_test_inputs']
+           'load_test_inputs', 'SpikingLayer', 'Neuron', 'NEURONS', 'register_neuron', 'unregister_neuron']
 
 
 def load_test_inputs(dataset, data_dir=None, n=None, input_shape=None):
