@@ -72,16 +72,9 @@ Programmatic use::
 
 from __future__ import absolute_import, division, print_function
 
-import os
-import sys
-
-_ROOT = os.path.dirname(os.path.abspath(__file__))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
 # Before numpy loads (the Spiking_* scripts import this module first): OpenBLAS's AVX2 kernels where the CPU has
 # them and the user chose none (snn_conversion/core/blas.py); where numpy came first it changes nothing.
-from snn_conversion.core.blas import kernel_report, select_kernels  # noqa: E402
+from snn_conversion.core.blas import kernel_report, select_kernels
 
 select_kernels()
 
