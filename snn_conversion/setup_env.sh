@@ -95,15 +95,24 @@ install_requirements() {
     echo "$want" > "$stamp.tmp" && mv "$stamp.tmp" "$stamp"
 }
 
-project_installed() {
-    # Every name is found by the environment's Python alone: -I leaves out the working folder and $PYTHONPATH.
-    # Found, not imported (nothing runs, TensorFlow is not loaded).
+project_elsewhere() {
+    # Fails when a name of $PROJECT_IMPORTS is not found by the environment's Python alone (-I leaves out the
+    # working folder and $PYTHONPATH); prints the folder the project is imported from when that is not $PROJECT.
+    # Found, not imported: nothing runs, TensorFlow is not loaded.
     # shellcheck disable=SC2086
     "$VENV/bin/python" -I -c '
 import importlib.util
+import os
 import sys
-sys.exit(0 if all(importlib.util.find_spec(name) for name in sys.argv[1:]) else 1)
-' $PROJECT_IMPORTS >/dev/null 2>&1
+specs = [importlib.util.find_spec(name) for name in sys.argv[2:]]
+if not all(specs):
+    sys.exit(1)
+top = os.path.dirname(specs[0].origin)
+if specs[0].submodule_search_locations is not None:
+    top = os.path.dirname(top)
+if not os.path.samefile(top, sys.argv[1]):
+    print(top)
+' "$PROJECT" $PROJECT_IMPORTS 2>/dev/null
 }
 
 install_project() {
@@ -112,13 +121,19 @@ install_project() {
     # interrupted here leaves the project missing, and the next run installs it.
     echo "installing the project into $VENV (pip install -e $PROJECT)"
     PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install --no-deps -q -e "$PROJECT"
-    project_installed \
+    project_elsewhere >/dev/null \
         || { echo "error: the project installed but $PROJECT_IMPORTS cannot be found from outside it" >&2; exit 1; }
 }
 
 make_venv() {
     install_requirements
-    project_installed || install_project
+    if ! elsewhere=$(project_elsewhere); then
+        install_project
+    elif [ -n "$elsewhere" ]; then
+        # an environment shared by two checkouts: left as it is (the other one's scripts may be running)
+        echo "note: $VENV imports the project from $elsewhere, not from $PROJECT: scripts run with it use that" \
+            "checkout's code. To switch: $VENV/bin/python -m pip install --no-deps -e $PROJECT" >&2
+    fi
 }
 
 fashion_mnist() {

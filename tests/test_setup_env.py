@@ -36,14 +36,14 @@ def test_requirements_are_pinned():
     assert tuple(int(v) for v in pins['protobuf'].split('.')[:2]) < (3, 21)
 
 
-def _setup(tmp_path, **popen):
+def _setup(tmp_path, project='project', **popen):
     """The set-up script on a venv of its own whose pinned set is setuptools alone (the version the venv module
     bundles: nothing to download), and whose project is a one-module one with a setup.py (installed in editable
     mode by that setuptools: nothing to download either)."""
     import ensurepip
     req = tmp_path / 'requirements.txt'
     req.write_text('setuptools==%s\n' % ensurepip._SETUPTOOLS_VERSION)
-    project = tmp_path / 'project'
+    project = tmp_path / project
     if not project.is_dir():
         project.mkdir()
         (project / 'setup.py').write_text("from setuptools import setup\n"
@@ -74,7 +74,7 @@ def _complete(tmp_path):
 
 def test_an_interrupted_set_up_is_repaired_by_the_next_run(tmp_path):
     """Killed at several points of its work (a venv without pip, a half-done install), the set-up script's next
-    run leaves a complete environment; a venv that lost pip afterwards is rebuilt."""
+    run leaves a complete environment, the project installed; a venv that lost pip afterwards is rebuilt."""
     import signal
     import time
     for delay in (0.3, 1.0, 2.0, 3.5):
@@ -99,6 +99,11 @@ def test_an_interrupted_set_up_is_repaired_by_the_next_run(tmp_path):
     out, err = again.communicate(timeout=300)
     assert again.returncode == 0 and 'setting up' not in out and 'installing the project' in out, (out, err)
     assert _complete(tmp_path)
+    # installed from another checkout (an environment two checkouts share): left as it is, with a note
+    other = _setup(tmp_path, project='other checkout')
+    out, err = other.communicate(timeout=300)
+    assert other.returncode == 0 and 'installing the project' not in out, (out, err)
+    assert 'imports the project from %s, not from %s' % (tmp_path / 'project', tmp_path / 'other checkout') in err
     # pip removed (the state a kill during the venv module's ensurepip leaves): rebuilt
     import shutil
     import glob
