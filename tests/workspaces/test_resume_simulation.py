@@ -26,10 +26,19 @@ from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint, save_checkpoint
 
 
-def test_simulation_killed_between_log_files_resumes_byte_identical(data, lenet, tmp_path):
+@pytest.fixture(scope='module')
+def uninterrupted(data, lenet, tmp_path_factory):
+    """The log folder of an uninterrupted simulation at batch 20, T=30: what each interrupted one below must end
+    with (run once for them all; they only read it)."""
+    full = str(tmp_path_factory.mktemp('uninterrupted') / 'full')
+    _run([SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '20', '--time_steps', '30', '--log_dir',
+          full])
+    return full
+
+
+def test_simulation_killed_between_log_files_resumes_byte_identical(data, lenet, uninterrupted, tmp_path):
     common = [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '20', '--time_steps', '30']
-    full, cut = str(tmp_path / 'full'), str(tmp_path / 'cut')
-    _run(common + ['--log_dir', full])
+    full, cut = uninterrupted, str(tmp_path / 'cut')
     p = _run(['-c', INJECT, 'logs', '4'] + common + ['--log_dir', cut], ok=False)
     assert p.returncode == -signal.SIGKILL
     assert not os.path.exists(os.path.join(cut, 'run.json'))
@@ -109,12 +118,11 @@ def test_noisy_simulation_is_deterministic_and_resumes_identically(tmp_path):
 
 
 @pytest.mark.parametrize('site', ['accuracy.txt@4', 'sop_num.txt@3', 'progress.json@4', 'run.json'])
-def test_full_disk_during_a_simulation_then_resume(data, lenet, tmp_path, site):
+def test_full_disk_during_a_simulation_then_resume(data, lenet, uninterrupted, tmp_path, site):
     """ENOSPC at a log append, at the progress record or at run.json: one line, exit 2; once there is space the
     same command with --resume finishes with the logs of an uninterrupted run."""
     common = [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '20', '--time_steps', '30']
-    full, cut = str(tmp_path / 'full'), str(tmp_path / 'cut')
-    _run(common + ['--log_dir', full])
+    full, cut = uninterrupted, str(tmp_path / 'cut')
     p = _run(common + ['--log_dir', cut], ok=False, env=_full_disk(site))
     err = [line for line in p.stderr.splitlines() if line.startswith('error:')]  # beside progress-bar frames
     assert p.returncode == 2 and len(err) == 1 and 'Traceback' not in p.stderr, p.stderr[-2000:]
