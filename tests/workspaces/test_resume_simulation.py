@@ -132,15 +132,26 @@ def test_full_disk_during_a_simulation_then_resume(data, lenet, uninterrupted, t
     _same_run_json(cut, full)
 
 
+def _compiled(data, lenet):
+    return [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '50', '--time_steps', '12', '--engine',
+            'compiled']
+
+
+@pytest.fixture(scope='module')
+def compiled_cached(data, lenet, tmp_path_factory):
+    """The log folder of a compiled-engine run that cached its kernels (run once for both cases below)."""
+    cached = str(tmp_path_factory.mktemp('compiled') / 'cached')
+    p = _run(_compiled(data, lenet) + ['--log_dir', cached])
+    assert 'cannot be cached' not in p.stderr
+    return cached
+
+
 @pytest.mark.parametrize('site', ['snn_numba_probe', 'snn_numba_probe/mid'])
-def test_compiled_engine_without_a_usable_numba_cache(data, lenet, tmp_path, site):
+def test_compiled_engine_without_a_usable_numba_cache(data, lenet, compiled_cached, tmp_path, site):
     """No writable numba cache folder, or no room in it: the compiled kernels are compiled without caching, one
     warning line says so, and the logs are those of a run that cached them."""
-    common = [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '50', '--time_steps', '12',
-              '--engine', 'compiled']
-    cached, uncached = str(tmp_path / 'cached'), str(tmp_path / 'uncached')
-    p = _run(common + ['--log_dir', cached])
-    assert 'cannot be cached' not in p.stderr
+    common = _compiled(data, lenet)
+    cached, uncached = compiled_cached, str(tmp_path / 'uncached')
     p = _run(common + ['--log_dir', uncached], env=_full_disk(site))
     warnings = [line for line in p.stderr.splitlines() if line.startswith('warning:')]
     assert len(warnings) == 1 and 'compiled kernels cannot be cached here (No space left on device)' in warnings[0]
