@@ -18,11 +18,9 @@
 Each row is trained -> evaluated -> simulated -> recorded in <workspace>/records/<row>.json; run the same
 command again after a kill (or in a later session) and it skips finished rows and resumes the interrupted one.
 """
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from snn_conversion.core.blas import select_kernels  # noqa: E402
+from snn_conversion.core.blas import select_kernels
 
 select_kernels()  # before numpy loads; the ANN and SNN scripts run as child processes inherit the choice
 

@@ -63,24 +63,18 @@ synaptic operations: for every spiking layer but the input-encoding one,
 
 Programmatic use::
 
-    net = SpikingNetwork.from_checkpoint('mlp_fashionmnist_k1.npz', arch='mlp_fashionmnist', k=1)
-    trace = net.simulate(x, time_steps=40)     # x: NHWC float input batch, as fed to the ANN
+    net = SpikingNetwork.from_checkpoint('FashionMNIST/pretrained/mlp_fashionmnist_k1.npz', arch='mlp_fashionmnist')
+    x, y = load_test_inputs('fashion_mnist', n=100)   # the ANN's preprocessed NHWC input, the labels
+    trace = net.simulate(x, time_steps=40)
     trace.logits        # [T, N, classes]
     trace.spike_num     # [T] cumulative, also trace.spike_collect, trace.sop_num
 """
 
 from __future__ import absolute_import, division, print_function
 
-import os
-import sys
-
-_ROOT = os.path.dirname(os.path.abspath(__file__))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
 # Before numpy loads (the Spiking_* scripts import this module first): OpenBLAS's AVX2 kernels where the CPU has
 # them and the user chose none (snn_conversion/core/blas.py); where numpy came first it changes nothing.
-from snn_conversion.core.blas import kernel_report, select_kernels  # noqa: E402
+from snn_conversion.core.blas import kernel_report, select_kernels
 
 select_kernels()
 
@@ -88,6 +82,7 @@ select_kernels()
 # (snn_conversion/snn/, see ARCHITECTURE.md).  Nothing here imports TensorFlow.
 from snn_conversion.core.families import ALL_LOG_FILES, LOG_FILES, Family  # noqa: E402,F401
 from snn_conversion.core.fileio import file_sha256  # noqa: E402,F401
+from snn_conversion.data.datasets import load_test_inputs as _load_test_inputs  # noqa: E402
 from snn_conversion.snn.cli import snn_main  # noqa: E402,F401
 from snn_conversion.snn.conversion import (ConversionError, authors_level_thresholds, fold_bn,  # noqa: E402,F401
                                            fold_bn_authors, integer_thresholds, neuron_thresholds, prepare_params,
@@ -96,13 +91,18 @@ from snn_conversion.snn.families import (NegativeSpikeRecipe, Recipe, register_f
                                          unregister_family)
 from snn_conversion.snn.kernels import (Events, block_conv, conv2d_nhwc, depthwise_conv2d_nhwc,  # noqa: E402,F401
                                         readout_input)
-from snn_conversion.snn.layers import DynamicThresholdConv, Geometry, ScatterGatherConv, SpikingConv  # noqa: E402,F401
+from snn_conversion.snn.layers import Geometry, SpikingLayer  # noqa: E402,F401
 from snn_conversion.snn.logs import FLOAT_LOGS, format_log_lines, write_logs  # noqa: E402,F401
 from snn_conversion.snn.network import ENGINES, SpikingNetwork, Trace  # noqa: E402,F401
+from snn_conversion.snn.neurons import NEURONS, Neuron, register_neuron, unregister_neuron  # noqa: E402,F401
 from snn_conversion.snn.rules import AUTHORS, EXACT, RULES, Rule, get_rule  # noqa: E402,F401  (RULES: the names)
 from snn_conversion.snn.reference import block_pads, quantized_forward, random_calibrated_params  # noqa: E402,F401
 from snn_conversion.snn.runs import (PROGRESS_FILE, first_matching_step, merge_shards, parse_shard,  # noqa: E402,F401
                                      run_key, run_test_set, shard_batches, shard_dir, write_run_info)
+
+# the one spiking layer under the names of the three classes it replaced (negative-spike, scatter-and-gather,
+# dynamic-threshold layers): the neuron it is given is what differs
+SpikingConv = ScatterGatherConv = DynamicThresholdConv = SpikingLayer
 
 __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantized_forward', 'conv2d_nhwc',
            'depthwise_conv2d_nhwc', 'block_conv', 'readout_input',
@@ -113,4 +113,15 @@ __all__ = ['SpikingNetwork', 'SpikingConv', 'Trace', 'ConversionError', 'quantiz
            'fold_bn_authors', 'format_log_lines', 'integer_thresholds', 'merge_shards', 'neuron_thresholds',
            'parse_shard', 'prepare_params', 'random_calibrated_params', 'run_key', 'shard_batches', 'shard_dir',
            'write_run_info', 'Family', 'Recipe', 'NegativeSpikeRecipe', 'register_family', 'unregister_family',
-           'Geometry', 'Rule', 'EXACT', 'AUTHORS', 'get_rule', 'select_kernels', 'kernel_report']
+           'Geometry', 'Rule', 'EXACT', 'AUTHORS', 'get_rule', 'select_kernels', 'kernel_report',
+           'load_test_inputs', 'SpikingLayer', 'Neuron', 'NEURONS', 'register_neuron', 'unregister_neuron']
+
+
+def load_test_inputs(dataset, data_dir=None, n=None, input_shape=None):
+    """(x, y) of the test set of ``dataset`` ('mnist', 'fashion_mnist', 'cifar10', 'cifar100', 'n_mnist',
+    'imagenet'), in file order: ``x`` the network's preprocessed NHWC input, as :meth:`SpikingNetwork.simulate`
+    takes it (pixels / 256, N-MNIST counts / 32, standardized CIFAR and ImageNet), ``y`` the labels; the first
+    ``n`` images when given.  The files are searched for as the scripts do (``data_dir`` alone when given, else
+    ``$SNN_DATA_DIR``, ``./data``, ``/usr/share/datasets``); a missing set raises an error naming every place
+    looked.  ImageNet needs ``input_shape`` and gives lazy views of its validation records."""
+    return _load_test_inputs(dataset, data_dir=data_dir, num_test=n, input_shape=input_shape)

@@ -1,7 +1,5 @@
 """Quantized scatter-and-gather VGG-Net on CIFAR-100 (seed 003): train or evaluate."""
-import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from snn_conversion.ann.cli import ann_main  # noqa: E402
+from snn_conversion.ann.cli import ann_main
 
 if __name__ == '__main__':
     ann_main('vgg_cifar100_sg', __file__)

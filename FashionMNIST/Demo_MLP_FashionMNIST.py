@@ -10,14 +10,13 @@ Spiking_MLP_FashionMNIST.py), as reproduce.py runs them.
 import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, os.pardir))
-from snn_conversion.core.blas import select_kernels  # noqa: E402
+from snn_conversion.core.blas import select_kernels
 
 select_kernels()  # before numpy loads: OpenBLAS's AVX2 kernels (snn_conversion/core/blas.py)
 
 from snn_conversion.core.errors import ArgumentParser, run_cli  # noqa: E402
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 ARCH = 'mlp_fashionmnist'
 DEMO_EPOCHS = 100
 QUANT_SCRIPT = os.path.join(HERE, 'Quant_MLP_FashionMNIST.py')

@@ -1,7 +1,5 @@
 """Quantized LeNet on Fashion-MNIST (negative-spike family): train or evaluate. `--help` lists the flags."""
-import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from snn_conversion.ann.cli import ann_main  # noqa: E402
+from snn_conversion.ann.cli import ann_main
 
 if __name__ == '__main__':
     ann_main('lenet_fashionmnist', __file__)

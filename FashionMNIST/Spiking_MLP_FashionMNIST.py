@@ -1,7 +1,5 @@
 """Spiking MLP on Fashion-MNIST: convert the quantized checkpoint, simulate, write figs/MLP/k<K>/ logs."""
-import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from spiking_utils import snn_main  # noqa: E402
+from spiking_utils import snn_main
 
 if __name__ == '__main__':
     snn_main('mlp_fashionmnist', __file__)

@@ -1,7 +1,5 @@
 """Full-precision baseline of the scatter-and-gather LeNet on MNIST (seed 003's FP32_LeNet_MNIST.py)."""
-import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from snn_conversion.ann.cli import ann_main  # noqa: E402
+from snn_conversion.ann.cli import ann_main
 
 if __name__ == '__main__':
     ann_main('lenet_mnist_sg', __file__, full_precision=True)

@@ -1,8 +1,6 @@
 """Spiking all-integer LeNet on MNIST (seed 002's Spiking_LeNet_MNIST.py): --use_ternary --use_int --noise_ratio,
 logs in figs/{WQ,NWQ}[_INT]/k<K>/."""
-import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from spiking_utils import snn_main  # noqa: E402
+from spiking_utils import snn_main
 
 if __name__ == '__main__':
     snn_main('lenet_mnist_int', __file__)

@@ -1,7 +1,5 @@
 """Spiking scatter-and-gather LeNet on MNIST (seed 003's Spiking_LeNet_MNIST.py): one step, figs/k<K>B<B>/ logs."""
-import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from spiking_utils import snn_main  # noqa: E402
+from spiking_utils import snn_main
 
 if __name__ == '__main__':
     snn_main('lenet_mnist_sg', __file__)

@@ -1,8 +1,6 @@
 """Full-precision MLP 400-400 on N-MNIST frames (--polarity both: two channels) (seed 004): train or evaluate the
 baseline."""
-import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from snn_conversion.ann.cli import ann_main  # noqa: E402
+from snn_conversion.ann.cli import ann_main
 
 if __name__ == '__main__':
     ann_main('mlp_nmnist', __file__, full_precision=True)

@@ -1,7 +1,5 @@
 """Seed 004's name for: python Quant_LeNet_N_MNIST.py --k 0 --mode inference"""
-import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from snn_conversion.ann.cli import ann_main  # noqa: E402
+from snn_conversion.ann.cli import ann_main
 
 if __name__ == '__main__':
     ann_main('lenet_nmnist', __file__, preset=['--k', '0', '--mode', 'inference'])

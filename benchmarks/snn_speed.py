@@ -25,9 +25,9 @@ import tempfile
 import time
 import tracemalloc
 
+from snn_conversion.core.blas import kernel_report, select_kernels
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-from snn_conversion.core.blas import kernel_report, select_kernels  # noqa: E402
 
 select_kernels()  # before numpy loads: OpenBLAS's AVX2 kernels unless $OPENBLAS_CORETYPE says otherwise
 

@@ -31,12 +31,11 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from snn_conversion.ann import speed  # noqa: E402
-from snn_conversion.core import architectures  # noqa: E402
-from snn_conversion.core.errors import ArgumentParser, UserError, parse_bool, run_cli  # noqa: E402
-from snn_conversion.core.flags import add_data_dir_flag, TIME_STEPS  # noqa: E402
-from snn_conversion.reproduce.tables import all_rows  # noqa: E402
+from snn_conversion.ann import speed
+from snn_conversion.core import architectures
+from snn_conversion.core.errors import ArgumentParser, UserError, parse_bool, run_cli
+from snn_conversion.core.flags import add_data_dir_flag, TIME_STEPS
+from snn_conversion.reproduce.tables import all_rows
 
 CATEGORIES = collections.OrderedDict([
     ('conv forward', ('Conv2D',)),

@@ -3,11 +3,7 @@
     python figs/accuracy_speed.py FashionMNIST/figs/MLP/k0=k=0 FashionMNIST/figs/MLP/k1=k=1 --out FashionMNIST/figs/MLP/accuracy
     cd FashionMNIST/figs && python accuracy_speed.py     # every log folder below the workspace's figs/
 """
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from figs.logs import figure_cli  # noqa: E402
+from figs.logs import figure_cli
 
 
 def draw(runs, args):

@@ -28,20 +28,15 @@ from __future__ import absolute_import, division, print_function
 
 import math
 import os
-import sys
 
 import numpy as np
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from snn_conversion.core import architectures  # noqa: E402
-from snn_conversion.core.families import FAMILIES  # noqa: E402
-from snn_conversion.core.formats import (PROGRESS_FILE, PROGRESS_TOTALS, ProgressError, read_column,  # noqa: E402
+from snn_conversion.core import architectures
+from snn_conversion.core.families import FAMILIES
+from snn_conversion.core.formats import (PROGRESS_FILE, PROGRESS_TOTALS, ProgressError, read_column,
                                          read_progress, read_run_json)
-from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
-from snn_conversion.core.flags import IMAGES, TIME_STEPS  # noqa: E402
+from snn_conversion.core.errors import ArgumentParser, UserError, run_cli
+from snn_conversion.core.flags import IMAGES, TIME_STEPS
 
 __all__ = ['LogRun', 'check_against_run_json', 'check_authors_log', 'check_against_progress', 'read_log_dir',
            'infer_time_steps', 'restart_lines', 'find_log_dirs', 'figure_cli', 'save_figure']

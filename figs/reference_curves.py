@@ -13,15 +13,12 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import os
-import sys
+
+from figs.logs import LogRun
+from snn_conversion.core.errors import ArgumentParser, UserError, run_cli
+from snn_conversion.core.fileio import atomic_write_text, read_json_object
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from figs.logs import LogRun  # noqa: E402
-from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
-from snn_conversion.core.fileio import atomic_write_text, read_json_object  # noqa: E402
 
 __all__ = ['AUTHORS_LOGS', 'CURVES', 'DEFAULT_LOGS', 'build', 'load', 'curve_for', 'render', 'main']
 

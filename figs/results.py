@@ -15,17 +15,14 @@ from __future__ import absolute_import, division, print_function
 import glob
 import io
 import os
-import sys
+
+from figs.reference_curves import curve_for
+from snn_conversion.core import architectures
+from snn_conversion.core.errors import ArgumentParser, UserError, run_cli
+from snn_conversion.core.fileio import atomic_write, read_json_object
+from snn_conversion.core.records import Paper, Record
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from figs.reference_curves import curve_for  # noqa: E402
-from snn_conversion.core import architectures  # noqa: E402
-from snn_conversion.core.errors import ArgumentParser, UserError, run_cli  # noqa: E402
-from snn_conversion.core.fileio import atomic_write, read_json_object  # noqa: E402
-from snn_conversion.core.records import Paper, Record  # noqa: E402
 
 __all__ = ['FOLDER', 'figure_path', 'wants_figure', 'row_figure_png', 'find_records', 'draw_rows', 'main']
 

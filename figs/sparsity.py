@@ -2,11 +2,7 @@
 
     python figs/sparsity.py FashionMNIST/figs/MLP/k1 --out FashionMNIST/figs/MLP/sparsity
 """
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from figs.logs import figure_cli  # noqa: E402
+from figs.logs import figure_cli
 
 
 def draw(runs, args):

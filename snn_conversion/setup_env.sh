@@ -1,7 +1,8 @@
 #!/bin/sh
 # Environment and data set-up for the project (called by the Makefile; safe to run again).
 #
-#   sh snn_conversion/setup_env.sh venv            create .venv (Python 3.7) with requirements.txt
+#   sh snn_conversion/setup_env.sh venv            create .venv (Python 3.7) with requirements.txt, then install the
+#                                                  project into it in editable mode (pyproject.toml)
 #   sh snn_conversion/setup_env.sh fashion-mnist   make sure Fashion-MNIST can be found
 #
 # Python 3.7 is required by TensorFlow 1.15. It is looked for in this order: $PYTHON, python3.7 on
@@ -45,6 +46,10 @@ EOF
 REQUIREMENTS=${REQUIREMENTS:-$ROOT/requirements.txt}
 SETUP_IMPORTS=${SETUP_IMPORTS:-tensorflow, tensorlayer, numpy, scipy, matplotlib, tqdm, pytest, numba}
 
+# the project itself (pyproject.toml) and the names it makes importable from any folder (overridable as above)
+PROJECT=${PROJECT:-$ROOT}
+PROJECT_IMPORTS=${PROJECT_IMPORTS:-spiking_utils snn_conversion tensorlayer_patches figs}
+
 has_pip() {
     [ -x "$VENV/bin/python" ] && is_py37 "$VENV/bin/python" && "$VENV/bin/python" -m pip --version >/dev/null 2>&1
 }
@@ -64,7 +69,7 @@ for line in open(sys.argv[1]):
 ' "$REQUIREMENTS" >/dev/null 2>&1
 }
 
-make_venv() {
+install_requirements() {
     # The stamp (the requirements' sha256) is written last, for a complete environment only: a set-up
     # interrupted anywhere (a venv without pip, packages half installed) is repaired or rebuilt by the next run.
     stamp="$VENV/.requirements.sha256"
@@ -88,6 +93,47 @@ make_venv() {
         || { echo "error: the packages installed but do not import; see the messages above" >&2; exit 1; }
     venv_complete || { echo "error: $VENV lacks packages of $REQUIREMENTS at their pinned versions" >&2; exit 1; }
     echo "$want" > "$stamp.tmp" && mv "$stamp.tmp" "$stamp"
+}
+
+project_elsewhere() {
+    # Fails when a name of $PROJECT_IMPORTS is not found by the environment's Python alone (-I leaves out the
+    # working folder and $PYTHONPATH); prints the folder the project is imported from when that is not $PROJECT.
+    # Found, not imported: nothing runs, TensorFlow is not loaded.
+    # shellcheck disable=SC2086
+    "$VENV/bin/python" -I -c '
+import importlib.util
+import os
+import sys
+specs = [importlib.util.find_spec(name) for name in sys.argv[2:]]
+if not all(specs):
+    sys.exit(1)
+top = os.path.dirname(specs[0].origin)
+if specs[0].submodule_search_locations is not None:
+    top = os.path.dirname(top)
+if not os.path.samefile(top, sys.argv[1]):
+    print(top)
+' "$PROJECT" $PROJECT_IMPORTS 2>/dev/null
+}
+
+install_project() {
+    # Editable: the environment imports this checkout's files, so an edit needs no reinstall. The build
+    # requirements pinned in pyproject.toml go into pip's isolated build environment, not into $VENV. A set-up
+    # interrupted here leaves the project missing, and the next run installs it.
+    echo "installing the project into $VENV (pip install -e $PROJECT)"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install --no-deps -q -e "$PROJECT"
+    project_elsewhere >/dev/null \
+        || { echo "error: the project installed but $PROJECT_IMPORTS cannot be found from outside it" >&2; exit 1; }
+}
+
+make_venv() {
+    install_requirements
+    if ! elsewhere=$(project_elsewhere); then
+        install_project
+    elif [ -n "$elsewhere" ]; then
+        # an environment shared by two checkouts: left as it is (the other one's scripts may be running)
+        echo "note: $VENV imports the project from $elsewhere, not from $PROJECT: scripts run with it use that" \
+            "checkout's code. To switch: $VENV/bin/python -m pip install --no-deps -e $PROJECT" >&2
+    fi
 }
 
 fashion_mnist() {

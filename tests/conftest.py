@@ -11,6 +11,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), 'shared')
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+# The child processes (workspace scripts, reproduce.py's runs, `python -c` snippets) import this checkout too: the
+# environment has the project installed in editable mode (make venv), possibly from another checkout sharing it.
+os.environ['PYTHONPATH'] = os.pathsep.join([ROOT] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep)
+                                                     if p and p != ROOT])
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 
@@ -105,11 +109,11 @@ def make_nmnist_like(folder, n_train=60, n_test=20, seed=0):
 
 def copy_workspace(tmp_path, workspace, *scripts):
     """A copy of workspace scripts in tmp_path/<workspace> (so their default paths -- checkpoints, figs/,
-    data/ -- land in tmp), importing the repository's packages."""
+    data/ -- land in tmp), importing this checkout's packages (the PYTHONPATH set above)."""
     ws = tmp_path / workspace
     ws.mkdir(exist_ok=True)
     for script in scripts:
-        src = open(os.path.join(ROOT, workspace, script)).read().replace("os.pardir", repr(ROOT))
+        src = open(os.path.join(ROOT, workspace, script)).read()
         (ws / script).parent.mkdir(parents=True, exist_ok=True)
         (ws / script).write_text(src)
     return ws

@@ -505,6 +505,8 @@ def run_case(c, root, timeout=300):
         env.pop(var, None)
     env.update(c.env)
     env.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+    # the scripts of this checkout import this checkout (the environment's editable install may name another)
+    env['PYTHONPATH'] = os.pathsep.join(p for p in (ROOT, env.get('PYTHONPATH')) if p)
     cwd = os.path.join(root, 'cwd')  # an empty working folder: no ./data, no default checkpoints
     os.makedirs(cwd, exist_ok=True)
     try:

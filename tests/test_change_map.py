@@ -95,3 +95,23 @@ def test_the_map_names_every_module_of_the_library():
     assert len(modules) > 40
     missing = sorted(m for m in modules if not re.search(r'(?<![\w/])%s\b' % re.escape(os.path.basename(m)), text))
     assert not missing, 'ARCHITECTURE.md does not name %s' % ', '.join(missing)
+
+
+def test_a_neuron_kind_is_one_module_of_the_neurons_package():
+    """Every module of ``snn/neurons/`` but the contract registers its kinds on import (the package's face imports
+    each), every registered kind is defined in one of them, and the rules name registered kinds only."""
+    import importlib
+    from snn_conversion.snn.neurons import NEURONS
+    from snn_conversion.snn.rules import RULE_OBJECTS
+    folder = os.path.join(ROOT, 'snn_conversion', 'snn', 'neurons')
+    modules = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(folder, '*.py'))
+                     if os.path.basename(p) not in ('__init__.py', 'base.py'))
+    defined = {}
+    for name in modules:
+        module = importlib.import_module('snn_conversion.snn.neurons.%s' % name)
+        kinds = [k for k, cls in NEURONS.items() if cls.__module__ == module.__name__]
+        assert kinds, '%s registers no neuron kind' % name
+        defined.update(dict.fromkeys(kinds, name))
+    assert set(defined) == set(NEURONS)
+    for rule in RULE_OBJECTS.values():
+        assert set(rule.neurons.values()) <= set(NEURONS), rule

@@ -4,6 +4,7 @@ core <- data <- {ann, snn} <- reproduce; tensorlayer_patches (the patched Tensor
 spiking_utils is the SNN's public face; figs read logs through core; reproduce draws RESULTS.md's figures with figs.
 """
 import ast
+import glob
 import os
 
 import pytest
@@ -19,7 +20,7 @@ ALLOWED = {
     'tensorlayer_patches': ('snn_conversion.core',),
     'snn_conversion.ann': ('snn_conversion.core', 'snn_conversion.data', 'tensorlayer_patches'),
     'snn_conversion.reproduce': ('snn_conversion.core', 'snn_conversion.data', 'snn_conversion.snn', 'figs'),
-    'spiking_utils': ('snn_conversion.snn', 'snn_conversion.core'),
+    'spiking_utils': ('snn_conversion.snn', 'snn_conversion.core', 'snn_conversion.data'),
     'figs': ('snn_conversion.core',),
 }
 # never TensorFlow: not even inside a function
@@ -370,3 +371,60 @@ rec.snn.has('spikes_per_step'), rec.field('ann_float64'), rec.ann.accuracy
     # the records module itself is where the fields are named
     reads = [len(_string_key_reads(tree, keys)) for name, _, tree in _trees() if name == RECORDS_MODULE]
     assert reads and reads[0] > 0
+
+
+# ----------------------------------------------------------------------------- installed, not on a path (issue 39)
+
+def _is_sys_path(node):
+    return isinstance(node, ast.Attribute) and node.attr == 'path' and isinstance(node.value, ast.Name) \
+        and node.value.id == 'sys'
+
+
+def _sys_path_edits(tree):
+    """Lines that change ``sys.path``: a call of its insert/append/extend/remove, an assignment to it or to a
+    slice of it."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _is_sys_path(node.func.value) \
+                and node.func.attr in ('insert', 'append', 'extend', 'remove'):
+            out.append(node.lineno)
+        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(_is_sys_path(t) or (isinstance(t, ast.Subscript) and _is_sys_path(t.value)) for t in targets):
+                out.append(node.lineno)
+    return sorted(out)
+
+
+def _scripts_and_library():
+    """Every Python file of the checkout but the tests': the library, reproduce.py, the workspace scripts and
+    their figs/, the benchmarks."""
+    paths = set(MODULES.values()) | set(glob.glob(os.path.join(ROOT, '*.py')))
+    for pattern in ('*/*.py', '*/figs/*.py'):
+        paths |= {p for p in glob.glob(os.path.join(ROOT, pattern))
+                  if os.path.relpath(p, ROOT).split(os.sep)[0] != 'tests'}
+    return sorted(paths)
+
+
+def test_nothing_outside_the_tests_edits_sys_path():
+    """The project is installed (pyproject.toml; `make venv` installs it in editable mode): the scripts and the
+    library import it as installed and never put a folder on ``sys.path`` themselves."""
+    bad = []
+    for path in _scripts_and_library():
+        with open(path) as f:
+            tree = ast.parse(f.read(), path)
+        bad += ['%s:%d' % (os.path.relpath(path, ROOT), line) for line in _sys_path_edits(tree)]
+    assert len(_scripts_and_library()) > 90
+    assert not bad, '\n'.join(bad)
+
+
+def test_the_sys_path_check_can_fail():
+    tree = ast.parse('''
+import sys
+sys.path.insert(0, '..')
+sys.path.append(here)
+sys.path[:0] = [root]
+sys.path = [root] + sys.path
+sys.path += [root]
+print(sys.path[0], len(sys.path))
+''')
+    assert _sys_path_edits(tree) == [3, 4, 5, 6, 7]

@@ -1,8 +1,6 @@
 """Firing sparsity of this workspace's SNN logs: ``python sparsity.py`` here (every log folder below) or with
 DIR[=LABEL] arguments; see ../../figs/sparsity.py."""
-import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir))
-from figs.sparsity import main  # noqa: E402
+from figs.sparsity import main
 
 if __name__ == '__main__':
     main()

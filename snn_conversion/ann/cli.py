@@ -196,7 +196,7 @@ def _mobilenet_cli(script_file, argv):
     d = base.defaults
     p = ArgumentParser(description='Train or evaluate the quantized MobileNetV1 on ImageNet (TFRecords from '
                                             'tfrecord_imagenet.py); several GPUs with --num_gpus, several machines '
-                                            'with TF_CONFIG (see README).')
+                                            'with TF_CONFIG (see ImageNet_MobileNet/README.md).')
     p.add_argument('--k', '--quant_level', dest='k', type=K_LEVEL, default=d['k'],
                    help='activation quantization level (default %(default)s; --quant_level is the authors\' name)')
     add_training_flags(p, d, 'epochs (default %(default)s, as the authors)', 'images per GPU tower and step')

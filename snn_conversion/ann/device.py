@@ -18,7 +18,7 @@ import sys
 __all__ = ['gpus_in_machine', 'tensorflow_gpus', 'report', 'GPU_HELP']
 
 GPU_HELP = ('TensorFlow 1.15 needs CUDA 10.0 and cuDNN 7.6 (for Ampere/Hopper GPUs: NVIDIA\'s TensorFlow 1.15 '
-            'build, pip nvidia-tensorflow or the NGC tf1 container); see README "Training on a GPU"')
+            'build, pip nvidia-tensorflow or the NGC tf1 container); see docs/usage.md "Training on a GPU"')
 
 
 def gpus_in_machine():

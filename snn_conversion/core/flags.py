@@ -39,7 +39,8 @@ def add_training_flags(p, defaults, epochs_help, batch_help=None):
     p.add_argument('--batch_size', type=BATCH, default=defaults['batch_size'], help=batch_help)
 
 
-DATA_DIR_HELP = 'dataset folder (default: the search of README "Data": $SNN_DATA_DIR, ./data, the Debian packages)'
+DATA_DIR_HELP = ('dataset folder (default: the search of docs/usage.md "Data": $SNN_DATA_DIR, ./data, the Debian '
+                 'packages)')
 
 
 def add_data_dir_flag(p, help=DATA_DIR_HELP, **kwargs):

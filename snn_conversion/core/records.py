@@ -81,6 +81,7 @@ def _dict_of(test):
 
 _PERCENT = (_within(0, 100), 'a percentage (0-100)')
 _SECONDS = (_within(0), 'a number of seconds (>= 0)')
+_POSITIVE = (_int_within(1), 'an integer >= 1')
 _COUNT = (_int_within(0), 'an integer >= 0')
 _SHA256 = (_sha256, 'a sha256 (64 hex digits)')
 
@@ -108,18 +109,17 @@ class CurvePoint(collections.namedtuple('CurvePoint', 'epoch val_acc loss second
 
 # (test, what it should be) of every field, nested fields as 'parent.child'; the ranges a field's value must lie
 # in across fields (counts within their test set, steps within T, epochs within the budget) are :data:`_RELATIONS`
-_ANN = {'accuracy': _PERCENT, 'correct': _COUNT, 'n': (_int_within(1), 'an integer >= 1'),
-        'seconds': _SECONDS, 'checkpoint_sha256': _SHA256}
+_ANN = {'accuracy': _PERCENT, 'correct': _COUNT, 'n': _POSITIVE, 'seconds': _SECONDS, 'checkpoint_sha256': _SHA256}
 _STEP = (_optional(_int_within(1)), 'a time step (an integer >= 1) or null')
 FIELDS = {
-    'version': (_int_within(1), 'an integer >= 1'), 'table': (_str, 'a string'), 'seed': (_str, 'a string'),
+    'version': _POSITIVE, 'table': (_str, 'a string'), 'seed': (_str, 'a string'),
     'row': (_str, 'a string'), 'workspace': (_str, 'a string'), 'architecture': (_str, 'a string'),
     'network': (_str, 'a string'), 'label': (_str, 'a string'),
     'k': (_optional(_int_within(0)), 'an integer >= 0 or null'),
     'B': (_optional(_int_within(1)), 'an integer >= 1 or null'),
-    'budget_epochs': (_int_within(1), 'an integer >= 1'),
+    'budget_epochs': _POSITIVE,
     'learning_rate': (lambda v: _finite(v) and v > 0, 'a number > 0'),
-    'batch_size': (_int_within(1), 'an integer >= 1'), 'note': (_str, 'a string'),
+    'batch_size': _POSITIVE, 'note': (_str, 'a string'),
     'machine': (_str, 'a string'), 'status': (lambda v: v in STATUSES, 'one of %s' % ', '.join(STATUSES)),
     'epochs_done': _COUNT, 'train_seconds': _SECONDS,
     'curve': (_list_of(curve_point), 'a list of [epoch >= 1, val acc (0-100), loss (>= 0), seconds (>= 0)'
@@ -135,8 +135,7 @@ FIELDS = {
     'snn': (dict, None), 'snn.accuracy': (_list_of(_within(0, 100)), 'a list of percentages (0-100)'),
     'snn.correct': (_list_of(_int_within(0)), 'a list of integers >= 0'), 'snn.final': _PERCENT,
     'snn.first_step': _STEP, 'snn.stable_step': _STEP, 'snn.steps_run': _STEP,
-    'snn.time_steps': (_int_within(1), 'an integer >= 1'),
-    'snn.n': (_int_within(1), 'an integer >= 1'), 'snn.seconds': _SECONDS,
+    'snn.time_steps': _POSITIVE, 'snn.n': _POSITIVE, 'snn.seconds': _SECONDS,
     'snn.spikes_per_image': (_within(0), 'a number >= 0'), 'snn.sops_per_image': (_within(0), 'a number >= 0'),
     'snn.spikes_per_step': (_list_of(_within(0)), 'a list of numbers >= 0'),
     'snn.sops_per_step': (_list_of(_within(0)), 'a list of numbers >= 0'),
@@ -144,15 +143,14 @@ FIELDS = {
     'snn.log_dir': (_str, 'a string'), 'snn.checkpoint_sha256': _SHA256,
     'measured': (dict, None), 'measured.epoch_seconds': (lambda v: _finite(v) and v > 0, 'a number of seconds > 0'),
     'measured.data': (_str, 'a string'), 'measured.part_seconds': _SECONDS,
-    'measured.images': (_int_within(1), 'an integer >= 1'), 'measured.of': (_int_within(1), 'an integer >= 1'),
-    'measured.when': (_str, 'a string'), 'measured.command': (_str, 'a string'),
-    'resume': (dict, None), 'resume.epoch': (_int_within(1), 'an integer >= 1'), 'resume.sha256': _SHA256,
-    'resume.file': (_str, 'a string'), 'resume.bytes': (_int_within(1), 'an integer >= 1'),
-    'resume.exported': (_str, 'a string'),
-    'resume.replaces': (dict, None), 'resume.replaces.epoch': (_int_within(1), 'an integer >= 1'),
+    'measured.images': _POSITIVE, 'measured.of': _POSITIVE,
+    'measured.when': (_str, 'a string'), 'measured.command': (_str, 'a string'), 'measured.towers': _POSITIVE,
+    'resume': (dict, None), 'resume.epoch': _POSITIVE, 'resume.sha256': _SHA256,
+    'resume.file': (_str, 'a string'), 'resume.bytes': _POSITIVE, 'resume.exported': (_str, 'a string'),
+    'resume.replaces': (dict, None), 'resume.replaces.epoch': _POSITIVE,
     'resume.replaces.sha256': _SHA256,
     'pretrained': (dict, None), 'pretrained.file': (_str, 'a string'), 'pretrained.sha256': _SHA256,
-    'pretrained.bytes': (_int_within(1), 'an integer >= 1'), 'pretrained.weights_sha256': _SHA256,
+    'pretrained.bytes': _POSITIVE, 'pretrained.weights_sha256': _SHA256,
     'observed': (dict, None), 'observed.when': (_str, 'a string'),
     'observed.command': (_optional(_str), 'a string or null'), 'earlier_run': (dict, None), 'observing': (dict, None),
     'variant': (dict, None), 'variant.name': (_str, 'a string'), 'variant.train_flags': (_str, 'a string'),
@@ -382,8 +380,9 @@ class AuthorsLog(Entry):
 
 @_fields
 class Measured(Entry):
-    """One timing epoch (``measured``); ``images`` of ``of`` training images when projected from part of one."""
-    NAMES = ('epoch_seconds', 'when', 'command', 'data', 'part_seconds', 'images', 'of')
+    """One timing epoch (``measured``); ``images`` of ``of`` training images when projected from part of one;
+    ``towers``: the towers it ran where fewer than the row's (a CPU, which runs them one after another)."""
+    NAMES = ('epoch_seconds', 'when', 'command', 'data', 'part_seconds', 'images', 'of', 'towers')
 
     @property
     def projected(self):

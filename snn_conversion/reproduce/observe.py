@@ -13,6 +13,7 @@ import numpy as np
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint
 from snn_conversion.core.errors import UserError
+from snn_conversion.core.machine import gpu_visible
 from snn_conversion.core.provenance import now_utc
 from snn_conversion.core.records import Measured, Observed, Record
 from snn_conversion.data.locate import find_dataset_dir
@@ -45,7 +46,11 @@ def measure_row(run, scratch, data=None, images=None, part_of=None):
     argv = run.train_argv(1, os.path.join(scratch, run.row.id + '.npz'), observe=False)
     if images is not None:
         argv += ['--num_train', str(images)]
-    run.echo('%s: timing one epoch%s' % (run.row.id, '' if images is None else ' of %d training images' % images))
+    towers = run.row.towers if run.row.towers > 1 and not gpu_visible() else None
+    if towers:  # a CPU runs a step's towers one after another: one tower times the same epoch in less memory
+        argv[argv.index('--num_gpus') + 1] = '1'
+    run.echo('%s: timing one epoch%s%s' % (run.row.id, '' if images is None else ' of %d training images' % images,
+                                            ' with one of its %d towers (no GPU here)' % towers if towers else ''))
     run.run_step('measure', argv, on_line)
     if not found:
         raise UserError('the timing epoch of %s printed no epoch line; see %s' % (run.row.id, run.log_file))
@@ -62,6 +67,8 @@ def measure_row(run, scratch, data=None, images=None, part_of=None):
                                     epoch_seconds=round(seconds * whole / float(used), 1))
     if data:
         measured = measured.replace(data=data)
+    if towers:
+        measured = measured.replace(towers=1)
     run.save(measured=measured)
     run.echo('%s: %.0f s per epoch%s, %d epochs ≈ %.1f h'
              % (run.row.id, measured.epoch_seconds,

@@ -1,7 +1,8 @@
 """RESULTS.md's tables, written from the rows' records (never typed).
 
 :func:`render_tables` turns the records into Markdown; :func:`write_results` replaces the part of RESULTS.md
-between :data:`BEGIN` and :data:`END` with it; :func:`stale` says whether the document differs from what the
+between :data:`BEGIN` and :data:`END` with it (and the summary table of :mod:`.headline` there, in README.md and
+the benchmark section of docs/performance.md); :func:`stale` says whether the document differs from what the
 records give (a test fails then).  A row below its budget shows the epochs reached, the last validation
 accuracy and the projected time left -- never a number that looks final.
 """
@@ -14,7 +15,7 @@ from figs.results import FOLDER as FIGURES, figure_path, row_figure_png, wants_f
 from snn_conversion.reproduce.repeat import read_repeats
 from snn_conversion.reproduce.data import data_presence
 from snn_conversion.reproduce.context import ROOT
-from snn_conversion.reproduce import throughput
+from snn_conversion.reproduce import headline, throughput
 from snn_conversion.reproduce.shipped import check_orphans, orphans, shipped_sentence, shipped_state
 from snn_conversion.snn.runs import first_matching_step
 from snn_conversion.reproduce.tables import TABLES, VARIANTS
@@ -91,9 +92,11 @@ def _progress(ctx, row, rec):
     if not rec.curve:
         if source == 'timed':
             m = rec.measured
-            return ('not started: one epoch %s %.0f s (%s%s), %d epochs ≈ %s'
+            return ('not started: one epoch %s %.0f s (%s%s%s), %d epochs ≈ %s'
                     % ('projected at' if m.projected else 'timed at', per, m.when[:10],
-                       ', on generated data' if m.data else '', row.epochs, _hours(left))
+                       ', on generated data' if m.data else '',
+                       ', one of its %d towers (no GPU: they run one after another)' % row.towers if m.towers else '',
+                       row.epochs, _hours(left))
                     + ('; projected linearly from an epoch of %d of its %d training images (%.0f s)'
                        % (m.images, m.of, m.part_seconds) if m.projected else ''))
         measured = rec.measured
@@ -166,11 +169,6 @@ def snn_cells(rec):
     return _pct(snn.final), _steps(snn, f64) + ' (float64 ANN)', same
 
 
-def _seconds(result):
-    """The seconds of a record's ANN or SNN result (0: none)."""
-    return (result.seconds or 0) if result else 0
-
-
 def _row_cells(ctx, row, rec, subset=None):
     paper_ann, paper_snn, paper_steps = row.paper
     paper = '%s / %s / %s' % (_pct(paper_ann), _pct(paper_snn) if not row.full_precision else 'N/A',
@@ -189,7 +187,7 @@ def _row_cells(ctx, row, rec, subset=None):
     epochs = '%d' % row.epochs
     wall = ''
     if rec and rec.train_seconds:
-        wall = _hours(rec.train_seconds + _seconds(rec.ann) + _seconds(rec.snn))
+        wall = _hours(rec.train_seconds + sum((r.seconds or 0) for r in (rec.ann, rec.snn) if r))
     return ['%s, %s' % (row.network, row.label), epochs, paper] + ours + [_spread(rec) if finished else '', wall]
 
 
@@ -440,7 +438,8 @@ def _compose(ctx, path):
                         'tables is written by hand' % (path, getattr(e, 'strerror', None) or e,
                                                          os.path.basename(path)))
     head, tail = _split(text, path)
-    return text, throughput.compose(head + BEGIN + '\n' + render_tables(ctx) + END + tail, path, ctx.root)
+    new = headline.compose(head + BEGIN + '\n' + render_tables(ctx) + END + tail, path, ctx)
+    return text, throughput.compose(new, path, ctx.root)
 
 
 def write_results(ctx, path=RESULTS):
@@ -449,16 +448,17 @@ def write_results(ctx, path=RESULTS):
     whose record is missing, leaves the document and the figures as they were."""
     check_orphans(ctx)
     old, new = _compose(ctx, path)
+    documents = [(doc, a, b) for doc, a, b in headline.compose_documents(ctx, path) if a != b]  # README.md, docs/
     wanted, stale_figures, extra = _stale_figures(ctx)
-    if new != old:
-        atomic_write_text(path, new)
+    for doc, _, text in [(path, old, new)] * (new != old) + documents:
+        atomic_write_text(doc, text)
     for fig in stale_figures:
         if not os.path.isdir(os.path.dirname(fig)):
             os.makedirs(os.path.dirname(fig))
         atomic_write(fig, 'wb', lambda out, png=wanted[fig]: out.write(png))
     for fig in extra:  # a row no longer finished (its record removed or restarted)
         os.remove(fig)
-    return new != old or bool(stale_figures or extra)
+    return new != old or bool(stale_figures or extra or documents)
 
 
 def stale(ctx, path=RESULTS):
@@ -466,7 +466,9 @@ def stale(ctx, path=RESULTS):
     differs (a test fails then)."""
     old, new = _compose(ctx, path)
     _, stale_figures, extra = _stale_figures(ctx)
-    return (['RESULTS.md'] if old != new else []) + [os.path.relpath(p, ctx.root) for p in stale_figures + extra]
+    documents = [doc for doc, a, b in headline.compose_documents(ctx, path) if a != b]
+    return (['RESULTS.md'] if old != new else []) + [os.path.relpath(p, ctx.root) for p in documents + stale_figures
+                                                     + extra]
 
 
 def status_lines(ctx, tables=None):

@@ -126,8 +126,14 @@ class Row(collections.namedtuple('Row', 'workspace script arch k B epochs learni
     def timed_seconds(self, measured):
         """The seconds of a timing epoch (a record's ``measured``: ``reproduce.py --measure``), or None: not timed,
         or timed before the row's table gained a training flag it now uses (e.g. ``--xla True``), so the time is
-        not its command's."""
-        return measured.epoch_seconds if measured is not None and self.trains_with(measured.command or '') else None
+        not its command's.  An epoch timed with one of the row's towers (``measured.towers``: on a CPU) counts as the
+        row's: the towers run one after another there, the same images in as many more steps."""
+        if measured is None:
+            return None
+        command = measured.command or ''
+        if measured.towers:
+            command = command.replace('--num_gpus %d' % measured.towers, '--num_gpus %d' % self.towers)
+        return measured.epoch_seconds if self.trains_with(command) else None
 
     @property
     def towers(self):

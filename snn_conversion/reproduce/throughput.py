@@ -15,7 +15,7 @@ import os
 
 from snn_conversion.core.errors import UserError
 
-__all__ = ['BEGIN', 'END', 'RESULTS_DIR', 'KEYS', 'load_results', 'render', 'compose']
+__all__ = ['BEGIN', 'END', 'RESULTS_DIR', 'KEYS', 'load_results', 'render', 'compose', 'replace_section']
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RESULTS_DIR = os.path.join('benchmarks', 'results')  # relative to the repository's root
@@ -126,13 +126,19 @@ def render(root=ROOT):
     return '\n'.join(line for name, rec in recs for line in _section(name, rec))
 
 
+def replace_section(text, path, markers, body, what):
+    """``text`` with what lies between the two ``markers`` replaced by ``body`` (a document without them is left as
+    it is; one with only one of them is refused, naming ``what`` section lacks it)."""
+    begin, end = markers
+    if begin not in text and end not in text:
+        return text
+    if begin not in text or end not in text:
+        raise UserError('%s lacks one of the %s\'s markers (%s ... %s)' % (path, what, begin, end))
+    head, rest = text.split(begin, 1)
+    return head + begin + '\n' + body() + end + rest.split(end, 1)[1]
+
+
 def compose(text, path, root=ROOT):
     """``text`` (RESULTS.md) with its throughput section rewritten from the records (a document without the
     section's markers is left as it is; one with only one of them is refused)."""
-    if BEGIN not in text and END not in text:
-        return text
-    if BEGIN not in text or END not in text:
-        raise UserError('%s lacks one of the throughput section\'s markers (%s ... %s)' % (path, BEGIN, END))
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return head + BEGIN + '\n' + render(root) + END + tail
+    return replace_section(text, path, (BEGIN, END), lambda: render(root), 'throughput section')

@@ -9,7 +9,9 @@ the dense kernel run in exact float32.  What a family is otherwise (flags, logs,
 from __future__ import absolute_import, division, print_function
 
 from snn_conversion.core import families as core_families
-from snn_conversion.snn.layers import DynamicThresholdConv, Geometry, ScatterGatherConv, SpikingConv
+from snn_conversion.snn.layers import Geometry, SpikingLayer
+from snn_conversion.snn.rules import (ALL_INTEGER_NEGATIVE_SPIKE, DYNAMIC_THRESHOLD, MULTI_THRESHOLD,
+                                     NEGATIVE_SPIKE)
 
 __all__ = ['Recipe', 'NegativeSpikeRecipe', 'ScatterGatherRecipe', 'IntegerRecipe', 'recipe_for', 'RECIPES',
            'register_family', 'unregister_family', 'Block']
@@ -51,7 +53,7 @@ class Recipe(object):
 class NegativeSpikeRecipe(Recipe):
     """Signed ±1 spikes over many steps; the encoded image drives the first layer."""
 
-    authors_dynamics = 'shadow'
+    hidden = NEGATIVE_SPIKE  # the kind of layer its neurons are asked for (the rule picks their update)
 
     def input_bound(self, arch, i, k):
         return None if i == 0 else 1  # the encoded image, then ±1 spikes
@@ -59,16 +61,15 @@ class NegativeSpikeRecipe(Recipe):
     def layer(self, arch, block, config, rule, noise_ratio):
         k = config.k
         w, theta, base = rule.fold(block.w, block.bn, k, block.label, depthwise=block.spec.depthwise)
-        neuron = rule.negative_spike_neuron(theta, base, integer=config.use_int and block.i > 0,
-                                            dynamics=self.authors_dynamics)
-        return SpikingConv(w, block.geometry, neuron, input_bound=self.input_bound(arch, block.i, k))
+        neuron = rule.neuron(self.hidden, theta, base, integer=config.use_int and block.i > 0)
+        return SpikingLayer(w, block.geometry, neuron, input_bound=self.input_bound(arch, block.i, k))
 
 
 class IntegerRecipe(NegativeSpikeRecipe):
     """The all-integer network: a dynamic-threshold encoding layer (k0, B0), then negative-spike neurons
     (integer ones with ``use_int``)."""
 
-    authors_dynamics = 'thresholds'  # the all-integer scripts' neuron
+    hidden = ALL_INTEGER_NEGATIVE_SPIKE
 
     def first_k(self, arch, k):
         return arch.first_quant[0]
@@ -81,8 +82,8 @@ class IntegerRecipe(NegativeSpikeRecipe):
             return super(IntegerRecipe, self).layer(arch, block, config, rule, noise_ratio)
         k0, B0 = arch.first_quant
         w, theta, base = rule.fold(block.w, block.bn, config.k, block.label, level_k=k0, depthwise=block.spec.depthwise)
-        neuron = rule.dynamic_threshold_neuron(theta, base, (2 ** k0) * B0)
-        return DynamicThresholdConv(w, block.geometry, neuron, amplitude=2 ** (config.k - k0))
+        neuron = rule.neuron(DYNAMIC_THRESHOLD, theta, base, levels=(2 ** k0) * B0, amplitude=2 ** (config.k - k0))
+        return SpikingLayer(w, block.geometry, neuron)
 
 
 class ScatterGatherRecipe(Recipe):
@@ -92,8 +93,9 @@ class ScatterGatherRecipe(Recipe):
         k, first = config.k, block.i == 0
         w, theta, base = rule.fold(block.w, block.bn, k, block.label, depthwise=block.spec.depthwise)
         levels = (2 ** k) * int(config.B)
-        neuron = rule.graded_neuron(theta, base, levels, block.bn, k, noise_ratio=noise_ratio if first else 0.0)
-        return ScatterGatherConv(w, block.geometry, neuron, input_bound=None if first else levels)
+        neuron = rule.neuron(MULTI_THRESHOLD, theta, base, levels=levels, noise_ratio=noise_ratio if first else 0.0,
+                             bn=block.bn, k=k)
+        return SpikingLayer(w, block.geometry, neuron, input_bound=None if first else levels)
 
 
 RECIPES = {'negative': NegativeSpikeRecipe(), 'integer': IntegerRecipe(), 'scatter_gather': ScatterGatherRecipe()}

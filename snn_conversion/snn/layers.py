@@ -1,12 +1,11 @@
-"""A hidden block as a spiking layer: its synapses (weights, geometry), its neurons' state, and the choice of
-engine for each step.  The neuron is given (:mod:`snn_conversion.snn.neurons`, chosen by the simulation rule,
-:mod:`snn_conversion.snn.rules`); the synaptic arithmetic is :mod:`snn_conversion.snn.kernels`'; counting
-(spikes, synaptic operations) is the network's.
+"""A hidden block as a spiking layer: its synapses (weights, geometry), its neurons' state, its neuron strategy
+and the choice of engine for each step.  The neuron is given (:mod:`snn_conversion.snn.neurons`, chosen by the
+simulation rule, :mod:`snn_conversion.snn.rules`); the synaptic arithmetic is :mod:`snn_conversion.snn.kernels`';
+counting (spikes, synaptic operations) is the network's.
 
-* :class:`SpikingConv` -- negative-spike neurons (both engines: dense :meth:`~SpikingConv.step`, event-driven
-  :meth:`~SpikingConv.step_events`, identical spikes);
-* :class:`ScatterGatherConv` -- multi-threshold neurons, a graded spike in one step (dense);
-* :class:`DynamicThresholdConv` -- the all-integer family's encoding layer.
+* :class:`SynapticLayer` -- the synapses and the membrane;
+* :class:`SpikingLayer` -- the one spiking layer: synapses, state and any neuron kind (negative-spike, multi-
+  threshold, dynamic threshold, or one registered later); both engines, identical spikes.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,7 +19,7 @@ from snn_conversion.core.numerics import INT_SCALE
 from snn_conversion.snn import backends
 from snn_conversion.snn.kernels import Events, block_conv, fanout_map, gemm_dtype, sops_events
 
-__all__ = ['Geometry', 'SynapticLayer', 'SpikingConv', 'ScatterGatherConv', 'DynamicThresholdConv']
+__all__ = ['Geometry', 'SynapticLayer', 'SpikingLayer']
 
 
 class Geometry(collections.namedtuple('Geometry', 'stride padding in_shape depthwise name')):
@@ -69,7 +68,7 @@ class SynapticLayer(object):
                                  1 if self.depthwise else cout)
         self.in_shape = (h, wd, c)
 
-    neuron = None  # the subclass's
+    neuron = None  # :class:`SpikingLayer`'s strategy
 
     @property
     def theta(self):
@@ -111,33 +110,39 @@ class SynapticLayer(object):
                                            self.pads, self.depthwise))
 
 
-class SpikingConv(SynapticLayer):
-    """Negative-spike neurons (at most one +1 or -1 spike per neuron and step).
+class SpikingLayer(SynapticLayer):
+    """A block's synapses, its neurons' state and its neuron strategy (:mod:`snn_conversion.snn.neurons`: a kind's
+    ``init_state`` and ``fire``, chosen by the simulation rule); every neuron kind runs in this one class.
 
-    Two interchangeable engines: :meth:`step` (dense: convolve the whole input, update every neuron) and
-    :meth:`step_events` (event-driven: only the synapses of the input events are touched, and only the
-    neurons that received input or spiked at the previous step are examined -- the others cannot spike).
-    ``neuron``: a rule's negative-spike neuron (:meth:`snn_conversion.snn.rules.Rule.negative_spike_neuron`);
-    an integer one makes the membrane int64.
+    Two interchangeable engines: :meth:`step` (dense: convolve the whole input, fire every neuron) and
+    :meth:`step_events` (event-driven: for an ``event_driven`` neuron only the synapses of the input events are
+    touched, and only the neurons that received input or spiked at the previous step are examined -- the others
+    cannot spike; any other neuron is stepped whole and its spikes sent as events).  An integer neuron makes the
+    membrane int64.  ``rng``: the random draws of a neuron with noise (the network sets them per batch).
     """
 
-    def __init__(self, w, geometry, neuron, input_bound=None):
-        super(SpikingConv, self).__init__(w, geometry, integer=neuron.integer, input_bound=input_bound)
+    def __init__(self, w, geometry, neuron, input_bound=None, rng=None):
+        super(SpikingLayer, self).__init__(w, geometry, integer=neuron.integer, input_bound=input_bound)
         self.neuron = neuron
+        self.rng = rng if rng is not None else np.random.RandomState(0)
 
     def reset(self, n):
-        super(SpikingConv, self).reset(n)
+        super(SpikingLayer, self).reset(n)
         backend = self.backend if self.engine != backends.DENSE else None
         self.state = self.neuron.init_state(self.m.shape) if backend is None else backend.init_state(self)
         # rows (n, h, w) to examine even without input: those that spiked at the previous step; at the first
         # step all of them (None; a neuron whose BN bias alone exceeds a threshold fires without any input)
         self.pending = None
 
-    def update_neurons(self, rows):
-        """The neuron rule on ``rows`` (None: all): (up, down) masks and the rows that spiked."""
-        up, down = self.neuron.update(self.m, self.count, self.state, rows)
-        any_spike = (up | down).any(axis=1)
-        return up, down, (np.flatnonzero(any_spike) if rows is None else rows[any_spike])
+    def fire_neurons(self, rows):
+        """The neuron strategy on ``rows`` (None: all): their spikes, (rows, channels)."""
+        return self.neuron.fire(self.m, self.count, self.state, rows, self.rng)
+
+    @staticmethod
+    def spiking_rows(spikes, rows):
+        """The rows (flat (n, h, w) indices) among ``rows`` (None: all) whose ``spikes`` are not all zero."""
+        any_spike = spikes.any(axis=1)
+        return np.flatnonzero(any_spike) if rows is None else rows[any_spike]
 
     def step_events(self, x):
         """Event-driven step; ``x`` is None, :class:`Events` or a dense NHWC array of spikes (or the encoded input).
@@ -146,73 +151,28 @@ class SpikingConv(SynapticLayer):
         The step is the backend's (:meth:`snn_conversion.snn.backends.Backend.step`, chosen by ``self.engine``):
         a busy input convolved densely, a sparse one through its events, or one fused pass.  Returns ``(out,
         n_abs, n_signed)``: the output spikes -- None, :class:`Events`, or a dense int8 array when busy -- with
-        their count and signed sum.  Identical spikes to :meth:`step`.
+        their sum of magnitudes and signed sum.  Identical spikes to :meth:`step`.
         """
+        if not self.neuron.event_driven:
+            return self.step_whole(x)
         out, n_abs, n_signed, self.pending = self.backend.step(self, x, self.pending)
         return out, n_abs, n_signed
 
-    def step(self, x):
-        """Dense engine: advance one step with input ``x`` (None means no input); returns the int8 spikes."""
-        if x is not None:
-            self.integrate(x)
-        up, down, self.pending = self.update_neurons(None)
-        return (up.view(np.int8) - down.view(np.int8)).reshape(self.m.shape)
-
-
-class ScatterGatherConv(SynapticLayer):
-    """Multi-threshold neurons: a graded spike 0..levels in a single step.
-
-    ``neuron``: a rule's multi-threshold neuron (:meth:`snn_conversion.snn.rules.Rule.graded_neuron`).
-    ``rng``: the noise's random draws (set per batch)."""
-
-    def __init__(self, w, geometry, neuron, input_bound=None, rng=None):
-        super(ScatterGatherConv, self).__init__(w, geometry, input_bound=input_bound)
-        self.neuron = neuron
-        self.levels, self.noise_ratio = neuron.levels, neuron.noise_ratio
-        self.rng = rng if rng is not None else np.random.RandomState(0)
-
-    def step(self, x):
-        """Integrate ``x`` and emit the graded spikes (int16)."""
-        if x is not None:
-            self.integrate(x)
-        out = self.neuron.fire(self.m, self.rng) if self.engine == backends.DENSE else self.backend.fire_graded(self)
-        self.count = out.astype(np.int32)
-        return out
-
-
-class DynamicThresholdConv(SynapticLayer):
-    """The all-integer family's encoding layer (dynamic threshold).
-
-    Integrates the encoded input once (t = 0); at each of its first ``levels`` steps t it emits a spike of
-    value ``amplitude`` where the membrane exceeds ``b + (t + 1) theta`` -- a threshold that rises by theta per
-    step -- so it emits exactly the ANN's first-block level (0..levels) of spikes.  Once a neuron is silent it
-    stays silent (its membrane is fixed and the threshold only rises).
-    """
-
-    def __init__(self, w, geometry, neuron, amplitude):
-        super(DynamicThresholdConv, self).__init__(w, geometry)
-        self.neuron = neuron
-        self.levels, self.amplitude = neuron.levels, int(amplitude)
-
-    def reset(self, n):
-        super(DynamicThresholdConv, self).reset(n)
-        self.state = self.neuron.init_state(self.m.shape)
-
-    def step(self, x):
-        if x is not None:
-            self.integrate(x)
-        fire = self.neuron.fire(self.m, self.state)
-        if fire is None:
-            return np.zeros(self.m.shape, dtype=np.int16)
-        self.count += fire
-        return fire.astype(np.int16) * np.int16(self.amplitude)
-
-    def step_events(self, x):
+    def step_whole(self, x):
+        """An event-driven step of a neuron that is not event-driven: the dense :meth:`step`, sent as Events."""
         if isinstance(x, Events):
             x = x.to_dense((self.m.shape[0],) + self.in_shape)
         s = self.step(x)
         if not s.any():
             return None, 0, 0
         out = Events.from_dense(s)
-        total = int(np.abs(out.v).sum(dtype=np.int64))
-        return out, total, total
+        return out, int(np.abs(out.v).sum(dtype=np.int64)), int(out.v.sum(dtype=np.int64))
+
+    def step(self, x):
+        """Dense engine: advance one step with input ``x`` (None means no input); every neuron fires (through
+        the backend's :meth:`~snn_conversion.snn.backends.Backend.fire_dense` on an event-driven engine)."""
+        if x is not None:
+            self.integrate(x)
+        spikes = self.fire_neurons(None) if self.engine == backends.DENSE else self.backend.fire_dense(self)
+        self.pending = self.spiking_rows(spikes, None)
+        return spikes.reshape(self.m.shape)

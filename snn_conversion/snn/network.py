@@ -145,7 +145,8 @@ def _hold_after(steps_run, logits, counters):
 
 
 class SpikingNetwork(object):
-    """A converted network: hidden :class:`SpikingConv` layers and a dense readout on accumulated counts.
+    """A converted network: hidden :class:`~snn_conversion.snn.layers.SpikingLayer` layers and a dense readout on
+    accumulated counts.
 
     Made by :meth:`from_params` / :meth:`from_checkpoint` (``config``: the checked
     :class:`~snn_conversion.core.families.NetConfig`; ``options``: :class:`Options`)."""
@@ -203,8 +204,7 @@ class SpikingNetwork(object):
         all-integer families) from (seed, batch index)."""
         self.rng = np.random.RandomState([self.seed, int(batch_index)])
         for layer in self.layers:
-            if hasattr(layer, 'rng'):
-                layer.rng = self.rng
+            layer.rng = self.rng
 
     def encode(self, x):
         """The input as injected at t = 0: ``x * 2^k``, times ``1 + (U[0,1) - 0.5) r`` with input noise r.

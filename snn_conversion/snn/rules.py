@@ -1,9 +1,11 @@
 """The simulation rule as a strategy, chosen once: ``'exact'`` (neuron-exact, the default) or ``'authors'``.
 
 A rule decides the numerics of a conversion and nothing else: how BatchNorm is folded into thresholds, what a
-neuron finally compares against, which neuron update each kind of layer gets, and whether the readout's
-accumulation counts as synaptic operations.  The recipes (:mod:`snn_conversion.snn.families`) ask the rule for
-their neurons; layers, backends and the network never ask which rule they run.
+neuron finally compares against (:meth:`Rule.thresholds`), which neuron kind each kind of layer gets (its table
+:attr:`Rule.neurons`, the authors' own dynamics included), and whether the readout's accumulation counts as
+synaptic operations.  The recipes (:mod:`snn_conversion.snn.families`) ask the rule for their neurons by the
+kind of layer (:meth:`Rule.neuron`) -- or by a registered neuron kind's name, which every rule builds on its own
+thresholds; layers, backends and the network never ask which rule they run.
 
 * :data:`EXACT` -- the float64 quantized ANN, neuron by neuron: thresholds shifted by the ANN's rounding offset,
   recomputed from the spike count; integer membranes where asked.
@@ -17,13 +19,17 @@ import collections
 
 import numpy as np
 
-from snn_conversion.snn.conversion import (ConversionError, authors_level_thresholds, fold_bn, fold_bn_authors,
-                                           neuron_thresholds)
-from snn_conversion.snn.neurons import (AuthorsDynamicThresholdNeuron, AuthorsMultiThresholdNeuron,
-                                        AuthorsShadowNeuron, AuthorsThresholdNeuron, DynamicThresholdNeuron,
-                                        MultiThresholdNeuron, NegativeSpikeNeuron)
+from snn_conversion.snn.conversion import ConversionError, fold_bn, fold_bn_authors, neuron_thresholds
+from snn_conversion.snn.neurons import neuron_class
 
-__all__ = ['Rule', 'ExactRule', 'AuthorsRule', 'EXACT', 'AUTHORS', 'RULES', 'RULE_OBJECTS', 'get_rule']
+__all__ = ['Rule', 'ExactRule', 'AuthorsRule', 'EXACT', 'AUTHORS', 'RULES', 'RULE_OBJECTS', 'get_rule',
+           'NEGATIVE_SPIKE', 'ALL_INTEGER_NEGATIVE_SPIKE', 'MULTI_THRESHOLD', 'DYNAMIC_THRESHOLD']
+
+# the kinds of layer a recipe asks a rule's neuron for (each rule's table names the neuron kind it builds)
+NEGATIVE_SPIKE = 'negative_spike'  # a negative-spike network's hidden layer
+ALL_INTEGER_NEGATIVE_SPIKE = 'all_integer_negative_spike'  # the all-integer network's negative-spike layers
+MULTI_THRESHOLD = 'multi_threshold'  # a scatter-and-gather layer
+DYNAMIC_THRESHOLD = 'dynamic_threshold'  # the all-integer network's encoding layer
 
 
 class Rule(object):
@@ -32,6 +38,7 @@ class Rule(object):
     name = None
     description = ''
     supports_integer = False  # integer membranes and thresholds (use_int) have their own consistent rule
+    neurons = {}  # kind of layer -> the registered neuron kind the rule builds for it
 
     def __repr__(self):
         return 'Rule(%r)' % self.name
@@ -55,18 +62,16 @@ class Rule(object):
         """(w, theta, base) of a block with BatchNorm ``bn`` = (beta, gamma, mean, var) folded in."""
         raise NotImplementedError
 
-    def negative_spike_neuron(self, theta, base, integer=False, dynamics='shadow'):
-        """The neuron of a negative-spike layer (``dynamics``: the authors' update a recipe's scripts used)."""
+    def thresholds(self, theta, base, integer=False):
+        """The (theta, base) a neuron compares against, from the folded ones (``integer``: int64 membranes)."""
         raise NotImplementedError
 
-    def graded_neuron(self, theta, base, levels, bn, k, noise_ratio=0.0):
-        """The multi-threshold neuron of a scatter-and-gather layer (``bn``: its BatchNorm, for the authors'
-        threshold table)."""
-        raise NotImplementedError
-
-    def dynamic_threshold_neuron(self, theta, base, levels):
-        """The neuron of the all-integer family's encoding layer."""
-        raise NotImplementedError
+    def neuron(self, kind, theta, base, integer=False, **params):
+        """The neuron of a layer of ``kind``: the neuron kind the rule's table names for it, or the registered
+        kind of that name (:mod:`snn_conversion.snn.neurons`), built on the rule's :meth:`thresholds`;
+        ``params``: the kind's own (levels, noise_ratio, bn, k, amplitude ...)."""
+        cls = neuron_class(self.neurons.get(kind, kind))
+        return cls(*self.thresholds(theta, base, integer), **params)
 
     def readout_sop(self, arch):
         """Whether ``sop_num`` counts the readout's accumulation for ``arch``."""
@@ -77,21 +82,14 @@ class ExactRule(Rule):
     name = 'exact'
     supports_integer = True
     description = 'neuron-exact: the float64 quantized ANN, neuron by neuron (default)'
+    neurons = {NEGATIVE_SPIKE: 'negative_spike', ALL_INTEGER_NEGATIVE_SPIKE: 'negative_spike',
+               MULTI_THRESHOLD: 'multi_threshold', DYNAMIC_THRESHOLD: 'dynamic_threshold'}
 
     def fold(self, w, bn, k, label, level_k=None, depthwise=False):
         return fold_bn(w, bn, k, label, level_k=level_k, depthwise=depthwise)
 
-    def negative_spike_neuron(self, theta, base, integer=False, dynamics='shadow'):
-        theta, base = neuron_thresholds(theta, base, integer=integer)
-        return NegativeSpikeNeuron(theta, base, integer)
-
-    def graded_neuron(self, theta, base, levels, bn, k, noise_ratio=0.0):
-        theta, base = neuron_thresholds(theta, base)
-        return MultiThresholdNeuron(theta, base, levels, noise_ratio)
-
-    def dynamic_threshold_neuron(self, theta, base, levels):
-        theta, base = neuron_thresholds(theta, base)
-        return DynamicThresholdNeuron(theta, base, levels)
+    def thresholds(self, theta, base, integer=False):
+        return neuron_thresholds(theta, base, integer=integer)
 
     def readout_sop(self, arch):
         return arch.readout_sop  # the family's consistent convention
@@ -100,29 +98,18 @@ class ExactRule(Rule):
 class AuthorsRule(Rule):
     name = 'authors'
     description = "the authors' simulators: their neuron update, float32 thresholds and SOP counting"
-    _dynamics = {'shadow': AuthorsShadowNeuron, 'thresholds': AuthorsThresholdNeuron}
+    # each of the authors' scripts had its own update: the negative-spike ones a shadow potential, the
+    # all-integer ones running up- and down-thresholds
+    neurons = {NEGATIVE_SPIKE: 'authors_shadow', ALL_INTEGER_NEGATIVE_SPIKE: 'authors_thresholds',
+               MULTI_THRESHOLD: 'authors_multi_threshold', DYNAMIC_THRESHOLD: 'authors_dynamic_threshold'}
 
     def fold(self, w, bn, k, label, level_k=None, depthwise=False):
         return fold_bn_authors(w, bn, k, label, level_k=level_k, depthwise=depthwise)
 
-    @staticmethod
-    def _float64(theta, base):
-        return np.asarray(theta, dtype=np.float64), np.asarray(base, dtype=np.float64)
-
-    def negative_spike_neuron(self, theta, base, integer=False, dynamics='shadow'):
+    def thresholds(self, theta, base, integer=False):
         if integer:
             raise ConversionError("integer thresholds use their own consistent rule; rule='authors' is the float one")
-        if dynamics not in self._dynamics:
-            raise ValueError('dynamics must be one of %s, got %r' % (tuple(sorted(self._dynamics)), dynamics))
-        return self._dynamics[dynamics](*self._float64(theta, base))
-
-    def graded_neuron(self, theta, base, levels, bn, k, noise_ratio=0.0):
-        table = None if bn is None else authors_level_thresholds(*bn, k=k, levels=levels)
-        theta, base = self._float64(theta, base)
-        return AuthorsMultiThresholdNeuron(theta, base, levels, table, noise_ratio)
-
-    def dynamic_threshold_neuron(self, theta, base, levels):
-        return AuthorsDynamicThresholdNeuron(*(self._float64(theta, base) + (levels,)))
+        return np.asarray(theta, dtype=np.float64), np.asarray(base, dtype=np.float64)
 
     def readout_sop(self, arch):
         return arch.authors_readout_sop  # the authors' script's own choice

@@ -71,7 +71,7 @@ def test_json_record_and_the_generated_throughput_section(tmp_path):
     out.write_text(json.dumps(rec))
     with pytest.raises(UserError, match='lenet.json lacks blas: write it again'):
         throughput.render(str(tmp_path))
-    assert throughput.BEGIN in open(os.path.join(ROOT, 'RESULTS.md')).read()
+    assert throughput.BEGIN in open(os.path.join(ROOT, 'docs', 'performance.md')).read()
     with pytest.raises(UserError, match='lacks one of the throughput'):
         throughput.compose('head\n%s\n' % throughput.BEGIN, 'RESULTS.md', str(tmp_path))
     doc = 'head\n%s\nold\n%s\ntail' % (throughput.BEGIN, throughput.END)

@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 
+from snn_conversion.core.machine import gpu_visible
 from snn_conversion.data import synthetic
 from snn_conversion.data.datasets import load_dataset
 from snn_conversion.reproduce import observe, report, tables
@@ -87,4 +88,13 @@ def test_measure_of_the_mobilenet_on_generated_imagenet_records(tmp_path, monkey
     assert timed[row.id] == m.epoch_seconds == round(m.part_seconds * 1281167 / 20.0, 1)
     assert any("of the real set's 1281167 and 50000" in s for s in said)
     log = open(os.path.join(root, 'ImageNet_MobileNet', 'records', row.id + '.log')).read()
-    assert re.search(r'epoch 1/1 .* val acc', log) and 'global step 2;' in log  # 20 images / (2 towers x 4)
+    assert re.search(r'epoch 1/1 .* val acc', log)
+    if gpu_visible():  # the row's 2 towers side by side: 20 images / (2 towers x 4)
+        assert 'global step 2;' in log and m.towers is None and timed[row.id] == row.timed_seconds(m)
+        return
+    # no GPU: one of the 2 towers timed (they would run one after another), 20 images / 4, and the record says so
+    assert 'global step 5;' in log and m.towers == 1 and '--num_gpus 1 ' in m.command
+    assert any('with one of its 2 towers (no GPU here)' in s for s in said)
+    assert row.timed_seconds(m) == m.epoch_seconds  # (it counts as the row's epoch)
+    line = [l for l in report.status_lines(RunContext(root=root), tables=[table.name]) if row.id in l][0]
+    assert 'one of its 5 towers (no GPU: they run one after another)' in line  # (the row's own 5)

@@ -196,15 +196,21 @@ def test_verify_a_shipped_row_end_to_end(tmp_path):
     assert 'ANN correct: recorded' in said[-1] and 'SNN correct' not in said[-1].split('|')[3], said[-1]
 
 
-def test_readme_lists_every_shipped_checkpoint_and_nothing_else():
+def test_usage_lists_every_shipped_checkpoint_and_nothing_else():
+    """docs/usage.md's "Shipped networks" block names every shipped checkpoint (a quantized row by its Spiking_
+    command, a full-precision one by its FP32_ inference), each in the workspace its `cd` line enters."""
     import glob
     import re
-    with open(os.path.join(ROOT, 'README.md')) as f:
+    with open(os.path.join(ROOT, 'docs', 'usage.md')) as f:
         text = f.read()
-    section = text.split('## Use a shipped network', 1)[1].split('\n## ', 1)[0]
-    # a quantized row by its Spiking_ command, a full-precision one by its FP32_ inference
-    listed = set(re.findall(r'cd (\w+) && python (?:Spiking|FP32)_\w+\.py [^`]*--model_file (pretrained/\w+\.npz)',
-                            section))
+    section = text.split('## Shipped networks', 1)[1].split('\n## ', 1)[0]
+    listed, workspace = set(), None
+    for line in section.split('\n'):
+        cd = re.match(r'^cd (?:\.\./)?(\w+)$', line)
+        workspace = cd.group(1) if cd else workspace
+        run = re.match(r'^python (?:Spiking|FP32)_\w+\.py .*--model_file (pretrained/\w+\.npz)', line)
+        if run:
+            listed.add((workspace, run.group(1)))
     shipped = set((p.split(os.sep)[-3], 'pretrained/' + os.path.basename(p))
                   for p in glob.glob(os.path.join(ROOT, '*', 'pretrained', '*.npz')))
     assert listed == shipped

@@ -74,10 +74,11 @@ class _DropsASpike(NumpyBackend):
     name = 'drops_a_spike'
 
     def fire(self, layer, rows):
-        up, down, spiking = layer.update_neurons(rows)
-        if up.any():
-            up[np.unravel_index(np.argmax(up), up.shape)] = False
-        return spikes_out(layer.m.shape, rows, up, down, self.dense_fraction) + (spiking,)
+        spikes = layer.fire_neurons(rows)
+        spiking = layer.spiking_rows(spikes, rows)
+        if (spikes > 0).any():
+            spikes[np.unravel_index(np.argmax(spikes > 0), spikes.shape)] = 0
+        return spikes_out(layer.m.shape, rows, spikes, self.dense_fraction) + (spiking,)
 
 
 def test_the_conformance_check_fails_on_a_wrong_backend(tmp_path, monkeypatch):

@@ -8,8 +8,8 @@ from spiking_utils import SpikingNetwork, random_calibrated_params
 from snn_conversion.core import architectures
 from snn_conversion.snn import backends
 from snn_conversion.snn.kernels import Events, conv2d_nhwc, event_increments
-from snn_conversion.snn.layers import Geometry, SpikingConv
-from snn_conversion.snn.rules import EXACT
+from snn_conversion.snn.layers import Geometry, SpikingLayer
+from snn_conversion.snn.rules import EXACT, NEGATIVE_SPIKE
 
 if not backends.available('compiled'):
     pytest.skip('numba is not installed', allow_module_level=True)
@@ -22,7 +22,7 @@ from snn_conversion.snn.backends import numba_backend as nb  # noqa: E402
 def test_gather_kernel_equals_the_sparse_product(stride, padding, shape, kernel):
     rng = np.random.RandomState(kernel + stride)
     w = rng.randn(kernel, kernel, shape[2], 7)
-    layer = SpikingConv(w, Geometry(stride, padding, shape), EXACT.negative_spike_neuron(np.ones(7), np.zeros(7)))
+    layer = SpikingLayer(w, Geometry(stride, padding, shape), EXACT.neuron(NEGATIVE_SPIKE, np.ones(7), np.zeros(7)))
     for density in (0.01, 0.2, 0.9):
         x = ((rng.rand(3, *shape) < density) * rng.choice([-2, -1, 1, 3], size=(3,) + shape)).astype(np.int8)
         ev = Events.from_dense(x)
@@ -41,8 +41,8 @@ def test_certificate_bounds_the_float32_error():
     rng = np.random.RandomState(0)
     for shape, kernel, cout, stride in (((12, 12, 40), 3, 24, 1), ((8, 8, 600), 3, 8, 2), ((5, 5, 30), 5, 10, 1)):
         w = rng.randn(kernel, kernel, shape[2], cout) * rng.lognormal(size=cout)
-        layer = SpikingConv(w, Geometry(stride, 'SAME' if kernel == 3 else 'VALID', shape),
-                            EXACT.negative_spike_neuron(np.ones(cout), np.zeros(cout)), input_bound=1)
+        layer = SpikingLayer(w, Geometry(stride, 'SAME' if kernel == 3 else 'VALID', shape),
+                            EXACT.neuron(NEGATIVE_SPIKE, np.ones(cout), np.zeros(cout)), input_bound=1)
         for density, top in ((0.05, 1), (0.4, 1), (0.9, 7)):
             cert = nb.Certificate(layer).start(4)
             c = (rng.rand(4, *shape) < density) * rng.randint(-top, top + 1, size=(4,) + shape)
@@ -61,7 +61,7 @@ def _adversarial_layer(rng, cout=48):
     input (a busy one, then one that lowers some membranes) with its exact membranes at both steps."""
     shape = (6, 6, 8)
     w = rng.randint(-2 ** 30, 2 ** 30, size=(3, 3, 8, cout)) * 2.0 ** -30
-    layer = SpikingConv(w, Geometry(1, 'SAME', shape), EXACT.negative_spike_neuron(np.ones(cout), np.zeros(cout)),
+    layer = SpikingLayer(w, Geometry(1, 'SAME', shape), EXACT.neuron(NEGATIVE_SPIKE, np.ones(cout), np.zeros(cout)),
                         input_bound=1)
     x1 = np.zeros((2,) + shape, np.int8)
     x1[..., :4] = 1                     # spatially uniform: every interior neuron of a channel has one membrane

@@ -8,8 +8,8 @@ from spiking_utils import SpikingNetwork, quantized_forward, random_calibrated_p
 from snn_conversion.core import architectures
 from snn_conversion.snn import backends
 from snn_conversion.snn.kernels import Events, sops_events
-from snn_conversion.snn.layers import Geometry, SpikingConv
-from snn_conversion.snn.rules import EXACT
+from snn_conversion.snn.layers import Geometry, SpikingLayer
+from snn_conversion.snn.rules import EXACT, NEGATIVE_SPIKE
 
 if not backends.available('compiled'):
     pytest.skip('numba is not installed', allow_module_level=True)
@@ -102,9 +102,9 @@ def test_depthwise_step_is_the_dense_depthwise_convolution_bit_for_bit(stride, p
     rng = np.random.RandomState(kernel + stride)
     shape, c = (9, 11, 24), 24
     w = rng.randn(kernel, kernel, c, 1)
-    neuron = EXACT.negative_spike_neuron(np.full(c, 0.7), rng.randn(c) * 0.1)
-    dense = SpikingConv(w, Geometry(stride, padding, shape, depthwise=True), neuron, input_bound=1)
-    compiled = SpikingConv(w, Geometry(stride, padding, shape, depthwise=True), neuron, input_bound=1)
+    neuron = EXACT.neuron(NEGATIVE_SPIKE, np.full(c, 0.7), rng.randn(c) * 0.1)
+    dense = SpikingLayer(w, Geometry(stride, padding, shape, depthwise=True), neuron, input_bound=1)
+    compiled = SpikingLayer(w, Geometry(stride, padding, shape, depthwise=True), neuron, input_bound=1)
     dense.engine, compiled.engine = 'dense', 'compiled'
     dense.reset(3)
     compiled.reset(3)
@@ -141,7 +141,7 @@ def test_certified_pointwise_on_and_next_to_thresholds(monkeypatch):
     cout = w.shape[-1]
     layers = {}
     for engine in ('dense', 'compiled'):
-        layer = SpikingConv(w, Geometry(1, 'SAME', shape), EXACT.negative_spike_neuron(np.ones(cout), np.zeros(cout)),
+        layer = SpikingLayer(w, Geometry(1, 'SAME', shape), EXACT.neuron(NEGATIVE_SPIKE, np.ones(cout), np.zeros(cout)),
                             input_bound=1)
         layer.theta[:] = 1.0
         layer.base[:] = base  # the thresholds themselves (the rule would shift a base by the rounding offset)
@@ -169,7 +169,7 @@ def test_thresholds_from_counts_are_the_stored_thresholds():
     rng = np.random.RandomState(7)
     c = 32
     theta, base = rng.rand(c) + 0.5, rng.randn(c)
-    neuron = EXACT.negative_spike_neuron(theta, base)
+    neuron = EXACT.neuron(NEGATIVE_SPIKE, theta, base)
     m = np.zeros((6, c))
     count_ref, count = np.zeros((6, c), np.int32), np.zeros((6, c), np.int32)
     state = neuron.init_state(m.shape)
@@ -210,7 +210,7 @@ def test_a_compiled_layer_keeps_no_thresholds_but_reads_them_from_its_counts():
     w = rng.randn(1, 1, 12, cout)
     layers = {}
     for engine in ('dense', 'compiled'):
-        layer = SpikingConv(w, Geometry(1, 'SAME', shape), EXACT.negative_spike_neuron(np.full(cout, 0.8),
+        layer = SpikingLayer(w, Geometry(1, 'SAME', shape), EXACT.neuron(NEGATIVE_SPIKE, np.full(cout, 0.8),
                                                                                         np.full(cout, 0.1)))
         layer.engine = engine
         layer.reset(2)

@@ -11,6 +11,8 @@ import pytest
 import spiking_utils
 from snn_conversion.snn.kernels import sops_dense
 from spiking_utils import EXACT, Geometry, SpikingConv, SpikingNetwork, quantized_forward, random_calibrated_params
+from snn_conversion.snn.neurons import DynamicThresholdNeuron
+from snn_conversion.snn.rules import NEGATIVE_SPIKE
 from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import CheckpointError, save_checkpoint
 
@@ -82,7 +84,7 @@ def test_integer_rule_is_path_independent_at_equality():
     > and < left such a neuron's count depending on its history)."""
     w = np.ones((1, 1, 1, 1))
     theta, base = np.array([1.0]), np.array([-0.5])  # float thresholds 0.5, 1.5, 2.5 ... (before the shift)
-    layer = SpikingConv(w, Geometry(1, 'VALID', (1, 1, 1)), EXACT.negative_spike_neuron(theta, base, integer=True),
+    layer = SpikingConv(w, Geometry(1, 'VALID', (1, 1, 1)), EXACT.neuron(NEGATIVE_SPIKE, theta, base, integer=True),
                         input_bound=4)
     first = int(layer.base[0] + layer.theta[0])
     assert layer.theta[0] == 10000 and first == 5000  # 10^4 (0.5 - 1e-5) rounds to 5000
@@ -107,7 +109,8 @@ def test_dynamic_threshold_encoding_layer():
     x, params = _setup(k, seed=5, n=6)
     net = SpikingNetwork.from_params(NAME, params, k)
     first = net.layers[0]
-    assert isinstance(first, spiking_utils.DynamicThresholdConv) and first.levels == 4 and first.amplitude == 2
+    assert isinstance(first, spiking_utils.DynamicThresholdConv)  # the one spiking layer, under its former name
+    assert isinstance(first.neuron, DynamicThresholdNeuron) and first.neuron.levels == 4 and first.neuron.amplitude == 2
     first.reset(len(x))
     outs = [first.step(net.encode(x))] + [first.step(None) for _ in range(5)]
     assert all(np.isin(o, (0, 2)).all() for o in outs)  # spikes of amplitude 2^(k-k0)

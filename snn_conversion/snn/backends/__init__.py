@@ -3,7 +3,7 @@
 A backend is a :class:`Backend` subclass; the layer creates one instance for itself when it first runs
 event-driven (:meth:`~snn_conversion.snn.layers.SynapticLayer.reset`) and keeps it: the instance owns whatever
 state it needs for that layer (the compiled backend's float32 certificate, its threshold table), and the layer
-orchestrates a step through it (:meth:`~snn_conversion.snn.layers.SpikingConv.step_events`), passing itself to
+orchestrates a step through it (:meth:`~snn_conversion.snn.layers.SpikingLayer.step_events`), passing itself to
 every call (an instance keeps no reference to its layer):
 
 * ``dense_fraction`` -- the input density above which a whole-input convolution is cheaper than events;
@@ -15,25 +15,27 @@ every call (an instance keeps no reference to its layer):
 * ``fire(layer, rows)`` -- update the neurons of ``rows`` (None: all) and return ``(out, n_abs, n_signed,
   spiking)``: out is None, Events or a dense int8 array; ``spiking`` the rows that spiked (examined first at the
   next step);
-* ``fire_graded(layer)`` -- scatter-and-gather: the graded spikes (int16) of a multi-threshold layer;
-* ``step(layer, x, rows)`` -- one whole event-driven step of a negative-spike layer: integrate ``x`` (None,
+* ``fire_dense(layer)`` -- every neuron of the layer fired at once (the dense step's firing): their spikes,
+  (rows, channels); the base class: the neuron's own ``fire``, a backend may compile the kinds it knows;
+* ``step(layer, x, rows)`` -- one whole event-driven step of a layer of ``event_driven`` neurons: integrate ``x`` (None,
   Events or a dense array), examine ``rows`` (the rows that spiked at the previous step; None: all) and the rows
   ``x`` reached, fire; returns what ``fire`` returns.  The base class composes it from the calls above (a busy
   input is convolved densely, a sparse one through its events); a backend may fuse them;
 * ``sops(layer, x)`` -- the synaptic operations the input ``x`` causes (|x| times each input pixel's fan-out;
   the base class: :func:`~snn_conversion.snn.kernels.sops_events`).
 
-A backend reads the layer (weights, geometry, membrane, counts, neuron rule) and writes only its membrane,
-counts and neuron state -- never other attributes.  :data:`REGISTRY` is the one list of backends; the engine
-names (``engine=`` of :class:`~snn_conversion.snn.network.SpikingNetwork`, ``--engine``) derive from it, and the
-conformance test (``tests/snn/test_backends.py``) runs every registered backend against ``engine='dense'``:
+A backend reads the layer (weights, geometry, membrane, counts, neuron) and writes only its membrane, counts and
+neuron state -- never other attributes; a neuron kind it has no kernel for runs the neuron's own ``fire``.
+:data:`REGISTRY` is the one list of backends; the engine names (``engine=`` of
+:class:`~snn_conversion.snn.network.SpikingNetwork`, ``--engine``) derive from it, and the conformance test
+(``tests/snn/test_backends.py``) runs every registered backend against ``engine='dense'``:
 
 * ``'compiled'`` -- :mod:`.numba_backend`: compiled gather kernels, a fused neuron update + event extraction,
   certified float32 on busy steps (the default where numba is installed);
 * ``'sparse'`` -- :mod:`.numpy_backend`: numpy/BLAS and scipy sparse products.
 
 ``engine='dense'`` is not a backend but the readable reference (every layer convolves its whole input and
-updates every neuron each step, :meth:`~snn_conversion.snn.layers.SpikingConv.step`).  A GPU backend is one
+updates every neuron each step, :meth:`~snn_conversion.snn.layers.SpikingLayer.step`).  A GPU backend is one
 more module here defining a :class:`Backend` subclass, plus its line in :data:`REGISTRY`.
 """
 
@@ -81,8 +83,9 @@ class Backend(object):
     def fire(self, layer, rows):
         raise NotImplementedError
 
-    def fire_graded(self, layer):
-        raise NotImplementedError
+    def fire_dense(self, layer):
+        """Every neuron fires: the neuron's own rule (a backend may compile the kinds it knows)."""
+        return layer.fire_neurons(None)
 
     def step(self, layer, x, rows):
         """A busy input is convolved densely (BLAS beats scattering), a sparse one through its events; the rows

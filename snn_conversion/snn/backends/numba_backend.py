@@ -16,7 +16,7 @@ membranes) with one difference of bookkeeping: the next thresholds ``b + (c + 1)
 are computed from the count when needed (:func:`.numba_kernels.fire_row`: the same float64 expressions, hence
 the same values) instead of being stored, so this backend's neuron state is empty (:meth:`NumbaBackend.
 init_state`) -- a third of the memory a row's update reads, and a loop over channels that vectorizes.  The
-authors' rules keep their numpy update.
+authors' neurons, and any other kind, keep their own numpy ``fire``.
 
 **Fused steps of MobileNet's blocks** (:mod:`.numba_fused`, :meth:`NumbaBackend.step`).  A depthwise layer and a
 1x1 stride-1 layer take a step's int8 spikes in one pass over their output rows: integrate, then fire the row
@@ -78,7 +78,7 @@ from snn_conversion.snn.backends import numba_fused as fused
 from snn_conversion.snn.backends import numba_kernels as kern
 from snn_conversion.snn.backends.numpy_backend import NumpyBackend
 from snn_conversion.snn.kernels import Events
-from snn_conversion.snn.neurons import NegativeSpikeNeuron
+from snn_conversion.snn.neurons import MultiThresholdNeuron, NegativeSpikeNeuron
 
 __all__ = ['NumbaBackend', 'BACKEND', 'pixel_counts', 'fusable', 'gather_increments', 'Certificate', 'certifiable',
            'chunks', 'conv32_chunked',
@@ -261,7 +261,7 @@ def certifiable(layer):
 
 class NumbaBackend(Backend):
     """Compiled kernels for one layer; it owns the layer's :class:`Certificate` (certified layers) and its
-    scatter-and-gather threshold table.  Layers or rules it has no kernel for go through the numpy backend."""
+    scatter-and-gather threshold table.  Layers or neuron kinds it has no kernel for go through the numpy backend."""
 
     name = 'compiled'
     dense_fraction = 0.1  # measured break-even of the gather kernel against float32 GEMM (benchmarks/snn_speed.py)
@@ -316,8 +316,8 @@ class NumbaBackend(Backend):
         return rows
 
     def fire(self, layer, rows):
-        neuron = getattr(layer, 'neuron', None)
-        if not isinstance(neuron, NegativeSpikeNeuron):  # the authors' rules: their numpy update
+        neuron = layer.neuron
+        if not isinstance(neuron, NegativeSpikeNeuron):  # another kind (the authors' ones): its numpy fire
             return self.numpy.fire(layer, rows)
         ho, wo, cout = layer.out_shape
         m2 = layer.m.reshape(-1, cout)
@@ -430,18 +430,20 @@ class NumbaBackend(Backend):
                 stats['flagged'] += int(flagged[flagged > 0].sum())
         return self._spikes(layer, out, n_spk, n_sig)
 
-    def fire_graded(self, layer):
+    def fire_dense(self, layer):
         """Scatter-and-gather without threshold noise in one compiled pass: the exact rule's ``m > b + j theta``
-        (its thresholds computed as the reference does, once per layer) or the authors' ``m >= T[j]``; with noise
-        the numpy rule, whose random draws (one per level and neuron, in order) define the result."""
+        (its thresholds computed as the reference does, once per layer) or the authors' ``m >= T[j]``; with noise,
+        or another neuron kind, the neuron's own rule (a multi-threshold one's random draws, one per level and
+        neuron, in order, define its result)."""
         neuron = layer.neuron
-        if neuron.noise_ratio > 0:
-            return self.numpy.fire_graded(layer)
+        if not isinstance(neuron, MultiThresholdNeuron) or neuron.noise_ratio > 0:
+            return super(NumbaBackend, self).fire_dense(layer)
         if self.level_table is None:
             self.level_table = neuron.level_table()
         cout = layer.m.shape[-1]
         levels = kern.graded_levels(layer.m.reshape(-1, cout), self.level_table, neuron.strict)
-        return levels.reshape(layer.m.shape)
+        layer.count.reshape(-1, cout)[...] = levels
+        return levels
 
 
 BACKEND = NumbaBackend

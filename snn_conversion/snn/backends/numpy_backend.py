@@ -1,5 +1,5 @@
 """The numpy backend (``engine='sparse'``): busy inputs through BLAS (the layer's dense kernel), sparse ones
-through the scipy im2col of their events, the neuron rule's own vectorized update."""
+through the scipy im2col of their events, the neuron's own vectorized update."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,28 +11,27 @@ from snn_conversion.snn.kernels import DENSE_INPUT_FRACTION, Events, event_incre
 __all__ = ['NumpyBackend', 'BACKEND', 'spikes_out']
 
 
-def spikes_out(shape, rows, up, down, fraction):
-    """(out, n_abs, n_signed) from the (rows, channels) masks of the examined ``rows`` (None: all): a dense
-    int8 array when every row was examined and more than ``fraction`` of the neurons spiked, else Events."""
+def spikes_out(shape, rows, spikes, fraction):
+    """(out, n_abs, n_signed) from the spikes (rows, channels) of the examined ``rows`` (None: all): a dense
+    array when every row was examined and more than ``fraction`` of the neurons spiked, else Events (the positive
+    spikes first); n_abs is the sum of their magnitudes, n_signed their sum."""
+    up, down = spikes > 0, spikes < 0
     n_up, n_down = np.count_nonzero(up), np.count_nonzero(down)
     if not n_up + n_down:
         return None, 0, 0
     cout = shape[-1]
     if rows is None and n_up + n_down > fraction * up.size:
-        out = (up.view(np.int8) - down.view(np.int8)).reshape(shape)
-    else:
-        r_up, c_up = np.nonzero(up)
-        r_dn, c_dn = np.nonzero(down)
-        rr = np.concatenate((r_up, r_dn))
-        flat = (rr if rows is None else rows[rr]) * cout + np.concatenate((c_up, c_dn))
-        v = np.concatenate((np.ones(n_up, np.int8), -np.ones(n_down, np.int8)))
-        n_idx, h_idx, w_idx, c_idx = np.unravel_index(flat, shape)
-        out = Events(n_idx, h_idx, w_idx, c_idx, v)
-    return out, int(n_up + n_down), int(n_up - n_down)
+        return spikes.reshape(shape), int(np.abs(spikes).sum(dtype=np.int64)), int(spikes.sum(dtype=np.int64))
+    r_up, c_up = np.nonzero(up)
+    r_dn, c_dn = np.nonzero(down)
+    rr, cc = np.concatenate((r_up, r_dn)), np.concatenate((c_up, c_dn))
+    v = spikes[rr, cc]
+    n_idx, h_idx, w_idx, c_idx = np.unravel_index((rr if rows is None else rows[rr]) * cout + cc, shape)
+    return Events(n_idx, h_idx, w_idx, c_idx, v), int(np.abs(v).sum(dtype=np.int64)), int(v.sum(dtype=np.int64))
 
 
 class NumpyBackend(Backend):
-    """No state of its own: the layer's dense kernel, scipy products of events, the neuron rule's update."""
+    """No state of its own: the layer's dense kernel, scipy products of events, the neuron's own ``fire``."""
 
     name = 'sparse'
     dense_fraction = DENSE_INPUT_FRACTION
@@ -46,12 +45,8 @@ class NumpyBackend(Backend):
         return touched
 
     def fire(self, layer, rows):
-        up, down, spiking = layer.update_neurons(rows)
-        return spikes_out(layer.m.shape, rows, up, down, self.dense_fraction) + (spiking,)
-
-    def fire_graded(self, layer):
-        """Scatter-and-gather: the graded spikes (int16) of a multi-threshold layer."""
-        return layer.neuron.fire(layer.m, layer.rng)
+        spikes = layer.fire_neurons(rows)
+        return spikes_out(layer.m.shape, rows, spikes, self.dense_fraction) + (layer.spiking_rows(spikes, rows),)
 
 
 BACKEND = NumpyBackend
