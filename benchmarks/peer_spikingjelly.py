@@ -172,7 +172,7 @@ def check(layers, w_out, x, steps, ours):
     same_if = sum(int((a == b).sum()) for a, b in zip(mine_if, ours))
     cls_ours = (ours[-1].reshape(n, -1) @ w_out).argmax(1)
     cls_if = (mine_if[-1].reshape(n, -1) @ w_out).argmax(1)
-    return dict(images=n, neurons=total, exact_node_differing=differ,
+    return dict(checked_images=n, neurons=total, exact_node_differing=differ,
                 ifnode_same_fraction=round(same_if / float(total), 4),
                 ifnode_same_class=int((cls_ours == cls_if).sum()))
 
@@ -193,7 +193,7 @@ def main(argv=None):
                   multi_batch=min(a.multi_batch, len(x)))
     if ours is not None:
         result['check'] = check(layers, w_out, x, steps, ours)
-        print('check on %(images)d images: exact node differs from the project on %(exact_node_differing)d of '
+        print('check on %(checked_images)d images: exact node differs from the project on %(exact_node_differing)d of '
               '%(neurons)d neurons; IFNode: %(ifnode_same_fraction).4f of the counts equal, '
               '%(ifnode_same_class)d same classes' % result['check'])
     net, nodes = blocks(layers, exact=False)

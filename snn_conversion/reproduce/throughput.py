@@ -112,8 +112,8 @@ def _peer(peer):
     if check:
         lines.append('Its check on %d images: the project\'s exact neuron in SpikingJelly (float64) differs on %d of '
                      '%d spike counts; the stock IFNode (no negative spikes) has %.1f %% of them equal and %d of %d '
-                     'classes.' % (check['images'], check['exact_node_differing'], check['neurons'],
-                                   100.0 * check['ifnode_same_fraction'], check['ifnode_same_class'], check['images']))
+                     'classes.' % (check['checked_images'], check['exact_node_differing'], check['neurons'],
+                                   100.0 * check['ifnode_same_fraction'], check['ifnode_same_class'], check['checked_images']))
     return lines
 
 

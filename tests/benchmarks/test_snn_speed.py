@@ -97,7 +97,7 @@ def test_the_peer_line_only_where_the_record_has_the_peer(tmp_path):
                                      dict(key='par', label='workers', rate=1000.0, gsops=None, peak_mib=None,
                                           speedup=1.0, vs_strided=1.0)])
     peer = dict(peer='SpikingJelly 2.0.0 on torch 2.13.0+cpu', threads=2, single_rate=200.0, multi_rate=100.0,
-                check=dict(images=4, neurons=1000, exact_node_differing=0, ifnode_same_fraction=0.7,
+                check=dict(checked_images=4, neurons=1000, exact_node_differing=0, ifnode_same_fraction=0.7,
                            ifnode_same_class=3))
     ratios = speed.peer_ratios(peer, rec)
     assert ratios == dict(per_computed_step=0.6, overall=3.0, per_computed_step_rate=120.0, overall_workers=5.0,
