@@ -30,10 +30,17 @@ import time
 # not the scheduler.
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
+import sys
+
 import numpy as np
-import torch
-import torch.nn as nn
-from spikingjelly.activation_based import base, functional, neuron
+
+try:
+    import torch
+    import torch.nn as nn
+    from spikingjelly.activation_based import base, functional, neuron
+except ImportError as missing:  # the project's own environment: not this script's
+    sys.exit('error: %s: this script runs under a Python with torch and spikingjelly installed (a separate '
+             'environment; see its docstring), not the project\'s' % missing)
 
 
 def load(path):

@@ -341,7 +341,8 @@ def main(argv=None):
         if checkpoint:
             return su.SpikingNetwork.from_checkpoint(checkpoint, arch, engine=engine)
         return su.SpikingNetwork.from_params(arch, params, a.k, engine=engine)
-    engines = [backends.DENSE] + [e for e in reversed(backends.names()) if backends.available(e)]
+    usable = [e for e in reversed(backends.names()) if backends.available(e)]
+    engines = sorted(usable, key=lambda e: backends.backend_class(e).event_driven)  # the dense reference first
     nets = {e: build(e) for e in engines}
     blas = kernel_report()
     print('%s (%s), k=%d, batch %d, T=%d, %s, %d CPU(s)\nBLAS: %s' % (arch.name, arch.string, nets['dense'].k,

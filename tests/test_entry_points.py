@@ -34,12 +34,27 @@ def _entry_points():
         if rel.split(os.sep)[0] in ('tests', '.venv', '.runs', '.git') or rel.startswith('.'):
             continue
         with open(path) as f:
-            if "if __name__ == '__main__':" in f.read():
+            if "if __name__ == '__main__':" in f.read() and rel not in PEER_SCRIPTS:
                 found.append(rel)
     return found
 
 
+# scripts that run under another environment (the benchmark's peer: torch + spikingjelly), not the project's
+PEER_SCRIPTS = (os.path.join('benchmarks', 'peer_spikingjelly.py'),)
 ENTRY_POINTS = _entry_points()
+
+
+def test_a_peer_script_in_the_projects_environment_says_so_in_one_line():
+    for rel in PEER_SCRIPTS:
+        out = subprocess.run([sys.executable, os.path.join(ROOT, rel), '--help'], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, universal_newlines=True)
+        try:
+            import torch  # noqa: F401  (the peer's environment: --help works there)
+        except ImportError:
+            assert out.returncode == 1 and not out.stdout, out
+            assert out.stderr.count('\n') == 1 and 'not the project\'s' in out.stderr, out.stderr
+        else:
+            assert out.returncode == 0
 
 
 class _Parsed(BaseException):

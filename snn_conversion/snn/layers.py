@@ -87,10 +87,9 @@ class SynapticLayer(object):
         shape = (n,) + self.out_shape
         self.m = np.zeros(shape, dtype=np.int64 if self.integer else np.float64)
         self.count = np.zeros(shape, dtype=np.int32)
-        if self.engine != backends.DENSE:
-            if self.backend is None or self.backend.name != self.engine:
-                self.backend = backends.create(self.engine, self)
-            self.backend.reset(self, n)
+        if self.backend is None or self.backend.name != self.engine:
+            self.backend = backends.create(self.engine, self)
+        self.backend.reset(self, n)
 
     def membrane(self, z):
         """A synaptic input in membrane units (int64 10^4 z for integer neurons: z is exact)."""
@@ -128,8 +127,7 @@ class SpikingLayer(SynapticLayer):
 
     def reset(self, n):
         super(SpikingLayer, self).reset(n)
-        backend = self.backend if self.engine != backends.DENSE else None
-        self.state = self.neuron.init_state(self.m.shape) if backend is None else backend.init_state(self)
+        self.state = self.backend.init_state(self)
         # rows (n, h, w) to examine even without input: those that spiked at the previous step; at the first
         # step all of them (None; a neuron whose BN bias alone exceeds a threshold fires without any input)
         self.pending = None
@@ -173,6 +171,6 @@ class SpikingLayer(SynapticLayer):
         the backend's :meth:`~snn_conversion.snn.backends.Backend.fire_dense` on an event-driven engine)."""
         if x is not None:
             self.integrate(x)
-        spikes = self.fire_neurons(None) if self.engine == backends.DENSE else self.backend.fire_dense(self)
+        spikes = self.backend.fire_dense(self)
         self.pending = self.spiking_rows(spikes, None)
         return spikes.reshape(self.m.shape)

@@ -24,7 +24,7 @@ from snn_conversion.snn.workers import simulate_split, start_pool, stop_pool
 
 __all__ = ['SpikingNetwork', 'Trace', 'ENGINES', 'Options']
 
-ENGINES = backends.engines()  # the registered backends' names and 'dense'
+ENGINES = backends.engines()  # the registered backends' names ('dense' among them)
 
 
 def _shown(value):
@@ -329,7 +329,7 @@ class SpikingNetwork(object):
         single_step = self.spec.single_step
         converged = False
         t = 0
-        event_driven = self.engine != backends.DENSE and not single_step
+        event_driven = backends.backend_class(self.engine).event_driven and not single_step
         readout_sop = self.rule.readout_sop(self.arch)
         for t in range(time_steps):
             inp = encoded if t == 0 else None

@@ -27,7 +27,9 @@ CASES = [('lenet_fashionmnist', 1, {}),
          ('lenet_mnist_sg', 0, dict(B=4, rule='authors')),
          ('mobilenet', 1, {})]
 IDS = ['%s-%s' % (c[0], '-'.join('%s=%s' % i for i in sorted(c[2].items()))) for c in CASES]
-REGISTERED = [name for name in backends.names() if backends.available(name)]
+REGISTERED = [name for name in backends.names()  # the event-driven ones, each held to the dense reference
+              if backends.available(name) and backends.backend_class(name).event_driven]
+DENSE = [name for name in backends.names() if not backends.backend_class(name).event_driven]
 
 
 def _logs(d):
@@ -63,7 +65,7 @@ def _agree(a, b):
 @pytest.mark.parametrize('name,k,kw', CASES, ids=IDS)
 def test_every_backend_gives_the_dense_engines_logs(tmp_path, engine, name, k, kw):
     case = _case(name, k, kw)
-    dense = _run(backends.DENSE, case, k, kw, str(tmp_path / 'dense'))
+    dense = _run('dense', case, k, kw, str(tmp_path / 'dense'))
     assert dense[0][0]['spike_num.txt'].split()[-1] != b'0'  # the network is not silent
     assert _agree(_run(engine, case, k, kw, str(tmp_path / engine)), dense)
 
@@ -85,13 +87,14 @@ def test_the_conformance_check_fails_on_a_wrong_backend(tmp_path, monkeypatch):
     monkeypatch.setitem(backends.REGISTRY, _DropsASpike.name, _DropsASpike)  # a class registers as it is
     name, k, kw = CASES[0]
     case = _case(name, k, kw)
-    dense = _run(backends.DENSE, case, k, kw, str(tmp_path / 'dense'))
+    dense = _run('dense', case, k, kw, str(tmp_path / 'dense'))
     wrong = _run(_DropsASpike.name, case, k, kw, str(tmp_path / 'wrong'))
     assert not _agree(wrong, dense)
 
 
 def test_one_registry_names_the_engines():
-    assert ENGINES == backends.engines() == backends.names() + ('dense',)
+    assert ENGINES == backends.engines() == backends.names() == tuple(REGISTERED) + ('dense',)
+    assert DENSE == ['dense']  # the reference: a registered backend that is not event-driven
     for name in REGISTERED:
         cls = backends.backend_class(name)
         assert issubclass(cls, backends.Backend) and cls.name == name and 0 < cls.dense_fraction < 1

@@ -34,9 +34,11 @@ neuron state -- never other attributes; a neuron kind it has no kernel for runs 
   certified float32 on busy steps (the default where numba is installed);
 * ``'sparse'`` -- :mod:`.numpy_backend`: numpy/BLAS and scipy sparse products.
 
-``engine='dense'`` is not a backend but the readable reference (every layer convolves its whole input and
-updates every neuron each step, :meth:`~snn_conversion.snn.layers.SpikingLayer.step`).  A GPU backend is one
-more module here defining a :class:`Backend` subclass, plus its line in :data:`REGISTRY`.
+* ``'dense'`` -- :mod:`.reference_backend`: the readable reference, not event-driven (``event_driven =
+  False``: every layer convolves its whole input and updates every neuron each step,
+  :meth:`~snn_conversion.snn.layers.SpikingLayer.step`).
+
+A GPU backend is one more module here defining a :class:`Backend` subclass, plus its line in :data:`REGISTRY`.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -48,13 +50,12 @@ import numpy as np
 
 from snn_conversion.snn.kernels import Events, sops_events
 
-__all__ = ['Backend', 'REGISTRY', 'DENSE', 'names', 'engines', 'backend_class', 'create', 'available',
-           'default_engine']
+__all__ = ['Backend', 'REGISTRY', 'names', 'engines', 'backend_class', 'create', 'available', 'default_engine']
 
 # engine name -> module defining ``BACKEND`` (a Backend subclass), or the class itself; the first available one is
 # the default
-REGISTRY = collections.OrderedDict([('compiled', 'numba_backend'), ('sparse', 'numpy_backend')])
-DENSE = 'dense'  # the reference engine: no backend
+REGISTRY = collections.OrderedDict([('compiled', 'numba_backend'), ('sparse', 'numpy_backend'),
+                                    ('dense', 'reference_backend')])
 _LOADED = {}
 
 
@@ -63,6 +64,7 @@ class Backend(object):
 
     name = None
     dense_fraction = None
+    event_driven = True  # False: the network steps the layers densely (:meth:`step` is not used)
 
     def __init__(self, layer):
         """What the backend keeps for ``layer`` (its weights and geometry are fixed)."""
@@ -117,12 +119,12 @@ def names():
 
 
 def engines():
-    """Every engine a network accepts: the backends' names and the dense reference."""
-    return names() + (DENSE,)
+    """Every engine a network accepts: the registered backends' names (the dense reference among them)."""
+    return names()
 
 
 def backend_class(engine):
-    """The :class:`Backend` subclass of an event-driven ``engine``; ImportError where it cannot load here."""
+    """The :class:`Backend` subclass of ``engine``; ImportError where it cannot load here."""
     if engine not in REGISTRY:
         raise ValueError('engine must be one of %s' % (engines(),))
     entry = REGISTRY[engine]
@@ -144,8 +146,6 @@ def create(engine, layer):
 
 def available(engine):
     """Whether ``engine`` can run here (the compiled backend needs numba)."""
-    if engine == DENSE:
-        return True
     try:
         backend_class(engine)
     except ImportError:
