@@ -14,8 +14,8 @@ ARGS ?=
 demo: data
 	cd FashionMNIST && ../$(PY) Demo_MLP_FashionMNIST.py $(ARGS)
 
-# two processes (pytest-xdist), each test file in one of them: about 13 minutes on 2 CPU cores (CI, a quiet
-# 2-core machine, 2026-12-07: 773 s for 770 tests; the sum of the tests' durations is about twice that)
+# two processes (pytest-xdist), each test file in one of them: about 14 minutes on 2 CPU cores (a fresh clone on
+# a 2-core AMD EPYC machine, 2026-12-07: 857 s for 814 tests; CI before the docs tests: 773 s for 770)
 test: venv
 	$(PY) -m pytest -q -n 2 --dist loadfile tests $(ARGS)
 
