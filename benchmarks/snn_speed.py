@@ -332,6 +332,11 @@ def _print(result):
                                                   if 'overall_workers' in r else ''))
 
 
+def _portable(argv, peer):
+    """The command's words with the peer's interpreter (a path of this machine) written as PEER_PYTHON."""
+    return ['PEER_PYTHON' if peer and word == peer else word for word in argv]
+
+
 def main(argv=None):
     p = _parser()
     a = p.parse_args(argv)
@@ -354,7 +359,7 @@ def main(argv=None):
     result = dict(
         benchmark='snn_speed', date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), machine=machine_description(),
         cpu=cpu_model(), cpus_used=len(os.sched_getaffinity(0)), blas=blas, git_revision=git_revision(),
-        command=command_line([os.path.relpath(os.path.abspath(__file__), ROOT)] + list(argv or [])),
+        command=command_line([os.path.relpath(os.path.abspath(__file__), ROOT)] + _portable(argv or [], a.peer)),
         network='%s (%s)' % (arch.name, arch.string), k=int(nets['dense'].k), batch=n_img, time_steps=a.time_steps,
         inputs=what, baseline_steps=min(a.baseline_steps, a.time_steps), steps_run=int(trace.steps_run),
         spikes_per_image=round(float(trace.spike_num[-1]) / n_img, 1),
