@@ -77,15 +77,24 @@ def test_an_interrupted_set_up_is_repaired_by_the_next_run(tmp_path):
     run leaves a complete environment, the project installed; a venv that lost pip afterwards is rebuilt."""
     import signal
     import time
-    for delay in (0.3, 1.0, 2.0, 3.5):
+    # killed one after another, each run from the state the previous kill left: inside the venv module (no pip
+    # yet), later in the environment's set-up, inside the project's install; each run gets as far as its kill
+    # point (it repairs what the kill before it left), and the run after the last kill completes
+    for line, delay in (('setting up', 0.3), ('setting up', 1.0), ('installing the project', 0.2)):
         proc = _setup(tmp_path)
+        for printed in iter(proc.stdout.readline, ''):
+            if printed.startswith(line):
+                break
+        else:
+            raise AssertionError((line, 'never printed', proc.communicate()))
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        again = _setup(tmp_path)
-        out, err = again.communicate(timeout=300)
-        assert again.returncode == 0, (delay, out, err)
-        assert _complete(tmp_path), delay
+        assert proc.returncode == -signal.SIGKILL, (line, delay)
+    again = _setup(tmp_path)
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0 and 'installing the project' in out, (out, err)
+    assert _complete(tmp_path)
     # complete: the next run does nothing
     quiet = _setup(tmp_path)
     out, _ = quiet.communicate(timeout=300)
