@@ -10,7 +10,8 @@ with, in addition:
 * ``tl.files.save_npz`` / ``tl.files.load_npz`` fixed for numpy >= 1.16.3
   (object arrays need ``allow_pickle``) and for ragged parameter lists.
 
-The sub-modules are the patches themselves (``compat``, ``quantization``);
+The sub-modules are the patches themselves (``compat``, ``quantization``, and ``startup``: TensorLayer imported
+without the heavy modules it loads for helpers the project never calls);
 the documented command-line names ``python -m tensorlayer_patches.checkpoint|datasets``
 are aliases of the project's own package, :mod:`snn_conversion` (ARCHITECTURE.md).  Importing this package does not
 import TensorFlow; the patched TensorLayer is loaded on first use of any other
@@ -25,7 +26,7 @@ from snn_conversion.core.tf_logging import quiet_tensorflow
 
 __all__ = ['load', 'quiet_tensorflow']
 
-_SUBMODULES = ('compat', 'quantization', 'checkpoint', 'datasets')
+_SUBMODULES = ('compat', 'quantization', 'startup', 'checkpoint', 'datasets')
 _TL = None
 
 
@@ -34,7 +35,7 @@ def load():
     global _TL
     if _TL is None:
         quiet_tensorflow()
-        import tensorlayer
+        tensorlayer = importlib.import_module('tensorlayer_patches.startup').import_tensorlayer()
         tensorlayer.logging.set_verbosity(tensorlayer.logging.WARN)
         importlib.import_module('tensorlayer_patches.compat').apply(tensorlayer)
         importlib.import_module('tensorlayer_patches.quantization').register(tensorlayer)
