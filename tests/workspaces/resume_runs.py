@@ -15,7 +15,9 @@ from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint, save_checkpoint
 from snn_conversion.core.fileio import read_npz
 
-ANN = os.path.join(ROOT, 'FashionMNIST', 'Quant_LeNet_FashionMNIST.py')
+# The trainings train the 400-400 MLP: the one training loop, checkpoints and training state of every network
+# (quantized blocks with BN, Adam), in the fewest seconds.
+ANN = os.path.join(ROOT, 'FashionMNIST', 'Quant_MLP_FashionMNIST.py')
 SNN = os.path.join(ROOT, 'FashionMNIST', 'Spiking_LeNet_FashionMNIST.py')
 SG_SNN = os.path.join(ROOT, 'MNIST', 'Spiking_LeNet_MNIST_SG.py')
 CIFAR_ANN = os.path.join(ROOT, 'CIFAR10', 'Quant_CNN1_CIFAR10.py')

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, make_mnist_like
+from conftest import ROOT
 from resume_runs import ANN, INJECT, SNN, data, lenet  # noqa: F401 (data, lenet: fixtures)
 from resume_runs import assert_same_training as _assert_same_training
 from resume_runs import full_disk as _full_disk
@@ -28,12 +28,17 @@ from snn_conversion.core.fileio import read_npz
 
 
 @pytest.fixture(scope='module')
-def reference(data, tmp_path_factory):
-    """An uninterrupted 4-epoch training (seed 3)."""
+def timed_reference(data, tmp_path_factory):
+    """An uninterrupted 4-epoch training (seed 3), and the seconds of its epochs (see _train_until)."""
     model = str(tmp_path_factory.mktemp('reference') / 'm.npz')
-    _run([ANN, '--k', '1', '--epochs', '4', '--batch_size', '50', '--seed', '3', '--data_dir', data,
-          '--model_file', model])
-    return model
+    finished, seconds = _train_until([sys.executable] + _train_args(data, model), None)
+    assert finished and seconds
+    return model, seconds
+
+
+@pytest.fixture(scope='module')
+def reference(timed_reference):
+    return timed_reference[0]
 
 
 def _train_args(data, model, *extra):
@@ -45,7 +50,7 @@ def _train_args(data, model, *extra):
 
 def test_training_killed_while_writing_a_checkpoint_resumes_identically(data, reference, tmp_path):
     model = str(tmp_path / 'm.npz')
-    # .npz writes: epoch 1 checkpoint, epoch 1 state, epoch 2 checkpoint, state, epoch 3 checkpoint (5th)
+    # .npz writes: epoch 1 state, epoch 1 checkpoint, epoch 2 state, checkpoint, epoch 3 state (the 5th)
     p = _run(['-c', INJECT, 'checkpoint', '5'] + _train_args(data, model), ok=False)
     assert p.returncode == -signal.SIGKILL, p.stderr[-2000:]
     assert 'epoch 2/4' in p.stdout and 'epoch 3/4' not in p.stdout
@@ -122,31 +127,37 @@ def test_full_disk_during_training_then_resume(data, reference, tmp_path, site, 
 
 
 def _train_until(cmd, seconds):
-    """Start a training; once it reaches its first step (its 'device:' line), let it run ``seconds`` (None: to
-    its end), then SIGKILL it if it still runs.  Returns (finished, seconds it trained)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
-    for line in proc.stdout:
-        if line.startswith('device:'):
+    """Start a training; from the start of its first epoch (its first progress bar), let it run ``seconds``, then
+    SIGKILL it if it still runs; ``seconds`` None: let it finish.  Returns (finished, the seconds from the start of
+    its first epoch to the line of its last one; None where it has no such lines)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
+    out, t0, t1 = b'', None, None
+    while t1 is None and (t0 is None or seconds is None):
+        chunk = os.read(proc.stdout.fileno(), 1 << 16)
+        if not chunk:
             break
-    t0 = time.time()
+        out += chunk
+        if t0 is None and re.search(br'epoch \d/4: ', out):
+            t0 = time.time()
+        if b'epoch 4/4  ' in out:
+            t1 = time.time()
     try:
-        proc.communicate(timeout=seconds)
+        out += proc.communicate(timeout=seconds)[0]
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
-        return False, time.time() - t0
-    assert proc.returncode == 0
-    return True, time.time() - t0
+        return False, None
+    assert proc.returncode == 0, out[-3000:]
+    return True, (t1 - t0 if t0 and t1 else None)
 
 
-def test_killed_at_random_points_always_resumes_identically(tmp_path):
+def test_killed_at_random_points_always_resumes_identically(timed_reference, data, tmp_path):
     """SIGKILL at a random moment of a random epoch (the first included, and during the writes), again and again
     on one training, each time followed by the same command with --resume True: the training ends with the
     arrays of an uninterrupted one."""
     import random
-    data = make_mnist_like(str(tmp_path / 'fashion'), n_train=2500, n_test=100)
-    whole, model = str(tmp_path / 'whole.npz'), str(tmp_path / 'm.npz')
-    _, seconds = _train_until([sys.executable] + _train_args(data, whole), None)
+    whole, seconds = timed_reference
+    model = str(tmp_path / 'm.npz')
     rng = random.Random(7)
     kills = 0
     while kills < 3:
@@ -185,12 +196,12 @@ def test_training_without_resume_refuses_to_replace_a_checkpoint(data, reference
 def test_provenance_of_checkpoints_and_log_folders(reference, data, lenet, tmp_path):
     meta = load_checkpoint(reference)[1]
     prov = meta['provenance']
-    assert 'Quant_LeNet_FashionMNIST.py' in prov['command'] and '--seed 3' in prov['command']
+    assert 'Quant_MLP_FashionMNIST.py' in prov['command'] and '--seed 3' in prov['command']
     assert prov['packages']['numpy'] == np.__version__ and prov['packages']['tensorflow-gpu'] == '1.15.5'
     assert prov['packages']['tensorlayer'] == '1.11.1' and prov['packages']['python'].startswith('3.7')
     assert prov['git_revision'] == meta['git_revision'] and prov['epoch'] == 4
     shown = json.loads(_run(['-m', 'tensorlayer_patches.checkpoint', reference], cwd=ROOT).stdout)
-    assert shown['provenance'] == prov and shown['k'] == 1 and shown['params'][0] == [5, 5, 1, 32]
+    assert shown['provenance'] == prov and shown['k'] == 1 and shown['params'][0] == [28, 28, 1, 400]
     logs = str(tmp_path / 'logs')
     _run([SNN, '--data_dir', data, '--model_file', lenet, '--num_test', '20', '--time_steps', '20',
           '--log_dir', logs])
@@ -200,19 +211,19 @@ def test_provenance_of_checkpoints_and_log_folders(reference, data, lenet, tmp_p
     assert run['checkpoint'] == lenet and len(run['checkpoint_sha256']) == 64
 
 
-def test_second_training_on_one_checkpoint_fails_at_once(tmp_path, tiny_fashion):
+def test_second_training_on_one_checkpoint_fails_at_once(tmp_path, data):
     """A training holds its checkpoint: a second one on the same file stops before any work, in one line naming
     the holder; once the first is gone (killed), the lock is taken over with a note."""
     model = str(tmp_path / 'm.npz')
-    cmd = [sys.executable, os.path.join(ROOT, 'FashionMNIST', 'Quant_MLP_FashionMNIST.py'), '--k', '1', '--mode',
-           'training', '--epochs', '100000', '--data_dir', tiny_fashion, '--model_file', model]
+    cmd = [sys.executable, ANN, '--k', '1', '--mode', 'training', '--epochs', '100000', '--data_dir', data,
+           '--model_file', model]
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True,
                              start_new_session=True)
     try:
         deadline = time.time() + 240
         while not os.path.isfile(model) and time.time() < deadline:  # the first one is training
             assert first.poll() is None
-            time.sleep(0.2)
+            time.sleep(0.02)
         second = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
         err = second.stderr.strip().splitlines()
         assert second.returncode == 2 and len(err) == 1, second.stderr
@@ -221,7 +232,7 @@ def test_second_training_on_one_checkpoint_fails_at_once(tmp_path, tiny_fashion)
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
-    third = subprocess.run(cmd[:-4] + ['--epochs', '1', '--data_dir', tiny_fashion, '--model_file', model,
+    third = subprocess.run(cmd[:-4] + ['--epochs', '1', '--data_dir', data, '--model_file', model,
                                        '--overwrite', 'True'],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert third.returncode == 0, third.stderr

@@ -59,16 +59,29 @@ def test_simulation_killed_between_log_files_resumes_byte_identical(data, lenet,
     assert p.returncode == 2 and 'holds a run with another time_steps' in p.stderr
 
 
+def _small_batches(data, lenet, workers):
+    return [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '2', '--time_steps', '40', '--workers',
+            str(workers)]
+
+
+@pytest.fixture(scope='module')
+def uninterrupted_small_batches(data, lenet, tmp_path_factory):
+    """The log folder of an uninterrupted simulation in 100 batches of 2, in one process: what the runs killed from
+    outside below, with one or two worker processes, must end with (the workers do not change a byte)."""
+    full = str(tmp_path_factory.mktemp('small_batches') / 'full')
+    _run(_small_batches(data, lenet, 1) + ['--log_dir', full])
+    return full
+
+
 @pytest.mark.parametrize('sig,workers', [(signal.SIGKILL, 1), (signal.SIGTERM, 2)])  # SIGINT: the training case
-def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, tmp_path, sig, workers):
+def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, uninterrupted_small_batches, tmp_path,
+                                                               sig, workers):
     """The signal goes to the whole process group, as Ctrl-C in a terminal does.  SIGTERM is sent to a run
     started as in the background of a shell, SIGINT ignored: it stops at a batch boundary all the same (what the
     table runner relies on to stop its child); its workers, in a process group of their own, do not get it (killed
     with a task in hand, they would leave the parent waiting for ever)."""
-    common = [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '2', '--time_steps', '40',
-              '--workers', str(workers)]
-    full, cut = str(tmp_path / 'full'), str(tmp_path / 'cut')
-    _run(common + ['--log_dir', full])
+    common = _small_batches(data, lenet, workers)
+    full, cut = uninterrupted_small_batches, str(tmp_path / 'cut')
     p = subprocess.Popen([sys.executable] + common + ['--log_dir', cut], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, universal_newlines=True, start_new_session=True,
                          preexec_fn=_backgrounded if sig == signal.SIGTERM else _interruptible)
