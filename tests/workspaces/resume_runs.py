@@ -107,7 +107,7 @@ def assert_same_training(a, b):
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
-    return make_mnist_like(str(tmp_path_factory.mktemp('fashion')), n_train=300, n_test=200)
+    return make_mnist_like(str(tmp_path_factory.mktemp('fashion')), n_train=300, n_test=100)
 
 
 @pytest.fixture(scope='module')
