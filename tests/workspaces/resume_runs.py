@@ -15,7 +15,9 @@ from snn_conversion.core import architectures
 from snn_conversion.core.checkpoint import load_checkpoint, save_checkpoint
 from snn_conversion.core.fileio import read_npz
 
-ANN = os.path.join(ROOT, 'FashionMNIST', 'Quant_LeNet_FashionMNIST.py')
+# The trainings train the 400-400 MLP: the one training loop, checkpoints and training state of every network
+# (quantized blocks with BN, Adam), in the fewest seconds.
+ANN = os.path.join(ROOT, 'FashionMNIST', 'Quant_MLP_FashionMNIST.py')
 SNN = os.path.join(ROOT, 'FashionMNIST', 'Spiking_LeNet_FashionMNIST.py')
 SG_SNN = os.path.join(ROOT, 'MNIST', 'Spiking_LeNet_MNIST_SG.py')
 CIFAR_ANN = os.path.join(ROOT, 'CIFAR10', 'Quant_CNN1_CIFAR10.py')
@@ -105,7 +107,7 @@ def assert_same_training(a, b):
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
-    return make_mnist_like(str(tmp_path_factory.mktemp('fashion')), n_train=300, n_test=200)
+    return make_mnist_like(str(tmp_path_factory.mktemp('fashion')), n_train=300, n_test=100)
 
 
 @pytest.fixture(scope='module')

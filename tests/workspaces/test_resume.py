@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, make_mnist_like
+from conftest import ROOT
 from resume_runs import ANN, INJECT, SNN, data, lenet  # noqa: F401 (data, lenet: fixtures)
 from resume_runs import assert_same_training as _assert_same_training
 from resume_runs import full_disk as _full_disk
@@ -28,12 +28,17 @@ from snn_conversion.core.fileio import read_npz
 
 
 @pytest.fixture(scope='module')
-def reference(data, tmp_path_factory):
-    """An uninterrupted 4-epoch training (seed 3)."""
+def timed_reference(data, tmp_path_factory):
+    """An uninterrupted 4-epoch training (seed 3), and the seconds of its epochs (see _train_until)."""
     model = str(tmp_path_factory.mktemp('reference') / 'm.npz')
-    _run([ANN, '--k', '1', '--epochs', '4', '--batch_size', '50', '--seed', '3', '--data_dir', data,
-          '--model_file', model])
-    return model
+    finished, seconds, _ = _train_until([sys.executable] + _train_args(data, model), None)
+    assert finished and seconds
+    return model, seconds
+
+
+@pytest.fixture(scope='module')
+def reference(timed_reference):
+    return timed_reference[0]
 
 
 def _train_args(data, model, *extra):
@@ -45,7 +50,7 @@ def _train_args(data, model, *extra):
 
 def test_training_killed_while_writing_a_checkpoint_resumes_identically(data, reference, tmp_path):
     model = str(tmp_path / 'm.npz')
-    # .npz writes: epoch 1 checkpoint, epoch 1 state, epoch 2 checkpoint, state, epoch 3 checkpoint (5th)
+    # .npz writes: epoch 1 state, epoch 1 checkpoint, epoch 2 state, checkpoint, epoch 3 state (the 5th)
     p = _run(['-c', INJECT, 'checkpoint', '5'] + _train_args(data, model), ok=False)
     assert p.returncode == -signal.SIGKILL, p.stderr[-2000:]
     assert 'epoch 2/4' in p.stdout and 'epoch 3/4' not in p.stdout
@@ -62,23 +67,28 @@ def test_training_killed_while_writing_a_checkpoint_resumes_identically(data, re
     assert '--resume True' in prov['command'] and '--resume' not in prov['previous']['command']
 
 
-@pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGINT])
-def test_training_killed_from_outside_resumes_identically(data, reference, tmp_path, sig):
-    model = str(tmp_path / 'm.npz')
+def _signalled_in_epoch_2(data, model, sig):
+    """A training sent ``sig`` from outside during its epoch 2 (epoch 1 is saved); returns (its exit code, its
+    stderr) once it has stopped part-way."""
     p = subprocess.Popen([sys.executable] + _train_args(data, model), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, universal_newlines=True, preexec_fn=_interruptible)
-    for line in p.stdout:  # kill during epoch 2 (epoch 1 is saved): 3 epochs of margin for a slow reader
+    for line in p.stdout:  # 3 epochs of margin for a slow reader
         if line.startswith('epoch 1/4'):
             p.send_signal(sig)
             break
     out, err = p.communicate(timeout=120)
     assert load_checkpoint(model)[1]['epoch'] in (1, 2, 3), out + err[-3000:]  # interrupted part-way
-    if sig == signal.SIGINT:
-        assert p.returncode == 130 and 'Traceback' not in err, err[-3000:]
-        assert err.strip().splitlines()[-1].startswith('interrupted: '), err[-3000:]
-        assert 'epoch(s) saved in %s; continue with --resume True' % model in err, err[-3000:]
-    else:
-        assert p.returncode == -signal.SIGKILL
+    return p.returncode, err
+
+
+def test_training_interrupted_from_outside_resumes_identically(data, reference, tmp_path):
+    """Ctrl-C (SIGINT) during epoch 2: a clean stop naming what is saved; a bare --resume continues it.  (SIGKILL
+    from outside: test_killed_at_random_points_always_resumes_identically.)"""
+    model = str(tmp_path / 'm.npz')
+    code, err = _signalled_in_epoch_2(data, model, signal.SIGINT)
+    assert code == 130 and 'Traceback' not in err, err[-3000:]
+    assert err.strip().splitlines()[-1].startswith('interrupted: '), err[-3000:]
+    assert 'epoch(s) saved in %s; continue with --resume True' % model in err, err[-3000:]
     out = _run(_train_args(data, model, '--resume')).stdout  # a bare --resume means True
     assert 'epoch(s) done at learning rate' in out
     _assert_same_training(model, reference)
@@ -92,7 +102,7 @@ def test_training_is_deterministic_given_the_seed(data, reference, tmp_path):
     _assert_same_training(again, reference)
     observed = re.findall(r'^epoch (\d)/4 .* val acc [0-9.]+%  test acc ([0-9.]+)% \(observed\)', out, re.M)
     assert [e for e, _ in observed] == ['1', '2', '3', '4'], out
-    final = re.search(r'^ANN test accuracy \(.*, 200 images\): ([0-9.]+)%', out, re.M).group(1)
+    final = re.search(r'^ANN test accuracy \(.*, 100 images\): ([0-9.]+)%', out, re.M).group(1)
     assert observed[-1][1] == final  # the last epoch's observation is the result itself
     args = _train_args(data, other)
     args[args.index('--seed') + 1] = '4'
@@ -122,42 +132,52 @@ def test_full_disk_during_training_then_resume(data, reference, tmp_path, site, 
 
 
 def _train_until(cmd, seconds):
-    """Start a training; once it reaches its first step (its 'device:' line), let it run ``seconds`` (None: to
-    its end), then SIGKILL it if it still runs.  Returns (finished, seconds it trained)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
-    for line in proc.stdout:
-        if line.startswith('device:'):
+    """Start a training; from the start of its first epoch (its first progress bar), let it run ``seconds``, then
+    SIGKILL it if it still runs; ``seconds`` None: let it finish.  Returns (finished, the seconds from the start of
+    its first epoch to the line of its last one, None where it has no such lines; its output)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
+    out, t0, t1 = b'', None, None
+    while t1 is None and (t0 is None or seconds is None):
+        chunk = os.read(proc.stdout.fileno(), 1 << 16)
+        if not chunk:
             break
-    t0 = time.time()
+        out += chunk
+        if t0 is None and re.search(br'epoch \d/4: ', out):
+            t0 = time.time()
+        if b'epoch 4/4  ' in out:
+            t1 = time.time()
     try:
-        proc.communicate(timeout=seconds)
+        out += proc.communicate(timeout=seconds)[0]
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
-        return False, time.time() - t0
-    assert proc.returncode == 0
-    return True, time.time() - t0
+        return False, None, None
+    out = out.decode(errors='replace')
+    assert proc.returncode == 0, out[-3000:]
+    return True, (t1 - t0 if t0 and t1 else None), out
 
 
-def test_killed_at_random_points_always_resumes_identically(tmp_path):
-    """SIGKILL at a random moment of a random epoch (the first included, and during the writes), again and again
-    on one training, each time followed by the same command with --resume True: the training ends with the
-    arrays of an uninterrupted one."""
+def test_killed_at_random_points_always_resumes_identically(timed_reference, data, tmp_path):
+    """SIGKILL from outside, first during epoch 2 (epoch 1 saved), then at random moments of the epochs of the
+    resumed runs (during the writes too), again and again on one training, each time followed by the same command
+    with a bare --resume (True): the training ends with the arrays of an uninterrupted one."""
     import random
-    data = make_mnist_like(str(tmp_path / 'fashion'), n_train=2500, n_test=100)
-    whole, model = str(tmp_path / 'whole.npz'), str(tmp_path / 'm.npz')
-    _, seconds = _train_until([sys.executable] + _train_args(data, whole), None)
+    whole, seconds = timed_reference
+    model = str(tmp_path / 'm.npz')
+    code, _ = _signalled_in_epoch_2(data, model, signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    resume = [sys.executable] + _train_args(data, model, '--resume')  # a bare --resume means True
     rng = random.Random(7)
     kills = 0
-    while kills < 3:
-        finished, _ = _train_until([sys.executable] + _train_args(data, model, '--resume', 'True'),
-                                   rng.uniform(0.0, seconds))
+    while kills < 2:
+        finished, _, _ = _train_until(resume, rng.uniform(0.0, seconds))
         if finished:
             break
         kills += 1
     else:
-        _train_until([sys.executable] + _train_args(data, model, '--resume', 'True'), None)
-    assert kills >= 2, 'too few kills to mean anything (%d)' % kills
+        out = _train_until(resume, None)[2]
+        assert 'epoch(s) done at learning rate' in out, out
+    assert kills == 2, 'a resumed run finished before its random kill: too few kills to mean anything'
     _assert_same_training(model, whole)
 
 
@@ -185,12 +205,12 @@ def test_training_without_resume_refuses_to_replace_a_checkpoint(data, reference
 def test_provenance_of_checkpoints_and_log_folders(reference, data, lenet, tmp_path):
     meta = load_checkpoint(reference)[1]
     prov = meta['provenance']
-    assert 'Quant_LeNet_FashionMNIST.py' in prov['command'] and '--seed 3' in prov['command']
+    assert 'Quant_MLP_FashionMNIST.py' in prov['command'] and '--seed 3' in prov['command']
     assert prov['packages']['numpy'] == np.__version__ and prov['packages']['tensorflow-gpu'] == '1.15.5'
     assert prov['packages']['tensorlayer'] == '1.11.1' and prov['packages']['python'].startswith('3.7')
     assert prov['git_revision'] == meta['git_revision'] and prov['epoch'] == 4
     shown = json.loads(_run(['-m', 'tensorlayer_patches.checkpoint', reference], cwd=ROOT).stdout)
-    assert shown['provenance'] == prov and shown['k'] == 1 and shown['params'][0] == [5, 5, 1, 32]
+    assert shown['provenance'] == prov and shown['k'] == 1 and shown['params'][0] == [28, 28, 1, 400]
     logs = str(tmp_path / 'logs')
     _run([SNN, '--data_dir', data, '--model_file', lenet, '--num_test', '20', '--time_steps', '20',
           '--log_dir', logs])
@@ -200,19 +220,19 @@ def test_provenance_of_checkpoints_and_log_folders(reference, data, lenet, tmp_p
     assert run['checkpoint'] == lenet and len(run['checkpoint_sha256']) == 64
 
 
-def test_second_training_on_one_checkpoint_fails_at_once(tmp_path, tiny_fashion):
+def test_second_training_on_one_checkpoint_fails_at_once(tmp_path, data):
     """A training holds its checkpoint: a second one on the same file stops before any work, in one line naming
     the holder; once the first is gone (killed), the lock is taken over with a note."""
     model = str(tmp_path / 'm.npz')
-    cmd = [sys.executable, os.path.join(ROOT, 'FashionMNIST', 'Quant_MLP_FashionMNIST.py'), '--k', '1', '--mode',
-           'training', '--epochs', '100000', '--data_dir', tiny_fashion, '--model_file', model]
+    cmd = [sys.executable, ANN, '--k', '1', '--mode', 'training', '--epochs', '100000', '--data_dir', data,
+           '--model_file', model]
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True,
                              start_new_session=True)
     try:
         deadline = time.time() + 240
         while not os.path.isfile(model) and time.time() < deadline:  # the first one is training
             assert first.poll() is None
-            time.sleep(0.2)
+            time.sleep(0.02)
         second = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
         err = second.stderr.strip().splitlines()
         assert second.returncode == 2 and len(err) == 1, second.stderr
@@ -221,7 +241,7 @@ def test_second_training_on_one_checkpoint_fails_at_once(tmp_path, tiny_fashion)
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
-    third = subprocess.run(cmd[:-4] + ['--epochs', '1', '--data_dir', tiny_fashion, '--model_file', model,
+    third = subprocess.run(cmd[:-4] + ['--epochs', '1', '--data_dir', data, '--model_file', model,
                                        '--overwrite', 'True'],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert third.returncode == 0, third.stderr

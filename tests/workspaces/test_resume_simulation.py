@@ -28,7 +28,7 @@ from snn_conversion.core.checkpoint import load_checkpoint, save_checkpoint
 
 @pytest.fixture(scope='module')
 def uninterrupted(data, lenet, tmp_path_factory):
-    """The log folder of an uninterrupted simulation at batch 20, T=30: what each interrupted one below must end
+    """The log folder of an uninterrupted simulation in batches of 20, T=30: what each interrupted one below must end
     with (run once for them all; they only read it)."""
     full = str(tmp_path_factory.mktemp('uninterrupted') / 'full')
     _run([SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '20', '--time_steps', '30', '--log_dir',
@@ -48,27 +48,40 @@ def test_simulation_killed_between_log_files_resumes_byte_identical(data, lenet,
     assert os.path.getsize(os.path.join(cut, 'accuracy.txt')) > progress['sizes']['accuracy.txt']
     assert os.path.getsize(os.path.join(cut, 'sop_num.txt')) == progress['sizes']['sop_num.txt']
     out = _run(common + ['--log_dir', cut, '--resume', 'True']).stdout
-    assert 'resuming %s: 3 of 10 batches already complete' % cut in out
+    assert 'resuming %s: 3 of 5 batches already complete' % cut in out
     assert _logs(cut) == _logs(full)
     _same_run_json(cut, full)
     # resuming a finished run changes nothing
     out = _run(common + ['--log_dir', cut, '--resume']).stdout
-    assert '10 of 10 batches already complete' in out and _logs(cut) == _logs(full)
+    assert '5 of 5 batches already complete' in out and _logs(cut) == _logs(full)
     # another configuration in the same folder is refused, not mixed in
     p = _run(common[:-1] + ['31', '--log_dir', cut, '--resume'], ok=False)
     assert p.returncode == 2 and 'holds a run with another time_steps' in p.stderr
 
 
+def _small_batches(data, lenet, workers):
+    return [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '2', '--time_steps', '40', '--workers',
+            str(workers)]
+
+
+@pytest.fixture(scope='module')
+def uninterrupted_small_batches(data, lenet, tmp_path_factory):
+    """The log folder of an uninterrupted simulation in 50 batches of 2, in one process: what the runs killed from
+    outside below, with one or two worker processes, must end with (the workers do not change a byte)."""
+    full = str(tmp_path_factory.mktemp('small_batches') / 'full')
+    _run(_small_batches(data, lenet, 1) + ['--log_dir', full])
+    return full
+
+
 @pytest.mark.parametrize('sig,workers', [(signal.SIGKILL, 1), (signal.SIGTERM, 2)])  # SIGINT: the training case
-def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, tmp_path, sig, workers):
+def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, uninterrupted_small_batches, tmp_path,
+                                                               sig, workers):
     """The signal goes to the whole process group, as Ctrl-C in a terminal does.  SIGTERM is sent to a run
     started as in the background of a shell, SIGINT ignored: it stops at a batch boundary all the same (what the
     table runner relies on to stop its child); its workers, in a process group of their own, do not get it (killed
     with a task in hand, they would leave the parent waiting for ever)."""
-    common = [SNN, '--data_dir', data, '--model_file', lenet, '--batch_size', '2', '--time_steps', '40',
-              '--workers', str(workers)]
-    full, cut = str(tmp_path / 'full'), str(tmp_path / 'cut')
-    _run(common + ['--log_dir', full])
+    common = _small_batches(data, lenet, workers)
+    full, cut = uninterrupted_small_batches, str(tmp_path / 'cut')
     p = subprocess.Popen([sys.executable] + common + ['--log_dir', cut], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, universal_newlines=True, start_new_session=True,
                          preexec_fn=_backgrounded if sig == signal.SIGTERM else _interruptible)
@@ -84,7 +97,7 @@ def test_simulation_killed_from_outside_resumes_byte_identical(data, lenet, tmp_
     os.killpg(p.pid, sig)
     out, err = p.communicate(timeout=60)
     done = json.load(open(progress))['done']
-    assert 2 <= done < 100, 'the run was not interrupted part-way'
+    assert 2 <= done < 50, 'the run was not interrupted part-way'
     if sig in (signal.SIGINT, signal.SIGTERM):
         assert p.returncode == 130 and 'Traceback' not in err
         assert 'batches logged in %s; continue with --resume' % cut in err
@@ -168,10 +181,10 @@ def test_simulation_into_a_folder_of_another_run_refuses_unless_asked(data, lene
     _run(common + ['--time_steps', '10', '--log_dir', folder])
     first = _logs(folder)
     p = _run(common + ['--time_steps', '10', '--log_dir', folder])
-    assert '4 of 4 batches already complete' in p.stdout and _logs(folder) == first
+    assert '2 of 2 batches already complete' in p.stdout and _logs(folder) == first
     p = _run(common + ['--time_steps', '12', '--log_dir', folder], ok=False)
     err = p.stderr.strip().splitlines()
-    assert p.returncode == 2 and len(err) == 1 and 'holds the logs of another run (4 batches; another time_steps' \
+    assert p.returncode == 2 and len(err) == 1 and 'holds the logs of another run (2 batches; another time_steps' \
         in err[0] and '--overwrite True' in err[0], p.stderr
     assert _logs(folder) == first
     _run(common + ['--time_steps', '12', '--log_dir', folder, '--overwrite', 'True'])
