@@ -7,9 +7,16 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, run
+from conftest import ROOT, make_mnist_like, run
 
 WS = os.path.join(ROOT, 'FashionMNIST')
+
+
+@pytest.fixture(scope='module')
+def tiny_fashion(tmp_path_factory):
+    """Fashion-MNIST-like data, read only by this file's tests: 100 test images (3 simulation batches of 40, the
+    last one partial), and training images for one step of batch 50 and a validation split (1/6)."""
+    return make_mnist_like(str(tmp_path_factory.mktemp('fashion')), n_train=60, n_test=100)
 
 
 @pytest.mark.parametrize('name', ['MLP', 'LeNet'])
@@ -35,12 +42,13 @@ def test_train_infer_simulate_plot(tmp_path, tiny_fashion, name):
     assert all(v.endswith('.0') for v in lines['spike_collect.txt'])
     info = json.load(open(os.path.join(logs, 'run.json')))
     assert info['num_images'] == 100 and info['time_steps'] == 30 and info['k'] == 1
+    printed = {}
     for fig in ('accuracy_speed', 'sparsity', 'sops'):
-        out = run(os.path.join(ROOT, 'figs', fig + '.py'), logs, '--out', str(tmp_path / fig), cwd=str(tmp_path))
+        printed[fig] = run(os.path.join(ROOT, 'figs', fig + '.py'), logs, '--out', str(tmp_path / fig),
+                           cwd=str(tmp_path)).stdout
         assert os.path.getsize(str(tmp_path / (fig + '.png'))) > 1000
         assert os.path.isfile(str(tmp_path / (fig + '.svg')))
-    assert '%.2f' % snn in run(os.path.join(ROOT, 'figs', 'accuracy_speed.py'), logs, '--out',
-                               str(tmp_path / 'a')).stdout
+    assert '%.2f' % snn in printed['accuracy_speed']
 
 
 def test_default_paths_and_k_mismatch(tmp_path, tiny_fashion):
@@ -117,7 +125,7 @@ def test_missing_dataset_one_line(tmp_path, monkeypatch, capsys):
 def _mnist_workspace(tmp_path, *scripts):
     """Tiny MNIST-like data and a copy of the MNIST workspace scripts (so their default paths land in tmp)."""
     from conftest import copy_workspace, make_mnist_like
-    return make_mnist_like(str(tmp_path / 'mnist'), n_train=400, n_test=60), copy_workspace(tmp_path, 'MNIST', *scripts)
+    return make_mnist_like(str(tmp_path / 'mnist'), n_train=120, n_test=60), copy_workspace(tmp_path, 'MNIST', *scripts)
 
 
 def test_all_integer_lenet_seed_commands(tmp_path):
