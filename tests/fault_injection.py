@@ -7,6 +7,7 @@ matching the expected message -- and no Python traceback.
 
     python tests/fault_injection.py            # every case; prints "N cases, N handled"
     python tests/fault_injection.py -k ckpt    # the cases whose name contains "ckpt"
+    python tests/fault_injection.py --keep DIR, then --inputs DIR -k ...   # build the inputs once, run cases again
 
 CI runs it (``.ci/run``); ``tests/workspaces/test_bad_input.py`` runs the same table case by case under pytest.
 """
@@ -16,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import collections
 import contextlib
+import functools
 import gzip
 import io
 import json
@@ -338,8 +340,13 @@ def build(root):
     from snn_conversion.core import architectures
     from snn_conversion.data import imagenet
     from snn_conversion.data import nmnist
-    from snn_conversion.core.checkpoint import object_array, save_checkpoint
+    from snn_conversion.core import checkpoint
+    from snn_conversion.core.checkpoint import object_array
     from snn_conversion.core.fileio import atomic_savez
+    from snn_conversion.core.provenance import provenance
+
+    prov = provenance()  # looked up once for every checkpoint below (each would ask git twice)
+    save_checkpoint = functools.partial(checkpoint.save_checkpoint, provenance=prov, git_revision=prov['git_revision'])
 
     rng = np.random.RandomState(0)
     R = lambda *p: os.path.join(root, *p)  # noqa: E731
@@ -514,19 +521,24 @@ def run_case(c, root, timeout=300):
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return Result(c, False, None, '', 'no answer within %d s' % timeout)
-    lines = error_lines(p.stderr)
+    return judge(c, root, p.returncode, p.stderr)
+
+
+def judge(c, root, returncode, stderr):
+    """The Result of case ``c`` whose script exited with ``returncode`` after printing ``stderr``."""
+    lines = error_lines(stderr)
     reason = None
-    if 'Traceback' in p.stderr:
+    if 'Traceback' in stderr:
         reason = 'printed a traceback'
-    elif p.returncode != EXIT_USER_ERROR:
-        reason = 'exit code %s, expected %d' % (p.returncode, EXIT_USER_ERROR)
+    elif returncode != EXIT_USER_ERROR:
+        reason = 'exit code %s, expected %d' % (returncode, EXIT_USER_ERROR)
     elif len(lines) != 1:
         reason = '%d lines on stderr, expected 1' % len(lines)
     elif not lines[0].startswith('error: '):
         reason = 'stderr does not start with "error: "'
     elif not re.search(c.expect, lines[0].replace(root, '{R}').replace('{R}', root)):
         reason = 'message does not match %r' % c.expect
-    return Result(c, reason is None, p.returncode, p.stderr, reason)
+    return Result(c, reason is None, returncode, stderr, reason)
 
 
 def main(argv=None):
@@ -534,17 +546,22 @@ def main(argv=None):
     p.add_argument('-k', dest='select', default='', help='only the cases whose name contains this')
     p.add_argument('--jobs', type=int, default=os.cpu_count() or 1, help='cases run at once (default: CPU count)')
     p.add_argument('--keep', default=None, help='build the inputs in this folder and keep them')
+    p.add_argument('--inputs', default=None, help='run the cases on the inputs built before in this folder (by '
+                                                  '--keep): nothing is built')
     a = p.parse_args(argv)
+    if a.inputs is not None and (a.keep is not None or not os.path.isdir(a.inputs)):
+        p.error('--inputs needs a folder of inputs built before (by --keep), and no --keep')
     cases = [c for c in CASES if a.select in c.name]
-    root = a.keep or tempfile.mkdtemp(prefix='fault-injection-')
-    os.makedirs(root, exist_ok=True)
+    root = a.inputs or a.keep or tempfile.mkdtemp(prefix='fault-injection-')
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            build(root)
+        if a.inputs is None:
+            os.makedirs(root, exist_ok=True)
+            with contextlib.redirect_stdout(io.StringIO()):
+                build(root)
         with ThreadPoolExecutor(max(1, a.jobs)) as pool:
             results = list(pool.map(lambda c: run_case(c, root), cases))
     finally:
-        if a.keep is None:
+        if a.keep is None and a.inputs is None:
             shutil.rmtree(root, ignore_errors=True)
     for r in results:
         if r.handled:

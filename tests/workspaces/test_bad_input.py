@@ -19,9 +19,21 @@ def inputs(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope='module')
+def results():
+    """{case name: Result}: each case's script runs once in this module; a later test judges the same run."""
+    return {}
+
+
+def result_of(case, inputs, results):
+    if case.name not in results:
+        results[case.name] = fi.run_case(case, inputs)
+    return results[case.name]
+
+
 @pytest.mark.parametrize('case', fi.CASES, ids=[c.name for c in fi.CASES])
-def test_bad_input_is_one_line_exit_2(inputs, case):
-    r = fi.run_case(case, inputs)
+def test_bad_input_is_one_line_exit_2(inputs, results, case):
+    r = result_of(case, inputs, results)
     assert r.handled, '%s: %s\n%s' % (case.name, r.reason, r.stderr[-3000:])
 
 
@@ -39,10 +51,11 @@ def test_table_covers_every_kind_of_bad_input():
     assert len(names) == len(fi.CASES)  # unique names
 
 
-def test_the_checker_can_fail(inputs):
+def test_the_checker_can_fail(inputs, results):
     """A case whose expectation is wrong, or a script that succeeds, is reported as not handled."""
     c = fi.CASES[0]
-    assert not fi.run_case(c._replace(expect='a message nobody prints'), inputs).handled
+    r = result_of(c, inputs, results)  # the script's run, judged against another expectation
+    assert not fi.judge(c._replace(expect='a message nobody prints'), inputs, r.returncode, r.stderr).handled
     ok = fi.case('succeeds', fi.FASHION_SNN, ['--help'], 'usage')
     r = fi.run_case(ok, inputs)
     assert not r.handled and r.reason.startswith('exit code 0')
@@ -54,9 +67,9 @@ def test_debug_shows_the_traceback(inputs):
     assert not r.handled and 'Traceback' in r.stderr and 'CheckpointError' in r.stderr
 
 
-def test_script_prints_the_count():
-    p = subprocess.run([sys.executable, fi.__file__, '-k', 'flag_k_negative'], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, universal_newlines=True)
+def test_script_prints_the_count(inputs):
+    p = subprocess.run([sys.executable, fi.__file__, '--inputs', inputs, '-k', 'flag_k_negative'],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert p.returncode == 0, p.stdout + p.stderr
     assert re.search(r'^2 cases, 2 handled$', p.stdout, re.M), p.stdout
 

@@ -7,17 +7,41 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, run
+from conftest import ROOT, copy_workspace, make_mnist_like, run
 
 WS = os.path.join(ROOT, 'FashionMNIST')
 
 
+@pytest.fixture(scope='module')
+def tiny_fashion(tmp_path_factory):
+    """Fashion-MNIST-like data, read only by this file's tests: 100 test images (3 simulation batches of 40, the
+    last one partial), and training images for one step of batch 50 and a validation split (1/6)."""
+    return make_mnist_like(str(tmp_path_factory.mktemp('fashion')), n_train=60, n_test=100)
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, tiny_fashion):
+    """trained(name) -> (workspace, output): a copy of the FashionMNIST workspace in which Quant_<name> trained one
+    epoch at k=1 without --model_file or --mode (so: training, to the default checkpoint path); trained once in
+    this file, for the tests that start from that checkpoint (a later one may find it resumed)."""
+    done = {}
+
+    def train(name):
+        if name not in done:
+            ws = copy_workspace(tmp_path_factory.mktemp(name), 'FashionMNIST', 'Quant_%s_FashionMNIST.py' % name,
+                                'Spiking_%s_FashionMNIST.py' % name)
+            done[name] = ws, run('Quant_%s_FashionMNIST.py' % name, '--k', '1', '--data_dir', tiny_fashion,
+                                 '--epochs', '1', '--batch_size', '50', cwd=str(ws))
+        return done[name]
+    return train
+
+
 @pytest.mark.parametrize('name', ['MLP', 'LeNet'])
-def test_train_infer_simulate_plot(tmp_path, tiny_fashion, name):
-    model = str(tmp_path / 'model.npz')
+def test_train_infer_simulate_plot(tmp_path, tiny_fashion, trained, name):
+    ws, out = trained(name)
+    model = str(ws / ('%s_fashionmnist_k1.npz' % name.lower()))
     logs = str(tmp_path / 'logs')
     common = ['--k', '1', '--data_dir', tiny_fashion, '--model_file', model]
-    out = run('Quant_%s_FashionMNIST.py' % name, *common, '--epochs', '1', '--batch_size', '50', '--mode', 'training')
     assert 'ANN test accuracy' in out.stdout and os.path.isfile(model)
     # resume continues at the right epoch
     out = run('Quant_%s_FashionMNIST.py' % name, *common, '--epochs', '2', '--batch_size', '50', '--resume', 'True')
@@ -35,25 +59,24 @@ def test_train_infer_simulate_plot(tmp_path, tiny_fashion, name):
     assert all(v.endswith('.0') for v in lines['spike_collect.txt'])
     info = json.load(open(os.path.join(logs, 'run.json')))
     assert info['num_images'] == 100 and info['time_steps'] == 30 and info['k'] == 1
+    printed = {}
     for fig in ('accuracy_speed', 'sparsity', 'sops'):
-        out = run(os.path.join(ROOT, 'figs', fig + '.py'), logs, '--out', str(tmp_path / fig), cwd=str(tmp_path))
+        printed[fig] = run(os.path.join(ROOT, 'figs', fig + '.py'), logs, '--out', str(tmp_path / fig),
+                           cwd=str(tmp_path)).stdout
         assert os.path.getsize(str(tmp_path / (fig + '.png'))) > 1000
         assert os.path.isfile(str(tmp_path / (fig + '.svg')))
-    assert '%.2f' % snn in run(os.path.join(ROOT, 'figs', 'accuracy_speed.py'), logs, '--out',
-                               str(tmp_path / 'a')).stdout
+    assert '%.2f' % snn in printed['accuracy_speed']
 
 
-def test_default_paths_and_k_mismatch(tmp_path, tiny_fashion):
+def test_default_paths_and_k_mismatch(tiny_fashion, trained):
     """Without --model_file / --log_dir the scripts use <arch>_k<K>.npz and figs/MLP/k<K>/ of the workspace."""
-    from conftest import copy_workspace
-    ws = copy_workspace(tmp_path, 'FashionMNIST', 'Quant_MLP_FashionMNIST.py', 'Spiking_MLP_FashionMNIST.py')
-    run('Quant_MLP_FashionMNIST.py', '--k', '0', '--epochs', '1', '--data_dir', tiny_fashion, cwd=str(ws))
-    assert (ws / 'mlp_fashionmnist_k0.npz').exists()
-    run('Spiking_MLP_FashionMNIST.py', '--k', '0', '--data_dir', tiny_fashion, '--num_test', '20', cwd=str(ws))
-    assert len((ws / 'figs' / 'MLP' / 'k0' / 'accuracy.txt').read_text().splitlines()) == 40  # 1 batch x T=40
+    ws, _ = trained('MLP')
+    assert (ws / 'mlp_fashionmnist_k1.npz').exists()
+    run('Spiking_MLP_FashionMNIST.py', '--k', '1', '--data_dir', tiny_fashion, '--num_test', '20', cwd=str(ws))
+    assert len((ws / 'figs' / 'MLP' / 'k1' / 'accuracy.txt').read_text().splitlines()) == 40  # 1 batch x T=40
     bad = run('Spiking_MLP_FashionMNIST.py', '--k', '2', '--data_dir', tiny_fashion,
-              '--model_file', str(ws / 'mlp_fashionmnist_k0.npz'), cwd=str(ws), ok=False)
-    assert bad.returncode == 2 and bad.stderr.strip().count('\n') == 0 and 'trained with k=0' in bad.stderr
+              '--model_file', str(ws / 'mlp_fashionmnist_k1.npz'), cwd=str(ws), ok=False)
+    assert bad.returncode == 2 and bad.stderr.strip().count('\n') == 0 and 'trained with k=1' in bad.stderr
     assert 'Traceback' not in bad.stderr
 
 
@@ -116,8 +139,7 @@ def test_missing_dataset_one_line(tmp_path, monkeypatch, capsys):
 
 def _mnist_workspace(tmp_path, *scripts):
     """Tiny MNIST-like data and a copy of the MNIST workspace scripts (so their default paths land in tmp)."""
-    from conftest import copy_workspace, make_mnist_like
-    return make_mnist_like(str(tmp_path / 'mnist'), n_train=400, n_test=60), copy_workspace(tmp_path, 'MNIST', *scripts)
+    return make_mnist_like(str(tmp_path / 'mnist'), n_train=120, n_test=60), copy_workspace(tmp_path, 'MNIST', *scripts)
 
 
 def test_all_integer_lenet_seed_commands(tmp_path):

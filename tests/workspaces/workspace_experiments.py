@@ -14,11 +14,14 @@ Experiment = collections.namedtuple('Experiment', 'workspace arch quant spiking 
 Experiment.__new__.__defaults__ = (None,)  # inference_script: the Quant script unless the seed names another
 
 DATA = {  # data set -> writes tiny data where the workspace's default search finds it (<workspace>/data/...)
-    'mnist': lambda ws: make_mnist_like(str(ws / 'data' / 'mnist'), n_train=240, n_test=30),
-    'cifar10': lambda ws: make_cifar_like(str(ws / 'data' / 'cifar-10-batches-py'), 10, n_train=40, n_test=6),
-    'cifar100': lambda ws: make_cifar_like(str(ws / 'data' / 'cifar-100-python'), 100, n_train=40, n_test=6),
+    'mnist': lambda ws: make_mnist_like(str(ws / 'data' / 'mnist'), n_train=120, n_test=30),
+    'cifar10': lambda ws: make_cifar_like(str(ws / 'data' / 'cifar-10-batches-py'), 10, n_train=20, n_test=6),
+    'cifar100': lambda ws: make_cifar_like(str(ws / 'data' / 'cifar-100-python'), 100, n_train=20, n_test=6),
 }
-FAST = ['--epochs', '3', '--batch_size', '10']
+# Batches of 5: the steps of batches of 10 on half the images.  One epoch where it trains every layer of the
+# network into spiking (checked below), three where it does not.
+FAST = ['--batch_size', '5']
+EPOCHS = collections.defaultdict(lambda: 3, cifar10_cnn2=1, cifar10_sg_vgg=1, nmnist_mlp=1)
 
 EXPERIMENTS = {
     # seed 003: scatter-and-gather LeNet on MNIST
@@ -71,15 +74,15 @@ def _accuracy(text, what):
 
 
 def _nmnist_data(ws, polarity):
-    make_nmnist_like(str(ws / 'data'), n_train=60, n_test=20)
+    make_nmnist_like(str(ws / 'data'), n_train=30, n_test=20)
     copy_workspace(ws.parent, ws.name, 'preprocessing_N_MNIST.py')
     out = run('preprocessing_N_MNIST.py', '--polarity', polarity, cwd=str(ws))  # default --data_dir/--out_dir
     assert '-> %s' % (ws / 'data' / 'n_mnist') in out.stdout
 
 
 def check_experiment(tmp_path, name):
-    """The seed's training (1 epoch), inference and spiking commands of experiment ``name``, and the checks of the
-    module docstring of test_workspaces.py."""
+    """The seed's training (EPOCHS[name] epochs, batches of 5), inference and spiking commands of experiment
+    ``name``, and the checks of the module docstring of test_workspaces.py."""
     from spiking_utils import SpikingNetwork, quantized_forward
     from snn_conversion.core import architectures
     from snn_conversion.core.checkpoint import load_checkpoint
@@ -93,7 +96,7 @@ def check_experiment(tmp_path, name):
         _nmnist_data(ws, 'both' if arch.dataset.endswith('_2p') else 'on')
     else:
         DATA[arch.dataset](ws)
-    out = run(e.quant, *(e.train + FAST), cwd=str(ws))
+    out = run(e.quant, *(e.train + FAST + ['--epochs', str(EPOCHS[name])]), cwd=str(ws))
     model = ws / ('%s_%s.npz' % (e.arch, arch.config_tag(e.k, e.B, True if e.use_int else None)))
     assert model.exists(), out.stdout
     ann = _accuracy(run(infer_script, *e.infer, cwd=str(ws)).stdout, 'ANN test accuracy')
