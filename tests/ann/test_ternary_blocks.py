@@ -22,7 +22,7 @@ def _kernel(params, block):
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp('ternary_blocks')
-    data = make_mnist_like(str(folder / 'mnist'))
+    data = make_mnist_like(str(folder / 'mnist'), n_train=150, n_test=30)  # 3 steps of 50 an epoch
     model = str(folder / 'fp.npz')
     out = run(FP32, '--ternary_blocks', '6', '--epochs', '1', '--batch_size', '50', '--data_dir', data,
               '--model_file', model, cwd=str(folder))
@@ -57,7 +57,7 @@ def test_resume_and_inference_keep_the_checkpoint_s_choice(trained, tmp_path):
 
 
 def test_a_plain_checkpoint_is_not_taken_for_one_with_ternary_blocks(tmp_path):
-    data = make_mnist_like(str(tmp_path / 'mnist'), n_train=200, n_test=50)
+    data = make_mnist_like(str(tmp_path / 'mnist'), n_train=150, n_test=30)
     model = str(tmp_path / 'plain.npz')
     run(FP32, '--epochs', '1', '--batch_size', '50', '--data_dir', data, '--model_file', model, cwd=str(tmp_path))
     assert load_checkpoint(model)[1]['ternary_blocks'] is None
