@@ -1,4 +1,5 @@
-"""The table runner (reproduce.py): rows, records, resume after a kill, and RESULTS.md generated from records."""
+"""The table runner (reproduce.py): rows, records, resume after a kill, and RESULTS.md generated from records (its
+end-to-end run on a tiny table: test_verify.py, which verifies that table too)."""
 import os
 import re
 import signal

@@ -172,11 +172,26 @@ def _repeats(run, root):
     return repeat.read_repeats(RunContext(root=root).records, run.row)
 
 
+def _train_only(rep):
+    """``rep.execute()`` up to its training's end: the work pauses before the evaluation."""
+    real = repeat.RepeatRun._script
+
+    class Paused(Exception):
+        pass
+
+    def train(self, step, argv, on_line):
+        if step != 'train':
+            raise Paused()
+        real(self, step, argv, on_line)
+    with mock.patch.object(repeat.RepeatRun, '_script', train), pytest.raises(Paused):
+        rep.execute()
+
+
 def test_repeat_export_then_fresh_clone_continues_identically(tmp_path, data):
     """A repeat (the row trained again with another seed) ships its resume state as a row does."""
     whole = _repeat(3, data, str(tmp_path / 'whole'))
     whole.execute()
-    _repeat(1, data, str(tmp_path / 'first')).execute()  # 1 epoch, then work pauses
+    _train_only(_repeat(1, data, str(tmp_path / 'first')))  # 1 epoch, then work pauses
     paused = _repeat(3, data, str(tmp_path / 'first'))
     assert paused.export_resume() == 1
     shipped = _repeats(paused.run, str(tmp_path / 'first'))[1].resume
