@@ -129,9 +129,8 @@ class Trainer(object):
         return self.sess.run(self.net.export)
 
     def assign_params(self, params):
-        with self.graph.as_default():
-            for var, value in zip(self.net.assignable, params):
-                var.load(np.asarray(value, dtype=np.float32), self.sess)
+        load_variables(self.sess, [(var, np.asarray(value, dtype=np.float32))
+                                   for var, value in zip(self.net.assignable, params)])
 
     def state(self):
         values = self.sess.run(self.variables)
@@ -167,7 +166,13 @@ class Trainer(object):
                 if tuple(state[v.name].shape) != tuple(v.shape.as_list()):
                     raise UserError('%s: variable %s has shape %s, expected %s'
                                     % (source, v.name, state[v.name].shape, tuple(v.shape.as_list())))
-                v.load(state[v.name], self.sess)
+        load_variables(self.sess, [(v, state[v.name]) for v in self.variables])
+
+
+def load_variables(sess, pairs):
+    """Give each (variable, value) of ``pairs`` its value in one session call (one call per variable, as
+    ``Variable.load`` does, prunes the whole graph once per variable: seconds for a large graph)."""
+    sess.run([var.initializer for var, _ in pairs], {var.initializer.inputs[1]: value for var, value in pairs})
 
 
 def save_epoch(trainer, model_file, epoch, learning_rate, meta, previous=None):

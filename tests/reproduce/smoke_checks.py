@@ -10,17 +10,18 @@ from conftest import ROOT, make_cifar_like, make_imagenet, make_nmnist_like
 
 from snn_conversion.core import architectures
 from snn_conversion.core.records import Record
-from snn_conversion.data import imagenet
 from snn_conversion.reproduce import smoke, tables
 from snn_conversion.reproduce.context import RunContext
 
 
 def write_data_root(root, tmp_path_factory, sets):
     """The data sets named in ``sets`` ('cifar10', 'cifar100', 'n_mnist', 'imagenet') under ``root``."""
+    # (a few images: the smoke budget's 500 training and 200 test images are a bound, and a row's cost is in its
+    # networks' size, its steps and its processes)
     if 'cifar10' in sets:
-        make_cifar_like(str(root / 'cifar-10-batches-py'), n_train=50, n_test=20)
+        make_cifar_like(str(root / 'cifar-10-batches-py'), n_train=10, n_test=4)
     if 'cifar100' in sets:
-        make_cifar_like(str(root / 'cifar-100-python'), n_classes=100, n_train=50, n_test=20)
+        make_cifar_like(str(root / 'cifar-100-python'), n_classes=100, n_train=10, n_test=4)
     if 'n_mnist' in sets:
         events = make_nmnist_like(str(root / 'n_mnist_small'), n_train=60, n_test=20)
         subprocess.check_call([sys.executable, 'preprocessing_N_MNIST.py', '--data_dir', events, '--out_dir',
@@ -28,8 +29,9 @@ def write_data_root(root, tmp_path_factory, sets):
     if 'imagenet' in sets:
         images = tmp_path_factory.mktemp('imagenet_images')  # ImageNet's folders, converted by the workspace's tool
         make_imagenet(str(images), n_train=8, n_val=4)
-        imagenet.convert(str(images), str(root / 'imagenet'), train_shards=2, val_shards=2, workers=2,
-                         progress=False)
+        subprocess.check_call([sys.executable, 'tfrecord_imagenet.py', '--data_dir', str(images), '--out_dir',
+                               str(root / 'imagenet'), '--train_shards', '2', '--val_shards', '2', '--workers', '1'],
+                              cwd=os.path.join(ROOT, 'ImageNet_MobileNet'), stdout=subprocess.DEVNULL)
     return str(root)
 
 
@@ -47,6 +49,15 @@ def check_smoke_row(tmp_path, data_root, table, row):
     root = str(tmp_path / 'clone')
     said = []
     assert smoke.smoke_table(RunContext(root=root, data_root=data_root, echo=said.append), table, rows=[row])
+    real = check_smoke_record(root, table, row, said)
+    # nothing but the smoke folder is written (a subset's frames too): no record, checkpoint or RESULTS.md of the row
+    assert os.listdir(os.path.join(root, real.workspace)) == ['smoke']
+    assert not os.path.exists(os.path.join(root, 'RESULTS.md'))
+
+
+def check_smoke_record(root, table, row, said):
+    """The smoke record of ``row`` under ``root`` (its whole path) and the run's lines ``said`` (its one summary
+    line, its RESULTS.md line); returns the table's row."""
     real = [r for r in tables.TABLES[table].rows if r.id == row][0]
     path = os.path.join(root, real.workspace, 'smoke', 'records', row + '.json')
     with open(path) as f:
@@ -62,6 +73,4 @@ def check_smoke_row(tmp_path, data_root, table, row):
     summary = [s for s in said if s.startswith('smoke ')]
     assert len(summary) == 1 and summary[0].startswith('smoke %s / %s: ' % (table, row)) and '; ok (' in summary[0]
     assert any(s.startswith('| %s, %s |' % (real.network, real.label)) for s in said)  # its RESULTS.md line
-    # nothing but the smoke folder is written (a subset's frames too): no record, checkpoint or RESULTS.md of the row
-    assert os.listdir(os.path.join(root, real.workspace)) == ['smoke']
-    assert not os.path.exists(os.path.join(root, 'RESULTS.md'))
+    return real

@@ -35,16 +35,16 @@ def _no_data_context(tmp_path, root, said):
 
 
 def test_measure_times_a_row_on_generated_data_where_the_set_is_absent(tmp_path, monkeypatch):
-    monkeypatch.setitem(synthetic.SIZES, 'cifar10', (100, 20))  # (the real size takes an hour an epoch here)
+    monkeypatch.setitem(synthetic.SIZES, 'cifar10', (20, 4))  # (the real size takes an hour an epoch here)
     root, said = str(tmp_path / 'clone'), []
     table = tables.TABLES['cifar10_negative_spike']
     ctx = _no_data_context(tmp_path, root, said)
     timed = observe.measure_table(ctx, table, rows=['cnn1_cifar10_k1'])
     assert list(timed) == ['cnn1_cifar10_k1'] and timed['cnn1_cifar10_k1'] > 0
-    assert any('timing on generated data of its real size and format (100 training, 20 test images)' in s
+    assert any('timing on generated data of its real size and format (20 training, 4 test images)' in s
                for s in said)
     rec = ctx.read_record(table.rows[1])
-    assert rec.measured.data == 'generated: 100 training and 20 test images of the real format'
+    assert rec.measured.data == 'generated: 20 training and 4 test images of the real format'
     assert '--epochs 1 --learning_rate 0.001' in rec.measured.command and not rec.curve
     line = [l for l in report.status_lines(RunContext(root=root), tables=[table.name]) if 'cnn1_cifar10_k1' in l][0]
     assert 'one epoch timed at' in line and 'on generated data' in line and '200 epochs' in line
@@ -53,20 +53,20 @@ def test_measure_times_a_row_on_generated_data_where_the_set_is_absent(tmp_path,
 def test_measure_projects_a_whole_epoch_from_part_of_one(tmp_path, monkeypatch):
     """``--measure_images N``: an epoch of N training images (validated on the same share) is timed, and the
     whole epoch projected from it linearly; the record, the echo and RESULTS.md's line say so."""
-    monkeypatch.setitem(synthetic.SIZES, 'cifar10', (100, 20))
+    monkeypatch.setitem(synthetic.SIZES, 'cifar10', (50, 10))
     root, said = str(tmp_path / 'clone'), []
     table = tables.TABLES['cifar10_negative_spike']
     ctx = _no_data_context(tmp_path, root, said)
-    timed = observe.measure_table(ctx, table, rows=['cnn1_cifar10_fp32'], images=40)
+    timed = observe.measure_table(ctx, table, rows=['cnn1_cifar10_fp32'], images=10)
     m = ctx.read_record(table.rows[0]).measured
-    assert (m.images, m.of) == (40, 100) and '--num_train 40' in m.command
+    assert (m.images, m.of) == (10, 50) and '--num_train 10' in m.command
     assert '--data_dir <generated> ' in m.command and 'snn_generated' not in m.command
-    assert m.epoch_seconds == timed['cnn1_cifar10_fp32'] == round(m.part_seconds * 100 / 40.0, 1)
-    assert any('projected from 40 of 100 images' in s for s in said)
+    assert m.epoch_seconds == timed['cnn1_cifar10_fp32'] == round(m.part_seconds * 50 / 10.0, 1)
+    assert any('projected from 10 of 50 images' in s for s in said)
     log = open(os.path.join(root, 'CIFAR10', 'records', 'cnn1_cifar10_fp32.log')).read()
-    assert 'part of the data (--num_train): 40 of 100 training images, 8 of 20 validation images' in log
+    assert 'part of the data (--num_train): 10 of 50 training images, 2 of 10 validation images' in log
     line = [l for l in report.status_lines(RunContext(root=root), tables=[table.name]) if 'cnn1_cifar10_fp32' in l][0]
-    assert 'one epoch projected at' in line and 'from an epoch of 40 of its 100 training images' in line
+    assert 'one epoch projected at' in line and 'from an epoch of 10 of its 50 training images' in line
 
 
 def test_measure_of_the_mobilenet_on_generated_imagenet_records(tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
-"""The table runner (reproduce.py): rows, records, resume after a kill, and RESULTS.md generated from records."""
+"""The table runner (reproduce.py): rows, records, resume after a kill, and RESULTS.md generated from records (its
+end-to-end run on a tiny table: test_verify.py, which verifies that table too)."""
 import os
 import re
 import signal
@@ -12,10 +13,12 @@ import pytest
 
 from conftest import ROOT, make_mnist_like
 
-from snn_conversion.reproduce import observe, repeat, report, runner, tables
+from snn_conversion.reproduce import cli, observe, repeat, report, runner, tables
 from snn_conversion.reproduce.context import RunContext
 from snn_conversion.core import architectures
+from snn_conversion.core.errors import run_cli
 from snn_conversion.core.records import Record
+from snn_conversion.reproduce.training import checkpoint_epoch
 
 
 def test_rows_name_real_scripts_and_checkpoints():
@@ -113,125 +116,6 @@ def _results_doc(tmp_path):
     with open(path, 'w') as f:
         f.write('intro\n%s\n%s\ntail\n' % (report.BEGIN, report.END))
     return path
-
-
-def test_runner_end_to_end_then_skips(tmp_path, tiny_mnist):
-    out = str(tmp_path / 'out')
-    table = _tiny_table()
-    said = []
-    ctx = _ctx(out, os.path.dirname(tiny_mnist), said.append)
-    recs = runner.run_table(ctx, table)
-    fp, q = recs
-    assert fp.status == q.status == 'done' and fp.done and q.done
-    assert [c.epoch for c in q.curve] == [1, 2] and q.epochs_done == 2
-    # each epoch's test accuracy is observed; the last epoch's is the ANN's result, measured again on its own
-    assert all(c.test_acc is not None for c in q.curve + fp.curve)
-    assert q.curve[-1].test_acc == q.ann.accuracy and fp.curve[-1].test_acc == fp.ann.accuracy
-    # the SNN's exact reference, the float64 quantized ANN, is recorded beside TensorFlow's float32 ANN
-    assert fp.ann_float64 is None and q.ann_float64.n == 40
-    assert q.ann_float64.correct == q.snn.correct[-1]
-    assert '--observe_test True' in q.commands['train']
-    assert fp.snn is None and fp.ann.n == 40
-    snn = q.snn
-    assert snn.n == 40 and len(snn.correct) == 6
-    assert len(snn.spikes_per_step) == len(snn.sops_per_step) == 6
-    assert snn.spikes_per_step[-1] == snn.spikes_per_image and snn.sops_per_step[-1] == snn.sops_per_image
-    assert snn.spikes_per_step == sorted(snn.spikes_per_step)  # cumulative
-    assert len(snn.spikes_per_layer) == 5 and abs(sum(snn.spikes_per_layer) - snn.spikes_per_image) < 0.5
-    assert snn.correct[-1] == q.ann.correct, 'lossless: the SNN ends where the ANN is'
-    assert os.path.isfile(os.path.join(out, snn.log_dir, 'accuracy.txt'))
-    for step in ('train', 'inference', 'simulate'):
-        assert q.commands[step].startswith('cd MNIST && python ')
-    assert '--data_dir ' in q.commands['train'] and out not in q.commands['train'].split('--data_dir')[1][:40]
-    with open(ctx.record_path(table.rows[1])) as f:
-        assert f.read() == q.to_json()
-
-    # a second run finds every row finished: nothing runs, nothing changes
-    stamp = [os.path.getmtime(ctx.record_path(r)) for r in table.rows]
-    logs = [os.path.getsize(os.path.join(out, 'MNIST', 'records', r.id + '.log')) for r in table.rows]
-    said[:] = []
-    runner.run_table(ctx, table)
-    assert not [s for s in said if s.startswith('  $ ')]
-    assert [os.path.getsize(os.path.join(out, 'MNIST', 'records', r.id + '.log')) for r in table.rows] == logs
-    assert [os.path.getmtime(ctx.record_path(r)) for r in table.rows] == stamp
-
-    # the document shows both rows with our numbers beside the paper's
-    doc = _results_doc(tmp_path)
-    from unittest import mock
-    with mock.patch.object(report, 'TABLES', {'tiny': table}):
-        assert report.write_results(ctx, doc)
-        assert not report.stale(ctx, doc)
-        text = open(doc).read()
-        # the quantized row's figure is drawn from its record, embedded, and covered by the staleness check
-        fig = os.path.join(out, 'figs', 'results', q.row + '.png')
-        assert open(fig, 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
-        assert '![%s](figs/results/%s.png)' % (q.row, q.row) in text
-        assert sorted(os.listdir(os.path.dirname(fig))) == [q.row + '.png']  # none for the full-precision row
-        with open(fig, 'ab') as f:
-            f.write(b'x')
-        assert report.stale(ctx, doc) == [os.path.join('figs', 'results', q.row + '.png')]
-        assert report.write_results(ctx, doc) and not report.stale(ctx, doc)
-    line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, k=1 |')][0]
-    assert '99.32 % / 99.32 % / 13' in line and '%.2f %%' % q.ann.accuracy in line
-    assert ('| yes (float64 ANN too) |' if q.ann_float64.correct == q.ann.correct else
-            '| yes, with the float64 ANN (float64 ANN') in line
-    assert text.startswith('intro\n') and text.endswith('tail\n')
-
-    # --observe: a row trained without observing the test accuracy gets it by training again; deterministic
-    # training gives the same weights, so the observations are exactly those of the original run
-    quiet = _ctx(out, echo=lambda s: None)
-    for row, rec in zip(table.rows, recs):
-        run = runner.RowRun(quiet, table, row, tiny_mnist)
-        run.save(curve=[c._replace(test_acc=None) for c in rec.curve])
-    assert observe.observe_table(ctx, table) == [r.id for r in table.rows]
-    for row, rec in zip(table.rows, recs):
-        again = ctx.read_record(row)
-        assert again.curve == rec.curve and again.observing == {}
-        assert '--observe_test True' in again.observed.command
-    assert observe.observe_table(ctx, table) == []
-    # weights that training again does not give: refused, nothing recorded
-    from snn_conversion.core.checkpoint import load_checkpoint, save_checkpoint
-    model = os.path.join(out, 'MNIST', table.rows[1].id + '.npz')
-    params, meta = load_checkpoint(model)
-    save_checkpoint(model, [params[0] + 1.0] + list(params[1:]), **{key: meta[key] for key in
-                    ('architecture', 'k', 'B', 'weight_quant', 'dataset', 'epoch', 'learning_rate')})
-    run = runner.RowRun(quiet, table, table.rows[1], tiny_mnist)
-    run.save(curve=[c._replace(test_acc=None) for c in q.curve])
-    with pytest.raises(runner.UserError, match='did not give the weights'):
-        observe.observe_row(run)
-    assert all(c.test_acc is None for c in ctx.read_record(table.rows[1]).curve)
-
-    # --repeat: the full-precision row trained again with seed 1, in a record of its own; resumable
-    row_stamp = os.path.getmtime(ctx.record_path(table.rows[0]))
-    first = repeat.repeat_table(ctx, _tiny_table(epochs=1), 1, rows=['lenet_mnist_fp32'])[0]
-    assert [c.epoch for c in first.curve] == [1] and first.done
-    said[:] = []
-    rep = repeat.repeat_table(ctx, table, 1, rows=['lenet_mnist_fp32'])[0]
-    assert rep.done and [c.epoch for c in rep.curve] == [1, 2] and rep.epochs_done == 2
-    assert rep.curve[0] == first.curve[0]
-    assert '--seed 1' in rep.commands['train'] and '--resume True' in rep.commands['train']
-    assert '--observe_test True' in rep.commands['train']
-    assert rep.curve[-1].test_acc == rep.ann.accuracy and rep.ann.n == 40
-    mine = load_checkpoint(os.path.join(out, 'MNIST', 'repeats', 'lenet_mnist_fp32_seed1.npz'))[0]
-    row_params = load_checkpoint(os.path.join(out, 'MNIST', 'lenet_mnist_fp32.npz'))[0]
-    assert not np.array_equal(mine[0], row_params[0]), 'another seed, another initialisation'
-    assert os.path.getmtime(ctx.record_path(table.rows[0])) == row_stamp  # the row's record: untouched
-    assert repeat.read_repeats(ctx.records, table.rows[0]) == {1: rep}
-    said[:] = []
-    repeat.repeat_table(ctx, table, 1, rows=['lenet_mnist_fp32'])
-    assert not [s for s in said if s.startswith('  $ ')]  # finished: nothing runs again
-    with pytest.raises(runner.UserError, match='seed 0 is the row itself'):
-        repeat.RepeatRun(runner.RowRun(_ctx(out), table, table.rows[0], tiny_mnist), 0)
-    with mock.patch.object(report, 'TABLES', {'tiny': table}):
-        report.write_results(ctx, doc)
-        text = open(doc).read()
-    line = [l for l in text.splitlines() if l.startswith('| 20C5-P2-50C5-P2-500, full precision | 99.28 % | seed 0')][0]
-    finals = [fp.ann.accuracy, rep.ann.accuracy]
-    assert '| seed 0: %.2f %%, seed 1: %.2f %% | %.2f %% (2 runs) |' % (finals[0], finals[1], sum(finals) / 2) in line
-    pooled = [c.test_acc for c in fp.curve + rep.curve]
-    assert line.endswith('| %.2f ± %.2f (%.2f–%.2f) (2 runs) |' % (np.mean(pooled), np.std(pooled, ddof=1),
-                                                                     min(pooled), max(pooled)))
-    assert '`python reproduce.py tiny --rows ROW --repeat SEED`' in text
 
 
 def test_a_recipe_variant_is_a_run_of_its_own_beside_the_row(tmp_path, tiny_mnist):
@@ -401,7 +285,7 @@ def test_damaged_record_is_one_line_error(tmp_path):
         ctx.read_record(row)
 
 
-_CHILD = '''
+_CHILD = """
 import sys
 sys.path.insert(0, %(root)r); sys.path.insert(0, %(tests)r); sys.path.insert(0, %(here)r)
 from snn_conversion.reproduce import runner
@@ -409,46 +293,33 @@ from snn_conversion.reproduce.context import RunContext
 from test_reproduce import _tiny_table
 runner.run_table(RunContext(root=%(out)r, data_root=%(data)r), _tiny_table(epochs=%(epochs)d),
                  rows=['lenet_mnist_k1'])
-'''
+"""
+# the same runner, its signals made one-line interruptions (as reproduce.py's)
+_CHILD_ON_SIGNALS = _CHILD.replace(
+    'runner.run_table(', 'from snn_conversion.reproduce.scripts import interrupt_on_signals\n'
+    'from snn_conversion.core.errors import run_cli\ninterrupt_on_signals()\nrun_cli(lambda a: runner.run_table(') + ')\n'
 
 
-def _wait_for_first_epoch(proc, row, out, seconds=300):
-    """Until the runner ``proc`` has recorded the first epoch of ``row`` under ``out``."""
+def _start_runner(code, out, data, epochs):
+    """The tiny table's quantized row run by ``code`` (:data:`_CHILD`, :data:`_CHILD_ON_SIGNALS`) in a process
+    group of its own."""
+    return subprocess.Popen([sys.executable, '-c', code % dict(
+        root=ROOT, tests=os.path.join(ROOT, 'tests'), here=os.path.dirname(os.path.abspath(__file__)), epochs=epochs,
+        data=data, out=out)], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        universal_newlines=True)
+
+
+def _wait_for_an_epoch(proc, row, out, after, seconds=300):
+    """Until the runner ``proc`` has recorded an epoch of ``row`` beyond ``after`` under ``out``; returns the epochs
+    recorded."""
     deadline = time.time() + seconds
     while time.time() < deadline:
         rec = _ctx(out).read_record(row)
-        if rec and rec.curve:
-            return
-        assert proc.poll() is None, 'the runner ended before its first epoch'
-        time.sleep(0.2)
+        if rec and rec.curve and rec.epochs_done > after:
+            return rec.epochs_done
+        assert proc.poll() is None, 'the runner ended before its next epoch: %s' % proc.stderr.read()[-2000:]
+        time.sleep(0.05)
     pytest.fail('no epoch recorded in time')
-
-
-def test_kill_and_rerun_resumes_without_duplicates(tmp_path):
-    """SIGKILL the runner (and its script) during training; the same command finishes the row from the saved
-    epochs, and the record holds every epoch once."""
-    tiny_mnist = make_mnist_like(str(tmp_path / 'data' / 'mnist'), n_train=3000, n_test=40)  # epochs of seconds
-    out = str(tmp_path / 'out')
-    code = _CHILD % dict(root=ROOT, tests=os.path.join(ROOT, 'tests'), here=os.path.dirname(os.path.abspath(__file__)),
-                         epochs=4, data=os.path.dirname(tiny_mnist), out=out)
-    row = _tiny_table(epochs=4).rows[1]
-    proc = subprocess.Popen([sys.executable, '-c', code], start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        _wait_for_first_epoch(proc, row, out)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    killed_at = _ctx(out).read_record(row).epochs_done
-    assert 1 <= killed_at < 4
-    rec = runner.run_table(_ctx(out, os.path.dirname(tiny_mnist), lambda s: None), _tiny_table(epochs=4),
-                           rows=['lenet_mnist_k1'])[0]
-    assert rec.done
-    assert [c.epoch for c in rec.curve] == [1, 2, 3, 4]
-    with open(os.path.join(out, 'MNIST', 'records', row.id + '.log')) as f:
-        log = f.read()
-    assert '--resume True' in log and 'resumed' in log
-    assert rec.snn.correct[-1] == rec.ann.correct
 
 
 def _processes_naming(text):
@@ -464,44 +335,70 @@ def _processes_naming(text):
     return found
 
 
-@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGHUP])
-def test_a_signal_to_the_runner_alone_ends_its_child_too(tmp_path, sig):
-    """SIGTERM / SIGHUP to the runner's process only: the training child stops with it (no orphan holding the
-    checkpoint's lock), the runner exits 130 with one line, and the same command at once finishes the row."""
-    tiny_mnist = make_mnist_like(str(tmp_path / 'data' / 'mnist'), n_train=3000, n_test=40)
-    out = str(tmp_path / 'out')
-    code = (_CHILD.replace('runner.run_table(', 'from snn_conversion.reproduce.scripts import interrupt_on_signals\n'
-                           'from snn_conversion.core.errors import run_cli\ninterrupt_on_signals()\n'
-                           'run_cli(lambda a: runner.run_table(') + ')\n') % dict(
-        root=ROOT, tests=os.path.join(ROOT, 'tests'), here=os.path.dirname(os.path.abspath(__file__)), epochs=4,
-        data=os.path.dirname(tiny_mnist), out=out)
-    row = _tiny_table(epochs=4).rows[1]
-    proc = subprocess.Popen([sys.executable, '-c', code], start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, universal_newlines=True)
+def test_kill_or_signal_then_rerun_resumes_without_duplicates(tmp_path):
+    """One row interrupted three times during training, each run taking up where the last one stopped: SIGKILL
+    to the runner and its script; then SIGTERM, then SIGHUP to the runner's process alone -- the training child
+    stops with it (no orphan holding the checkpoint's lock) and the runner exits 130 with one line.  The same
+    command then finishes the row from the saved epochs, and the record holds every epoch once."""
+    # many short epochs: each interrupted run records one of its own before its signal, and a signalled runner
+    # gives its child 2 s to end on its own (it goes on training meanwhile); the last run still has some to train
+    epochs = 24
+    tiny_mnist = make_mnist_like(str(tmp_path / 'data' / 'mnist'), n_train=600, n_test=40)
+    data, out = os.path.dirname(tiny_mnist), str(tmp_path / 'out')
+    row = _tiny_table(epochs=epochs).rows[1]
+    model = out + '/MNIST/lenet_mnist_k1.npz'
+    seen = []  # (interruption, epochs recorded, the checkpoint's epoch) after each
+
+    def stopped(name):
+        seen.append((name, _ctx(out).read_record(row).epochs_done, checkpoint_epoch(model, row)))
+        return max(seen[-1][1:])  # the next run's first epoch of its own is the one after this
+    proc = _start_runner(_CHILD, out, data, epochs)
     try:
-        _wait_for_first_epoch(proc, row, out)
-        assert _processes_naming(out + '/MNIST/lenet_mnist_k1.npz'), 'the training child is not running'
-        os.kill(proc.pid, sig)
-        _, err = proc.communicate(timeout=200)
+        _wait_for_an_epoch(proc, row, out, 0)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert proc.returncode == 130 and 'Traceback' not in err and err.strip().splitlines()[-1].startswith(
-        'interrupted: %s received' % signal.Signals(sig).name), err
-    assert not _processes_naming(out + '/MNIST/lenet_mnist_k1.npz'), 'the training child outlived the runner'
-    rec = runner.run_table(_ctx(out, os.path.dirname(tiny_mnist), lambda s: None), _tiny_table(epochs=4),
-                           rows=['lenet_mnist_k1'])[0]
-    assert rec.done and [c.epoch for c in rec.curve] == [1, 2, 3, 4]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()
+    done = stopped('SIGKILL')
+    assert 1 <= seen[0][1] < epochs, seen
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        name = signal.Signals(sig).name
+        proc = _start_runner(_CHILD_ON_SIGNALS, out, data, epochs)
+        try:
+            _wait_for_an_epoch(proc, row, out, done)
+            assert _processes_naming(model), 'the training child is not running (%s)' % name
+            os.kill(proc.pid, sig)
+            _, err = proc.communicate(timeout=200)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        assert proc.returncode == 130 and 'Traceback' not in err and err.strip().splitlines()[-1].startswith(
+            'interrupted: %s received' % name), (name, err)
+        assert not _processes_naming(model), 'the training child outlived the runner (%s)' % name
+        done = stopped(name)
+        assert done < epochs, ('the training ended before the run stopped', seen)
+    rec = runner.run_table(_ctx(out, data, lambda s: None), _tiny_table(epochs=epochs), rows=['lenet_mnist_k1'])[0]
+    assert rec.done
+    assert [c.epoch for c in rec.curve] == list(range(1, epochs + 1)), seen
+    with open(os.path.join(out, 'MNIST', 'records', row.id + '.log')) as f:
+        log = f.read()
+    assert '--resume True' in log and 'resumed' in log
+    assert rec.snn.correct[-1] == rec.ann.correct
 
 
-def test_cli_errors_are_one_line(tmp_path):
+def test_cli_errors_are_one_line(capsys):
+    """Each refusal of reproduce.py's command line: exit 2 and one line (the first as a user types it, the others
+    through the same entry, in this process)."""
+    p = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), 'no_such_table'],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    err = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(err) == 1 and err[0].startswith("error: unknown table 'no_such_table'")
+
     def run(*args):
-        p = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py')] + list(args),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
-        return p.returncode, p.stderr.strip().splitlines()
-    rc, err = run('no_such_table')
-    assert rc == 2 and len(err) == 1 and err[0].startswith("error: unknown table 'no_such_table'")
+        with pytest.raises(SystemExit) as e:
+            run_cli(cli.main, list(args))
+        return e.value.code, capsys.readouterr().err.strip().splitlines()
     rc, err = run('fashion_mnist', '--rows', 'nope')
     assert rc == 2 and len(err) == 1 and 'has no row nope' in err[0]
     rc, err = run()
@@ -523,5 +420,5 @@ def test_cli_errors_are_one_line(tmp_path):
     rc, err = run('fashion_mnist', '--repeat', '1', '--observe')
     assert rc == 2 and len(err) == 1 and '--observe and --repeat are separate runs' in err[0]
     rc = subprocess.run([sys.executable, os.path.join(ROOT, 'reproduce.py'), '--list'], stdout=subprocess.PIPE,
-                             universal_newlines=True).returncode
+                        universal_newlines=True).returncode
     assert rc == 0

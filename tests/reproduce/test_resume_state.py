@@ -52,24 +52,38 @@ def data(tmp_path_factory):
     return make_mnist_like(str(tmp_path_factory.mktemp('data') / 'mnist'), n_train=300, n_test=40)
 
 
-def test_export_then_fresh_clone_continues_identically(tmp_path, data):
-    whole = _train(4, data, str(tmp_path / 'whole'))  # 4 epochs without a break
-    first = _train(2, data, str(tmp_path / 'first'))  # 2 epochs, then work pauses
-    paused = _row_run(4, data, str(tmp_path / 'first'))
-    assert paused.export_resume() == 2
+@pytest.fixture(scope='module')
+def one_epoch(tmp_path_factory, data):
+    """A run folder whose row has trained one epoch (of a budget of one): its checkpoint, state and record."""
+    root = str(tmp_path_factory.mktemp('one_epoch'))
+    _train(1, data, root)
+    return root
+
+
+def _trained_one_epoch(one_epoch, root):
+    """A copy of the run folder :func:`one_epoch` at ``root`` (as if its epoch had been trained there)."""
+    shutil.copytree(one_epoch, root)
+    return root
+
+
+def test_export_then_fresh_clone_continues_identically(tmp_path, data, one_epoch):
+    whole = _train(2, data, str(tmp_path / 'whole'))  # 2 epochs without a break
+    first = _row_run(1, data, _trained_one_epoch(one_epoch, str(tmp_path / 'first')))  # 1 epoch, then work pauses
+    paused = _row_run(2, data, str(tmp_path / 'first'))
+    assert paused.export_resume() == 1
     shipped = paused.record.resume
-    assert shipped.epoch == 2 and shipped.file == os.path.join('resume', 'lenet_mnist_k1.npz')
+    assert shipped.epoch == 1 and shipped.file == os.path.join('resume', 'lenet_mnist_k1.npz')
     assert os.path.isfile(first.resume_file()) and shipped.sha256 == file_sha256(first.resume_file())
 
     fresh = str(tmp_path / 'fresh')
     _clone(str(tmp_path / 'first'), fresh)
     assert not os.path.exists(os.path.join(fresh, 'MNIST', 'lenet_mnist_k1.npz'))
     said = []
-    cont = _row_run(4, data, fresh, said.append)
+    cont = _row_run(2, data, fresh, said.append)
     cont.train()
-    assert any('resume state of epoch 2 unpacked' in s for s in said)
+    assert any('resume state of epoch 1 unpacked' in s for s in said)
     with open(cont.log_file) as f:
-        assert 'resumed %s: 2 epoch(s) done' % train_state_path(cont.model_file) in f.read()
+        assert 'resumed %s: 1 epoch(s) done' % train_state_path(cont.model_file) in f.read()
     (p_whole, s_whole), (p_cont, s_cont) = _weights_and_state(whole), _weights_and_state(cont)
     assert len(p_whole) == len(p_cont) and all(np.array_equal(a, b) for a, b in zip(p_whole, p_cont))
     assert sorted(s_whole) == sorted(s_cont) and all(np.array_equal(s_whole[k], s_cont[k]) for k in s_whole)
@@ -78,8 +92,8 @@ def test_export_then_fresh_clone_continues_identically(tmp_path, data):
     assert cont.record.resume is None and not os.path.exists(cont.resume_file())
 
 
-def test_resume_state_that_does_not_match_its_record_is_refused(tmp_path, data):
-    _train(1, data, str(tmp_path / 'a'))
+def test_resume_state_that_does_not_match_its_record_is_refused(tmp_path, data, one_epoch):
+    _trained_one_epoch(one_epoch, str(tmp_path / 'a'))
     run = _row_run(3, data, str(tmp_path / 'a'))
     run.export_resume()
     fresh = str(tmp_path / 'fresh')
@@ -98,8 +112,8 @@ def test_resume_state_that_does_not_match_its_record_is_refused(tmp_path, data):
         cont.train()
 
 
-def test_export_waits_for_the_two_files_to_agree(tmp_path, data):
-    run = _train(1, data, str(tmp_path / 'a'))
+def test_export_waits_for_the_two_files_to_agree(tmp_path, data, one_epoch):
+    run = _row_run(1, data, _trained_one_epoch(one_epoch, str(tmp_path / 'a')))
     state = read_npz(train_state_path(run.model_file))
     state['__epoch__'] = np.array(0)  # as if the training had written the checkpoint and not yet its state
     np.savez(train_state_path(run.model_file), **state)
@@ -136,10 +150,9 @@ def test_cli_export_resume(tmp_path):
                      ('rows', ('fashion_mnist',), dict(rows=None))]
 
 
-def test_export_beside_a_running_training_stays_in_its_record(tmp_path, data):
+def test_export_beside_a_running_training_stays_in_its_record(tmp_path, data, one_epoch):
     """``--export_resume`` while the runner trains: the runner's next record write keeps the export."""
-    root = str(tmp_path / 'a')
-    _train(1, data, root)
+    root = _trained_one_epoch(one_epoch, str(tmp_path / 'a'))
     training, exporter = _row_run(4, data, root), _row_run(4, data, root)
     assert exporter.export_resume() == 1
     training.save(epochs_done=1)  # the training's own record, loaded before the export
@@ -159,11 +172,26 @@ def _repeats(run, root):
     return repeat.read_repeats(RunContext(root=root).records, run.row)
 
 
+def _train_only(rep):
+    """``rep.execute()`` up to its training's end: the work pauses before the evaluation."""
+    real = repeat.RepeatRun._script
+
+    class Paused(Exception):
+        pass
+
+    def train(self, step, argv, on_line):
+        if step != 'train':
+            raise Paused()
+        real(self, step, argv, on_line)
+    with mock.patch.object(repeat.RepeatRun, '_script', train), pytest.raises(Paused):
+        rep.execute()
+
+
 def test_repeat_export_then_fresh_clone_continues_identically(tmp_path, data):
     """A repeat (the row trained again with another seed) ships its resume state as a row does."""
     whole = _repeat(3, data, str(tmp_path / 'whole'))
     whole.execute()
-    _repeat(1, data, str(tmp_path / 'first')).execute()  # 1 epoch, then work pauses
+    _train_only(_repeat(1, data, str(tmp_path / 'first')))  # 1 epoch, then work pauses
     paused = _repeat(3, data, str(tmp_path / 'first'))
     assert paused.export_resume() == 1
     shipped = _repeats(paused.run, str(tmp_path / 'first'))[1].resume

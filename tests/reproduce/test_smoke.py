@@ -34,7 +34,7 @@ def test_smoke_of_the_imagenet_mobilenet(tmp_path, data_root, monkeypatch):
     smoke's images), a small network (the row's smoke flags) to every script, the float64 ANN read from the
     validation records, the SNN equal to it; the row's paper column says the seed gives no numbers."""
     monkeypatch.setattr(smoke, 'TRAIN_IMAGES', 20)  # (the generated set holds 24 training, 12 validation images)
-    monkeypatch.setattr(smoke, 'TEST_IMAGES', 12)
+    monkeypatch.setattr(smoke, 'TEST_IMAGES', 6)
     root, said = str(tmp_path / 'clone'), []
     ctx = RunContext(root=root, data_root=data_root, echo=said.append)
     assert smoke.smoke_table(ctx, 'imagenet_mobilenet', rows=['mobilenet_imagenet_k1'])
@@ -44,7 +44,7 @@ def test_smoke_of_the_imagenet_mobilenet(tmp_path, data_root, monkeypatch):
     train = rec.commands['train']
     assert '--num_gpus 5 --width_multiplier 0.25 --image_size 32' in train and '--batch_size 2 ' in train
     assert '--width_multiplier 0.25 --image_size 32' in rec.commands['simulate']
-    assert rec.ann.n == rec.ann_float64.n == rec.snn.n == 12 and 'TensorFlow 1.15' in rec.device
+    assert rec.ann.n == rec.ann_float64.n == rec.snn.n == 6 and 'TensorFlow 1.15' in rec.device
     assert rec.snn.correct[-1] == rec.ann_float64.correct and rec.snn.time_steps == 50
     assert rec.paper.stored() == dict(ann=None, snn=None, steps=None)
     assert any('| none (the seed reports no numbers) |' in s for s in said)
