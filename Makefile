@@ -14,8 +14,8 @@ ARGS ?=
 demo: data
 	cd FashionMNIST && ../$(PY) Demo_MLP_FashionMNIST.py $(ARGS)
 
-# two processes (pytest-xdist), each test file in one of them: about 14 minutes on 2 CPU cores (a fresh clone on
-# a 2-core AMD EPYC machine, 2026-12-07: 857 s for 814 tests; CI before the docs tests: 773 s for 770)
+# two processes (pytest-xdist), each test file in one of them: about 10.5 minutes on 2 CPU cores (a fresh clone on
+# a 2-core AMD EPYC machine, 2026-12-07: 625 s for 811 tests, was 857 s; with -n 3 603 s: the suite is CPU-bound)
 test: venv
 	$(PY) -m pytest -q -n 2 --dist loadfile tests $(ARGS)
 
