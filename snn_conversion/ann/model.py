@@ -10,7 +10,7 @@ from snn_conversion.core.checkpoint import check_params
 from snn_conversion.core.numerics import BN_DECAY, BN_EPSILON
 from snn_conversion.ann.settings import Network as Settings
 
-__all__ = ['Network', 'build_network', 'QuantANN']
+__all__ = ['Network', 'build_network', 'QuantANN', 'load_variables']
 
 SCOPE = 'snn_net'
 
@@ -97,9 +97,8 @@ class QuantANN(object):
 
     def assign(self, params):
         check_params(self.arch, params)
-        with self.graph.as_default():
-            for var, value in zip(self.network.assignable, params):
-                var.load(np.asarray(value, dtype=np.float32), self.sess)
+        load_variables(self.sess, [(var, np.asarray(value, dtype=np.float32))
+                                   for var, value in zip(self.network.assignable, params)])
         return self
 
     def _run(self, tensors, x, batch_size):
@@ -120,3 +119,9 @@ class QuantANN(object):
 
     def close(self):
         self.sess.close()
+
+
+def load_variables(sess, pairs):
+    """Give each (variable, value) of ``pairs`` its value in one session call (one call per variable, as
+    ``Variable.load`` does, prunes the whole graph once per variable: seconds for a large graph)."""
+    sess.run([var.initializer for var, _ in pairs], {var.initializer.inputs[1]: value for var, value in pairs})

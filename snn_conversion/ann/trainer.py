@@ -30,6 +30,7 @@ import zipfile
 import numpy as np
 
 from snn_conversion.ann import speed
+from snn_conversion.ann.model import load_variables
 from snn_conversion.core.checkpoint import (load_checkpoint, open_checkpoint, resolve_drop_last, resolve_ternary_blocks,
                                             save_checkpoint, state_numbers, train_state_path)
 from snn_conversion.core.errors import StopRequest, UserError
@@ -167,12 +168,6 @@ class Trainer(object):
                     raise UserError('%s: variable %s has shape %s, expected %s'
                                     % (source, v.name, state[v.name].shape, tuple(v.shape.as_list())))
         load_variables(self.sess, [(v, state[v.name]) for v in self.variables])
-
-
-def load_variables(sess, pairs):
-    """Give each (variable, value) of ``pairs`` its value in one session call (one call per variable, as
-    ``Variable.load`` does, prunes the whole graph once per variable: seconds for a large graph)."""
-    sess.run([var.initializer for var, _ in pairs], {var.initializer.inputs[1]: value for var, value in pairs})
 
 
 def save_epoch(trainer, model_file, epoch, learning_rate, meta, previous=None):
