@@ -101,9 +101,11 @@ def save_checkpoint(path, params, **meta):
     if unknown:
         raise ValueError('unknown checkpoint metadata keys: %s' % ', '.join(sorted(unknown)))
     meta.setdefault('date', datetime.datetime.now().isoformat(timespec='seconds'))
-    meta.setdefault('git_revision', git_revision())
     if meta.get('provenance') is None:
         meta['provenance'] = provenance()
+    if 'git_revision' not in meta:  # the one git look-up of the provenance, not a second one
+        known = meta['provenance'].get('git_revision') if isinstance(meta['provenance'], dict) else None
+        meta['git_revision'] = known or git_revision()
     meta['format'] = FORMAT
     arrays = {'params': object_array(params)}
     for key, value in meta.items():
