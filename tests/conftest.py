@@ -35,6 +35,8 @@ _share_the_cores()  # before numpy starts OpenBLAS's threads (a thread's affinit
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+pytest_plugins = ['file_order']  # longest test files first under xdist (file_order.py)
+
 
 @pytest.fixture
 def shared():
