@@ -44,6 +44,12 @@ def epoch_order(seed, epoch, n):
     return np.random.RandomState(epoch_seed(seed, epoch)).permutation(n)
 
 
+def plain_map(tf, fn):
+    """``fn`` for ``Dataset.map`` as written: not rewritten by autograph (the map functions here are straight-line
+    TensorFlow code, their one branch an explicit ``tf.cond``; converting them cost ~1 s of each training's start)."""
+    return tf.autograph.experimental.do_not_convert(fn)
+
+
 def augment(tf, image, seed_pair, crop):
     """Random crop to ``crop``x``crop``, flip, brightness, contrast, standardization (stateless, per example;
     the image's size may be dynamic, e.g. ImageNet after resizing)."""
@@ -91,11 +97,11 @@ class TrainInput(object):
         positions = tf.range(tf.shape(self.labels, out_type=tf.int64)[0], dtype=tf.int64)
         ds = tf.data.Dataset.from_tensor_slices((self.images, self.labels, positions))
         if self.crop is None:
-            ds = ds.map(lambda img, lab, pos: (img, lab))
+            ds = ds.map(plain_map(tf, lambda img, lab, pos: (img, lab)))
         else:
             seed = self.seed
-            ds = ds.map(lambda img, lab, pos: (augment(tf, img, tf.stack([seed, pos * 8]), self.crop), lab),
-                        num_parallel_calls=parallel_calls)
+            ds = ds.map(plain_map(tf, lambda img, lab, pos: (augment(tf, img, tf.stack([seed, pos * 8]), self.crop),
+                                                             lab)), num_parallel_calls=parallel_calls)
         ds = ds.batch(batch_size).prefetch(2)
         self.iterator = tf.compat.v1.data.make_initializable_iterator(ds)
         self.x, self.y = self.iterator.get_next()
@@ -144,7 +150,7 @@ class ImageNetTrainInput(object):
             pair = tf.stack([seed, (pos * num_workers + worker_index) * 8])
             return augment(tf, image, pair, image_size), label
 
-        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.range(n))).map(prepare, num_parallel_calls=4)
+        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.range(n))).map(plain_map(tf, prepare), num_parallel_calls=4)
         ds = ds.batch(batch_size, drop_remainder=True).prefetch(2)
         self.iterator = tf.compat.v1.data.make_initializable_iterator(ds)
         self.x, self.y = self.iterator.get_next()
