@@ -6,11 +6,13 @@ as the identity.
 
 from __future__ import absolute_import, division, print_function
 
-import tensorflow as tf
-from tensorlayer.layers.core import Layer
-
 from snn_conversion.core.numerics import ROUND_OFFSET, TERNARY_DELTA
+from snn_conversion.core.tf_logging import quiet_tensorflow
 from snn_conversion.core.weights import WeightQuant
+from tensorlayer_patches.startup import import_tensorlayer
+
+tf = quiet_tensorflow()
+Layer = import_tensorlayer().layers.core.Layer  # TensorLayer imported the light way, whoever imports this first
 
 __all__ = ['quantize_active', 'ternarize', 'quantize_weight', 'apply_weight_quant', 'Quant_Layer',
            'Quant_Conv2d', 'Quant_DepthwiseConv2d', 'Quant_DenseLayer', 'register', 'WEIGHT_QUANT_CHOICES', 'checked_weight_quant']

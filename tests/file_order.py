@@ -12,6 +12,8 @@ import datetime
 import json
 import os
 
+import pytest
+
 COSTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'file_costs.json')
 UNLISTED_SECONDS_PER_TEST = 0.5
 
@@ -40,6 +42,7 @@ def costliest_first(workqueue, costs):
     workqueue.move_to_end(max(workqueue, key=cost), last=False)
 
 
+@pytest.hookimpl(optionalhook=True)  # without xdist (-p no:xdist) there is no such hook
 def pytest_xdist_make_scheduler(config, log):
     if config.getvalue('dist') != 'loadfile':
         return None

@@ -43,3 +43,14 @@ def test_tensorlayer_imports_without_its_unused_heavy_modules_and_they_load_on_u
     p = subprocess.run([sys.executable, '-c', CHECK], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True)
     assert p.returncode == 0 and p.stdout.strip().endswith('ok'), p.stdout + p.stderr[-3000:]
+
+
+def test_the_quantization_layers_imported_first_take_the_same_light_import():
+    """``import tensorlayer_patches.quantization`` before anything else (as the tests and a user's own code may):
+    TensorLayer comes in the light way too, quietly."""
+    code = ("import sys, tensorlayer_patches.quantization\n"
+            "print([n for n in ('matplotlib.pyplot', 'sklearn.metrics', 'tensorflow.contrib.rnn') if n in sys.modules])")
+    p = subprocess.run([sys.executable, '-c', code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    assert p.returncode == 0 and p.stdout.strip() == '[]', p.stdout + p.stderr[-3000:]
+    assert 'WARNING' not in p.stderr, p.stderr[-3000:]
