@@ -17,8 +17,9 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 def _share_the_cores():
     """Under pytest-xdist, each worker keeps to its own share of this process's cores, it and the processes it
-    starts (they inherit the affinity; TensorFlow and OpenBLAS size their thread pools from it; the BLAS and numba
-    thread counts are set to the share).  Without it each worker's children spread threads over every core, and
+    starts (they inherit the affinity; TensorFlow and OpenBLAS size their thread pools from it; the BLAS thread
+    counts are set to the share -- numba's are not: its parallel loops keep running on several threads, which do not
+    spin in the simulator's 'workqueue' pool).  Without it each worker's children spread threads over every core, and
     threads spinning for a core the other worker held wasted CPU: on a 2-core machine (2026-12-07) `make test` took
     976 s of CPU (228 s of it system time) and 548 s; with it 846 s (124 s) and 465 s."""
     worker, count = os.environ.get('PYTEST_XDIST_WORKER'), int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
@@ -27,7 +28,7 @@ def _share_the_cores():
     cpus, index = sorted(os.sched_getaffinity(0)), int(worker.lstrip('gw') or 0)
     share = cpus[index % count::count] if len(cpus) >= count else [cpus[index % len(cpus)]]
     os.sched_setaffinity(0, share)
-    for var in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'NUMBA_NUM_THREADS'):
+    for var in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
         os.environ.setdefault(var, str(len(share)))
 
 
