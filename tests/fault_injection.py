@@ -345,8 +345,8 @@ def build(root):
     from snn_conversion.core.fileio import atomic_savez
     from snn_conversion.core.provenance import provenance
 
-    prov = provenance()  # looked up once for every checkpoint below (each would ask git twice)
-    save_checkpoint = functools.partial(checkpoint.save_checkpoint, provenance=prov, git_revision=prov['git_revision'])
+    # looked up once for every checkpoint below (save_checkpoint takes the git revision from it)
+    save_checkpoint = functools.partial(checkpoint.save_checkpoint, provenance=provenance())
 
     rng = np.random.RandomState(0)
     R = lambda *p: os.path.join(root, *p)  # noqa: E731
