@@ -15,8 +15,8 @@ demo: data
 	cd FashionMNIST && ../$(PY) Demo_MLP_FashionMNIST.py $(ARGS)
 
 # two processes (pytest-xdist), each test file in one of them, each process on its share of the cores, the costliest
-# files first (tests/conftest.py, tests/file_order.py): about 7.5 minutes on 2 CPU cores (a fresh clone on a 2-core
-# AMD EPYC machine, 2026-12-07: 460 s for 814 tests (440-460 s over two runs), was 857 s, then 625 s)
+# files first (tests/conftest.py, tests/file_order.py): 7.5-8.3 minutes on 2 CPU cores (a fresh clone on a 2-core
+# AMD EPYC machine, 2026-12-07: 440, 460 and 498 s for 814 tests, was 857 s, then 625 s)
 test: venv
 	$(PY) -m pytest -q -n 2 --dist loadfile tests $(ARGS)
 
