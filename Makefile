@@ -17,8 +17,10 @@ demo: data
 # two processes (pytest-xdist), each test file in one of them, each process on its share of the cores, the costliest
 # files first (tests/conftest.py, tests/file_order.py): 7.5-8.3 minutes on 2 CPU cores (a fresh clone on a 2-core
 # AMD EPYC machine, 2026-12-07: 440, 460 and 498 s for 814 tests, was 857 s, then 625 s)
+# The run writes Python's bytecode caches (__pycache__, ignored by git) even where $$PYTHONDONTWRITEBYTECODE is set:
+# the suite starts ~500 Python processes, and each would compile the project's modules again.
 test: venv
-	$(PY) -m pytest -q -n 2 --dist loadfile tests $(ARGS)
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n 2 --dist loadfile tests $(ARGS)
 
 # every bad input of tests/fault_injection.py against the real scripts: "N cases, N handled"
 faults: venv
