@@ -18,6 +18,7 @@ __all__ = ['conv2d_nhwc', 'depthwise_conv2d_nhwc', 'block_conv', 'readout_input'
 
 DENSE_INPUT_FRACTION = 0.05  # above this fraction of non-zero inputs a dense convolution is cheaper
 F32_EXACT = 2 ** 24  # float32 sums of integers below this are exact
+IM2COL_BYTES = 16 << 20  # the dense float32 convolution's im2col matrix is built in parts of at most this size
 
 
 def conv2d_nhwc(x, w, stride, pads):
@@ -36,9 +37,20 @@ def conv2d_nhwc(x, w, stride, pads):
         return np.dot(x.reshape(n, -1), w.reshape(-1, o)).reshape(n, 1, 1, o)
     if kh == 1 and kw == 1:
         return np.dot(x[:, ::stride, ::stride, :].reshape(-1, c), w[0, 0]).reshape(n, ho, wo, o)
-    s0, s1, s2, s3 = x.strides
-    win = as_strided(x, (n, ho, wo, kh, kw, c), (s0, s1 * stride, s2 * stride, s1, s2, s3), writeable=False)
-    return np.dot(win.reshape(n * ho * wo, kh * kw * c), w.reshape(-1, o)).reshape(n, ho, wo, o)
+    # float32 here is gemm_dtype's exact case (integer sums below 2^24), where the order of the sums cannot change a
+    # bit: its im2col matrix is built for a few images at a time (at most IM2COL_BYTES); one for a whole batch (a
+    # 200-image MNIST batch's 5x5x16 layer: 250 MB) costs more in fresh memory than in arithmetic.  A float64
+    # product stays one call: BLAS may round a row differently when the number of rows changes.
+    per = max(1, n) if x.dtype != np.float32 else max(1, IM2COL_BYTES // (ho * wo * kh * kw * c * x.itemsize))
+    wm = w.reshape(-1, o)
+    out = np.empty((n, ho, wo, o), dtype=np.result_type(x.dtype, w.dtype))
+    for i in range(0, n, per):
+        part = x[i:i + per]
+        s0, s1, s2, s3 = part.strides
+        win = as_strided(part, (len(part), ho, wo, kh, kw, c), (s0, s1 * stride, s2 * stride, s1, s2, s3),
+                         writeable=False)
+        np.dot(win.reshape(-1, kh * kw * c), wm, out=out[i:i + per].reshape(-1, o))
+    return out
 
 
 def depthwise_conv2d_nhwc(x, w, stride, pads):
