@@ -44,9 +44,9 @@ def conv2d_nhwc(x, w, stride, pads):
     per = max(1, n) if x.dtype != np.float32 else max(1, IM2COL_BYTES // (ho * wo * kh * kw * c * x.itemsize))
     wm = w.reshape(-1, o)
     out = np.empty((n, ho, wo, o), dtype=np.result_type(x.dtype, w.dtype))
+    s0, s1, s2, s3 = x.strides  # (a part, x[i:i + per], has x's strides)
     for i in range(0, n, per):
         part = x[i:i + per]
-        s0, s1, s2, s3 = part.strides
         win = as_strided(part, (len(part), ho, wo, kh, kw, c), (s0, s1 * stride, s2 * stride, s1, s2, s3),
                          writeable=False)
         np.dot(win.reshape(-1, kh * kw * c), wm, out=out[i:i + per].reshape(-1, o))

@@ -1,6 +1,5 @@
 """``reproduce.py TABLE --rows ROW --smoke`` for the scatter-and-gather VGG rows (CIFAR-10, CIFAR-100) and the
 N-MNIST rows (the whole set; the subset's from the command line) (the others: test_smoke.py)."""
-import hashlib
 import json
 import os
 import subprocess
@@ -11,6 +10,7 @@ import pytest
 from conftest import ROOT
 from smoke_checks import ROWS, check_smoke_record, check_smoke_row, write_data_root
 
+from snn_conversion.core.fileio import file_sha256
 from snn_conversion.reproduce import headline, report
 
 ROWS_HERE = ROWS[2:5]  # (the subset's row: from the command line, below)
@@ -41,7 +41,7 @@ def _written_by_a_real_run():
         for sub in ('records', 'pretrained', 'resume'):
             paths += _files_under(os.path.join(ROOT, top, sub))
     paths += _files_under(os.path.join(ROOT, report.FIGURES))
-    return {p: hashlib.sha256(open(p, 'rb').read()).hexdigest() for p in paths if os.path.isfile(p)}
+    return {p: file_sha256(p) for p in paths if os.path.isfile(p)}
 
 
 def _files_under(folder):
