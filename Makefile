@@ -15,8 +15,9 @@ demo: data
 	cd FashionMNIST && ../$(PY) Demo_MLP_FashionMNIST.py $(ARGS)
 
 # two processes (pytest-xdist), each test file in one of them, each process on its share of the cores, the costliest
-# files first (tests/conftest.py, tests/file_order.py): 6.7-7.2 minutes on 2 CPU cores (a fresh clone on a 2-core
-# AMD EPYC machine, 2026-12-08: 432, 430, 400 and 409 s for 815-818 tests; 2026-12-07: 440-498 s; was 857 s, then 625 s)
+# files first (tests/conftest.py, tests/file_order.py): 6.4-7.2 minutes on 2 CPU cores (a fresh clone on a 2-core
+# AMD EPYC machine, 2026-12-08: 432, 430, 400, 409 and 383 s for 815-818 tests; 2026-12-07: 440-498 s;
+# was 857 s, then 625 s)
 # The run writes Python's bytecode caches (__pycache__, ignored by git) even where $$PYTHONDONTWRITEBYTECODE is set:
 # the suite starts ~500 Python processes, and each would compile the project's modules again.
 test: venv
